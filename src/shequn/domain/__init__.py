@@ -1,0 +1,1 @@
+"""Pure domain: events, members, goals. Imports no IO."""

@@ -1,0 +1,74 @@
+"""The event log back out in the canonical form, so a user's data is never locked in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+from sqlalchemy import Connection, select
+
+from shequn.domain.events import CANONICAL_FIELDS
+from shequn.store.schema import events, members
+
+ExportFormat = Literal["csv", "jsonl", "parquet"]
+CHUNK = 200_000
+# The canonical fields plus `source`, which re-import needs for idempotency.
+EXPORT_COLUMNS: tuple[str, ...] = (*CANONICAL_FIELDS, "source")
+
+
+def _chunks(conn: Connection, persons: bool) -> Iterator[pl.DataFrame]:
+    last = 0
+    while True:
+        query = select(events).where(events.c.id > last).order_by(events.c.id).limit(CHUNK)
+        rows = conn.execute(query).mappings().all()
+        if not rows:
+            return
+        last = rows[-1]["id"]
+        frame = pl.DataFrame([dict(r) for r in rows], infer_schema_length=None)
+        if persons:
+            frame = _resolve_persons(conn, frame)
+        yield frame.select(
+            pl.from_epoch("ts", time_unit="us").dt.replace_time_zone("UTC")
+            .dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").alias("ts"),
+            *[pl.col(c).cast(pl.String) for c in EXPORT_COLUMNS if c != "ts"],
+        )
+
+
+def _resolve_persons(conn: Connection, frame: pl.DataFrame) -> pl.DataFrame:
+    mapping = dict(conn.execute(select(members.c.key, members.c.person)).tuples().all())
+    return frame.with_columns(
+        pl.col("member").replace(mapping),
+        pl.col("inviter").replace(mapping),
+    )
+
+
+def export_events(conn: Connection, out: Path, fmt: ExportFormat, *, persons: bool = False) -> int:
+    """Write every event to `out`; returns the count. With persons, merged member keys
+    are replaced by their person's key."""
+    count = 0
+    tmp = out.with_name(out.name + ".partial")
+    if fmt == "parquet":
+        parts = list(_chunks(conn, persons))
+        frame = pl.concat(parts) if parts else _empty()
+        frame.write_parquet(tmp)
+        count = frame.height
+    else:
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            first = True
+            for frame in _chunks(conn, persons):
+                if fmt == "csv":
+                    fh.write(frame.write_csv(include_header=first))
+                else:
+                    fh.write(frame.write_ndjson())
+                first = False
+                count += frame.height
+            if first and fmt == "csv":
+                fh.write(_empty().write_csv())
+    tmp.replace(out)
+    return count
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame({c: [] for c in EXPORT_COLUMNS}, schema={c: pl.String for c in EXPORT_COLUMNS})

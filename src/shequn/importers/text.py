@@ -1,0 +1,66 @@
+"""Decoding exports whose encoding is not declared: UTF-8 (with or without BOM),
+UTF-16 with a BOM, and GBK/GB18030 for older Chinese exports."""
+
+from __future__ import annotations
+
+import codecs
+
+from shequn.errors import InputError
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def detect_encoding(head: bytes, *, allow_gb18030: bool = True) -> str:
+    """Pick the encoding from the first bytes of a file.
+
+    UTF-8 is preferred; a head that is not valid UTF-8 is GB18030 (a superset of GBK
+    and GB2312) when allowed, which is what Chinese Windows tools wrote.
+    """
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    if b"\x00" in head[:4096]:
+        raise InputError(
+            "the file holds NUL bytes: it is binary, or UTF-16 without a byte-order mark",
+            hint="export the chat as text (UTF-8), or save the file as UTF-8",
+        )
+    try:
+        # A multi-byte character may be cut at the end of the head: ignore that tail.
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:
+            return "utf-8"
+        if allow_gb18030:
+            try:
+                head.decode("gb18030")
+                return "gb18030"
+            except UnicodeDecodeError:
+                pass
+    raise InputError(
+        "the text is neither UTF-8 nor GBK/GB18030",
+        hint="save the file as UTF-8 and import it again",
+    )
+
+
+def decode(data: bytes, path: str, *, allow_gb18030: bool = True) -> str:
+    """Decode a whole file, naming the line of the first undecodable byte."""
+    try:
+        encoding = detect_encoding(data[:65536], allow_gb18030=allow_gb18030)
+    except InputError as exc:
+        raise InputError(exc.message, path=path, hint=exc.hint) from None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"byte {data[exc.start]:#04x} cannot be read as {encoding}",
+            path=path,
+            line=line,
+            hint="the file mixes encodings or is damaged; save it as UTF-8 and import again",
+        ) from None
+    return text

@@ -1,0 +1,48 @@
+"""Merging member keys from different platforms into one person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shequn.clock import Clock, SystemClock
+from shequn.errors import InputError
+from shequn.services import audit
+from shequn.store import members as store
+from shequn.store.engine import write_transaction
+from shequn.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    person: str
+    keys: tuple[str, ...]
+
+
+def merge(ws: Workspace, target: str, others: list[str], clock: Clock | None = None) -> MergeResult:
+    """Make `others` (and everyone already merged with them) the same person as `target`."""
+    clock = clock or SystemClock()
+    keys = [target, *others]
+    with write_transaction(ws.engine) as conn:
+        found = store.find(conn, keys)
+        unknown = [k for k in keys if k not in found]
+        if unknown:
+            raise InputError(
+                f"unknown member {unknown[0]!r}",
+                hint="member keys look like telegram:user123 or whatsapp:Alice; "
+                "list them with `shequn members list`",
+            )
+        person = found[target]["person"]
+        store.set_person(conn, sorted({found[k]["person"] for k in others}), person)
+        audit.record(conn, clock, "members.merge", person=person, keys=keys)
+        merged = store.of_person(conn, person)
+    return MergeResult(person=person, keys=tuple(m["key"] for m in merged))
+
+
+def unmerge(ws: Workspace, key: str, clock: Clock | None = None) -> None:
+    """Make a member key its own person again."""
+    clock = clock or SystemClock()
+    with write_transaction(ws.engine) as conn:
+        if key not in store.find(conn, [key]):
+            raise InputError(f"unknown member {key!r}", hint="list them with `shequn members list`")
+        store.reset_person(conn, key)
+        audit.record(conn, clock, "members.unmerge", key=key)

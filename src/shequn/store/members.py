@@ -1,0 +1,42 @@
+"""Member records: who a member key is, and which person it belongs to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from shequn.store.schema import events, members
+
+
+def find(conn: Connection, keys: list[str]) -> dict[str, dict[str, Any]]:
+    rows = conn.execute(select(members).where(members.c.key.in_(keys))).mappings()
+    return {row["key"]: dict(row) for row in rows}
+
+
+def set_person(conn: Connection, persons: list[str], person: str) -> int:
+    """Point every member of the given persons at `person`; returns members changed."""
+    result = conn.execute(
+        update(members).where(members.c.person.in_(persons)).values(person=person)
+    )
+    return result.rowcount
+
+
+def reset_person(conn: Connection, key: str) -> None:
+    conn.execute(update(members).where(members.c.key == key).values(person=key))
+
+
+def of_person(conn: Connection, person: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(members).where(members.c.person == person).order_by(members.c.key)
+    ).mappings()
+    return [dict(row) for row in rows]
+
+
+def listing(conn: Connection, community: str | None, limit: int) -> list[dict[str, Any]]:
+    query = select(members).order_by(members.c.first_ts).limit(limit)
+    if community:
+        query = query.where(
+            members.c.key.in_(select(events.c.member).where(events.c.community == community))
+        )
+    return [dict(row) for row in conn.execute(query).mappings()]
