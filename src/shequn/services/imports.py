@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import polars as pl
-from sqlalchemy import update
 
 from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
@@ -16,8 +13,7 @@ from shequn.importers.base import ImportContext, Importer
 from shequn.importers.pipeline import choose, frames
 from shequn.importers.source import Source
 from shequn.services import audit
-from shequn.store.engine import write_transaction
-from shequn.store.events import append_frame
+from shequn.store.bulk import EventSink
 from shequn.store.schema import imports
 from shequn.workspace import Workspace
 
@@ -81,10 +77,13 @@ def import_path(
 ) -> ImportResult:
     """Append every event of a file, folder or zip to the workspace's log.
 
-    One transaction: on any error nothing is stored and the error names the place.
+    All or nothing: the events are staged while they are read and merged in one
+    transaction at the end; on any error nothing is stored and the error names
+    the place.
     """
     clock = clock or SystemClock()
     progress = progress or Progress()
+    started = to_micros(clock.now())
     source = Source.open(path)
     try:
         parts = plan(source, format_name)
@@ -95,46 +94,31 @@ def import_path(
             mapping=dict(mapping or {}),
             progress=progress.advance,
         )
-        with write_transaction(ws.engine) as conn:
-            batch = conn.execute(
-                imports.insert().values(
-                    started_at=to_micros(clock.now()),
-                    path=str(path),
-                    format="+".join(sorted({imp.name for _, imp in parts})),
-                    events_read=0,
-                    events_added=0,
-                )
-            ).inserted_primary_key[0]
-            read = added = 0
-            seen: set[str] = set()
+        formats = tuple(sorted({imp.name for _, imp in parts}))
+        with EventSink(ws.engine, ws.root / "data") as sink:
             for part, importer in parts:
-                stream = frames(importer.read(part, ctx), str(part.path))
-                r, a = store_frames(conn, stream, importer.name, batch, seen)
-                read, added = read + r, added + a
-            conn.execute(
-                update(imports)
-                .where(imports.c.id == batch)
-                .values(finished_at=to_micros(clock.now()), events_read=read, events_added=added)
-            )
-            audit.record(conn, clock, "import", path=str(path), read=read, added=added)
+                for frame in frames(importer.read(part, ctx), str(part.path)):
+                    sink.add(frame, importer.name)
+            with sink.commit() as conn:
+                conn.execute(
+                    imports.insert().values(
+                        started_at=started,
+                        finished_at=to_micros(clock.now()),
+                        path=str(path),
+                        format="+".join(formats),
+                        events_read=sink.staged,
+                        events_added=sink.added,
+                    )
+                )
+                audit.record(
+                    conn, clock, "import", path=str(path), read=sink.staged, added=sink.added
+                )
     finally:
         source.close()
     return ImportResult(
         path=str(path),
-        formats=tuple(sorted({imp.name for _, imp in parts})),
-        read=read,
-        added=added,
-        communities=tuple(sorted(seen)),
+        formats=formats,
+        read=sink.staged,
+        added=sink.added,
+        communities=tuple(sorted(sink.seen.communities)),
     )
-
-
-def store_frames(
-    conn, stream: Iterable[pl.DataFrame], source: str, batch: int | None, seen: set[str]
-) -> tuple[int, int]:  # type: ignore[no-untyped-def]
-    """Append validated frames; (events read, events added). Records communities in seen."""
-    read = added = 0
-    for frame in stream:
-        read += frame.height
-        added += append_frame(conn, frame, source, batch)
-        seen.update(frame["community"].unique().to_list())
-    return read, added

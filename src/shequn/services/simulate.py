@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from shequn.clock import Clock, SystemClock
 from shequn.importers.pipeline import frames
 from shequn.services import audit
-from shequn.services.imports import ImportResult, store_frames
-from shequn.store.engine import write_transaction
+from shequn.services.imports import ImportResult
+from shequn.store.bulk import EventSink
 from shequn.workspace import Workspace
 
 
@@ -28,17 +27,18 @@ def simulate_into(
 
     clock = clock or SystemClock()
     spec = default_spec(n_communities=communities, days=days, seed=seed, target_events=events)
-
-    def counted():  # type: ignore[no-untyped-def]
-        for frame in simulate(spec):
+    with EventSink(ws.engine, ws.root / "data") as sink:
+        for frame in frames(simulate(spec), "simulate"):
+            sink.add(frame, "simulate")
             advance(frame.height)
-            yield frame
-
-    seen: set[str] = set()
-    with write_transaction(ws.engine) as conn:
-        read, added = store_frames(conn, frames(counted(), "simulate"), "simulate", None, seen)
-        audit.record(conn, clock, "simulate", seed=seed, days=days, read=read, added=added)
+        with sink.commit() as conn:
+            audit.record(
+                conn, clock, "simulate", seed=seed, days=days, read=sink.staged, added=sink.added
+            )
     return ImportResult(
-        path=str(Path("simulate")), formats=("simulate",), read=read, added=added,
-        communities=tuple(sorted(seen)),
+        path="simulate",
+        formats=("simulate",),
+        read=sink.staged,
+        added=sink.added,
+        communities=tuple(sorted(sink.seen.communities)),
     )

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import Connection, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 
-from shequn.store.schema import EVENT_COLUMNS
 
 
 def _insert(conn: Connection, table: Table):  # type: ignore[no-untyped-def]
@@ -36,46 +35,3 @@ def upsert(
         set_={c: func.coalesce(stmt.excluded[c], table.c[c]) for c in update},
     )
     conn.execute(stmt, list(rows))
-
-
-def insert_events(conn: Connection, rows: list[tuple[Any, ...]]) -> int:
-    """Append event rows (tuples in EVENT_COLUMNS order); skip any whose
-    (source, source_id) is already stored. Returns how many were added."""
-    if not rows:
-        return 0
-    if conn.dialect.name == "postgresql":
-        return _pg_copy_events(conn, rows)
-    columns = ", ".join(EVENT_COLUMNS)
-    marks = ", ".join("?" for _ in EVENT_COLUMNS)
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        before = conn.connection.driver_connection.total_changes  # type: ignore[union-attr]
-        cursor.executemany(
-            f"INSERT INTO events ({columns}) VALUES ({marks}) "
-            "ON CONFLICT (source, source_id) DO NOTHING",
-            rows,
-        )
-        return conn.connection.driver_connection.total_changes - before  # type: ignore[union-attr]
-    finally:
-        cursor.close()
-
-
-def _pg_copy_events(conn: Connection, rows: list[tuple[Any, ...]]) -> int:
-    # COPY into a scratch table, then one INSERT ... ON CONFLICT: 5-10x faster than
-    # executemany, and still all inside the caller's transaction.
-    raw = conn.connection.driver_connection
-    columns = ", ".join(EVENT_COLUMNS)
-    with raw.cursor() as cur:  # type: ignore[union-attr]
-        cur.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS events_incoming ON COMMIT DROP AS "
-            f"SELECT {columns} FROM events WITH NO DATA"
-        )
-        cur.execute("TRUNCATE events_incoming")
-        with cur.copy(f"COPY events_incoming ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cur.execute(
-            f"INSERT INTO events ({columns}) SELECT {columns} FROM events_incoming "
-            "ON CONFLICT (source, source_id) DO NOTHING"
-        )
-        return cur.rowcount

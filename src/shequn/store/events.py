@@ -1,66 +1,13 @@
-"""Appending validated event frames, and the reads `status` needs."""
+"""Reads of the event log (`status`). Appending is in shequn.store.bulk."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-import polars as pl
 from sqlalchemy import Connection, func, select
 
-from shequn.store import dialect
-from shequn.store.schema import EVENT_COLUMNS, communities, events, members
-
-
-def _platform(key: pl.Expr) -> pl.Expr:
-    return key.str.extract(r"^([^:]+):", 1)
-
-
-def append_frame(conn: Connection, frame: pl.DataFrame, source: str, batch: int | None) -> int:
-    """Store a validated frame (see shequn.importers.frame); returns events added.
-
-    Events already stored under the same (source, source_id) are skipped, so this is
-    idempotent. Communities and members seen in the frame are recorded too.
-    """
-    if frame.height == 0:
-        return 0
-    stored = frame.with_columns(
-        pl.col("ts").dt.epoch("us").alias("ts"),
-        pl.coalesce(pl.col("source"), pl.lit(source)).alias("source"),
-        pl.lit(batch, dtype=pl.Int64).alias("batch"),
-    )
-    columns = [stored[name].to_list() for name in EVENT_COLUMNS]
-    added = dialect.insert_events(conn, list(zip(*columns, strict=True)))
-    _record_communities(conn, stored)
-    _record_members(conn, stored)
-    return added
-
-
-def _record_communities(conn: Connection, stored: pl.DataFrame) -> None:
-    seen = (
-        stored.group_by("community")
-        .agg(pl.col("ts").min().alias("first_ts"), _platform(pl.col("member")).drop_nulls().first())
-        .rename({"community": "key", "member": "platform"})
-    )
-    dialect.insert_ignore(conn, communities, seen.to_dicts())
-
-
-def _record_members(conn: Connection, stored: pl.DataFrame) -> None:
-    people = pl.concat(
-        [
-            stored.select(pl.col("member").alias("key"), pl.col("member_name").alias("name"), "ts"),
-            stored.select(pl.col("inviter").alias("key"), pl.col("inviter_name").alias("name"), "ts"),
-        ]
-    ).filter(pl.col("key").is_not_null())
-    if people.height == 0:
-        return
-    seen = (
-        people.sort("ts")
-        .group_by("key")
-        .agg(pl.col("name").drop_nulls().last(), pl.col("ts").min().alias("first_ts"))
-        .with_columns(pl.col("key").alias("person"), _platform(pl.col("key")).alias("platform"))
-    )
-    dialect.upsert(conn, members, seen.to_dicts(), update=["name"])
+from shequn.store.schema import events, members
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,236 @@
+"""Appending many events at once: stage them, then merge in one short transaction.
+
+SQLite: validated batches go through ADBC (Arrow to SQLite in C) into a scratch
+database file beside the workspace's, without taking the workspace's write lock;
+`commit()` attaches it and merges with one INSERT ... SELECT ... ON CONFLICT DO
+NOTHING inside a BEGIN IMMEDIATE transaction. Binding 1M rows through the sqlite3
+module costs ~2.7 s; through ADBC ~0.7 s (docs/adr/0002-bulk-append.md).
+
+PostgreSQL: batches are COPY'd into a temporary table inside the transaction that
+`commit()` then finishes with the same INSERT ... SELECT ... ON CONFLICT DO NOTHING.
+
+Either way a failure before `commit()` leaves the store untouched, and events whose
+(source, source_id) is already stored are skipped, so re-import is idempotent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Engine
+
+from shequn.store import dialect
+from shequn.store.engine import write_transaction
+from shequn.store.schema import EVENT_COLUMNS, communities, members
+
+_COLUMN_LIST = ", ".join(EVENT_COLUMNS)
+_MERGE = (
+    f"INSERT INTO events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {{table}} "
+    "WHERE true ORDER BY seq ON CONFLICT (source, source_id) DO NOTHING"
+)
+
+
+def _platform(key: str) -> str | None:
+    prefix, sep, _ = key.partition(":")
+    return prefix if sep else None
+
+
+@dataclass
+class Seen:
+    """Communities and members met in the staged events (small: one entry each)."""
+
+    communities: dict[str, int] = field(default_factory=dict)  # key -> first ts (µs)
+    members: dict[str, tuple[str | None, int]] = field(default_factory=dict)  # key -> (name, first ts)
+
+    def add(self, frame: pl.DataFrame) -> None:
+        for key, first in frame.group_by("community").agg(pl.col("ts").min()).iter_rows():
+            self.communities[key] = min(first, self.communities.get(key, first))
+        people = pl.concat(
+            [
+                frame.select(pl.col("member").alias("key"), pl.col("member_name").alias("name"), "ts"),
+                frame.select(pl.col("inviter").alias("key"), pl.col("inviter_name").alias("name"), "ts"),
+            ]
+        ).filter(pl.col("key").is_not_null())
+        summary = people.group_by("key").agg(
+            pl.col("name").drop_nulls().last(), pl.col("ts").min()
+        )
+        for key, name, first in summary.iter_rows():
+            old_name, old_first = self.members.get(key, (None, first))
+            self.members[key] = (name or old_name, min(first, old_first))
+
+    def record(self, conn: Connection) -> None:
+        """Insert new communities and members; refresh display names."""
+        dialect.insert_ignore(
+            conn,
+            communities,
+            [
+                {"key": k, "platform": None, "first_ts": ts}
+                for k, ts in sorted(self.communities.items())
+            ],
+        )
+        dialect.upsert(
+            conn,
+            members,
+            [
+                {"key": k, "person": k, "name": name, "platform": _platform(k), "first_ts": ts}
+                for k, (name, ts) in sorted(self.members.items())
+            ],
+            update=["name"],
+        )
+
+
+def _stored_form(frame: pl.DataFrame, source: str, batch: int | None) -> pl.DataFrame:
+    """A validated frame in the column order and types of the events table."""
+    return frame.with_columns(
+        pl.col("ts").dt.epoch("us").alias("ts"),
+        pl.coalesce(pl.col("source"), pl.lit(source)).alias("source"),
+        pl.lit(batch, dtype=pl.Int64).alias("batch"),
+    )
+
+
+class EventSink:
+    """Stage validated frames with `add`, then `commit` them with other writes."""
+
+    def __init__(self, engine: Engine, scratch_dir: Path) -> None:
+        self.engine = engine
+        self.scratch_dir = scratch_dir
+        self.seen = Seen()
+        self.staged = 0
+        self.added = 0
+        self._seq = 0
+        self._impl: _SqliteStage | _PostgresStage | None = None
+
+    def __enter__(self) -> EventSink:
+        if self.engine.dialect.name == "postgresql":
+            self._impl = _PostgresStage(self.engine)
+        else:
+            self._impl = _SqliteStage(self.engine, self.scratch_dir)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._impl is not None
+        self._impl.close()
+
+    def add(self, frame: pl.DataFrame, source: str, batch: int | None = None) -> None:
+        if frame.height == 0:
+            return
+        assert self._impl is not None
+        stored = _stored_form(frame, source, batch)
+        self.seen.add(stored)
+        stored = stored.select(
+            pl.int_range(self._seq, self._seq + stored.height, dtype=pl.Int64).alias("seq"),
+            *EVENT_COLUMNS,
+        )
+        self._seq += stored.height
+        self._impl.add(stored)
+        self.staged += stored.height
+
+    @contextmanager
+    def commit(self) -> Iterator[Connection]:
+        """One write transaction: merge the staged events, record members and
+        communities, and let the caller add its own writes before it commits."""
+        assert self._impl is not None
+        with self._impl.transaction() as (conn, merge):
+            self.added = merge()
+            self.seen.record(conn)
+            yield conn
+
+
+class _SqliteStage:
+    def __init__(self, engine: Engine, scratch_dir: Path) -> None:
+        import adbc_driver_sqlite.dbapi as adbc
+
+        self.engine = engine
+        scratch_dir.mkdir(parents=True, exist_ok=True)
+        self.path = scratch_dir / f".staging-{uuid.uuid4().hex}.db"
+        self.conn = adbc.connect(str(self.path), autocommit=True)
+        self.cursor = self.conn.cursor()
+        self.cursor.execute("PRAGMA journal_mode=OFF")
+        self.cursor.execute("PRAGMA synchronous=OFF")
+        self.cursor.execute("BEGIN")
+        self.created = False
+
+    def add(self, stored: pl.DataFrame) -> None:
+        mode = "append" if self.created else "create"
+        self.cursor.adbc_ingest("incoming", stored.to_arrow(), mode=mode)
+        self.created = True
+
+    @contextmanager
+    def transaction(self) -> Iterator[tuple[Connection, Any]]:
+        self.cursor.execute("COMMIT")
+        self.cursor.close()
+        self.conn.close()
+        with self.engine.connect() as outer:
+            raw = outer.connection.driver_connection
+            # ATTACH is refused inside a transaction: do it before SQLAlchemy begins.
+            raw.execute("ATTACH DATABASE ? AS stage", (str(self.path),))
+            try:
+                conn = outer.execution_options(shequn_write=True)
+                with conn.begin():
+                    yield conn, lambda: self._merge(conn) if self.created else 0
+            finally:
+                raw.execute("DETACH DATABASE stage")
+
+    @staticmethod
+    def _merge(conn: Connection) -> int:
+        raw = conn.connection.driver_connection
+        before = raw.total_changes
+        conn.exec_driver_sql(_MERGE.format(table="stage.incoming"))
+        return raw.total_changes - before
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        except Exception:  # noqa: BLE001 - already closed by transaction()
+            pass
+        self.path.unlink(missing_ok=True)
+
+
+class _PostgresStage:
+    def __init__(self, engine: Engine) -> None:
+        self._cm = write_transaction(engine)
+        self.conn = self._cm.__enter__()
+        self.raw = self.conn.connection.driver_connection
+        with self.raw.cursor() as cur:
+            cur.execute(
+                "CREATE TEMP TABLE incoming ON COMMIT DROP AS "
+                f"SELECT 0::bigint AS seq, {_COLUMN_LIST} FROM events WITH NO DATA"
+            )
+        self.created = False
+        self.done = False
+
+    def add(self, stored: pl.DataFrame) -> None:
+        columns = [stored[name].to_list() for name in stored.columns]
+        with self.raw.cursor() as cur, cur.copy(
+            f"COPY incoming (seq, {_COLUMN_LIST}) FROM STDIN"
+        ) as copy:
+            for row in zip(*columns, strict=True):
+                copy.write_row(row)
+        self.created = True
+
+    @contextmanager
+    def transaction(self) -> Iterator[tuple[Connection, Any]]:
+        def merge() -> int:
+            if not self.created:
+                return 0
+            return self.conn.exec_driver_sql(_MERGE.format(table="incoming")).rowcount
+
+        try:
+            yield self.conn, merge
+        except BaseException as exc:
+            self.done = True
+            self._cm.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        self.done = True
+        self._cm.__exit__(None, None, None)
+
+    def close(self) -> None:
+        if not self.done:
+            self.done = True
+            self._cm.__exit__(RuntimeError, RuntimeError("aborted"), None)
