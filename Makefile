@@ -1,30 +1,34 @@
+# shequn — `make demo` runs the main job, `make test` the tests. Each builds .venv itself.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint venv clean
+.PHONY: demo test bench lint clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(VENV)/.bench: pyproject.toml $(VENV)/.dev
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	touch $(STAMP)
+	touch $@
 
-venv: $(STAMP)
+demo: $(VENV)/.dev
+	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
 
-demo: $(STAMP)
-	$(BIN)/python scripts/demo.py
-
-test: $(STAMP)
+test: $(VENV)/.dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+bench: $(VENV)/.bench
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
-lint: $(STAMP)
+lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) build *.egg-info demo-workspace
+	rm -rf $(VENV) build src/*.egg-info demo-workspace

@@ -37,8 +37,8 @@ export_app = typer.Typer(help="Export data in open formats.")
 app.add_typer(members_app, name="members")
 app.add_typer(export_app, name="export")
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 WorkspaceOpt = Annotated[
     Path | None,

@@ -37,7 +37,7 @@ def _chunks(conn: Connection, persons: bool) -> Iterator[pl.DataFrame]:
 
 
 def _resolve_persons(conn: Connection, frame: pl.DataFrame) -> pl.DataFrame:
-    mapping = dict(conn.execute(select(members.c.key, members.c.person)).tuples().all())
+    mapping = {k: p for k, p in conn.execute(select(members.c.key, members.c.person))}
     return frame.with_columns(
         pl.col("member").replace(mapping),
         pl.col("inviter").replace(mapping),

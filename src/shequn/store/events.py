@@ -28,12 +28,13 @@ def overview(conn: Connection) -> Overview:
     total, first_ts, last_ts = conn.execute(
         select(func.count(), func.min(events.c.ts), func.max(events.c.ts))
     ).one()
-    by_type = dict(
-        conn.execute(select(events.c.type, func.count()).group_by(events.c.type)).tuples().all()
-    )
-    by_source = dict(
-        conn.execute(select(events.c.source, func.count()).group_by(events.c.source)).tuples().all()
-    )
+    by_type = {
+        t: n for t, n in conn.execute(select(events.c.type, func.count()).group_by(events.c.type))
+    }
+    by_source = {
+        s: n
+        for s, n in conn.execute(select(events.c.source, func.count()).group_by(events.c.source))
+    }
     per_community = conn.execute(
         select(
             events.c.community,
