@@ -43,17 +43,31 @@ class TempPostgres:
         if self.prefix:
             shutil.chown(self.dir, "postgres", "postgres")
         data = self.dir / "data"
-        self._run([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                   "--no-instructions"])
+        self._run(
+            [
+                initdb,
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-instructions",
+            ]
+        )
         options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off"
-        self._run([pg_ctl, "-D", str(data), "-o", options, "-l", str(self.dir / "log"), "-w",
-                   "start"])
+        self._run(
+            [pg_ctl, "-D", str(data), "-o", options, "-l", str(self.dir / "log"), "-w", "start"]
+        )
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def _run(self, args: list[str]) -> None:
         subprocess.run([*self.prefix, *args], check=True, capture_output=True)
 
     def stop(self) -> None:
-        subprocess.run([*self.prefix, self.pg_ctl, "-D", str(self.dir / "data"), "-m", "immediate",
-                        "stop"], capture_output=True)
+        subprocess.run(
+            [*self.prefix, self.pg_ctl, "-D", str(self.dir / "data"), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -49,7 +49,9 @@ def test_init_import_status(root: Path) -> None:
 def test_export_round_trips(root: Path, tmp_path: Path, fmt: str) -> None:
     run("import", str(CSV), "-w", str(root))
     out = tmp_path / f"events.{fmt}"
-    assert "Wrote 8 events" in run("export", "events", "--format", fmt, "-o", str(out), "-w", str(root))
+    assert "Wrote 8 events" in run(
+        "export", "events", "--format", fmt, "-o", str(out), "-w", str(root)
+    )
     if fmt == "parquet":
         import polars as pl
 
@@ -67,7 +69,9 @@ def test_export_round_trips(root: Path, tmp_path: Path, fmt: str) -> None:
 
 def test_members_merge_and_unmerge(root: Path, tmp_path: Path) -> None:
     run("import", str(CSV), "-w", str(root))
-    assert "wx:alice is now: wx:alice, wx:bob" in run("members", "merge", "wx:alice", "wx:bob", "-w", str(root))
+    assert "wx:alice is now: wx:alice, wx:bob" in run(
+        "members", "merge", "wx:alice", "wx:bob", "-w", str(root)
+    )
     assert status(root)["persons"] == 1
     out = tmp_path / "persons.csv"
     run("export", "events", "-o", str(out), "--persons", "-w", str(root))
@@ -88,7 +92,9 @@ def test_errors_are_one_clear_message(
     err = capsys.readouterr().err
     assert "bad.csv:2" in err and "has no offset" in err and "fix:" in err
     assert "Traceback" not in err
-    monkeypatch.setattr("sys.argv", ["shequn", "members", "merge", "nobody:1", "x:2", "-w", str(root)])
+    monkeypatch.setattr(
+        "sys.argv", ["shequn", "members", "merge", "nobody:1", "x:2", "-w", str(root)]
+    )
     with pytest.raises(SystemExit):
         main()
     assert "unknown member 'nobody:1'" in capsys.readouterr().err
@@ -102,8 +108,14 @@ def test_unknown_format_option_lists_the_formats(root: Path) -> None:
 
 
 COMMANDS = [
-    ["init"], ["import"], ["simulate"], ["status"], ["export", "events"],
-    ["members", "list"], ["members", "merge"], ["members", "unmerge"],
+    ["init"],
+    ["import"],
+    ["simulate"],
+    ["status"],
+    ["export", "events"],
+    ["members", "list"],
+    ["members", "merge"],
+    ["members", "unmerge"],
 ]
 
 

@@ -21,7 +21,11 @@ def test_init_writes_a_valid_bilingual_template(tmp_path: Path) -> None:
     ws = init_workspace(tmp_path / "w")
     assert {p.name for p in ws.root.iterdir()} >= {"shequn.toml", "playbooks", "content", "data"}
     settings = load_settings(ws.root)
-    assert (settings.timezone, settings.currency, settings.language) == ("Asia/Shanghai", "CNY", "zh_CN")
+    assert (settings.timezone, settings.currency, settings.language) == (
+        "Asia/Shanghai",
+        "CNY",
+        "zh_CN",
+    )
     community = settings.communities[0]
     assert community.positioning.startswith("为什么建这个群")
     assert community.long_term_goals[0].metric == "active_rate"
@@ -45,12 +49,18 @@ def test_missing_workspace_says_how_to_create_one(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "needle"),
     [
-        ('name = "x"\ntimezone = "Mars/Olympus"\n', "timezone: Value error, unknown time zone 'Mars/Olympus'"),
+        (
+            'name = "x"\ntimezone = "Mars/Olympus"\n',
+            "timezone: Value error, unknown time zone 'Mars/Olympus'",
+        ),
         ('name = "x"\ncolour = "red"\n', "colour: Extra inputs are not permitted"),
         ('[[communities]]\nname = "no key"\n', "communities.0.key: Field required"),
         ('name = "x\n', "line 1"),
-        ('[[communities]]\nkey = "a"\n[[communities.long_term_goals]]\ntext = "t"\ndirection = "up"\n',
-         "communities.0.long_term_goals.0.direction"),
+        (
+            '[[communities]]\nkey = "a"\n[[communities.long_term_goals]]\n'
+            'text = "t"\ndirection = "up"\n',
+            "communities.0.long_term_goals.0.direction",
+        ),
     ],
 )
 def test_invalid_settings_name_the_field(tmp_path: Path, body: str, needle: str) -> None:

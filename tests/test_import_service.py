@@ -29,7 +29,14 @@ def test_canonical_csv_is_stored_exactly(ws: Workspace) -> None:
     assert (result.read, result.added, result.formats) == (8, 8, ("canonical",))
     rows = stored(ws)
     assert [r["type"] for r in rows] == [
-        "visit", "join", "join", "message", "message", "order", "order", "leave"
+        "visit",
+        "join",
+        "join",
+        "message",
+        "message",
+        "order",
+        "order",
+        "leave",
     ]
     # 2026-10-01T09:05:00+08:00 is 01:05 UTC = 20727 days * 86400 + 3900 s = 1790816700 s.
     assert rows[1]["ts"] == 1_790_816_700_000_000
@@ -120,8 +127,11 @@ def test_error_in_a_late_batch_rolls_back_earlier_batches(
 
 
 def test_control_characters_are_removed(ws: Workspace, tmp_path: Path) -> None:
-    hostile = _write(tmp_path / "h.csv", HEADER.replace("source_id", "text,source_id")
-                     + "2026-10-01T09:00:00Z,c,m,message,,a\x1b[31mred\x07\x9b,x\n")
+    hostile = _write(
+        tmp_path / "h.csv",
+        HEADER.replace("source_id", "text,source_id")
+        + "2026-10-01T09:00:00Z,c,m,message,,a\x1b[31mred\x07\x9b,x\n",
+    )
     import_path(ws, hostile)
     assert stored(ws)[0]["text"] == "a[31mred"
 

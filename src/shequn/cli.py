@@ -77,7 +77,9 @@ def _local(ws: Workspace, us: int | None) -> str:
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")],
     name: Annotated[str, typer.Option(help="Workspace name (default: the folder's name).")] = "",
-    timezone: Annotated[str, typer.Option(help="IANA time zone for days and weeks.")] = "Asia/Shanghai",
+    timezone: Annotated[
+        str, typer.Option(help="IANA time zone for days and weeks.")
+    ] = "Asia/Shanghai",
     currency: Annotated[str, typer.Option(help="Currency of order amounts.")] = "CNY",
     language: Annotated[str, typer.Option(help="Report language: zh_CN or en.")] = "zh_CN",
 ) -> None:
@@ -122,7 +124,7 @@ def import_(
     ] = "auto",
     mapping: Annotated[
         list[str] | None,
-        typer.Option("--map", help="Orders CSV column mapping, FIELD=COLUMN[,FIELD=COLUMN].")
+        typer.Option("--map", help="Orders CSV column mapping, FIELD=COLUMN[,FIELD=COLUMN]."),
     ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -176,9 +178,11 @@ def import_(
                     advance=lambda n, t=task: bar.advance(t, n),
                 ),
             )
+        communities = ", ".join(result.communities) or "-"
         console.print(
-            f"[green]{path}[/]: {result.added:,} events added, {result.skipped:,} already "
-            f"stored ({', '.join(result.formats)}; communities: {', '.join(result.communities) or '-'})"
+            f"[green]{escape(str(path))}[/]: {result.added:,} events added, "
+            f"{result.skipped:,} already stored ({', '.join(result.formats)}; "
+            f"communities: {escape(communities)})"
         )
 
 
@@ -190,7 +194,9 @@ def simulate(
         int | None,
         typer.Option(help="Aim for about this many events (1,000 to 10,000,000).", min=100),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same history.")] = 42,
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed gives the same history.")
+    ] = 42,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Add a realistic synthetic history to the workspace (for demos and benchmarks).
@@ -215,7 +221,11 @@ def simulate(
     ) as bar:
         task = bar.add_task("simulating", total=events)
         result = simulate_into(
-            ws, communities=communities, days=days, events=events, seed=seed,
+            ws,
+            communities=communities,
+            days=days,
+            events=events,
+            seed=seed,
             advance=lambda n: bar.advance(task, n),
         )
     console.print(
@@ -265,8 +275,11 @@ def status(
     table = Table("community", "events", "members", "first", "last", title="Communities")
     for c in view.communities:
         table.add_row(
-            c["community"], f"{c['events']:,}", f"{c['members']:,}",
-            _local(ws, c["first_ts"]), _local(ws, c["last_ts"]),
+            c["community"],
+            f"{c['events']:,}",
+            f"{c['members']:,}",
+            _local(ws, c["first_ts"]),
+            _local(ws, c["last_ts"]),
         )
     console.print(table)
     kinds = Table("type", "events", title="By type")
@@ -298,7 +311,9 @@ def export_events_cmd(
     from shequn.store.engine import read_transaction
 
     if fmt not in ("csv", "jsonl", "parquet"):
-        raise InputError(f"unknown format {fmt!r}", field="--format", hint="use csv, jsonl or parquet")
+        raise InputError(
+            f"unknown format {fmt!r}", field="--format", hint="use csv, jsonl or parquet"
+        )
     ws = Workspace.open(workspace)
     target = out or Path(f"events.{fmt}")
     with read_transaction(ws.engine) as conn:
@@ -325,7 +340,10 @@ def members_list(
     table = Table("key", "name", "person", "platform", "first seen")
     for row in rows:
         table.add_row(
-            row["key"], row["name"] or "", row["person"], row["platform"] or "",
+            row["key"],
+            row["name"] or "",
+            row["person"],
+            row["platform"] or "",
             _local(ws, row["first_ts"]),
         )
     console.print(table)
@@ -373,5 +391,3 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted: nothing was stored by the unfinished command")
         sys.exit(130)
-
-

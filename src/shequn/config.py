@@ -69,7 +69,9 @@ class Settings(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from None
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai"
+            ) from None
         return value
 
     @field_validator("database_url")
@@ -132,6 +134,8 @@ def database_url(root: Path, settings: Settings) -> str:
                 hint=f"export {settings.database_url_env}=postgresql://user:password@host/db",
             )
         return value
-    return os.environ.get(DATABASE_ENV) or settings.database_url or (
-        f"sqlite:///{(root / 'data' / 'shequn.db').resolve()}"
+    return (
+        os.environ.get(DATABASE_ENV)
+        or settings.database_url
+        or (f"sqlite:///{(root / 'data' / 'shequn.db').resolve()}")
     )

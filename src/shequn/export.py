@@ -30,8 +30,10 @@ def _chunks(conn: Connection, persons: bool) -> Iterator[pl.DataFrame]:
         if persons:
             frame = _resolve_persons(conn, frame)
         yield frame.select(
-            pl.from_epoch("ts", time_unit="us").dt.replace_time_zone("UTC")
-            .dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").alias("ts"),
+            pl.from_epoch("ts", time_unit="us")
+            .dt.replace_time_zone("UTC")
+            .dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .alias("ts"),
             *[pl.col(c).cast(pl.String) for c in EXPORT_COLUMNS if c != "ts"],
         )
 
@@ -71,4 +73,6 @@ def export_events(conn: Connection, out: Path, fmt: ExportFormat, *, persons: bo
 
 
 def _empty() -> pl.DataFrame:
-    return pl.DataFrame({c: [] for c in EXPORT_COLUMNS}, schema={c: pl.String for c in EXPORT_COLUMNS})
+    return pl.DataFrame(
+        {c: [] for c in EXPORT_COLUMNS}, schema={c: pl.String for c in EXPORT_COLUMNS}
+    )

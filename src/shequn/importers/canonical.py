@@ -54,7 +54,8 @@ def parse_timestamps(values: pl.Series, lines: pl.Series, path: str) -> pl.Serie
                     path=path,
                     line=int(lines[i]),
                     field="ts",
-                    hint="add the offset (e.g. +08:00) or Z for UTC: a time without one is ambiguous",
+                    hint="add the offset (e.g. +08:00) or Z for UTC: "
+                    "a time without one is ambiguous",
                 )
             fixed.append(ts)
         parsed = parsed.scatter(index, pl.Series(fixed, dtype=pl.Datetime("us", "UTC")))

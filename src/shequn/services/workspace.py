@@ -8,7 +8,7 @@ from shequn.config import SETTINGS_FILE
 from shequn.errors import WorkspaceError
 from shequn.workspace import FOLDERS, Workspace
 
-TEMPLATE = '''# shequn workspace settings (社群运营工作区设置)
+TEMPLATE = """# shequn workspace settings (社群运营工作区设置)
 # Secrets never go here: put a database password in $SHEQUN_DATABASE_URL.
 
 name = "{name}"
@@ -40,7 +40,7 @@ metric = "speaking_rate"
 target = 0.5
 direction = "at_least"
 period = "month"
-'''
+"""
 
 
 def init_workspace(

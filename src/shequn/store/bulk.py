@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,20 +46,24 @@ class Seen:
     """Communities and members met in the staged events (small: one entry each)."""
 
     communities: dict[str, int] = field(default_factory=dict)  # key -> first ts (µs)
-    members: dict[str, tuple[str | None, int]] = field(default_factory=dict)  # key -> (name, first ts)
+    members: dict[str, tuple[str | None, int]] = field(
+        default_factory=dict
+    )  # key -> (name, first ts)
 
     def add(self, frame: pl.DataFrame) -> None:
         for key, first in frame.group_by("community").agg(pl.col("ts").min()).iter_rows():
             self.communities[key] = min(first, self.communities.get(key, first))
         people = pl.concat(
             [
-                frame.select(pl.col("member").alias("key"), pl.col("member_name").alias("name"), "ts"),
-                frame.select(pl.col("inviter").alias("key"), pl.col("inviter_name").alias("name"), "ts"),
+                frame.select(
+                    pl.col("member").alias("key"), pl.col("member_name").alias("name"), "ts"
+                ),
+                frame.select(
+                    pl.col("inviter").alias("key"), pl.col("inviter_name").alias("name"), "ts"
+                ),
             ]
         ).filter(pl.col("key").is_not_null())
-        summary = people.group_by("key").agg(
-            pl.col("name").drop_nulls().last(), pl.col("ts").min()
-        )
+        summary = people.group_by("key").agg(pl.col("name").drop_nulls().last(), pl.col("ts").min())
         for key, name, first in summary.iter_rows():
             old_name, old_first = self.members.get(key, (None, first))
             self.members[key] = (name or old_name, min(first, old_first))
@@ -185,10 +189,8 @@ class _SqliteStage:
         return raw.total_changes - before
 
     def close(self) -> None:
-        try:
+        with suppress(Exception):
             self.conn.close()
-        except Exception:  # noqa: BLE001 - already closed by transaction()
-            pass
         self.path.unlink(missing_ok=True)
 
 
@@ -207,9 +209,10 @@ class _PostgresStage:
 
     def add(self, stored: pl.DataFrame) -> None:
         columns = [stored[name].to_list() for name in stored.columns]
-        with self.raw.cursor() as cur, cur.copy(
-            f"COPY incoming (seq, {_COLUMN_LIST}) FROM STDIN"
-        ) as copy:
+        with (
+            self.raw.cursor() as cur,
+            cur.copy(f"COPY incoming (seq, {_COLUMN_LIST}) FROM STDIN") as copy,
+        ):
             for row in zip(*columns, strict=True):
                 copy.write_row(row)
         self.created = True

@@ -9,7 +9,6 @@ from sqlalchemy import Connection, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 
 
-
 def _insert(conn: Connection, table: Table):  # type: ignore[no-untyped-def]
     module = postgresql if conn.dialect.name == "postgresql" else sqlite
     return module.insert(table)

@@ -1,0 +1,32 @@
+"""The docs keep up with the code: every setting and every command is documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from shequn.config import Community, Goal, Settings
+from shequn.domain.events import CANONICAL_FIELDS, EVENT_TYPES
+
+DOCS = Path(__file__).parent.parent / "docs"
+
+
+@pytest.mark.parametrize("model", [Settings, Community, Goal])
+def test_every_setting_is_documented(model: type[BaseModel]) -> None:
+    text = (DOCS / "workspace.md").read_text()
+    missing = [name for name in model.model_fields if f"`{name}`" not in text]
+    assert missing == []
+
+
+def test_every_event_field_and_type_is_documented() -> None:
+    text = (DOCS / "events.md").read_text()
+    assert [f for f in CANONICAL_FIELDS if f"`{f}`" not in text] == []
+    assert [t for t in sorted(EVENT_TYPES) if f"`{t}`" not in text] == []
+
+
+def test_readme_keeps_the_contract() -> None:
+    readme = (DOCS.parent / "README.md").read_text()
+    assert "make demo" in readme and "make test" in readme
+    assert "中文" in readme
