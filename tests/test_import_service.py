@@ -184,3 +184,14 @@ def test_gbk_canonical_csv_is_refused_with_the_fix(ws: Workspace, tmp_path: Path
     with pytest.raises(InputError) as caught:
         import_path(ws, path, format_name="canonical")
     assert "UTF-8" in caught.value.hint
+
+
+def test_a_bad_byte_deep_in_a_large_file_is_named(ws: Workspace, tmp_path: Path) -> None:
+    rows = "".join(f"2026-10-01T09:00:00Z,c,m{i},join,,id{i}\n" for i in range(5000))
+    path = tmp_path / "big.csv"
+    path.write_bytes((HEADER + rows).encode() + b"2026-10-01T09:00:00Z,c,\xff\xfe,join,,x\n")
+    assert path.stat().st_size > 65536  # past the head that decides the encoding
+    with pytest.raises(InputError) as caught:
+        import_path(ws, path)
+    assert "cannot be read as utf-8" in str(caught.value) and str(path) in str(caught.value)
+    assert stored(ws) == []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -20,7 +19,7 @@ from shequn.domain.events import CANONICAL_FIELDS
 from shequn.errors import InputError
 from shequn.importers.base import ImportContext, Item
 from shequn.importers.source import Source
-from shequn.importers.text import decode
+from shequn.importers.text import open_text
 
 BATCH_ROWS = 100_000
 _ISO = "%Y-%m-%dT%H:%M:%S%.f%z"
@@ -95,6 +94,20 @@ def _finish(frame: pl.DataFrame, lines: list[int], path: str, ctx: ImportContext
     return frame.select(["ts", *[c for c in _KNOWN if c != "ts"], "_line"])
 
 
+def _check_header(header: list[str], where: str) -> None:
+    unknown = [h for h in header if h not in _KNOWN]
+    if unknown:
+        raise InputError(
+            f"unknown column {unknown[0]!r}",
+            path=where,
+            line=1,
+            hint="the canonical columns are: " + ", ".join(CANONICAL_FIELDS),
+        )
+    for required in ("ts", "type"):
+        if required not in header:
+            raise InputError(f"no {required!r} column", path=where, line=1, hint="add the column")
+
+
 class CanonicalImporter:
     name = "canonical"
     description = "shequn's canonical event log (CSV with a header row, or JSON Lines)"
@@ -122,45 +135,39 @@ class CanonicalImporter:
     def _read_csv(
         self, source: Source, name: str, where: str, ctx: ImportContext
     ) -> Iterator[Item]:
-        text = decode(source.read_bytes(name), where, allow_gb18030=False)
-        reader = csv.reader(io.StringIO(text))
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            return
-        unknown = [h for h in header if h not in _KNOWN]
-        if unknown:
-            raise InputError(
-                f"unknown column {unknown[0]!r}",
-                path=where,
-                line=1,
-                hint="the canonical columns are: " + ", ".join(CANONICAL_FIELDS),
-            )
-        for required in ("ts", "type"):
-            if required not in header:
-                raise InputError(
-                    f"no {required!r} column", path=where, line=1, hint="add the column"
-                )
-        rows: list[list[str]] = []
-        lines: list[int] = []
-        for row in reader:
-            if len(row) != len(header):
-                if not any(cell.strip() for cell in row):
-                    continue
-                raise InputError(
-                    f"{len(row)} fields where the header has {len(header)}",
-                    path=where,
-                    line=reader.line_num,
-                    hint="quote fields that contain commas or line breaks",
-                )
-            rows.append(row)
-            lines.append(reader.line_num)
-            if len(rows) == BATCH_ROWS:
+        with (
+            source.open_binary(name) as raw,
+            open_text(raw, where, allow_gb18030=False) as (text, consumed),
+        ):
+            reader = csv.reader(text)
+            try:
+                header = [h.strip() for h in next(reader)]
+            except StopIteration:
+                return
+            _check_header(header, where)
+            rows: list[list[str]] = []
+            lines: list[int] = []
+            reported = 0
+            for row in reader:
+                if len(row) != len(header):
+                    if not any(cell.strip() for cell in row):
+                        continue
+                    raise InputError(
+                        f"{len(row)} fields where the header has {len(header)}",
+                        path=where,
+                        line=reader.line_num,
+                        hint="quote fields that contain commas or line breaks",
+                    )
+                rows.append(row)
+                lines.append(reader.line_num)
+                if len(rows) == BATCH_ROWS:
+                    yield self._frame(header, rows, lines, where, ctx)
+                    rows, lines = [], []
+                    ctx.progress(consumed() - reported)
+                    reported = consumed()
+            if rows:
                 yield self._frame(header, rows, lines, where, ctx)
-                rows, lines = [], []
-        if rows:
-            yield self._frame(header, rows, lines, where, ctx)
-        ctx.progress(source.size(name))
+            ctx.progress(consumed() - reported)
 
     def _frame(
         self,

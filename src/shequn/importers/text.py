@@ -4,6 +4,10 @@ UTF-16 with a BOM, and GBK/GB18030 for older Chinese exports."""
 from __future__ import annotations
 
 import codecs
+import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import BinaryIO, TextIO
 
 from shequn.errors import InputError
 
@@ -64,3 +68,50 @@ def decode(data: bytes, path: str, *, allow_gb18030: bool = True) -> str:
             hint="the file mixes encodings or is damaged; save it as UTF-8 and import again",
         ) from None
     return text
+
+
+class _Counting(io.RawIOBase):
+    """A binary stream that counts the bytes read through it (for progress bars)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.count += n
+        return n
+
+
+@contextmanager
+def open_text(
+    raw: BinaryIO, path: str, *, allow_gb18030: bool = True
+) -> Iterator[tuple[TextIO, Callable[[], int]]]:
+    """A text stream over a binary file with its encoding detected from the head,
+    and a function telling how many bytes have been read so far.
+
+    For large files: memory stays bounded. A byte that the encoding cannot read
+    later in the file raises InputError naming the file (callers add the line).
+    """
+    buffered = io.BufferedReader(_Counting(raw), buffer_size=1 << 20)
+    try:
+        encoding = detect_encoding(buffered.peek(65536)[:65536], allow_gb18030=allow_gb18030)
+    except InputError as exc:
+        raise InputError(exc.message, path=path, hint=exc.hint) from None
+    counter = buffered.raw
+    stream = io.TextIOWrapper(buffered, encoding=encoding, newline="")
+    try:
+        yield stream, lambda: counter.count  # type: ignore[attr-defined]
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"a byte cannot be read as {encoding} ({exc.reason})",
+            path=path,
+            hint="the file mixes encodings or is damaged; save it as UTF-8 and import again",
+        ) from None
+    finally:
+        stream.detach()
