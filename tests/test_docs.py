@@ -30,3 +30,17 @@ def test_readme_keeps_the_contract() -> None:
     readme = (DOCS.parent / "README.md").read_text()
     assert "make demo" in readme and "make test" in readme
     assert "中文" in readme
+
+
+def test_every_importer_is_documented() -> None:
+    from shequn.importers import registry
+
+    text = (DOCS / "importers.md").read_text()
+    assert [name for name in registry() if f"`{name}`" not in text] == []
+
+
+def test_every_importer_describes_itself() -> None:
+    from shequn.importers import registry
+
+    for name, importer in registry().items():
+        assert importer.name == name and len(importer.description) > 20
