@@ -20,9 +20,15 @@ SEPARATOR = "\x1f"
 _KEYS = ["local", "member", "text"]
 
 
-def digest(*parts: object) -> str:
-    """The id of one event from its parts (what :func:`message_ids` computes per row)."""
-    return hashlib.md5(SEPARATOR.join(str(p) for p in parts).encode()).hexdigest()
+def digest(community: str, epoch: int, *parts: object) -> str:
+    """The id of one event from its parts (what :func:`message_ids` computes per row).
+
+    The local time in epoch seconds leads, zero-padded, so ids sort in time order: the
+    store's unique index then grows at its end instead of at random places, which
+    halves the cost of storing a large export (docs/adr/0002-bulk-append.md).
+    """
+    text = SEPARATOR.join(str(p) for p in (community, epoch, *parts))
+    return f"{epoch:011d}{hashlib.md5(text.encode()).hexdigest()[:16]}"
 
 
 def message_ids(
@@ -39,7 +45,10 @@ def message_ids(
     with duckdb.connect() as con:
         con.register("rows", rows)
         # A plain projection keeps the row order (DuckDB preserves insertion order).
-        query = "select md5(concat_ws(chr(31), $c, e, m, t, n)) as source_id from rows"
+        query = (
+            "select lpad(cast(e as varchar), 11, '0') "
+            "|| left(md5(concat_ws(chr(31), $c, e, m, t, n)), 16) as source_id from rows"
+        )
         return con.sql(query, params={"c": community}).pl().to_series()
 
 
