@@ -8,6 +8,7 @@ it runs, so the output doubles as a tour.
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import subprocess
 import sys
@@ -87,7 +88,7 @@ period = "month"
 
 
 def shequn(*args: str) -> None:
-    print(f"\n$ shequn {' '.join(args)}", flush=True)
+    print(f"\n$ shequn {shlex.join(args)}", flush=True)
     subprocess.run([str(SHEQUN), *args, "-w", str(WORKSPACE)], check=True)
 
 
@@ -119,7 +120,13 @@ def main() -> None:
 
 # Example exports written for shequn (not real people), and the community to file
 # each under ("" = the one the export names).
-EXAMPLE_IMPORTS: dict[str, str] = {}
+EXAMPLE_IMPORTS: dict[str, str] = {
+    "WhatsApp Chat with Weekend Hikers.txt": "hiking",
+    "telegram-hiking.json": "hiking",
+    "qq-data-camp.txt": "data-camp",
+    "wechat-tea-shop.csv": "tea-shop",
+    "orders-tea-shop.csv": "tea-shop",
+}
 
 if __name__ == "__main__":
     main()
