@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from shequn.domain.events import Event
 from shequn.errors import InputError
+from shequn.importers.base import ImportContext
+from shequn.importers.source import Source
 from shequn.services.imports import import_path
 from shequn.store.engine import read_transaction
 from shequn.store.schema import events, imports, members
@@ -195,3 +199,31 @@ def test_a_bad_byte_deep_in_a_large_file_is_named(ws: Workspace, tmp_path: Path)
         import_path(ws, path)
     assert "cannot be read as utf-8" in str(caught.value) and str(path) in str(caught.value)
     assert stored(ws) == []
+
+
+class _AliasingImporter:
+    """Names a member in a system line before it learns their id, like QQ exports."""
+
+    name = "test-alias"
+    description = "test importer that reports an alias"
+
+    def sniff(self, source: Source) -> bool:
+        return False
+
+    def read(self, source: Source, ctx: ImportContext):  # type: ignore[no-untyped-def]
+        at = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+        yield Event(ts=at, community="g", type="join", member="qq:name:张同学", source_id="1")
+        yield Event(ts=at, community="g", type="message", member="qq:30001", source_id="2")
+        ctx.alias("qq:name:张同学", "qq:30001")
+
+
+def test_aliases_reported_by_an_importer_become_one_person(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shequn.importers import registry
+
+    monkeypatch.setitem(registry(), "test-alias", _AliasingImporter())
+    import_path(ws, _write(tmp_path / "x.txt", "x"), format_name="test-alias")
+    with read_transaction(ws.engine) as conn:
+        persons = dict(conn.execute(select(members.c.key, members.c.person)).all())
+    assert persons == {"qq:name:张同学": "qq:30001", "qq:30001": "qq:30001"}

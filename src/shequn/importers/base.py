@@ -25,12 +25,24 @@ class ImportContext:
         timezone: the zone of local times in formats that carry no offset.
         mapping: column mapping given with ``--map field=Column`` (orders CSV).
         progress: called with a count of bytes consumed, for the progress bar.
+        aliases: member keys found to be the same person (see `alias`).
     """
 
     community: str = ""
     timezone: tzinfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     mapping: Mapping[str, str] = field(default_factory=dict)
     progress: Callable[[int], None] = lambda _n: None
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def alias(self, key: str, same_as: str) -> None:
+        """Say that two member keys are one person.
+
+        For exports that name someone by display name in one place (a system line:
+        ``qq:name:张同学``) and by id in another (``qq:30001``): the import records
+        them as one person, as `shequn members merge` would.
+        """
+        if key != same_as:
+            self.aliases[key] = same_as
 
 
 def content_id(*parts: object) -> str:

@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Connection
+
 from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
 from shequn.importers import detect
@@ -13,6 +15,7 @@ from shequn.importers.base import ImportContext, Importer
 from shequn.importers.pipeline import choose, frames
 from shequn.importers.source import Source
 from shequn.services import audit
+from shequn.store import members as members_store
 from shequn.store.bulk import EventSink
 from shequn.store.schema import imports
 from shequn.workspace import Workspace
@@ -100,6 +103,7 @@ def import_path(
                 for frame in frames(importer.read(part, ctx), str(part.path)):
                     sink.add(frame, importer.name)
             with sink.commit() as conn:
+                _record_aliases(conn, ctx.aliases)
                 conn.execute(
                     imports.insert().values(
                         started_at=started,
@@ -122,3 +126,11 @@ def import_path(
         added=sink.added,
         communities=tuple(sorted(sink.seen.communities)),
     )
+
+
+def _record_aliases(conn: Connection, aliases: dict[str, str]) -> None:
+    """Make each aliased key the same person as the key it was found to be."""
+    for key, same_as in sorted(aliases.items()):
+        found = members_store.find(conn, [key, same_as])
+        if len(found) == 2:  # both were seen in events
+            members_store.set_person(conn, [found[key]["person"]], found[same_as]["person"])
