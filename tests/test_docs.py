@@ -44,3 +44,17 @@ def test_every_importer_describes_itself() -> None:
 
     for name, importer in registry().items():
         assert importer.name == name and len(importer.description) > 20
+
+
+def test_cli_reference_is_current() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "gen_cli_docs", DOCS.parent / "scripts" / "gen_cli_docs.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (DOCS / "cli.md").read_text() == module.render(), (
+        "docs/cli.md is stale: run `python scripts/gen_cli_docs.py`"
+    )
