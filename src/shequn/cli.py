@@ -19,7 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from shequn import __version__
+from shequn import __version__, cli_analytics
 from shequn.clock import from_micros
 from shequn.errors import InputError, ShequnError
 from shequn.workspace import Workspace
@@ -36,6 +36,7 @@ members_app = typer.Typer(help="Members: list them, merge one person's accounts 
 export_app = typer.Typer(help="Export data in open formats.")
 app.add_typer(members_app, name="members")
 app.add_typer(export_app, name="export")
+app.command("metrics")(cli_analytics.metrics)
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

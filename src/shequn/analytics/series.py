@@ -1,0 +1,192 @@
+"""Figures over time: daily series and weekly retention cohorts (docs/metrics.md).
+
+- `daily_series`: per scope and local day of [start, end): dau, joins, leaves,
+  messages, gmv.
+- `retention`: cohort w = members whose first join (in the scope) falls in week w, for
+  the weeks that overlap [start, end); for k = 0 .. while week w+k starts before `end`:
+  `retention` = share of the cohort active in week w+k, `membership_retention` = share
+  still members at the instant week w+k ends.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from shequn.analytics import sql
+from shequn.analytics.engine import copy_cursor, figures_of, prepare
+from shequn.analytics.period import (
+    Period,
+    day_number,
+    from_day_number,
+    local_midnight_us,
+    week_monday,
+    week_number,
+)
+from shequn.workspace import Workspace
+
+Source = Workspace | duckdb.DuckDBPyConnection
+
+_DAILY = f"""
+WITH {sql.EVENTS}
+SELECT {sql.SCOPE} AS scope, day,
+       SUM(CASE WHEN type = 'join' THEN 1 ELSE 0 END) AS joins,
+       SUM(CASE WHEN type = 'leave' THEN 1 ELSE 0 END) AS leaves,
+       SUM(CASE WHEN type = 'message' THEN 1 ELSE 0 END) AS messages,
+       SUM(CASE WHEN type = 'order' THEN COALESCE(amount, 0) ELSE 0 END) AS gmv
+FROM pev
+GROUP BY GROUPING SETS ((community, day), (day))
+"""
+
+_RETENTION = f"""
+WITH {sql.EVENTS},
+weeks AS (
+    SELECT week, start_ts, end_ts, start_day, end_day
+    FROM (VALUES {{weeks}}) AS w (week, start_ts, end_ts, start_day, end_day)
+),
+firsts AS (
+    SELECT {sql.SCOPE} AS scope, member, MIN(ts) AS ts FROM t_jl WHERE type = 'join'
+    GROUP BY GROUPING SETS ((community, member), (member))
+),
+cohort AS (
+    SELECT f.scope, f.member, w.week FROM firsts AS f JOIN weeks AS w
+      ON f.ts >= w.start_ts AND f.ts < w.end_ts
+),
+active_weeks AS (
+    SELECT {sql.SCOPE} AS scope, a.member, w.week
+    FROM t_ad AS a JOIN weeks AS w ON a.day >= w.start_day AND a.day < w.end_day
+    GROUP BY GROUPING SETS ((a.community, a.member, w.week), (a.member, w.week))
+),
+held AS (
+    SELECT c.scope, c.week AS cohort_week, w.week, COUNT(DISTINCT c.member) AS members
+    FROM cohort AS c JOIN weeks AS w ON w.week >= c.week
+    JOIN community_start AS cs ON c.scope = '*' OR cs.community = c.scope
+    JOIN iv AS v ON v.community = cs.community AND v.member = c.member
+     AND v.start_ts <= w.end_ts AND w.end_ts < v.end_ts
+    GROUP BY c.scope, c.week, w.week
+),
+kept AS (
+    SELECT c.scope, c.week AS cohort_week, a.week, COUNT(*) AS active
+    FROM cohort AS c JOIN active_weeks AS a
+      ON a.scope = c.scope AND a.member = c.member AND a.week >= c.week
+    GROUP BY c.scope, c.week, a.week
+)
+SELECT 'size' AS kind, scope, week AS cohort_week, week, COUNT(*) AS n FROM cohort
+GROUP BY scope, week
+UNION ALL SELECT 'active', scope, cohort_week, week, active FROM kept
+UNION ALL SELECT 'held', scope, cohort_week, week, members FROM held
+"""
+
+
+def daily_series(
+    source: Source, start: date, end: date, *, zone: ZoneInfo | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Per scope, one row per local day of [start, end): dau, joins, leaves,
+    messages, gmv (days with nothing are zeros)."""
+    with copy_cursor(source, zone) as (cur, tz):
+        period = Period(start, end, tz)
+        prepare(cur, period)
+        return daily_of(cur, period)
+
+
+def daily_of(cur: duckdb.DuckDBPyConnection, period: Period) -> dict[str, list[dict[str, Any]]]:
+    """The daily series, on a cursor `prepare`d for the period."""
+    params = period.params()
+    counts = {(r[0], r[1]): r[2:] for r in cur.execute(_DAILY.format(**params)).fetchall()}
+    dau = {(r[0], r[1]): r[2] for r in cur.execute("SELECT scope, day, dau FROM dd").fetchall()}
+    scopes = _scopes(cur)
+    days = range(params["ds"], params["de"])
+    out: dict[str, list[dict[str, Any]]] = {}
+    for scope in scopes:
+        out[scope] = []
+        for day in days:
+            joins, leaves, messages, gmv = counts.get((scope, day), (0, 0, 0, 0))
+            out[scope].append(
+                {
+                    "day": from_day_number(day),
+                    "dau": int(dau.get((scope, day), 0)),
+                    "joins": int(joins),
+                    "leaves": int(leaves),
+                    "messages": int(messages),
+                    "gmv": Decimal(gmv),
+                }
+            )
+    return out
+
+
+def _scopes(cur: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = cur.execute("SELECT community FROM community_start ORDER BY community").fetchall()
+    return [r[0] for r in rows] + ["*"]
+
+
+def retention(
+    source: Source, start: date, end: date, *, zone: ZoneInfo | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Weekly retention cohorts per scope (see the module docstring)."""
+    with copy_cursor(source, zone) as (cur, tz):
+        period = Period(start, end, tz)
+        prepare(cur, period)
+        return retention_of(cur, period)
+
+
+def retention_of(cur: duckdb.DuckDBPyConnection, period: Period) -> dict[str, list[dict]]:
+    """The retention cohorts, on a cursor `prepare`d for the period."""
+    tz = period.zone
+    first_week = week_number(day_number(period.start))
+    last_week = week_number(day_number(period.end) - 1)
+    weeks = range(first_week, last_week + 1)
+    # Week bounds are local midnights: around a DST change a week is not 7 * 24 h.
+    bounds = {
+        w: (local_midnight_us(week_monday(w), tz), local_midnight_us(week_monday(w + 1), tz))
+        for w in weeks
+    }
+    values = ", ".join(
+        f"({w}, {lo}, {hi}, {w * 7 - 3}, {w * 7 + 4})" for w, (lo, hi) in bounds.items()
+    )
+    query = _RETENTION.format(**period.params(), weeks=values)
+    found = {
+        (kind, scope, cohort_week, week): int(n)
+        for kind, scope, cohort_week, week, n in cur.execute(query).fetchall()
+    }
+    return {scope: _cohort_rows(found, scope, weeks) for scope in _scopes(cur)}
+
+
+def report(
+    source: Source, start: date, end: date, *, zone: ZoneInfo | None = None
+) -> dict[str, Any]:
+    """Metrics, daily series and retention cohorts for one period, staged once."""
+    with copy_cursor(source, zone) as (cur, tz):
+        period = Period(start, end, tz)
+        prepare(cur, period)
+        return {
+            "metrics": figures_of(cur, period),
+            "daily": daily_of(cur, period),
+            "retention": retention_of(cur, period),
+        }
+
+
+def _cohort_rows(
+    found: dict[tuple[str, str, int, int], int], scope: str, weeks: range
+) -> list[dict[str, Any]]:
+    rows = []
+    for cohort_week in weeks:
+        size = found.get(("size", scope, cohort_week, cohort_week), 0)
+        for week in range(cohort_week, weeks.stop):
+            active = found.get(("active", scope, cohort_week, week), 0)
+            held = found.get(("held", scope, cohort_week, week), 0)
+            rows.append(
+                {
+                    "week": week_monday(cohort_week),
+                    "k": week - cohort_week,
+                    "cohort": size,
+                    "active": active,
+                    "retention": active / size if size else None,
+                    "members": held,
+                    "membership_retention": held / size if size else None,
+                }
+            )
+    return rows

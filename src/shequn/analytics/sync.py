@@ -1,0 +1,197 @@
+"""Keeping `<workspace>/data/analytics.duckdb` up to date with the store, by event id.
+
+The store is the truth. The copy only ever appends events with `id > last synced id`
+(ids become visible in order on both engines: docs/adr/0002-bulk-append.md) and
+replaces the small member table (key -> person) whole. A copy that is missing,
+unreadable, of another schema version or time zone, or made from another store (its
+last synced event is no longer the same event) is deleted and rebuilt from scratch.
+
+One process at a time holds the copy: an exclusive lock file beside it serialises
+syncs and the reads that follow them; a second process waits until the first is done.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Engine, select
+
+from shequn.analytics.copy import SCHEMA_VERSION, append, create_schema, replace_members
+from shequn.analytics.readers import StoreReader, reader_for
+from shequn.store.schema import members
+from shequn.workspace import Workspace
+
+COPY_NAME = "analytics.duckdb"
+# Events read from the store per round trip: ~90 MB of Arrow at 1M rows.
+CHUNK_ROWS = 1_000_000
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What one sync did.
+
+    Attributes:
+        events_read: events read from the store (only those newer than the copy).
+        last_id: the last event id now in the copy (0 for an empty log).
+        rebuilt: whether the copy was (re)built from scratch.
+    """
+
+    events_read: int
+    last_id: int
+    rebuilt: bool
+
+
+def copy_path(ws: Workspace) -> Path:
+    return ws.root / "data" / COPY_NAME
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if missing) until the block ends."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextmanager
+def open_copy(ws: Workspace) -> Iterator[tuple[duckdb.DuckDBPyConnection, SyncResult]]:
+    """Bring the copy up to date and hold it (locked) for reading while the block runs."""
+    path = copy_path(ws)
+    with _exclusive(path.with_name(COPY_NAME + ".lock")):
+        con, result = _synced(ws, path)
+        try:
+            yield con, result
+        finally:
+            con.close()
+
+
+def sync(ws: Workspace) -> SyncResult:
+    """Bring the copy up to date with the store; returns what was read."""
+    with open_copy(ws) as (_con, result):
+        return result
+
+
+def _identity(ws: Workspace) -> dict[str, str]:
+    """What the copy must match to be a copy of this store in this time zone."""
+    return {
+        "schema_version": str(SCHEMA_VERSION),
+        "zone": ws.settings.timezone,
+        "store": ws.engine.url.render_as_string(hide_password=True),
+    }
+
+
+def _synced(ws: Workspace, path: Path) -> tuple[duckdb.DuckDBPyConnection, SyncResult]:
+    reader = reader_for(ws.engine)
+    opened = _open(path)
+    usable = opened is not None and _matches(opened[1], _identity(ws), reader)
+    if opened is not None and usable:
+        con, state = opened
+    else:
+        if opened is not None:
+            opened[0].close()
+        _delete(path)
+        con, state = duckdb.connect(str(path)), {}
+        create_schema(con)
+    return con, _catch_up(con, ws, reader, state, rebuilt=not usable)
+
+
+def _open(path: Path) -> tuple[duckdb.DuckDBPyConnection, dict[str, str]] | None:
+    """The existing copy and its sync state, or None if it is missing or damaged."""
+    if not path.exists():
+        return None
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.Error:
+        return None
+    try:
+        return con, _state(con)
+    except duckdb.Error:
+        con.close()
+        return None
+
+
+def _state(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    create_schema(con)
+    return dict(con.execute("SELECT name, value FROM sync_state").fetchall())
+
+
+def _matches(state: dict[str, str], identity: dict[str, str], reader: StoreReader) -> bool:
+    if not state or any(state.get(k) != v for k, v in identity.items()):
+        return False
+    last = int(state.get("last_id", "0"))
+    if last == 0:
+        return True
+    # The store may have been emptied or replaced under the same name.
+    return reader.source_key(last) == (state.get("last_source"), state.get("last_source_id"))
+
+
+def _delete(path: Path) -> None:
+    for stale in (path, path.with_name(path.name + ".wal")):
+        with suppress(FileNotFoundError):
+            os.remove(stale)
+
+
+def _catch_up(
+    con: duckdb.DuckDBPyConnection,
+    ws: Workspace,
+    reader: StoreReader,
+    state: dict[str, str],
+    *,
+    rebuilt: bool,
+) -> SyncResult:
+    """Append every event after the last synced id, chunk by chunk, then the members."""
+    zone: ZoneInfo = ws.settings.zone
+    last = int(state.get("last_id", "0"))
+    top = reader.max_id()
+    bounds = [(lo, min(lo + CHUNK_ROWS, top)) for lo in range(last, top, CHUNK_ROWS)]
+    read = 0
+    # Read the next chunk from the store while DuckDB takes in the current one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(reader.events, *bounds[0]) if bounds else None
+        for index, (_lo, hi) in enumerate(bounds):
+            assert pending is not None
+            batch = pending.result()
+            if index + 1 < len(bounds):
+                pending = pool.submit(reader.events, *bounds[index + 1])
+            con.execute("BEGIN")
+            read += append(con, batch, zone)
+            _save_state(con, ws, reader, hi)
+            con.execute("COMMIT")
+    con.execute("BEGIN")
+    replace_members(con, _members(ws.engine))
+    _save_state(con, ws, reader, top if bounds else last)
+    con.execute("COMMIT")
+    return SyncResult(events_read=read, last_id=top if bounds else last, rebuilt=rebuilt)
+
+
+def _save_state(
+    con: duckdb.DuckDBPyConnection, ws: Workspace, reader: StoreReader, last_id: int
+) -> None:
+    source, source_id = reader.source_key(last_id) if last_id else (None, None)
+    rows = {**_identity(ws), "last_id": str(last_id)}
+    rows["last_source"], rows["last_source_id"] = source or "", source_id or ""
+    con.execute("DELETE FROM sync_state")
+    con.executemany("INSERT INTO sync_state VALUES (?, ?)", list(rows.items()))
+
+
+def _members(engine: Engine) -> pa.Table:
+    """The member table, key -> person (small: one row per member key)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(members.c.key, members.c.person)).all()
+    return pa.table(
+        {"key": [r[0] for r in rows], "person": [r[1] for r in rows]},
+        schema=pa.schema([("key", pa.string()), ("person", pa.string())]),
+    )
