@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint clean assets
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -17,10 +17,17 @@ $(VENV)/.bench: pyproject.toml $(VENV)/.dev
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $@
 
-demo: $(VENV)/.dev
+# Apache ECharts for the HTML reports, from npm at build time (never from a CDN).
+ECHARTS := src/shequn/reports/vendor/echarts.min.js
+$(ECHARTS): scripts/fetch-assets.sh
+	sh scripts/fetch-assets.sh
+
+assets: $(ECHARTS)
+
+demo: $(VENV)/.dev $(ECHARTS)
 	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev $(ECHARTS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.bench

@@ -115,7 +115,13 @@ def main() -> None:
         shequn(*args)
     shequn("simulate", "--communities", "3", "--days", "90", "--seed", "42")  # idempotent
     shequn("status")
-    print(f"\nThe demo workspace is {WORKSPACE}; try `shequn status -w {WORKSPACE.name}`.")
+    shequn("metrics", "--community", "tea-shop", "--from", "2025-10-01", "--to", "2025-11-01")
+    html = WORKSPACE / "review-2025-10.html"
+    markdown = WORKSPACE / "review-2025-10.md"
+    shequn("review", "--period", "2025-10", "--format", "html", "--out", str(html))
+    shequn("review", "--period", "2025-10", "--format", "md", "--out", str(markdown))
+    print(f"\nThe demo workspace is {WORKSPACE}.")
+    print(f"The review (复盘) of October 2025 is {html}\n  and, as Markdown, {markdown}.")
 
 
 # Example exports written for shequn (not real people), and the community to file

@@ -110,6 +110,7 @@ def test_unknown_format_option_lists_the_formats(root: Path) -> None:
 COMMANDS = [
     ["init"],
     ["metrics"],
+    ["review"],
     ["import"],
     ["simulate"],
     ["status"],
@@ -128,5 +129,5 @@ def test_every_command_has_help_with_an_example(command: list[str]) -> None:
 
 def test_top_level_help_lists_every_command() -> None:
     out = run("--help")
-    for name in ("init", "import", "simulate", "status", "export", "members", "metrics"):
+    for name in ("init", "import", "simulate", "status", "export", "members", "metrics", "review"):
         assert name in out

@@ -19,7 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from shequn import __version__, cli_analytics
+from shequn import __version__, cli_analytics, cli_review
 from shequn.clock import from_micros
 from shequn.errors import InputError, ShequnError
 from shequn.workspace import Workspace
@@ -37,6 +37,7 @@ export_app = typer.Typer(help="Export data in open formats.")
 app.add_typer(members_app, name="members")
 app.add_typer(export_app, name="export")
 app.command("metrics")(cli_analytics.metrics)
+app.command("review")(cli_review.review)
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -1,0 +1,233 @@
+"""The review as five tables of cells (text to show, number to store), one per section.
+
+Every renderer uses these, so the terminal, Markdown, HTML and Excel reports agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from shequn.review.build import Review, as_float
+from shequn.review.drivers import describe
+from shequn.review.funnel import explain
+from shequn.review.goals import GoalResult
+from shequn.review.i18n import (
+    FACTOR_METRICS,
+    MONEY_METRICS,
+    RATIO_METRICS,
+    fmt_gap,
+    fmt_share,
+    fmt_value,
+    metric_label,
+    t,
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A shown text and, for spreadsheets, the raw value and its number format."""
+
+    text: str
+    value: Any = None
+    number_format: str | None = None
+
+
+@dataclass
+class Table:
+    """One section: a title, column headers, rows of cells and an optional sentence."""
+
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+    note: str = ""
+
+
+def number_format(metric: str) -> str:
+    """The Excel number format for a metric's values."""
+    if metric in RATIO_METRICS:
+        return "0.0%"
+    if metric in MONEY_METRICS:
+        return "#,##0.00"
+    if metric in FACTOR_METRICS:
+        return "0.00"
+    return "#,##0"
+
+
+def text(value: str) -> Cell:
+    return Cell(value, value)
+
+
+def metric_cell(metric: str, value: Any) -> Cell:
+    """A metric value: formatted text, float (or int) value, the metric's number format."""
+    raw: Any = as_float(value)
+    if raw is not None and isinstance(value, int) and not isinstance(value, bool):
+        raw = value
+    if isinstance(value, Decimal):
+        raw = float(value)
+    return Cell(fmt_value(metric, value), raw, number_format(metric))
+
+
+def _signed_gap(lang: str, metric: str, gap: float | None) -> str:
+    if gap is None:
+        return "—"
+    return ("+" if gap >= 0 else "−") + fmt_gap(lang, metric, gap)
+
+
+def _signed_share(change: float | None) -> str:
+    if change is None:
+        return "—"
+    if round(abs(change) * 1000) == 0:
+        return "0%"
+    return ("+" if change > 0 else "−") + fmt_share(change)
+
+
+def _goal_row(review: Review, r: GoalResult) -> list[Cell]:
+    lang, g = review.lang, r.goal
+    metric = g.metric or ""
+    window = r.window.label if r.window else "—"
+    goal_text = g.text
+    if g.serves:
+        served = [x.goal.text for x in review.goals if x.goal.id in g.serves]
+        if served:
+            goal_text += f" ({t(lang, 'serves', goal='; '.join(served))})"
+    trend = t(lang, f"trend.{r.trend}") if r.trend else t(lang, "trend.none")
+    return [
+        text(review.names.get(g.community, g.community)),
+        text(t(lang, f"level.{g.level}")),
+        text(goal_text),
+        text(metric_label(lang, metric) if metric else "—"),
+        text(window),
+        metric_cell(metric, g.target),
+        metric_cell(metric, r.actual),
+        Cell(_signed_gap(lang, metric, r.gap), r.gap, number_format(metric)),
+        text(t(lang, f"status.{r.status}")),
+        metric_cell(metric, r.previous),
+        text(trend),
+    ]
+
+
+def goals_table(review: Review) -> Table:
+    lang = review.lang
+    cols = ["community", "level", "goal", "metric", "window", "target", "actual", "gap"]
+    cols += ["status", "previous", "trend"]
+    table = Table("goals", t(lang, "section.goals"), [t(lang, f"col.{c}") for c in cols])
+    table.rows = [_goal_row(review, r) for r in review.goals]
+    if not review.goals:
+        table.note = t(lang, "no_goals")
+    return table
+
+
+def funnel_table(review: Review) -> Table:
+    lang = review.lang
+    cols = ["stage", "metric", "actual", "target", "shortfall", "previous", "change"]
+    table = Table("funnel", t(lang, "section.funnel"), [t(lang, f"col.{c}") for c in cols])
+    table.note = explain(review.funnel, lang)
+    for s in review.funnel.stages:
+        change = s.change
+        table.rows.append(
+            [
+                text(t(lang, f"stage.{s.key}")),
+                text(metric_label(lang, s.metric)),
+                metric_cell(s.metric, s.actual),
+                metric_cell(s.metric, s.target),
+                Cell(
+                    fmt_share(s.shortfall) if s.shortfall and s.shortfall > 0 else "—",
+                    s.shortfall,
+                    "0%",
+                ),
+                metric_cell(s.metric, s.previous),
+                Cell(_signed_share(change), change, "0%"),
+            ]
+        )
+    return table
+
+
+def drivers_table(review: Review) -> Table:
+    lang = review.lang
+    cols = [t(lang, f"col.{c}") for c in ("driver", "figure", "reference")]
+    table = Table("drivers", t(lang, "section.drivers"), cols)
+    for d in review.drivers:
+        f = d.figures
+        if d.kind == "channel_buyers":
+            nums = [
+                Cell(fmt_share(f["join_share"]), f["join_share"], "0%"),
+                Cell(fmt_share(f["buyer_share"]), f["buyer_share"], "0%"),
+            ]
+        elif d.kind == "channel_traffic":
+            nums = [
+                metric_cell("traffic_conversion", f["conversion"]),
+                metric_cell("traffic_conversion", f["overall"]),
+            ]
+        elif d.kind == "cohort":
+            nums = [
+                Cell(fmt_share(f["value"]), f["value"], "0%"),
+                Cell(fmt_share(f["overall"]), f["overall"], "0%"),
+            ]
+        else:
+            nums = [metric_cell(f["metric"], f["value"]), metric_cell(f["metric"], f["overall"])]
+        table.rows.append([text(describe(d, lang)), *nums])
+    if not review.drivers:
+        table.note = t(lang, "drivers.none")
+    return table
+
+
+def actions_table(review: Review) -> Table:
+    lang = review.lang
+    cols = [t(lang, f"col.{c}") for c in ("stage", "action", "playbook")]
+    table = Table("actions", t(lang, "section.actions"), cols)
+    for a in review.actions:
+        table.rows.append(
+            [
+                text(t(lang, f"stage.{a.stage}")),
+                text(
+                    f"{a.title[lang]}：{a.detail[lang]}"
+                    if lang == "zh_CN"
+                    else f"{a.title[lang]}: {a.detail[lang]}"
+                ),
+                text(a.playbook),
+            ]
+        )
+    if not review.actions:
+        table.note = t(lang, "actions.none")
+    return table
+
+
+def replication_table(review: Review) -> Table:
+    lang = review.lang
+    cols = [t(lang, f"col.{c}") for c in ("template", "communities", "reached", "met", "rate")]
+    table = Table("replication", t(lang, "section.replication"), cols)
+    table.note = t(lang, "replication.rule")
+    for r in review.replication:
+        table.rows.append(
+            [
+                text(r.template),
+                Cell(f"{r.communities:,}", r.communities, "#,##0"),
+                Cell(f"{r.reached:,}", r.reached, "#,##0"),
+                Cell(f"{r.met:,}", r.met, "#,##0"),
+                metric_cell("replication_success_rate", r.rate),
+            ]
+        )
+    if not any(r.reached for r in review.replication):
+        table.note += " " + t(lang, "replication.none")
+    return table
+
+
+def sections(review: Review) -> list[Table]:
+    """The five sections, in report order."""
+    return [
+        goals_table(review),
+        funnel_table(review),
+        drivers_table(review),
+        actions_table(review),
+        replication_table(review),
+    ]
+
+
+def heading(review: Review) -> tuple[str, str]:
+    """The report title and the 'compared with' line."""
+    lang = review.lang
+    title = t(lang, "title", scope=review.scope_name, period=review.period.label)
+    return title, t(lang, "previous_period", period=review.previous.label)

@@ -1,0 +1,139 @@
+"""Funnel diagnosis: each stage's conversion against its target and the previous period.
+
+visits → joins → active → first purchase → repurchase → referral. The weakest stage is
+the one furthest below its target (relative to the target); when every stage with a
+target meets it, the one that fell most against the previous period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from shequn.review.goals import GoalSpec
+from shequn.review.i18n import fmt_gap, fmt_share, fmt_value, metric_label, t
+
+STAGES: tuple[tuple[str, str], ...] = (
+    ("traffic", "traffic_conversion"),
+    ("activity", "active_rate"),
+    ("conversion", "purchase_conversion"),
+    ("repurchase", "repurchase_rate"),
+    ("referral", "k_factor"),
+)
+STAGE_OF_METRIC: dict[str, str] = {
+    **{metric: stage for stage, metric in STAGES},
+    "speaking_rate": "activity",
+    "stickiness": "activity",
+    "messages": "activity",
+    "churn_rate": "retention",
+    "growth_rate": "growth",
+    "joins": "growth",
+    "net_growth": "growth",
+    "fission_multiplier": "referral",
+    "buyers": "conversion",
+    "gmv": "conversion",
+}
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One funnel stage's figures."""
+
+    key: str
+    metric: str
+    actual: float | None
+    previous: float | None
+    target: float | None
+
+    @property
+    def shortfall(self) -> float | None:
+        """How far below target, relative to the target (0.25 = 25% short); None if unknown."""
+        if self.target is None or self.actual is None or self.target <= 0:
+            return None
+        return (self.target - self.actual) / self.target
+
+    @property
+    def change(self) -> float | None:
+        """Relative change against the previous period (-0.2 = fell by 20%)."""
+        if self.actual is None or not self.previous:
+            return None
+        return (self.actual - self.previous) / self.previous
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """All stages, the weakest one and why it was chosen."""
+
+    stages: tuple[Stage, ...]
+    weakest: Stage | None
+    reason: Literal["shortfall", "drop"] | None
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float | Decimal) else None
+
+
+def stage_targets(goals: Iterable[GoalSpec]) -> dict[str, float]:
+    """Targets for the funnel metrics from at-least goals measured over the review period.
+
+    Goals with their own dates or a horizon ("day 30") are judged over other windows, so
+    they are not targets for the review period's conversion.
+    """
+    targets: dict[str, float] = {}
+    for goal in goals:
+        if goal.period != "review":
+            continue
+        if goal.metric and goal.target is not None and goal.direction == "at_least":
+            targets.setdefault(goal.metric, goal.target)
+    return targets
+
+
+def diagnose(
+    current: Mapping[str, Any], previous: Mapping[str, Any], targets: Mapping[str, float]
+) -> Funnel:
+    """Build the stages from two metric dicts and pick the weakest.
+
+    Args:
+        current: metric values of the scope for the review period.
+        previous: the same for the previous period (may be empty).
+        targets: target per metric name (stages without one are judged by their drop).
+    """
+    stages = tuple(
+        Stage(
+            key, metric, _num(current.get(metric)), _num(previous.get(metric)), targets.get(metric)
+        )
+        for key, metric in STAGES
+    )
+    short = [s for s in stages if (s.shortfall or 0) > 0]
+    if short:
+        return Funnel(stages, max(short, key=lambda s: s.shortfall or 0), "shortfall")
+    dropped = [s for s in stages if (s.change or 0) < 0]
+    if dropped:
+        return Funnel(stages, min(dropped, key=lambda s: s.change or 0), "drop")
+    return Funnel(stages, None, None)
+
+
+def explain(funnel: Funnel, lang: str) -> str:
+    """One sentence naming the weakest stage, with its numbers."""
+    stage = funnel.weakest
+    if stage is None:
+        return t(lang, "weakest.none")
+    common = {
+        "stage": t(lang, f"stage.{stage.key}"),
+        "metric": metric_label(lang, stage.metric),
+        "actual": fmt_value(stage.metric, stage.actual),
+        "previous": fmt_value(stage.metric, stage.previous),
+    }
+    if funnel.reason == "shortfall":
+        assert stage.target is not None and stage.actual is not None
+        return t(
+            lang,
+            "weakest.shortfall",
+            target=fmt_value(stage.metric, stage.target),
+            gap=fmt_gap(lang, stage.metric, stage.target - stage.actual),
+            share=fmt_share(stage.shortfall),
+            **common,
+        )
+    return t(lang, "weakest.drop", share=fmt_share(stage.change), **common)

@@ -1,0 +1,311 @@
+"""Every string of the review, in one catalogue per language, and number formatting."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+LANGS = ("zh_CN", "en")
+
+RATIO_METRICS = frozenset(
+    {
+        "growth_rate",
+        "churn_rate",
+        "active_rate",
+        "speaking_rate",
+        "stickiness",
+        "traffic_conversion",
+        "purchase_conversion",
+        "repurchase_rate",
+        "replication_success_rate",
+        "sop_on_time_rate",
+    }
+)
+MONEY_METRICS = frozenset({"gmv", "aov", "arpu"})
+FACTOR_METRICS = frozenset({"k_factor", "fission_multiplier", "messages_per_active"})
+
+METRIC_LABELS: dict[str, dict[str, str]] = {
+    "zh_CN": {
+        "members_at_start": "期初成员数",
+        "members_at_end": "期末成员数",
+        "members_during": "期内成员数",
+        "joins": "入群数",
+        "leaves": "退群数",
+        "net_growth": "净增长",
+        "growth_rate": "用户增长率",
+        "churn_rate": "流失率",
+        "active_members": "活跃成员数",
+        "active_rate": "活跃度",
+        "speaking_rate": "发言率",
+        "stickiness": "黏性",
+        "messages": "消息数",
+        "messages_per_active": "人均消息数",
+        "visits": "访问数",
+        "channel_joins": "渠道入群数",
+        "traffic_conversion": "引流转化率",
+        "buyers": "购买人数",
+        "purchase_conversion": "成交转化率",
+        "repurchase_rate": "复购率",
+        "orders": "订单数",
+        "gmv": "成交额",
+        "aov": "客单价",
+        "arpu": "人均收入",
+        "k_factor": "K 因子",
+        "fission_multiplier": "裂变倍增率",
+        "replication_success_rate": "复制成功率",
+        "sop_on_time_rate": "SOP 执行率",
+    },
+    "en": {
+        "members_at_start": "members at start",
+        "members_at_end": "members at end",
+        "members_during": "members during",
+        "joins": "joins",
+        "leaves": "leaves",
+        "net_growth": "net growth",
+        "growth_rate": "growth rate",
+        "churn_rate": "churn rate",
+        "active_members": "active members",
+        "active_rate": "active rate",
+        "speaking_rate": "speaking rate",
+        "stickiness": "stickiness",
+        "messages": "messages",
+        "messages_per_active": "messages per active member",
+        "visits": "visits",
+        "channel_joins": "channel joins",
+        "traffic_conversion": "traffic conversion",
+        "buyers": "buyers",
+        "purchase_conversion": "purchase conversion",
+        "repurchase_rate": "repurchase rate",
+        "orders": "orders",
+        "gmv": "GMV",
+        "aov": "average order value",
+        "arpu": "revenue per member",
+        "k_factor": "k-factor",
+        "fission_multiplier": "fission multiplier",
+        "replication_success_rate": "replication success rate",
+        "sop_on_time_rate": "SOP on-time rate",
+    },
+}
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "zh_CN": {
+        "title": "复盘报告：{scope}，{period}",
+        "workspace": "全部社群",
+        "previous_period": "对比上期 {period}",
+        "section.goals": "一、目标与实际",
+        "section.funnel": "二、漏斗诊断",
+        "section.drivers": "三、拖累因素",
+        "section.actions": "四、改进建议",
+        "section.replication": "五、复制成功率",
+        "col.goal": "目标",
+        "col.community": "社群",
+        "col.communities": "社群数",
+        "col.level": "类型",
+        "col.metric": "指标",
+        "col.window": "考核区间",
+        "col.target": "目标值",
+        "col.actual": "实际值",
+        "col.gap": "差距",
+        "col.status": "结果",
+        "col.previous": "上期",
+        "col.trend": "趋势",
+        "col.stage": "环节",
+        "col.shortfall": "差目标",
+        "col.change": "环比",
+        "col.template": "模板",
+        "col.reached": "已到考核日",
+        "col.met": "全部达标",
+        "col.rate": "复制成功率",
+        "col.action": "建议",
+        "col.playbook": "对应 SOP",
+        "col.driver": "发现",
+        "col.figure": "数值",
+        "col.reference": "参照",
+        "level.long": "长期",
+        "level.short": "短期",
+        "status.met": "达成",
+        "status.missed": "未达成",
+        "status.no_data": "无数据",
+        "status.pending": "未到考核日",
+        "status.untracked": "未设指标",
+        "trend.better": "↑ 变好",
+        "trend.worse": "↓ 变差",
+        "trend.flat": "→ 持平",
+        "trend.none": "—",
+        "serves": "服务于：{goal}",
+        "no_goals": (
+            "没有设定目标。在 shequn.toml 的社群下添加 long_term_goals / short_term_goals。"
+        ),
+        "weakest.shortfall": (
+            "最薄弱环节是「{stage}」：{metric}为 {actual}，比目标 {target} 低 {gap}"
+            "（差 {share}），上期为 {previous}。"
+        ),
+        "weakest.drop": (
+            "最薄弱环节是「{stage}」：{metric}从上期的 {previous} 降到 {actual}"
+            "（下降 {share}），是各环节中降幅最大的。"
+        ),
+        "weakest.none": "各环节都达到目标，且没有环节比上期下降。",
+        "drivers.channel_buyers": (
+            "渠道 {channel} 带来了 {join_share} 的入群，却只贡献了 {buyer_share} 的购买者。"
+        ),
+        "drivers.channel_traffic": (
+            "渠道 {channel} 有 {visits} 次访问，只有 {conversion} 转化为入群（整体为 {overall}）。"
+        ),
+        "drivers.community": "社群 {community} 的{metric}为 {value}，低于整体的 {overall}。",
+        "drivers.cohort": (
+            "{period} 入群的新成员中 {value} 在入群 30 天内首单，"
+            "低于 {before} 入群成员的 {overall}。"
+        ),
+        "drivers.none": "没有发现明显拖累的渠道或社群。",
+        "actions.none": "没有需要改进的环节。",
+        "replication.none": "还没有社群到达考核日。",
+        "replication.rule": "复制成功率 = 到考核日时目标全部达成的社群数 ÷ 已到考核日的社群数。",
+        "pp": "{value} 个百分点",
+        "stage.traffic": "访问 → 入群",
+        "stage.activity": "入群 → 活跃",
+        "stage.conversion": "活跃 → 首单",
+        "stage.repurchase": "首单 → 复购",
+        "stage.referral": "老带新",
+        "stage.retention": "留存",
+        "stage.growth": "增长",
+        "chart.goals": "目标完成度（实际 ÷ 目标）",
+        "chart.funnel": "漏斗各环节转化率",
+        "chart.current": "本期",
+        "chart.previous": "上期",
+        "chart.target": "目标",
+        "generated": "由 shequn 生成",
+    },
+    "en": {
+        "title": "Review: {scope}, {period}",
+        "workspace": "all communities",
+        "previous_period": "compared with {period}",
+        "section.goals": "1. Goals vs actuals",
+        "section.funnel": "2. Funnel diagnosis",
+        "section.drivers": "3. Drivers",
+        "section.actions": "4. Suggested actions",
+        "section.replication": "5. Replication success rate",
+        "col.goal": "goal",
+        "col.community": "community",
+        "col.communities": "communities",
+        "col.level": "level",
+        "col.metric": "metric",
+        "col.window": "window",
+        "col.target": "target",
+        "col.actual": "actual",
+        "col.gap": "gap",
+        "col.status": "status",
+        "col.previous": "previous",
+        "col.trend": "trend",
+        "col.stage": "stage",
+        "col.shortfall": "short of target",
+        "col.change": "change",
+        "col.template": "template",
+        "col.reached": "reached evaluation",
+        "col.met": "all goals met",
+        "col.rate": "replication success rate",
+        "col.action": "action",
+        "col.playbook": "playbook",
+        "col.driver": "finding",
+        "col.figure": "figure",
+        "col.reference": "reference",
+        "level.long": "long-term",
+        "level.short": "short-term",
+        "status.met": "met",
+        "status.missed": "missed",
+        "status.no_data": "no data",
+        "status.pending": "not yet due",
+        "status.untracked": "no metric",
+        "trend.better": "↑ better",
+        "trend.worse": "↓ worse",
+        "trend.flat": "→ flat",
+        "trend.none": "—",
+        "serves": "serves: {goal}",
+        "no_goals": "No goals set. Add long_term_goals / short_term_goals to the communities "
+        "in shequn.toml.",
+        "weakest.shortfall": (
+            "The weakest stage is {stage}: {metric} was {actual}, {gap} below the target "
+            "{target} ({share} short), against {previous} in the previous period."
+        ),
+        "weakest.drop": (
+            "The weakest stage is {stage}: {metric} fell from {previous} to {actual} "
+            "({share} lower), the largest drop of any stage."
+        ),
+        "weakest.none": "Every stage met its target and none fell against the previous period.",
+        "drivers.channel_buyers": "Channel {channel} brought {join_share} of joins but "
+        "{buyer_share} of buyers.",
+        "drivers.channel_traffic": (
+            "Channel {channel} had {visits} visits but only {conversion} joined "
+            "({overall} overall)."
+        ),
+        "drivers.community": "Community {community}: {metric} {value}, below {overall} overall.",
+        "drivers.cohort": (
+            "Of the members who joined in {period}, {value} made a first purchase within 30 "
+            "days of joining, against {overall} of those who joined in {before}."
+        ),
+        "drivers.none": "No channel or community stands out as pulling the figures down.",
+        "actions.none": "No stage needs action.",
+        "replication.none": "No community has reached its evaluation date yet.",
+        "replication.rule": "Replication success rate = communities whose goals were all met "
+        "at their evaluation date / communities that have reached it.",
+        "pp": "{value} pp",
+        "stage.traffic": "visit → join",
+        "stage.activity": "join → active",
+        "stage.conversion": "active → first purchase",
+        "stage.repurchase": "first purchase → repurchase",
+        "stage.referral": "referral",
+        "stage.retention": "retention",
+        "stage.growth": "growth",
+        "chart.goals": "Goal attainment (actual ÷ target)",
+        "chart.funnel": "Funnel stage conversion",
+        "chart.current": "this period",
+        "chart.previous": "previous",
+        "chart.target": "target",
+        "generated": "generated by shequn",
+    },
+}
+
+
+def check_lang(lang: str) -> str:
+    """Return `lang` if it has a catalogue, else raise ValueError naming the choices."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; use one of {', '.join(LANGS)}")
+    return lang
+
+
+def t(lang: str, key: str, **values: Any) -> str:
+    """The catalogue string `key` in `lang`, formatted with `values`."""
+    return MESSAGES[lang][key].format(**values)
+
+
+def metric_label(lang: str, metric: str) -> str:
+    """The human name of a metric, or the metric key when it has none."""
+    return METRIC_LABELS[lang].get(metric, metric)
+
+
+def fmt_value(metric: str, value: float | Decimal | int | None) -> str:
+    """A metric value as shown: ratios as percent, money with cents, counts with commas."""
+    if value is None:
+        return "—"
+    if metric in RATIO_METRICS:
+        return f"{float(value):.1%}"
+    if metric in MONEY_METRICS:
+        return f"{Decimal(str(value)):,.2f}"
+    if metric in FACTOR_METRICS or isinstance(value, float):
+        return f"{float(value):,.2f}"
+    return f"{int(value):,}"
+
+
+def fmt_gap(lang: str, metric: str, gap: float | None) -> str:
+    """An absolute difference: percentage points for ratios, else the metric's unit."""
+    if gap is None:
+        return "—"
+    if metric in RATIO_METRICS:
+        return t(lang, "pp", value=f"{abs(gap) * 100:.1f}")
+    return fmt_value(metric, abs(gap) if metric in MONEY_METRICS else float(abs(gap)))
+
+
+def fmt_share(value: float | None) -> str:
+    """A share or relative change as a percent: whole from 10% up (40%), else one decimal."""
+    if value is None:
+        return "—"
+    return f"{abs(value):.0%}" if abs(value) >= 0.095 else f"{abs(value):.1%}"
