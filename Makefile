@@ -30,8 +30,10 @@ demo: $(VENV)/.dev $(ECHARTS)
 test: $(VENV)/.dev $(ECHARTS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+METRICS_EVENTS ?= 10000000
 bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/metrics_bench.py --events $(METRICS_EVENTS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

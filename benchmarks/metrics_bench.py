@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -26,6 +25,9 @@ from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from peak import peak_mb  # noqa: E402
+
 DATA = HERE / ".data"
 MONTH = (date(2026, 3, 1), date(2026, 4, 1))  # a full month inside the simulated year
 ACTIVE = ("message", "reaction", "checkin")
@@ -183,7 +185,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.step:
         result = STEPS[args.step](args.root)
-        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["peak_mb"] = peak_mb()
         print(json.dumps(result, default=str))
         return
     started = time.perf_counter()

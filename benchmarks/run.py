@@ -43,9 +43,8 @@ sys.path.insert(0, {benchmarks!r})
 t0 = time.perf_counter()
 {body}
 seconds = time.perf_counter() - t0
-# VmHWM, not ru_maxrss: ru_maxrss carries the parent's peak across fork.
-hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
-peak_mb = int(hwm.split()[1]) / 1024
+from peak import peak_mb
+peak_mb = peak_mb()
 print(json.dumps({{"seconds": seconds, "peak_mb": peak_mb, "extra": locals().get("extra")}}))
 """
 
