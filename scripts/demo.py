@@ -115,6 +115,9 @@ def main() -> None:
         shequn(*args)
     shequn("simulate", "--communities", "3", "--days", "90", "--seed", "42")  # idempotent
     shequn("status")
+    shequn("sop", "new", "--from", "newcomer-7day")
+    shequn("sop", "new", "--from", "daily-routine")
+    shequn("sop", "validate")
     shequn("metrics", "--community", "tea-shop", "--from", "2025-10-01", "--to", "2025-11-01")
     html = WORKSPACE / "review-2025-10.html"
     markdown = WORKSPACE / "review-2025-10.md"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from shequn.cli import app, main
@@ -107,18 +109,21 @@ def test_unknown_format_option_lists_the_formats(root: Path) -> None:
     assert "canonical" in result.exception.hint  # type: ignore[union-attr]
 
 
-COMMANDS = [
-    ["init"],
-    ["metrics"],
-    ["review"],
-    ["import"],
-    ["simulate"],
-    ["status"],
-    ["export", "events"],
-    ["members", "list"],
-    ["members", "merge"],
-    ["members", "unmerge"],
-]
+def _command_paths(group: Any, prefix: list[str]) -> list[list[str]]:
+    paths: list[list[str]] = []
+    for name, command in sorted(group.commands.items()):
+        if hasattr(command, "commands"):
+            paths += _command_paths(command, [*prefix, name])
+        else:
+            paths.append([*prefix, name])
+    return paths
+
+
+COMMANDS = _command_paths(typer.main.get_command(app), [])
+
+
+def test_the_command_tree_is_walked() -> None:
+    assert ["import"] in COMMANDS and ["members", "merge"] in COMMANDS and len(COMMANDS) >= 15
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
@@ -129,5 +134,17 @@ def test_every_command_has_help_with_an_example(command: list[str]) -> None:
 
 def test_top_level_help_lists_every_command() -> None:
     out = run("--help")
-    for name in ("init", "import", "simulate", "status", "export", "members", "metrics", "review"):
+    for name in (
+        "init",
+        "import",
+        "simulate",
+        "status",
+        "export",
+        "members",
+        "metrics",
+        "review",
+        "sop",
+        "tasks",
+        "run",
+    ):
         assert name in out

@@ -19,7 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from shequn import __version__, cli_analytics, cli_review
+from shequn import __version__, cli_analytics, cli_review, cli_sop
 from shequn.clock import from_micros
 from shequn.errors import InputError, ShequnError
 from shequn.workspace import Workspace
@@ -36,8 +36,6 @@ members_app = typer.Typer(help="Members: list them, merge one person's accounts 
 export_app = typer.Typer(help="Export data in open formats.")
 app.add_typer(members_app, name="members")
 app.add_typer(export_app, name="export")
-app.command("metrics")(cli_analytics.metrics)
-app.command("review")(cli_review.review)
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -380,6 +378,14 @@ def members_unmerge(
 
     unmerge(Workspace.open(workspace), key)
     console.print(f"{key} is its own person again")
+
+
+# Commands defined in their own modules, listed after the ones above in --help.
+app.command("metrics")(cli_analytics.metrics)
+app.command("review")(cli_review.review)
+app.add_typer(cli_sop.sop_app, name="sop")
+app.add_typer(cli_sop.tasks_app, name="tasks")
+app.command("run")(cli_sop.run)
 
 
 def main() -> None:

@@ -1,0 +1,189 @@
+"""SOP tick benchmark: one evaluation over 1,000,000 members and 20 playbooks.
+
+Vectorized (`shequn.sop.evaluate.due_steps`, Polars) against a plain Python loop
+over the same members in the same run; both must find the same due steps.
+The events are built in memory (the store read is measured separately in the tick).
+
+    python benchmarks/sop_bench.py                  # 1,000,000 members
+    python benchmarks/sop_bench.py --members 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+
+import numpy as np
+import polars as pl
+
+from shequn.clock import to_micros
+from shequn.sop.evaluate import Window, due_steps
+from shequn.sop.loader import check
+from shequn.sop.model import Playbook
+from shequn.sop.triggers import ACTIVITY, DAY_US, Frames
+
+ZONE = "Asia/Shanghai"
+NOW = to_micros(datetime(2026, 11, 1, 12, 0, tzinfo=UTC))
+MINUTE = 60_000_000
+
+
+def playbooks() -> list[Playbook]:
+    """20 playbooks: joins (with and without conditions), purchases, inactivity."""
+    kinds = [
+        ("member_joined", None, ["+0m", "+1d 20:00", "+3d"], "silent_since_trigger"),
+        ("member_joined", None, ["+30m", "+7d 20:00"], "still_member"),
+        ("purchase", None, ["+10m", "+2d 19:00"], "not_purchased_since_trigger"),
+        ("member_inactive", 7, ["+0m", "+1d 10:00"], None),
+        ("member_inactive", 14, ["+0m"], None),
+    ]
+    found = []
+    for i in range(20):
+        trigger, days, offsets, condition = kinds[i % len(kinds)]
+        steps = "".join(
+            f"""
+            - id: s{j}
+              at: "{at}"
+              action: {{type: send_private, text: "hi {{{{ member.name }}}}"}}
+              {"condition: " + condition if condition and j else ""}
+              owner: alice
+              emergency: {{do: x, alert: bob}}"""
+            for j, at in enumerate(offsets)
+        )
+        days_line = f"days: {days}" if days else ""
+        text = f"""
+        name: pb{i:02d}
+        applies_to: {{communities: ["*"]}}
+        trigger: {{type: {trigger}, {days_line}}}
+        steps:{steps}
+        """
+        playbook, problems = check(textwrap.dedent(text).replace(", }", "}"), f"pb{i}")
+        assert playbook is not None, problems
+        found.append(playbook)
+    return found
+
+
+def events(members: int, seed: int = 7) -> pl.DataFrame:
+    """Joins over 30 days, ~3 messages per member, orders for 20%, leaves for 10%."""
+    rng = np.random.default_rng(seed)
+    span = 30 * DAY_US
+    ids = np.arange(members)
+    member = pl.Series([f"m{i}" for i in ids])
+    community = pl.Series([f"c{i % 10}" for i in ids])
+    join = NOW - rng.integers(0, span, members)
+
+    def part(idx: np.ndarray, ts: np.ndarray, kind: str) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "ts": ts.astype(np.int64),
+                "community": community.gather(idx),
+                "member": member.gather(idx),
+                "type": pl.Series([kind] * len(idx)),
+                "channel": pl.Series([None] * len(idx), dtype=pl.String),
+            }
+        )
+
+    msg_idx = rng.integers(0, members, 3 * members)
+    order_idx = rng.choice(members, members // 5, replace=False)
+    leave_idx = rng.choice(members, members // 10, replace=False)
+    after = lambda idx: join[idx] + rng.integers(0, NOW - join[idx] + 1)  # noqa: E731
+    return pl.concat(
+        [
+            part(ids, join, "join"),
+            part(msg_idx, after(msg_idx), "message"),
+            part(order_idx, after(order_idx), "order"),
+            part(leave_idx, after(leave_idx), "leave"),
+        ]
+    ).sort("ts")
+
+
+def python_loop(pbs: list[Playbook], frame: pl.DataFrame, window: Window) -> set[str]:
+    """The baseline: for every playbook, every member, every step: is it due?"""
+    by_member: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+    for ts, community, member, kind, _ in frame.iter_rows():
+        by_member[(community, member)].append((ts, kind))
+    due: set[str] = set()
+    for pb in pbs:
+        for (_community, member), history in by_member.items():
+            for occ in _occurrences(pb, history):
+                for step in pb.steps:
+                    at = _due(step, occ)
+                    if window.start < at <= window.end and _allowed(step, history, occ, window):
+                        due.add(f"{pb.name}|{step.id}|{member}|{occ}")
+    return due
+
+
+def _occurrences(pb: Playbook, history: list[tuple[int, str]]) -> list[int]:
+    kind = pb.trigger.type
+    if kind == "member_inactive":
+        active = [ts for ts, k in history if k in ACTIVITY]
+        left = [ts for ts, k in history if k == "leave"]
+        if not active or (left and max(left) >= max(active)):
+            return []
+        return [max(active) + pb.trigger.days * DAY_US]
+    wanted = {"member_joined": "join", "purchase": "order"}[kind]
+    return [ts for ts, k in history if k == wanted]
+
+
+def _due(step, occ: int) -> int:  # type: ignore[no-untyped-def]
+    offset = step.offset
+    if offset.at is None:
+        return occ + offset.micros
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(ZONE)
+    day = datetime.fromtimestamp(occ / 1e6, zone).date().toordinal() + offset.days
+    local = datetime.combine(datetime.fromordinal(day).date(), offset.at, tzinfo=zone)
+    return to_micros(local)
+
+
+def _allowed(step, history, occ: int, window: Window) -> bool:  # type: ignore[no-untyped-def]
+    kind = {
+        "still_member": "leave",
+        "silent_since_trigger": "message",
+        "not_purchased_since_trigger": "order",
+    }.get(step.condition)
+    return kind is None or not any(k == kind and occ < ts <= window.end for ts, k in history)
+
+
+def vectorized(pbs: list[Playbook], frame: pl.DataFrame, window: Window) -> tuple[set[str], float]:
+    started = time.perf_counter()
+    due = due_steps(pbs, Frames(frame), window, ZONE, {pb.name: None for pb in pbs})
+    return set(due["key"].to_list()), time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    pbs = playbooks()
+    frame = events(args.members)
+    print(f"{args.members:,} members, {frame.height:,} events, {len(pbs)} playbooks")
+    windows = (
+        # 19:29-19:30 in Shanghai: only the steps timed by a duration fall due.
+        ("an ordinary minute", Window(NOW - 31 * MINUTE, NOW - 30 * MINUTE)),
+        # 19:59-20:00: every "+Nd 20:00" step of the day falls due at once.
+        ("the 20:00 minute", Window(NOW - MINUTE, NOW)),
+    )
+    for label, window in windows:
+        times = []
+        for _ in range(args.repeat):
+            keys, seconds = vectorized(pbs, frame, window)
+            times.append(seconds)
+        started = time.perf_counter()
+        baseline = python_loop(pbs, frame, window)
+        loop_seconds = time.perf_counter() - started
+        assert keys == baseline, (len(keys), len(baseline))
+        best = min(times)
+        print(
+            f"{label}: {len(keys):,} due; vectorized {best * 1000:.1f} ms "
+            f"(median {sorted(times)[len(times) // 2] * 1000:.1f}); "
+            f"Python loop {loop_seconds:.2f} s; {loop_seconds / best:.0f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""One module per network: native payload <-> domain event, send; nothing else."""

@@ -1,0 +1,1 @@
+"""The SOP engine: playbooks, triggers, the tick, the outbox, dispatch, operator tasks."""

@@ -1,0 +1,204 @@
+"""The dispatcher: drains the outbox with rate limits, retries, a dead letter.
+
+Each drain: take the lease; read due rows; deliver each one (or find it already
+delivered in the platform's record, after a crash); then one transaction checks
+the lease is still ours and records every outcome. The crash windows between
+these steps are discussed in docs/adr/0003-outbox.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from shequn.clock import Clock, to_micros
+from shequn.platforms.base import LIMITS, Limits, Outgoing, PermanentError, Platform, TransientError
+from shequn.sop import lease, outbox
+from shequn.sop.tasks import task_row
+from shequn.store import dialect
+from shequn.store.engine import write_transaction
+from shequn.store.sop_schema import DEAD, MISSED, RETRY, SENT, tasks
+
+SECOND = 1_000_000
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How hard the dispatcher tries, and how late is too late."""
+
+    max_attempts: int = 5
+    backoff: int = 30 * SECOND  # first retry after this; doubles each time
+    max_backoff: int = 3600 * SECOND
+    grace: int = 6 * 3600 * SECOND  # older than this when due: missed, never sent
+    batch: int = 500
+    lease_ttl: int = 30 * SECOND
+
+    def retry_after(self, attempts: int) -> int:
+        return min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
+
+
+class TokenBucket:
+    """`rate` tokens per second, at most `burst` saved up."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at = float(burst), None  # type: float, int | None
+
+    def take(self, now: int) -> bool:
+        if self.at is not None:
+            self.tokens = min(self.burst, self.tokens + (now - self.at) / SECOND * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+@dataclass
+class Outcome:
+    """What one drain did."""
+
+    leased: bool = True
+    sent: list[Any] = field(default_factory=list)
+    recovered: list[Any] = field(default_factory=list)  # already in the platform's record
+    tasks: list[Any] = field(default_factory=list)
+    retry: list[tuple[Any, str]] = field(default_factory=list)
+    dead: list[tuple[Any, str]] = field(default_factory=list)
+    missed: list[Any] = field(default_factory=list)
+    throttled: int = 0
+
+    @property
+    def done(self) -> int:
+        return len(self.sent) + len(self.recovered) + len(self.tasks)
+
+
+class LeaseLost(Exception):
+    """Another engine holds the lease now; this one must stop recording."""
+
+
+class Dispatcher:
+    """Drains the outbox of one workspace.
+
+    Args:
+        engine: the workspace's store.
+        platforms: platform name -> adapter.
+        clock: the clock.
+        holder: this engine's name in the lease.
+        policy: retries, backoff, grace.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        platforms: Mapping[str, Platform],
+        clock: Clock,
+        holder: str,
+        policy: Policy | None = None,
+    ) -> None:
+        self.engine, self.platforms, self.clock = engine, platforms, clock
+        self.holder, self.policy = holder, policy or Policy()
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+
+    def _allowed(self, platform: str, community: str, now: int) -> bool:
+        limits = LIMITS.get(platform, Limits())
+        checks = [((platform, "*"), limits.overall), ((platform, community), limits.per_group)]
+        buckets = [
+            self._buckets.setdefault(key, TokenBucket(rate, limits.burst))
+            for key, rate in checks
+            if rate is not None
+        ]
+        return all(bucket.take(now) for bucket in buckets)
+
+    def drain_once(self) -> Outcome:
+        """Deliver what is due now; record every outcome in one transaction."""
+        now = to_micros(self.clock.now())
+        with write_transaction(self.engine) as conn:
+            token = lease.acquire(conn, lease.ENGINE_LEASE, self.holder, now, self.policy.lease_ttl)
+            rows = outbox.ready(conn, now, self.policy.batch) if token is not None else []
+        if token is None:
+            return Outcome(leased=False)
+        result = Outcome()
+        for row in rows:
+            self._deliver(row, now, result)
+        self._record(result, now, token)
+        return result
+
+    def _deliver(self, row: Any, now: int, result: Outcome) -> None:
+        if now - row.due_ts > self.policy.grace:
+            result.missed.append(row)
+            return
+        if row.platform == "task":
+            result.tasks.append(row)
+            return
+        platform = self.platforms.get(row.platform)
+        if platform is None:
+            result.dead.append((row, f"no platform {row.platform!r} is configured"))
+            return
+        if platform.delivered(row.key):
+            result.recovered.append(row)
+            return
+        if not self._allowed(row.platform, row.community, now):
+            result.throttled += 1
+            return
+        message = Outgoing(row.key, row.community, row.target, row.action, json.loads(row.payload))
+        try:
+            platform.send(message)
+        except TransientError as exc:
+            target = result.dead if row.attempts + 1 >= self.policy.max_attempts else result.retry
+            target.append((row, str(exc) or type(exc).__name__))
+        except PermanentError as exc:
+            result.dead.append((row, str(exc) or type(exc).__name__))
+        else:
+            result.sent.append(row)
+
+    def _record(self, result: Outcome, now: int, token: int) -> None:
+        with write_transaction(self.engine) as conn:
+            if not lease.holds(conn, lease.ENGINE_LEASE, self.holder, token, now):
+                # Sent rows stay pending; the next holder finds them in the platform's record.
+                raise LeaseLost(self.holder)
+            done = [*result.sent, *result.recovered, *result.tasks]
+            outbox.set_state(conn, [r.id for r in done], state=SENT, sent_ts=now)
+            dialect.insert_ignore(conn, tasks, [task_row(r, now) for r in result.tasks])
+            outbox.set_state(
+                conn, [r.id for r in result.missed], state=MISSED, reason="older than the grace"
+            )
+            for row, reason in result.retry:
+                outbox.set_state(
+                    conn,
+                    [row.id],
+                    state=RETRY,
+                    attempts=row.attempts + 1,
+                    reason=reason,
+                    next_ts=now + self.policy.retry_after(row.attempts + 1),
+                )
+            for row, reason in result.dead:
+                outbox.set_state(
+                    conn, [row.id], state=DEAD, attempts=row.attempts + 1, reason=reason
+                )
+            outbox.log_rows(conn, _log(result, now, self.holder))
+
+
+def _entry(row: Any, now: int, kind: str, engine: str, **detail: Any) -> dict[str, Any]:
+    return {
+        "ts": now,
+        "type": kind,
+        "key": row.key,
+        "community": row.community,
+        "target": row.target,
+        "detail": {"late": bool(row.late), "attempts": row.attempts, "engine": engine, **detail},
+    }
+
+
+def _log(result: Outcome, now: int, engine: str) -> list[dict[str, Any]]:
+    return [
+        *(_entry(r, now, "message_sent", engine) for r in result.sent),
+        *(_entry(r, now, "message_sent", engine, recovered=True) for r in result.recovered),
+        *(_entry(r, now, "task_created", engine) for r in result.tasks),
+        *(_entry(r, now, "sop_action_missed", engine) for r in result.missed),
+        *(_entry(r, now, "action_failed", engine, reason=why) for r, why in result.retry),
+        *(_entry(r, now, "action_dead", engine, reason=why) for r, why in result.dead),
+    ]

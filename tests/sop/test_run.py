@@ -1,0 +1,53 @@
+"""`shequn run`: ticks, dispatches, logs a health line, stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from shequn.clock import SystemClock, to_micros
+from shequn.platforms.console import FILE_NAME, deliveries
+from shequn.workspace import Workspace
+from tests.sop.helpers import queue
+
+ROOT = Path(__file__).parents[2]
+RUN = "import typer; from shequn.cli_sop import run; typer.run(run)"
+
+
+def test_run_delivers_logs_health_and_stops_on_sigterm(ws: Workspace) -> None:
+    queue(ws, 3, to_micros(SystemClock().now()))
+    ws.close()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            RUN,
+            "--tick-every",
+            "0.2",
+            "--health-every",
+            "0.2",
+            "-w",
+            str(ws.root),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    record = ws.root / "data" / FILE_NAME
+    deadline = time.monotonic() + 20
+    while len(deliveries(record)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert [d["key"] for d in deliveries(record)] == ["k000000", "k000001", "k000002"]
+    assert out.count("[club -> m") == 3
+    assert "health: lease=held" in err
+    assert err.rstrip().endswith("stopped; lease released")
