@@ -20,6 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from shequn import __version__, cli_analytics, cli_review, cli_sop
+from shequn.cli_options import WorkspaceOpt
 from shequn.clock import from_micros
 from shequn.errors import InputError, ShequnError
 from shequn.workspace import Workspace
@@ -39,17 +40,6 @@ app.add_typer(export_app, name="export")
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
-
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--workspace",
-        "-w",
-        help="Workspace folder (default: $SHEQUN_WORKSPACE, or the nearest folder with "
-        "shequn.toml above the current one).",
-        show_default=False,
-    ),
-]
 
 
 def _version(value: bool) -> None:

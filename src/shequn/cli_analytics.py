@@ -8,7 +8,6 @@ from __future__ import annotations
 import sys
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
@@ -16,22 +15,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shequn.cli_options import WorkspaceOpt
 from shequn.errors import InputError
 from shequn.workspace import Workspace
 
 console = Console(soft_wrap=True)
 _JSON = msgspec.json.Encoder(decimal_format="number")
-
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--workspace",
-        "-w",
-        help="Workspace folder (default: $SHEQUN_WORKSPACE, or the nearest folder with "
-        "shequn.toml above the current one).",
-        show_default=False,
-    ),
-]
 
 
 def _parse_day(value: str | None, option: str) -> date | None:

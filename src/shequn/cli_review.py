@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from shequn.cli_options import WorkspaceOpt
 from shequn.errors import InputError
 
 console = Console(soft_wrap=True)
@@ -55,16 +56,7 @@ def review(
     lang: Annotated[
         str, typer.Option(help="zh_CN or en (default: the workspace's language).")
     ] = "",
-    workspace: Annotated[
-        Path | None,
-        typer.Option(
-            "--workspace",
-            "-w",
-            help="Workspace folder (default: $SHEQUN_WORKSPACE, or the nearest folder with "
-            "shequn.toml above the current one).",
-            show_default=False,
-        ),
-    ] = None,
+    workspace: WorkspaceOpt = None,
 ) -> None:
     """Review (复盘) goals against actuals: funnel, drivers, suggested actions, replication.
 

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from shequn.cli_options import WorkspaceOpt
 from shequn.errors import InputError
 from shequn.workspace import Workspace
 
@@ -30,11 +31,6 @@ tasks_app = typer.Typer(
 )
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
-
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", help="Workspace folder.", show_default=False),
-]
 
 
 def _local(ws: Workspace, when: object) -> str:
