@@ -10,15 +10,16 @@ Times are local (``ctx.timezone``) and messages have no ids, so ids come from co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TextIO
 
 from shequn.domain.events import Event
 from shequn.errors import InputError
 from shequn.importers.base import ImportContext, Item, community_key, content_id
 from shequn.importers.source import Source
-from shequn.importers.text import decode, detect_encoding
+from shequn.importers.text import detect_encoding, open_text
 
 TITLE = "消息记录（此消息记录为文本格式，不支持重新导入）"
 _HEADER = re.compile(
@@ -32,7 +33,6 @@ _LOOSE_HEADER = re.compile(
     r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,2}\s+\d{1,2}:\d{1,2}(?::\d{1,2})?\s.*"
     r"(?:\(\d+\)|<[^<>\s]+>)\s*$"
 )
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 _RULE = re.compile(r"^={16,}\s*$")
 _LABEL = re.compile(r"^(?P<key>消息分组|消息对象)[:：](?P<value>.*)$")
 _SECTION_HINT = re.compile(r"^消息对象[:：]", re.MULTILINE)
@@ -149,15 +149,16 @@ class QQImporter:
     def read(self, source: Source, ctx: ImportContext) -> Iterator[Item]:
         for name in source.names():
             where = source.where(name)
-            text = decode(source.read_bytes(name), where)
-            meter = _Meter(ctx, source.size(name), len(text))
-            state = _State()
-            found = False
-            for message in self._messages(text, where, ctx, name, meter):
-                found = True
-                yield from _events(message, state)
-            meter.finish()
-            if not found and text.strip():
+            with (
+                source.open_binary(name) as raw,
+                open_text(raw, where) as (text, consumed),
+            ):
+                lines, state, found = _Lines(text, consumed, ctx), _State(), False
+                for message in self._messages(lines, where, ctx, name):
+                    found = True
+                    yield from _events(message, state)
+                lines.report()
+            if not found and lines.nonblank:
                 raise InputError(
                     "no message header found",
                     path=where,
@@ -166,13 +167,13 @@ class QQImporter:
                 )
 
     def _messages(
-        self, text: str, where: str, ctx: ImportContext, file_name: str, meter: _Meter
+        self, lines: _Lines, where: str, ctx: ImportContext, file_name: str
     ) -> Iterator[_Message]:
         """The messages of a file in order; section rules and labels end a message."""
         stem = file_name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
         community = community_key(ctx, "qq", stem)
         current: _Message | None = None
-        for number, line, prev, following in _window(text, meter):
+        for number, line, prev, following in lines.window():
             # Cheap first-character tests keep the regexes off most content lines.
             first = line[:1]
             header = _HEADER.match(line) if first.isdigit() else None
@@ -202,24 +203,40 @@ class QQImporter:
         return _Message(line, ts, found.group("qq") or found.group("email"), who, community)
 
 
-class _Meter:
-    """Turns characters read into the incremental byte counts ctx.progress expects."""
+class _Lines:
+    """The lines of a text stream, reporting the bytes read as they go."""
 
-    def __init__(self, ctx: ImportContext, nbytes: int, nchars: int) -> None:
-        self.ctx, self.nbytes, self.nchars = ctx, nbytes, max(nchars, 1)
-        self.chars = self.reported = 0
+    def __init__(self, text: TextIO, consumed: Callable[[], int], ctx: ImportContext) -> None:
+        self.text, self.consumed, self.ctx = text, consumed, ctx
+        self.reported = 0
+        self.nonblank = False  # whether any line holds more than whitespace
 
-    def advance(self, chars: int) -> None:
-        self.chars += chars
-        done = self.nbytes * min(self.chars, self.nchars) // self.nchars
+    def window(self) -> Iterator[tuple[int, str, str, str]]:
+        """(line number, line, previous line, next line), one line ahead of the reader.
+
+        open_text's stream has newline="": it ends lines at CR LF, CR and LF alike (QQ
+        files mix them; a CR LF split between two reads stays one ending) and keeps
+        the endings, which are cut off here.
+        """
+        lines = (line.rstrip("\r\n") for line in self.text)
+        line = next(lines, None)
+        line = line.lstrip("\ufeff") if line is not None else None
+        prev, number = "", 1
+        while line is not None:
+            following = next(lines, None)
+            if not self.nonblank and line.strip():
+                self.nonblank = True
+            yield number, line, prev, following or ""
+            if number % 4096 == 0:
+                self.report()
+            prev, line, number = line, following, number + 1
+
+    def report(self) -> None:
+        """Tell ctx.progress the bytes read since the last report."""
+        done = self.consumed()
         if done > self.reported:
             self.ctx.progress(done - self.reported)
             self.reported = done
-
-    def finish(self) -> None:
-        if self.nbytes > self.reported:
-            self.ctx.progress(self.nbytes - self.reported)
-            self.reported = self.nbytes
 
 
 def _is_structure(line: str, prev: str, following: str) -> bool:
@@ -229,22 +246,6 @@ def _is_structure(line: str, prev: str, following: str) -> bool:
     if _LABEL.match(line):
         return bool(_RULE.match(prev))
     return line.strip() == TITLE
-
-
-def _window(text: str, meter: _Meter) -> Iterator[tuple[int, str, str, str]]:
-    """(line number, line, previous line, next line), reading \r\n, \r and \n alike
-    (QQ files mix them), without copying the text."""
-    lines = (m.group().rstrip("\r\n") for m in _LINE.finditer(text.lstrip("\ufeff")))
-    prev, line, number, pending = "", next(lines, None), 1, 0
-    while line is not None:
-        following = next(lines, None)
-        yield number, line, prev, following or ""
-        pending += len(line) + 1
-        if pending > 1 << 20:
-            meter.advance(pending)
-            pending = 0
-        prev, line, number = line, following, number + 1
-    meter.advance(pending)
 
 
 def _events(message: _Message, state: _State) -> Iterator[Event]:

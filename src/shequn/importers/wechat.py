@@ -23,7 +23,7 @@ from shequn.domain.events import Event
 from shequn.errors import InputError
 from shequn.importers.base import ImportContext, Item, community_key, content_id
 from shequn.importers.source import Source
-from shequn.importers.text import decode, detect_encoding
+from shequn.importers.text import detect_encoding, open_text
 
 HEADER = (
     "localId",
@@ -51,7 +51,6 @@ _EVERYONE = frozenset({"所有人", "全体成员"})
 _MENTION = re.compile(r"(?:^|(?<=[\s\u2005]))@([^@\s\u2005]+)")
 _GROUP_PREFIX = re.compile(r"^([A-Za-z0-9_\-]{3,}):\n(.*)$", re.DOTALL)
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 _Q = r"[\"“]([^\"”]+)[\"”]"
 # (pattern, event type, who, by whom, channel). "who"/"by" name regex groups, joined
 # by "+"; "你" is the exporting user, as is a group that did not take part.
@@ -133,6 +132,18 @@ class _File:
         self.seen[mark] = occurrence + 1
         return content_id(*mark, occurrence)
 
+    def learn(self, row: list[str]) -> None:
+        """Note who sent a message row: its names with its wxid, and the exporting user."""
+        if self.cell(row, "Type") in ("10000", "10002"):
+            return
+        wxid = self.cell(row, "Sender")
+        nick, remark = self.cell(row, "NickName"), self.cell(row, "Remark")
+        if self.cell(row, "IsSender") in ("1", "true", "True"):
+            self.people.self_wxid = self.people.self_wxid or wxid
+            self.people.self_name = self.people.self_name or nick or remark
+        self.people.add(nick, wxid)
+        self.people.add(remark, wxid)
+
     def cell(self, row: list[str], name: str) -> str:
         index = self.columns.get(name)
         return row[index].strip() if index is not None and index < len(row) else ""
@@ -140,23 +151,6 @@ class _File:
     def raw(self, row: list[str], name: str) -> str:
         index = self.columns.get(name)
         return row[index] if index is not None and index < len(row) else ""
-
-
-class _Lines:
-    """The lines of a text with their endings, for csv.reader, counting the characters
-    handed out (for progress) and without copying the text as io.StringIO would."""
-
-    def __init__(self, text: str) -> None:
-        self._lines = _LINE.finditer(text)
-        self.chars = 0
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        line = next(self._lines).group()
-        self.chars += len(line)
-        return line
 
 
 class WeChatImporter:
@@ -179,48 +173,43 @@ class WeChatImporter:
         # Forwarded chat histories keep their XML in one cell, beyond csv's 128 KiB.
         csv.field_size_limit(max(csv.field_size_limit(), 64 << 20))
         for name in source.names():
-            where = source.where(name)
-            text = decode(source.read_bytes(name), where)
-            file = self._open(text, where, name)
-            reported, size = 0, source.size(name)
-            lines = _Lines(text)
-            reader = csv.reader(lines)
-            next(reader, None)
-            for count, (line, row) in enumerate(_checked(reader, where), start=1):
-                if any(cell.strip() for cell in row):
-                    self._check_width(row, file, line)
-                    yield from _row_events(row, line, file, ctx)
-                if count % 20_000 == 0:
-                    done = size * lines.chars // max(len(text), 1)
-                    ctx.progress(done - reported)
-                    reported = done
-            ctx.progress(size - reported)
+            file = self._open(source, name)
+            with (
+                source.open_binary(name) as raw,
+                open_text(raw, file.where) as (text, consumed),
+            ):
+                reader = csv.reader(text)
+                next(reader, None)
+                reported = 0
+                for count, (line, row) in enumerate(_checked(reader, file.where), start=1):
+                    if any(cell.strip() for cell in row):
+                        self._check_width(row, file, line)
+                        yield from _row_events(row, line, file, ctx)
+                    if count % 20_000 == 0:
+                        ctx.progress(consumed() - reported)
+                        reported = consumed()
+                ctx.progress(consumed() - reported)
 
-    def _open(self, text: str, where: str, name: str) -> _File:
-        """Check the header and learn the people of a file (a first pass over it)."""
-        rows = _checked(csv.reader(_Lines(text)), where)
-        header = [h.strip().lstrip("\ufeff") for h in next(rows, (1, []))[1]]
-        for column in REQUIRED:
-            if column not in header:
-                raise InputError(
-                    f"column {column!r} is missing",
-                    path=where,
-                    line=1,
-                    field=column,
-                    hint="a MemoTrace (留痕) CSV starts with the header " + ",".join(HEADER),
-                )
-        stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0].removesuffix("_utf8")
-        file = _File(where, {h: i for i, h in enumerate(header)}, stem, _People())
-        for _, row in rows:
-            if file.cell(row, "Type") in ("10000", "10002"):
-                continue
-            wxid = file.cell(row, "Sender")
-            nick, remark = file.cell(row, "NickName"), file.cell(row, "Remark")
-            if file.cell(row, "IsSender") in ("1", "true", "True"):
-                file.people.self_wxid = file.people.self_wxid or wxid
-                file.people.self_name = file.people.self_name or nick or remark
-            file.people.add(nick, wxid)
-            file.people.add(remark, wxid)
+    def _open(self, source: Source, name: str) -> _File:
+        """Check the header and learn the people of a file: a first pass over it that
+        keeps only names and wxids, so its memory grows with the members, not the rows."""
+        where = source.where(name)
+        with source.open_binary(name) as raw, open_text(raw, where) as (text, _):
+            rows = _checked(csv.reader(text), where)
+            header = [h.strip().lstrip("\ufeff") for h in next(rows, (1, []))[1]]
+            for column in REQUIRED:
+                if column not in header:
+                    raise InputError(
+                        f"column {column!r} is missing",
+                        path=where,
+                        line=1,
+                        field=column,
+                        hint="a MemoTrace (留痕) CSV starts with the header " + ",".join(HEADER),
+                    )
+            stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0].removesuffix("_utf8")
+            file = _File(where, {h: i for i, h in enumerate(header)}, stem, _People())
+            for _, row in rows:
+                file.learn(row)
         return file
 
     def _check_width(self, row: list[str], file: _File, line: int) -> None:
