@@ -73,7 +73,7 @@ from shequn.importers.orders_dates import DateColumn, DateReader
 from shequn.importers.orders_rows import reading
 from shequn.importers.orders_values import amounts, cell, reject
 from shequn.importers.source import Source
-from shequn.importers.text import detect_encoding
+from shequn.importers.text import head_text
 
 BATCH_ROWS = 100_000
 
@@ -85,13 +85,8 @@ class OrdersImporter:
     description = "orders CSV from a shop or spreadsheet (one row per order or line item)"
 
     def sniff(self, source: Source) -> bool:
-        names = source.names()
-        if len(names) != 1:
-            return False
-        head = source.head(names[0], 8192)
-        try:
-            text = head.decode(detect_encoding(head), errors="ignore").lstrip("\ufeff")
-        except InputError:
+        text = head_text(source)
+        if text is None:
             return False
         first = text.split("\n", 1)[0].strip("\r")
         header = next(csv.reader([first], delimiter=separator(first)), [])

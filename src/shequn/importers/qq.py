@@ -19,7 +19,7 @@ from shequn.domain.events import Event
 from shequn.errors import InputError
 from shequn.importers.base import ImportContext, Item, community_key, content_id
 from shequn.importers.source import Source
-from shequn.importers.text import detect_encoding, open_text
+from shequn.importers.text import head_text, open_text
 
 TITLE = "消息记录（此消息记录为文本格式，不支持重新导入）"
 _HEADER = re.compile(
@@ -135,15 +135,10 @@ class QQImporter:
     description = "QQ message manager text export (消息记录 .txt, UTF-8 or GBK)"
 
     def sniff(self, source: Source) -> bool:
-        names = source.names()
-        if len(names) != 1:
+        text = head_text(source)
+        if text is None:
             return False
-        head = source.head(names[0], 8192)
-        try:
-            text = head.decode(detect_encoding(head), errors="replace")
-        except InputError:
-            return False
-        first = text.lstrip("\ufeff").lstrip().split("\n", 1)[0].strip()
+        first = text.lstrip().split("\n", 1)[0].strip()
         return first == TITLE or (_SECTION_HINT.search(text) is not None and "=" * 32 in text)
 
     def read(self, source: Source, ctx: ImportContext) -> Iterator[Item]:

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import BinaryIO, TextIO
 
 from shequn.errors import InputError
+from shequn.importers.source import Source
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -115,3 +116,17 @@ def open_text(
         ) from None
     finally:
         stream.detach()
+
+
+def head_text(source: Source, size: int = 8192) -> str | None:
+    """The decoded start of a one-file source, for `sniff`; None if it is not one
+    file or not text. Characters cut at the end of the head are replaced, and a
+    byte-order mark is dropped."""
+    names = source.names()
+    if len(names) != 1:
+        return None
+    head = source.head(names[0], size)
+    try:
+        return head.decode(detect_encoding(head), errors="replace").lstrip("\ufeff")
+    except InputError:
+        return None

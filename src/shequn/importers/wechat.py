@@ -23,7 +23,7 @@ from shequn.domain.events import Event
 from shequn.errors import InputError
 from shequn.importers.base import ImportContext, Item, community_key, content_id
 from shequn.importers.source import Source
-from shequn.importers.text import detect_encoding, open_text
+from shequn.importers.text import head_text, open_text
 
 HEADER = (
     "localId",
@@ -158,13 +158,8 @@ class WeChatImporter:
     description = "WeChat chat CSV from MemoTrace / 留痕 (localId,TalkerId,Type,...)"
 
     def sniff(self, source: Source) -> bool:
-        names = source.names()
-        if len(names) != 1:
-            return False
-        head = source.head(names[0], 4096)
-        try:
-            first = head.decode(detect_encoding(head), errors="replace").lstrip("\ufeff")
-        except InputError:
+        first = head_text(source, 4096)
+        if first is None:
             return False
         columns = {c.strip().strip('"') for c in first.split("\n", 1)[0].split(",")}
         return "StrContent" in columns and len(columns & set(HEADER)) >= 4
