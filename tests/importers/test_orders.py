@@ -483,3 +483,104 @@ def test_ragged_row_names_its_line(tmp_path: Path) -> None:
     text = "Order ID,Customer,Date,Amount\n1,c1,2024-01-01,5\n2,c1,2024-01-01,1,299.00\n"
     exc = error(write(tmp_path, text))
     assert exc.line == 3 and "quote" in exc.hint
+
+
+# Streaming
+
+
+def dates_file(tmp_path: Path, *dates: str) -> Path:
+    body = "".join(f"{i},c1,{d},5\n" for i, d in enumerate(dates, start=1))
+    return write(tmp_path, "Order ID,Customer,Date,Amount\n" + body)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5])
+def test_batches_change_nothing(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    whole = read(DATA / "retail_en.csv", tz=LONDON)
+    monkeypatch.setattr(orders, "BATCH_ROWS", size)
+    assert read(DATA / "retail_en.csv", tz=LONDON).equals(whole)
+
+
+def test_identical_rows_in_neighbouring_batches_keep_their_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(orders, "BATCH_ROWS", 1)  # the two SMALL JAR rows meet across batches
+    frame = read(DATA / "retail_en.csv", community="uk-shop", tz=LONDON)
+    stamp = int(utc(2023, 12, 13, 14, 5).timestamp() * 1_000_000)
+    parts = ("uk-shop", "580005", stamp, "order:17002", "12.48")
+    assert frame["source_id"].to_list()[5:] == [content_id(*parts, 0), content_id(*parts, 1)]
+
+
+def test_a_later_batch_decides_day_first_for_earlier_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(orders, "BATCH_ROWS", 2)
+    path = dates_file(tmp_path, "05/01/2024", "06/01/2024", "07/01/2024", "13/01/2024")
+    assert read(path, tz=UTC)["ts"].to_list() == [utc(2024, 1, d) for d in (5, 6, 7, 13)]
+
+
+def test_date_order_is_inferred_across_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each batch holds one date twice: only the step between batches says day first.
+    monkeypatch.setattr(orders, "BATCH_ROWS", 2)
+    path = dates_file(tmp_path, "02/01/2024", "02/01/2024", "01/02/2024", "01/02/2024")
+    expected = [utc(2024, 1, 2)] * 2 + [utc(2024, 2, 1)] * 2
+    assert read(path, tz=UTC)["ts"].to_list() == expected
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        ("13/01/2024", "05/01/2024", "01/13/2024"),  # day first, then a month first
+        ("01/13/2024", "05/01/2024", "13/01/2024"),  # month first, then a day first
+    ],
+)
+def test_mixed_day_and_month_first_across_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dates: tuple[str, ...]
+) -> None:
+    monkeypatch.setattr(orders, "BATCH_ROWS", 1)
+    exc = error(dates_file(tmp_path, *dates))
+    # As when the file was read whole: the first row that puts the month first.
+    line = 2 + dates.index(next(d for d in dates if int(d[3:5]) > 12))
+    assert exc.line == line and exc.field == "ts" and "date_format=dmy" in exc.hint
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\n", "\r"])
+def test_every_line_ending(tmp_path: Path, ending: str) -> None:
+    text = (DATA / "retail_en.csv").read_text(encoding="utf-8")
+    path = tmp_path / "orders.csv"
+    path.write_text(text.replace("\n", ending), encoding="utf-8", newline="")
+    expected = read(DATA / "retail_en.csv", tz=LONDON).drop("text")
+    frame = read(path, tz=LONDON)
+    assert frame.drop("text").equals(expected)  # the same rows, ids and line numbers
+    assert frame["text"][2] == "TEA SET" + ending.replace("\r", "") + "WITH TRAY"
+
+
+def test_undecodable_byte_past_the_head(tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    rows = "".join(f"{i},c1,2024-01-01,5\n" for i in range(8000))
+    path.write_bytes(f"Order ID,Customer,Date,Amount\n{rows}".encode() + b"9,\xff,2024-01-01,5\n")
+    assert path.stat().st_size > 100_000  # well beyond the 64 KiB that pick the encoding
+    exc = error(path)
+    assert exc.path == str(path) and "cannot be read as utf-8" in str(exc)
+    assert "UTF-8" in exc.hint
+
+
+def test_reads_as_a_stream(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def whole_file(*_args: object) -> bytes:
+        raise AssertionError("the importer read the whole file into memory")
+
+    monkeypatch.setattr(Source, "read_bytes", whole_file)
+    monkeypatch.setattr(orders, "BATCH_ROWS", 1000)
+    rows = "".join(f"{i},c{i % 7},{i % 28 + 1}/3/2024,{i}.50\n" for i in range(5000))
+    path = write(tmp_path, f"Order ID,Customer,Date,Amount\n{rows}")
+    frames = list(orders.IMPORTER.read(Source.open(path), ImportContext(community="shop")))
+    assert [f.height for f in frames] == [1000] * 5
+    # Row 4999 is 16/3/2024: day first (days reach 28), 16 March 00:00 at +08:00.
+    assert frames[-1]["ts"][-1] == utc(2024, 3, 15, 16)
+
+
+def test_ragged_row_of_a_whitespace_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "00101 19980105 2 23.54\n\n00102 19980105 1 12.49 extra\n", "log.txt")
+    exc = error(path, member="1", ts="2", amount="4")
+    assert exc.line == 3 and "5 fields" in str(exc)

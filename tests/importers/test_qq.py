@@ -191,3 +191,68 @@ def test_progress_adds_up_to_the_file_size() -> None:
     source = Source.open(TWO_GROUPS)
     list(IMPORTER.read(source, ImportContext(progress=seen.append)))
     assert sum(seen) == TWO_GROUPS.stat().st_size
+
+
+def lf_text() -> str:
+    """The two-group fixture with LF endings only."""
+    text = TWO_GROUPS.read_bytes().decode("utf-8-sig")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\n", "\r"])
+def test_every_line_ending_reads_the_same(
+    two_groups: pl.DataFrame, tmp_path: Path, ending: str
+) -> None:
+    path = tmp_path / "chat.txt"
+    path.write_bytes(lf_text().replace("\n", ending).encode("utf-8"))
+    assert read_frame(path, "qq").equals(two_groups)
+
+
+def test_crlf_split_between_two_reads_is_one_line_end(tmp_path: Path) -> None:
+    # The text stream decodes 8 KiB at a time: put a CR LF on every side of that edge.
+    path = tmp_path / "chat.txt"
+    for pad in range(8180, 8200):
+        head = "2023-05-01 9:00:00 小明(10001)\r\n"
+        body = "x" * (pad - len(head.encode()))
+        path.write_bytes(f"{head}{body}\r\n第二行\r\n\r\n".encode())
+        frame = read_frame(path, "qq")
+        assert frame["text"].to_list() == [f"{body}\n第二行"], pad
+
+
+def test_a_bad_byte_past_the_head_names_the_file(tmp_path: Path) -> None:
+    message = "2023-05-01 9:00:00 小明(10001)\n大家好，今天读第三章\n\n"
+    path = tmp_path / "chat.txt"
+    path.write_bytes(message.encode() * 3000 + b"2023-05-02 9:00:00 \xff(10001)\n\n")
+    assert path.stat().st_size > 100_000  # well beyond the 64 KiB that pick the encoding
+    with pytest.raises(InputError, match="cannot be read as utf-8") as caught:
+        read_frame(path, "qq")
+    assert caught.value.path == str(path)
+    assert "UTF-8" in caught.value.hint
+
+
+def test_reads_as_a_stream_with_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def whole_file(*_args: object) -> bytes:
+        raise AssertionError("the importer read the whole file into memory")
+
+    monkeypatch.setattr(Source, "read_bytes", whole_file)
+    # Few messages, many lines: 3 MB that parse in a moment.
+    lines = "".join(f"第{i}行\n" for i in range(60_000))
+    path = tmp_path / "chat.txt"
+    path.write_text(
+        "".join(f"2023-05-01 9:0{m}:00 小明(10001)\n{lines}\n" for m in range(5)), encoding="utf-8"
+    )
+    seen: list[int] = []
+    events = list(IMPORTER.read(Source.open(path), ImportContext(progress=seen.append)))
+    assert [e.ts for e in events] == [utc(2023, 5, 1, 1, m) for m in range(5)]
+    assert len(seen) >= 3 and sum(seen) == path.stat().st_size  # step by step, all of it
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\n", "\r"])
+def test_error_lines_count_every_line_ending(tmp_path: Path, ending: str) -> None:
+    lines = ["2023-05-01 9:00:00 小明(10001)", *(f"第{i}行" for i in range(30_000)), ""]
+    lines += ["2023-02-30 9:01:00 小明(10001)", "日期不存在", ""]
+    path = tmp_path / "chat.txt"
+    path.write_text(ending.join(lines), encoding="utf-8", newline="")
+    with pytest.raises(InputError, match="impossible date") as caught:
+        read_frame(path, "qq")
+    assert caught.value.line == 30_003

@@ -188,10 +188,18 @@ def test_unclosed_quote_is_an_error(tmp_path: Path) -> None:
     assert caught.value.line == 2  # where the row with the open quote starts
 
 
-def test_bare_cr_line_endings(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "mac.csv", list(HEADER), [csv_row(), csv_row()], "utf-8")
-    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\r"))
-    assert read_frame(path, "wechat")["text"].to_list() == ["fine", "fine"]
+@pytest.mark.parametrize("ending", [b"\r", b"\n", b"\r\n"])
+def test_every_line_ending(tmp_path: Path, ending: bytes) -> None:
+    body = [csv_row(), csv_row(StrContent="two\r\nlines"), csv_row(CreateTime="soon")]
+    path = write_csv(tmp_path / "mac.csv", list(HEADER), body, "utf-8")
+    path.write_bytes(path.read_bytes().replace(b"\r\n", ending))
+    with pytest.raises(InputError, match="not a number") as caught:
+        read_frame(path, "wechat")
+    assert caught.value.line == 5  # the quoted line break counts as a line
+    path.write_bytes(path.read_bytes().replace(b"soon", str(T0).encode()))
+    texts = read_frame(path, "wechat")["text"].to_list()
+    # CR is a control character: validation drops it, LF stays.
+    assert texts == ["fine", "two" + ending.decode().replace("\r", "") + "lines", "fine"]
 
 
 def test_local_strtime_and_millisecond_createtime(tmp_path: Path) -> None:
@@ -215,3 +223,37 @@ def test_progress_adds_up_to_the_file_size() -> None:
     seen: list[int] = []
     list(IMPORTER.read(Source.open(ROOM_CSV), ImportContext(progress=seen.append)))
     assert sum(seen) == ROOM_CSV.stat().st_size
+
+
+def test_a_bad_byte_past_the_head_names_the_file(tmp_path: Path) -> None:
+    body = [csv_row(localId=str(i), CreateTime=str(T0 + i)) for i in range(2000)]
+    path = write_csv(tmp_path / "big.csv", list(HEADER), body, "utf-8")
+    path.write_bytes(path.read_bytes() + b"9,a@chatroom,1,0,0,1700000000,2,\xff,,,A,wxid_a\r\n")
+    assert path.stat().st_size > 100_000  # well beyond the 64 KiB that pick the encoding
+    with pytest.raises(InputError, match="cannot be read as utf-8") as caught:
+        read_frame(path, "wechat")
+    assert caught.value.path == str(path)
+    assert "UTF-8" in caught.value.hint
+
+
+def test_reads_as_a_stream_in_two_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def whole_file(*_args: object) -> bytes:
+        raise AssertionError("the importer read the whole file into memory")
+
+    monkeypatch.setattr(Source, "read_bytes", whole_file)
+    # A join announced before the member first speaks: the first pass learns the wxid.
+    body = [
+        csv_row(Type="10000", StrContent='"A"邀请"B"加入了群聊', NickName="", Sender=""),
+        *(csv_row(localId=str(i), CreateTime=str(T0 + i)) for i in range(1, 60_001)),
+        csv_row(CreateTime=str(T0 + 99_999), NickName="B", Sender="wxid_b"),
+    ]
+    path = write_csv(tmp_path / "big.csv", list(HEADER), body, "utf-8")
+    seen: list[int] = []
+    events = list(IMPORTER.read(Source.open(path), ImportContext(progress=seen.append)))
+    assert len(events) == 60_002
+    assert (events[0].type, events[0].member, events[0].inviter) == (
+        "join",
+        "wechat:wxid_b",
+        "wechat:wxid_a",
+    )
+    assert len(seen) >= 3 and sum(seen) == path.stat().st_size

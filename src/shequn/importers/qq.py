@@ -5,6 +5,7 @@ section ``消息分组:…`` / ``消息对象:<群名>`` between rules of ``=``;
 header line ``YYYY-MM-DD H:MM:SS 昵称(QQ号)`` (or ``昵称<email>``, or an empty nickname),
 its content lines, and a blank line. Joins and leaves are lines of the system senders.
 Times are local (``ctx.timezone``) and messages have no ids, so ids come from content.
+The file is streamed line by line: memory does not grow with its size.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ text names people by display name; the names are matched to wxids seen in the fi
 
 ``localId`` and a numeric ``TalkerId`` are row numbers of the exporting device's
 database, so ids come from content (chat, time, sender, text, occurrence) instead.
+
+The file is streamed twice: a first pass keeps only who is who (names and wxids, so a
+join can name someone who speaks later), the second yields the events.
 """
 
 from __future__ import annotations
