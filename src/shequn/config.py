@@ -50,6 +50,30 @@ class Community(BaseModel):
     short_term_goals: list[Goal] = Field(default_factory=list)
 
 
+class Operator(BaseModel):
+    """A person who runs communities: owner of SOP steps and tasks, and who is alerted.
+
+    `contact` says where alerts reach them (a member key such as `wecom:zhangsan`, or
+    `console`); `escalate_to` names the operator alerted when their tasks are overdue.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    roles: list[str] = Field(default_factory=list)
+    contact: str = "console"
+    escalate_to: str = ""
+
+
+class Tier(BaseModel):
+    """A member tier (会员等级) reached at a number of points."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    min_points: int = Field(ge=0)
+
+
 class Settings(BaseModel):
     """Everything in shequn.toml."""
 
@@ -62,6 +86,16 @@ class Settings(BaseModel):
     database_url: str = ""
     database_url_env: str = ""
     communities: list[Community] = Field(default_factory=list)
+    operators: list[Operator] = Field(default_factory=list)
+    tiers: list[Tier] = Field(default_factory=list)
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers_in_order(cls, value: list[Tier]) -> list[Tier]:
+        points = [t.min_points for t in value]
+        if points != sorted(set(points)):
+            raise ValueError("tiers must be listed by min_points, lowest first, each different")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -96,6 +130,14 @@ class Settings(BaseModel):
 
     def community(self, key: str) -> Community | None:
         return next((c for c in self.communities if c.key == key), None)
+
+    def operator(self, name: str) -> Operator | None:
+        return next((o for o in self.operators if o.name == name), None)
+
+    def tier_at(self, points: int) -> str | None:
+        """The name of the highest tier reached with `points`, or None below the first."""
+        reached = [t.name for t in self.tiers if points >= t.min_points]
+        return reached[-1] if reached else None
 
 
 def load_settings(root: Path) -> Settings:

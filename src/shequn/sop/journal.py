@@ -1,0 +1,91 @@
+"""SOP decisions, deliveries and member/community state changes as events in the log.
+
+DESIGN.md: every action shequn takes is itself an event, so metrics and the review
+can relate actions to results. These events carry `source = "sop"` and a
+deterministic `source_id` (`<type>|<key>`), so recording the same fact twice (a retried
+transaction, a replayed tick) stores it once. They are written by the engine only: the
+importers accept just the canonical types of docs/metrics.md.
+
+Types and fields (`text` holds the new value of a state change):
+
+| type | community | member | text | amount | meta |
+|---|---|---|---|---|---|
+| `sop_action_due` | ✓ | target member or empty | | | key, playbook, step, due_ts, late |
+| `sop_action_missed` | ✓ | ✓/empty | | | key, due_ts, reason |
+| `message_sent` | ✓ | ✓/empty | | | key, platform, late |
+| `task_created` | ✓ | ✓/empty | task title | | key, task, owner, due_ts |
+| `task_done` | ✓ | ✓/empty | | | key, task, by, due_ts, on_time |
+| `action_failed` | ✓ | ✓/empty | | | key, reason, attempts |
+| `action_dead` | ✓ | ✓/empty | | | key, reason |
+| `alert_sent` | ✓ | | the alert | | key, to, why |
+| `tag_added` / `tag_removed` | ✓ | ✓ | the tag | | key |
+| `points_added` | ✓ | ✓ | the reason | points | key, total |
+| `tier_changed` | ✓ | ✓ | new tier | | key, from |
+| `activity_started` | ✓ | | activity name | | key, ends_ts |
+| `community_created` | ✓ | | | | how |
+| `stage_entered` | ✓ | | the stage | | from, reason |
+| `metric_crossed` | ✓ | | threshold id | | metric, value, days |
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from shequn.store import dialect
+from shequn.store.schema import events
+
+SOURCE = "sop"
+SOP_TYPES = (
+    "sop_action_due",
+    "sop_action_missed",
+    "message_sent",
+    "task_created",
+    "task_done",
+    "action_failed",
+    "action_dead",
+    "alert_sent",
+    "tag_added",
+    "tag_removed",
+    "points_added",
+    "tier_changed",
+    "activity_started",
+    "community_created",
+    "stage_entered",
+    "metric_crossed",
+)
+
+
+def entry(
+    type: str,
+    ts: int,
+    community: str,
+    key: str,
+    *,
+    member: str | None = None,
+    text: str | None = None,
+    amount: str | None = None,
+    **meta: Any,
+) -> dict[str, Any]:
+    """One SOP event row; `key` makes it idempotent (with the type)."""
+    if type not in SOP_TYPES:
+        raise ValueError(f"{type!r} is not an SOP event type")
+    return {
+        "ts": ts,
+        "community": community,
+        "member": member,
+        "type": type,
+        "text": text,
+        "amount": amount,
+        "source": SOURCE,
+        "source_id": f"{type}|{key}",
+        "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True, default=str) if meta else None,
+    }
+
+
+def record(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Append SOP events in the caller's transaction; one already stored is skipped."""
+    dialect.insert_ignore(conn, events, rows)
