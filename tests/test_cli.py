@@ -69,6 +69,24 @@ def test_export_round_trips(root: Path, tmp_path: Path, fmt: str) -> None:
         assert first[key] == second[key]
 
 
+def test_export_leaves_sop_events_out_unless_asked(root: Path, tmp_path: Path) -> None:
+    from shequn.sop import journal
+    from shequn.store.engine import write_transaction
+    from shequn.workspace import Workspace
+
+    run("import", str(CSV), "-w", str(root))
+    ws = Workspace.open(root)
+    with write_transaction(ws.engine) as conn:
+        tag = journal.entry("tag_added", 1, "book-club", "k1", member="wx:alice", text="VIP")
+        journal.record(conn, [tag])
+    out = tmp_path / "events.csv"
+    assert "Wrote 8 events" in run("export", "events", "-o", str(out), "-w", str(root))
+    assert "tag_added" not in out.read_text()
+    assert "0 events added, 8 already stored" in run("import", str(out), "-w", str(root))
+    run("export", "events", "-o", str(out), "--sop", "-w", str(root))
+    assert out.read_text().count("tag_added|k1") == 1  # the event with its source id
+
+
 def test_members_merge_and_unmerge(root: Path, tmp_path: Path) -> None:
     run("import", str(CSV), "-w", str(root))
     assert "wx:alice is now: wx:alice, wx:bob" in run(

@@ -291,9 +291,15 @@ def export_events_cmd(
     persons: Annotated[
         bool, typer.Option(help="Replace merged member keys by their person's key.")
     ] = False,
+    sop: Annotated[
+        bool,
+        typer.Option(
+            "--sop", help="Include the SOP engine's own events (these do not import back)."
+        ),
+    ] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Write the whole event log in the canonical form (re-importable with `shequn import`).
+    """Write the event log in the canonical form (re-importable with `shequn import`).
 
     Example: `shequn export events --format parquet -o events.parquet`
     """
@@ -307,7 +313,7 @@ def export_events_cmd(
     ws = Workspace.open(workspace)
     target = out or Path(f"events.{fmt}")
     with read_transaction(ws.engine) as conn:
-        count = export_events(conn, target, fmt, persons=persons)  # type: ignore[arg-type]
+        count = export_events(conn, target, fmt, persons=persons, sop=sop)  # type: ignore[arg-type]
     console.print(f"Wrote {count:,} events to {target}")
 
 

@@ -10,6 +10,7 @@ import polars as pl
 from sqlalchemy import Connection, select
 
 from shequn.domain.events import CANONICAL_FIELDS
+from shequn.sop.journal import SOURCE as SOP_SOURCE
 from shequn.store.schema import events, members
 
 ExportFormat = Literal["csv", "jsonl", "parquet"]
@@ -18,10 +19,12 @@ CHUNK = 200_000
 EXPORT_COLUMNS: tuple[str, ...] = (*CANONICAL_FIELDS, "source")
 
 
-def _chunks(conn: Connection, persons: bool) -> Iterator[pl.DataFrame]:
+def _chunks(conn: Connection, persons: bool, sop: bool) -> Iterator[pl.DataFrame]:
     last = 0
     while True:
         query = select(events).where(events.c.id > last).order_by(events.c.id).limit(CHUNK)
+        if not sop:
+            query = query.where(events.c.source != SOP_SOURCE)
         rows = conn.execute(query).mappings().all()
         if not rows:
             return
@@ -46,20 +49,27 @@ def _resolve_persons(conn: Connection, frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def export_events(conn: Connection, out: Path, fmt: ExportFormat, *, persons: bool = False) -> int:
-    """Write every event to `out`; returns the count. With persons, merged member keys
-    are replaced by their person's key."""
+def export_events(
+    conn: Connection, out: Path, fmt: ExportFormat, *, persons: bool = False, sop: bool = False
+) -> int:
+    """Write the event log to `out`; returns the count.
+
+    With `persons`, merged member keys are replaced by their person's key. The SOP
+    engine's own events (source `sop`: actions due, messages sent, tags, stages…) are
+    left out unless `sop` is set: they are not canonical events, so a file that holds
+    them is for analysis elsewhere and does not import back.
+    """
     count = 0
     tmp = out.with_name(out.name + ".partial")
     if fmt == "parquet":
-        parts = list(_chunks(conn, persons))
+        parts = list(_chunks(conn, persons, sop))
         frame = pl.concat(parts) if parts else _empty()
         frame.write_parquet(tmp)
         count = frame.height
     else:
         with tmp.open("w", encoding="utf-8", newline="") as fh:
             first = True
-            for frame in _chunks(conn, persons):
+            for frame in _chunks(conn, persons, sop):
                 if fmt == "csv":
                     fh.write(frame.write_csv(include_header=first))
                 else:
