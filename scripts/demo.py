@@ -52,16 +52,18 @@ target_users = "想转行或提升技能的大学生和职场新人"
 channels = ["公众号", "抖音", "offline_qr"]
 
 [[communities.long_term_goals]]
+id = "camp-enrol"
 text = "结营后 30% 学员报名正式课"
 metric = "purchase_conversion"
 target = 0.3
-period = "day 30"
+horizon = "day 30"
 
 [[communities.short_term_goals]]
 text = "训练营期间每周活跃度不低于 60%"
 metric = "active_rate"
 target = 0.6
 period = "week"
+serves = "camp-enrol"
 
 [[communities]]
 key = "hiking"

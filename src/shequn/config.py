@@ -7,12 +7,21 @@ Secrets never live in the file: a database password comes from the environment
 from __future__ import annotations
 
 import os
+import re
 import tomllib
+from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -22,16 +31,115 @@ SETTINGS_FILE = "shequn.toml"
 DATABASE_ENV = "SHEQUN_DATABASE_URL"
 
 
+GOAL_ID = r"^[a-z0-9][a-z0-9_-]*$"
+_HORIZON = re.compile(r"^(?:day\s*)?(\d+)$", re.IGNORECASE)
+GOAL_PERIOD_HINT = (
+    "write week, month, a month (2026-10), an ISO week (2026-W43), or dates as "
+    'from = 2026-10-01 and to = 2026-10-15 (to exclusive); a horizon goes in horizon = "day 30"'
+)
+
+
+def goal_metrics() -> tuple[str, ...]:
+    """The metric names a goal may use: every single-valued metric of docs/metrics.md."""
+    from shequn.analytics.metrics import METRICS
+
+    return tuple(m.name for m in METRICS if m.kind != "table")
+
+
 class Goal(BaseModel):
-    """A goal in words, optionally tied to a metric of docs/metrics.md."""
+    """One goal: a metric, a scope, a period or horizon, a target and a direction.
 
-    model_config = ConfigDict(extra="forbid")
+    Written under a community in shequn.toml or in `goals/*.yaml`; `shequn.goals`
+    gathers them and checks what needs every goal at once (ids, `serves`, scopes).
+    `period = "day 30"` (the older spelling of a horizon) is read as `horizon = 30`.
+    """
 
-    text: str
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str | None = Field(default=None, pattern=GOAL_ID)
+    text: str = ""
     metric: str | None = None
+    scope: str | None = Field(default=None, description="a community key, template:NAME or *")
+    period: str | None = Field(default=None, description="week, month, 2026-10 or 2026-W43")
+    from_: date | None = Field(default=None, alias="from")
+    to: date | None = Field(default=None, description="exclusive")
+    horizon: int | None = Field(default=None, ge=1, description="days after creation")
     target: float | None = None
     direction: Literal["at_least", "at_most"] = "at_least"
-    period: str | None = Field(default=None, description="e.g. 'month', '2026-10', 'day 30'")
+    serves: str | None = Field(default=None, pattern=GOAL_ID)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _horizon_spellings(cls, data: Any) -> Any:
+        """Read `period = "day 30"` and `horizon = "day 30"` as horizon 30."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        period = data.get("period")
+        if isinstance(period, str) and _HORIZON.match(period.strip()) and "day" in period.lower():
+            if data.get("horizon") is not None:
+                raise ValueError("a goal has either a period or a horizon, not both; remove period")
+            data["horizon"] = period
+            data.pop("period")
+        horizon = data.get("horizon")
+        if isinstance(horizon, str):
+            if not (m := _HORIZON.match(horizon.strip())):
+                raise ValueError(
+                    f'horizon {horizon!r} is not a number of days; write horizon = "day 30"'
+                )
+            data["horizon"] = int(m[1])
+        return data
+
+    @field_validator("period")
+    @classmethod
+    def _known_period(cls, value: str | None) -> str | None:
+        if value is None or value.strip().lower() in ("week", "month"):
+            return value.strip().lower() if value else value
+        from shequn.errors import InputError
+        from shequn.review.periods import parse_period
+
+        try:
+            parse_period(value)
+        except InputError:
+            raise ValueError(f"{value!r} is not a goal period; {GOAL_PERIOD_HINT}") from None
+        return value.strip()
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str | None) -> str | None:
+        if value is not None and value not in goal_metrics():
+            raise ValueError(f"unknown metric {value!r}; use one of {', '.join(goal_metrics())}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_window(self) -> Goal:
+        if (self.from_ is None) != (self.to is None):
+            raise ValueError("dates need both from and to (to is exclusive); add the other one")
+        if self.from_ is not None and self.to is not None and self.to <= self.from_:
+            raise ValueError("to must be after from (to is exclusive); swap or fix the dates")
+        given = [
+            name
+            for name, value in (("period", self.period), ("from/to", self.from_),
+                                ("horizon", self.horizon))
+            if value is not None
+        ]  # fmt: skip
+        if len(given) > 1:
+            raise ValueError(
+                f"a goal has one of period, from/to or horizon, not {' and '.join(given)}; keep one"
+            )
+        if not self.text and self.metric is None:
+            raise ValueError('a goal needs text or a metric; add text = "..."')
+        return self
+
+    @property
+    def label(self) -> str:
+        """What reports call the goal: its text, else its metric and target."""
+        if self.text:
+            return self.text
+        sign = "≥" if self.direction == "at_least" else "≤"
+        return (
+            f"{self.metric} {sign} {self.target:g}" if self.target is not None else str(self.metric)
+        )
 
 
 class Community(BaseModel):
@@ -43,6 +151,7 @@ class Community(BaseModel):
     name: str = ""
     platform: str = ""
     template: str = ""
+    created: date | None = None  # the day 0 of horizon goals (default: the first event)
     positioning: str = ""
     target_users: str = ""
     channels: list[str] = Field(default_factory=list)

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from shequn.review.build import Review, as_float
+from shequn.review.build import Review, as_float, attainment
 from shequn.review.drivers import describe
+from shequn.review.evaluation import milestones
 from shequn.review.funnel import explain
 from shequn.review.goals import GoalResult
 from shequn.review.i18n import (
@@ -84,16 +85,24 @@ def _signed_share(change: float | None) -> str:
     return ("+" if change > 0 else "−") + fmt_share(change)
 
 
-def _goal_row(review: Review, r: GoalResult) -> list[Cell]:
+def _goal_row(review: Review, r: GoalResult, unit: bool = False) -> list[Cell]:
     lang, g = review.lang, r.goal
     metric = g.metric or ""
     window = r.window.label if r.window else "—"
-    goal_text = g.text
-    if g.serves:
+    goal_text = f"↳ {g.text}" if unit else g.text
+    if g.serves and not unit:
         served = [x.goal.text for x in review.goals if x.goal.id in g.serves]
         if served:
             goal_text += f" ({t(lang, 'serves', goal='; '.join(served))})"
     trend = t(lang, f"trend.{r.trend}") if r.trend else t(lang, "trend.none")
+    actual, before = metric_cell(metric, r.actual), metric_cell(metric, r.previous)
+    if r.units and r.met_units is not None:
+        kind = f"units.{g.period}"
+        actual = Cell(t(lang, kind, met=r.met_units, total=len(r.units)), r.met_units, "0")
+        if r.previous_met is not None:
+            met, total = r.previous_met
+            before = Cell(t(lang, kind, met=met, total=total), met, "0")
+    progress = attainment(r)
     return [
         text(review.names.get(g.community, g.community)),
         text(t(lang, f"level.{g.level}")),
@@ -101,20 +110,34 @@ def _goal_row(review: Review, r: GoalResult) -> list[Cell]:
         text(metric_label(lang, metric) if metric else "—"),
         text(window),
         metric_cell(metric, g.target),
-        metric_cell(metric, r.actual),
+        actual,
         Cell(_signed_gap(lang, metric, r.gap), r.gap, number_format(metric)),
         text(t(lang, f"status.{r.status}")),
-        metric_cell(metric, r.previous),
+        before,
         text(trend),
+        Cell(fmt_share(progress) if progress is not None else "—", progress, "0%"),
+        _milestones(review, r) if not unit else text(""),
     ]
 
 
+def _milestones(review: Review, r: GoalResult) -> Cell:
+    if r.goal.level != "long":
+        return text("")
+    met, total = milestones(r, review.goals)
+    if not total:
+        return text("—")
+    return Cell(t(review.lang, "milestones", met=met, total=total), met, "0")
+
+
 def goals_table(review: Review) -> Table:
+    """Goals vs actuals: long-term goals with their milestones, recurring goals by unit."""
     lang = review.lang
     cols = ["community", "level", "goal", "metric", "window", "target", "actual", "gap"]
-    cols += ["status", "previous", "trend"]
+    cols += ["status", "previous", "trend", "progress", "milestones"]
     table = Table("goals", t(lang, "section.goals"), [t(lang, f"col.{c}") for c in cols])
-    table.rows = [_goal_row(review, r) for r in review.goals]
+    for r in review.goals:
+        table.rows.append(_goal_row(review, r))
+        table.rows += [_goal_row(review, u, unit=True) for u in r.units]
     if not review.goals:
         table.note = t(lang, "no_goals")
     return table

@@ -5,9 +5,8 @@ Renderers (shequn.reports) turn a `Review` into terminal, Markdown, HTML or Exce
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,8 +17,9 @@ from shequn.review.drivers import (
     cohort_drivers,
     community_drivers,
 )
+from shequn.review.evaluation import arrange
 from shequn.review.funnel import STAGE_OF_METRIC, Funnel, diagnose, stage_targets
-from shequn.review.goals import GoalResult, GoalSpec, evaluate_goal
+from shequn.review.goals import GoalResult
 from shequn.review.knowledge import Action, actions_for
 from shequn.review.periods import Period, previous
 from shequn.review.replication import ReplicationRate
@@ -44,59 +44,6 @@ class Review:
     replication: tuple[ReplicationRate, ...]
     names: Mapping[str, str] = field(default_factory=dict)
     currency: str = "CNY"
-
-
-def goal_window(goal: GoalSpec, period: Period, created: Any = None) -> Period | None:
-    """The dates a goal is measured over in a review of `period`.
-
-    Review-period goals use `period`; fixed goals their own dates; horizon goals days
-    0..N-1 after the community's creation date `created` (None when unknown).
-    """
-    if goal.period == "fixed":
-        return goal.fixed
-    if goal.period == "horizon":
-        if created is None or goal.horizon is None:
-            return None
-        return Period(created, created + timedelta(days=goal.horizon), "custom")
-    return period
-
-
-def evaluate_goals(
-    goals: Iterable[GoalSpec],
-    period: Period,
-    figures: Callable[[Period], Metrics],
-    *,
-    created: Mapping[str, Any] | None = None,
-    as_of: Any = None,
-) -> list[GoalResult]:
-    """Evaluate each goal over its window, with the trend against the window before.
-
-    Args:
-        goals: the goals to judge.
-        period: the review period.
-        figures: metric dicts for a window (`shequn.analytics.engine.compute` or a test table).
-        created: creation date per community, for horizon goals.
-        as_of: the day after the last day with data; a horizon window ending later is
-            not yet due (measured up to `as_of`, status "pending").
-    """
-    results = []
-    for goal in goals:
-        window = goal_window(goal, period, (created or {}).get(goal.community))
-        if window is None or goal.metric is None:
-            results.append(evaluate_goal(goal, None, None, window=window))
-            continue
-        due = as_of is None or window.end <= as_of
-        measured = window if due else Period(window.start, max(as_of, window.start), "custom")
-        actual = _value(figures(measured), goal.community, goal.metric)
-        before = None
-        if goal.period != "horizon":
-            before = _value(figures(previous(window)), goal.community, goal.metric)
-        results.append(evaluate_goal(goal, actual, before, due=due, window=window))
-    return results
-
-
-def _value(metrics: Metrics, scope: str, metric: str) -> Any:
-    return metrics.get(scope, {}).get(metric)
 
 
 def build_review(
@@ -127,10 +74,12 @@ def build_review(
         currency: shown next to money.
     """
     names = dict(names or {})
-    results = tuple(goals)
+    results = tuple(arrange(goals))
     row = current.get(scope, {})
-    # Community goals are targets for that community only, not for the sum of all of them.
-    targets = stage_targets(r.goal for r in results) if scope != WORKSPACE else {}
+    # Community goals are targets for that community only, not for the sum of all of
+    # them; only goals judged over exactly the review period are its stages' targets.
+    over_period = [r.goal for r in results if r.window == period and not r.units]
+    targets = stage_targets(g for g in over_period if g.community == scope)
     funnel = diagnose(row, before.get(scope, {}), targets)
     drivers = _drivers(current, scope, funnel, results, names)
     drivers += cohort_drivers(row, before.get(scope, {}), period.label, previous(period).label)

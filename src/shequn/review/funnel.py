@@ -83,7 +83,7 @@ def stage_targets(goals: Iterable[GoalSpec]) -> dict[str, float]:
     """
     targets: dict[str, float] = {}
     for goal in goals:
-        if goal.period != "review":
+        if goal.period in ("fixed", "horizon"):
             continue
         if goal.metric and goal.target is not None and goal.direction == "at_least":
             targets.setdefault(goal.metric, goal.target)

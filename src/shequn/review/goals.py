@@ -1,19 +1,22 @@
 """Goals as the review reads them, and their evaluation against measured values.
 
-`shequn.config.Goal` holds what the operator wrote; `GoalSpec` is its normalized form
-with the scope, the window kind (period or horizon) and the long-term goal it serves.
-Evaluation is pure: it takes the measured value and the previous period's value.
+`shequn.config.Goal` holds what the operator wrote and `shequn.goals` gathers them;
+`GoalSpec` is the normalized form, one per community a goal applies to, with the window
+kind (period or horizon) and the long-term goals it serves. Evaluation is pure: it
+takes the measured value and the previous period's value.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from shequn.config import Community, Goal
+from shequn.config import Community, Goal, Settings
 from shequn.errors import InputError
+from shequn.goals import TEMPLATE, WORKSPACE, GoalEntry, settings_goals
 from shequn.review.periods import PERIOD_HINT, Period, parse_period
 
 Status = Literal["met", "missed", "no_data", "pending", "untracked"]
@@ -24,15 +27,17 @@ FLAT = 1e-9
 
 @dataclass(frozen=True)
 class GoalSpec:
-    """A goal, normalized.
+    """A goal, normalized: one per community it applies to.
 
     Attributes:
-        id: `<community>:long:<n>` or `<community>:short:<n>`.
-        community: the community whose settings hold it.
-        scope: "community" (this community) or "template" (every community of its template).
+        id: the goal's id (`<id>@<community>` for each community of a template goal);
+            goals without an id get `<community>:long:<n>` or `<file>:short:<n>`.
+        community: the community it is measured for, or "*" for the whole workspace.
+        scope: "community", "template" (one of a template's communities) or "workspace".
         level: "long" or "short".
-        period: "review" (the review's period; written as week, month or nothing),
-            "fixed" (its own dates, `fixed`) or "horizon" (days 0..horizon-1 after creation).
+        period: "review" (no period: the review's period), "week" or "month" (each week
+            or month of the review period), "fixed" (its own dates, `fixed`) or
+            "horizon" (days 0..horizon-1 after the community's creation).
         serves: ids of the long-term goals a short-term goal serves.
     """
 
@@ -43,8 +48,8 @@ class GoalSpec:
     target: float | None
     direction: Literal["at_least", "at_most"]
     level: Literal["long", "short"]
-    scope: Literal["community", "template"] = "community"
-    period: Literal["review", "fixed", "horizon"] = "review"
+    scope: Literal["community", "template", "workspace"] = "community"
+    period: Literal["review", "week", "month", "fixed", "horizon"] = "review"
     fixed: Period | None = None
     horizon: int | None = None
     serves: tuple[str, ...] = ()
@@ -52,7 +57,11 @@ class GoalSpec:
 
 @dataclass(frozen=True)
 class GoalResult:
-    """A goal against its measured value."""
+    """A goal against its measured value.
+
+    A week or month goal reviewed over a longer period is one result per week or month
+    (`units`) under a summary result whose `met_units` counts the units met.
+    """
 
     goal: GoalSpec
     actual: float | None
@@ -62,12 +71,17 @@ class GoalResult:
     gap_ratio: float | None  # gap / |target|
     trend: Trend | None
     window: Period | None = None
+    units: tuple[GoalResult, ...] = ()
+    met_units: int | None = None
+    previous_met: tuple[int, int] | None = None  # (met, of) over the previous period
 
 
 def parse_goal_period(text: str | None, where: str) -> tuple[str, Period | None, int | None]:
     """Split a goal's `period` into (kind, fixed dates, horizon days)."""
-    if text is None or text.strip().lower() in ("", "week", "month"):
+    if text is None or not text.strip():
         return "review", None, None
+    if text.strip().lower() in ("week", "month"):
+        return text.strip().lower(), None, None
     if m := _HORIZON.match(text.strip()):
         return "horizon", None, int(m[1])
     try:
@@ -80,37 +94,82 @@ def parse_goal_period(text: str | None, where: str) -> tuple[str, Period | None,
         ) from None
 
 
-def community_goals(community: Community) -> list[GoalSpec]:
-    """The goals of one community, long-term first; short-term ones serve the long-term ones."""
-    specs: list[GoalSpec] = []
-    long_ids = tuple(f"{community.key}:long:{i}" for i in range(len(community.long_term_goals)))
-    for level, goals in (
-        ("long", community.long_term_goals),
-        ("short", community.short_term_goals),
-    ):
-        for i, goal in enumerate(goals):
-            where = f"communities.{community.key}.{level}_term_goals.{i}.period"
-            specs.append(_spec(community.key, level, i, goal, where, long_ids))
+def _window(goal: Goal) -> tuple[str, Period | None, int | None]:
+    if goal.horizon is not None:
+        return "horizon", None, goal.horizon
+    if goal.from_ is not None and goal.to is not None:
+        return "fixed", Period(goal.from_, goal.to, "custom"), None
+    return parse_goal_period(goal.period, "period")
+
+
+def goal_specs(entries: Iterable[GoalEntry], settings: Settings) -> list[GoalSpec]:
+    """One spec per goal and community it applies to, with `serves` resolved.
+
+    A milestone serves the instance of its long-term goal for the same community (else
+    the workspace's, else every instance). A short-term goal without `serves` in a
+    community block (or file) serves the long-term goals beside it, as before ids.
+    """
+    entries = list(entries)
+    by_template: dict[str, list[str]] = {}
+    for c in settings.communities:
+        by_template.setdefault(c.template, []).append(c.key)
+    instances: dict[str, dict[str, str]] = {}
+    for e in entries:
+        instances[e.id] = {c: _spec_id(e, c) for c in _communities(e, by_template)}
+    specs = []
+    for e in entries:
+        served = [e.goal.serves] if e.goal.serves else []
+        if e.level == "short" and not served:
+            served = [x.id for x in entries if x.level == "long" and x.group == e.group]
+        for community in _communities(e, by_template):
+            serves = tuple(
+                sid for s in served for sid in _instance(instances.get(s, {}), community)
+            )
+            specs.append(_spec(e, community, serves))
     return specs
 
 
-def _spec(
-    key: str, level: str, index: int, goal: Goal, where: str, long_ids: tuple[str, ...]
-) -> GoalSpec:
-    kind, fixed, horizon = parse_goal_period(goal.period, where)
+def _communities(e: GoalEntry, by_template: dict[str, list[str]]) -> list[str]:
+    if e.scope.startswith(TEMPLATE):
+        return by_template.get(e.scope.removeprefix(TEMPLATE), [])
+    return [e.scope]
+
+
+def _spec_id(e: GoalEntry, community: str) -> str:
+    return f"{e.id}@{community}" if e.scope.startswith(TEMPLATE) else e.id
+
+
+def _instance(ids: dict[str, str], community: str) -> list[str]:
+    if community in ids:
+        return [ids[community]]
+    if WORKSPACE in ids:
+        return [ids[WORKSPACE]]
+    return list(ids.values())
+
+
+def _spec(e: GoalEntry, community: str, serves: tuple[str, ...]) -> GoalSpec:
+    kind, fixed, horizon = _window(e.goal)
+    scope = "template" if e.scope.startswith(TEMPLATE) else "community"
     return GoalSpec(
-        id=f"{key}:{level}:{index}",
-        community=key,
-        text=goal.text,
-        metric=goal.metric,
-        target=goal.target,
-        direction=goal.direction,
-        level=level,  # type: ignore[arg-type]
+        id=_spec_id(e, community),
+        community=community,
+        text=e.goal.label,
+        metric=e.goal.metric,
+        target=e.goal.target,
+        direction=e.goal.direction,
+        level=e.level,
+        scope="workspace" if community == WORKSPACE else scope,  # type: ignore[arg-type]
         period=kind,  # type: ignore[arg-type]
         fixed=fixed,
         horizon=horizon,
-        serves=long_ids if level == "short" else (),
+        serves=serves,
     )
+
+
+def community_goals(community: Community) -> list[GoalSpec]:
+    """The goals written under one community, long-term first (for tests and tools)."""
+    settings = Settings(communities=[community])
+    return goal_specs(settings_goals(settings), settings)
 
 
 def _number(value: object) -> float | None:
@@ -148,10 +207,11 @@ def evaluate_goal(
     if goal.metric is None or goal.target is None:
         return GoalResult(goal, now, before, "untracked", None, None, trend, window)
     if now is None:
-        return GoalResult(goal, None, before, "no_data", None, None, trend, window)
+        status: Status = "no_data" if due else "pending"
+        return GoalResult(goal, None, before, status, None, None, trend, window)
     gap = sign * (now - goal.target)
     ratio = gap / abs(goal.target) if goal.target else None
-    status: Status = "met" if gap >= -FLAT else "missed"
+    status = "met" if gap >= -FLAT else "missed"
     if not due:
         status = "pending"
     return GoalResult(goal, now, before, status, gap, ratio, trend, window)

@@ -109,6 +109,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col.status": "结果",
         "col.previous": "上期",
         "col.trend": "趋势",
+        "col.progress": "完成度",
+        "col.milestones": "里程碑达成",
         "col.stage": "环节",
         "col.shortfall": "差目标",
         "col.change": "环比",
@@ -133,6 +135,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "trend.flat": "→ 持平",
         "trend.none": "—",
         "serves": "服务于：{goal}",
+        "units.week": "{total} 周中 {met} 周达成",
+        "units.month": "{total} 个月中 {met} 个月达成",
+        "milestones": "{total} 个中 {met} 个",
         "no_goals": (
             "没有设定目标。在 shequn.toml 的社群下添加 long_term_goals / short_term_goals。"
         ),
@@ -196,6 +201,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col.status": "status",
         "col.previous": "previous",
         "col.trend": "trend",
+        "col.progress": "progress",
+        "col.milestones": "milestones met",
         "col.stage": "stage",
         "col.shortfall": "short of target",
         "col.change": "change",
@@ -220,6 +227,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "trend.flat": "→ flat",
         "trend.none": "—",
         "serves": "serves: {goal}",
+        "units.week": "{met} of {total} weeks met",
+        "units.month": "{met} of {total} months met",
+        "milestones": "{met} of {total}",
         "no_goals": "No goals set. Add long_term_goals / short_term_goals to the communities "
         "in shequn.toml.",
         "weakest.shortfall": (
@@ -290,7 +300,7 @@ def fmt_value(metric: str, value: float | Decimal | int | None) -> str:
         return f"{float(value):.1%}"
     if metric in MONEY_METRICS:
         return f"{Decimal(str(value)):,.2f}"
-    if metric in FACTOR_METRICS or isinstance(value, float):
+    if metric in FACTOR_METRICS or (isinstance(value, float) and not value.is_integer()):
         return f"{float(value):,.2f}"
     return f"{int(value):,}"
 

@@ -85,3 +85,27 @@ def previous(period: Period) -> Period:
 def last_full_month(today: date) -> Period:
     """The calendar month before the one holding `today` (the default review period)."""
     return previous(month(today.year, today.month))
+
+
+def units(kind: str, period: Period) -> list[Period]:
+    """The weeks or months that belong to `period`.
+
+    A week belongs to the period holding its Thursday (ISO 8601's rule: a week that
+    straddles two months belongs to the month of its Thursday); a month belongs to a
+    period that holds all of it.
+    """
+    found: list[Period] = []
+    if kind == "week":
+        week = week_of(period.start)
+        while week.start < period.end:
+            thursday = week.start + timedelta(days=3)
+            if period.start <= thursday < period.end:
+                found.append(week)
+            week = Period(week.end, week.end + timedelta(days=7), "week")
+    elif kind == "month":
+        current = month(period.start.year, period.start.month)
+        while current.start < period.end:
+            if period.start <= current.start and current.end <= period.end:
+                found.append(current)
+            current = month(current.end.year, current.end.month)
+    return found

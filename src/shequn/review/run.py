@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from shequn.config import Settings
 from shequn.errors import InputError
-from shequn.review.build import WORKSPACE, Metrics, Review, build_review, evaluate_goals
-from shequn.review.goals import GoalSpec, community_goals
+from shequn.goals import workspace_goals
+from shequn.review.build import WORKSPACE, Metrics, Review, build_review
+from shequn.review.evaluation import evaluate_goals, judge
+from shequn.review.goals import GoalSpec, goal_specs
 from shequn.review.i18n import LANGS, t
 from shequn.review.knowledge import workspace_knowledge
 from shequn.review.periods import Period, last_full_month, parse_period, previous
@@ -36,52 +37,41 @@ def review_workspace(
         today: the local date to judge "not yet due" by (default: now in the workspace zone).
 
     Raises:
-        InputError: an unknown community, period or language.
+        InputError: an unknown community, period or language, or a goal that is wrong.
     """
-    from shequn.analytics.engine import compute
-    from shequn.store.engine import read_transaction
-    from shequn.store.events import overview
+    from shequn.analytics.engine import compute, copy_cursor
 
     settings = ws.settings
     lang = lang or settings.language
-    if lang not in LANGS:
-        raise InputError(f"unknown language {lang!r}", field="--lang", hint="use zh_CN or en")
-    if community and settings.community(community) is None:
-        with read_transaction(ws.engine) as conn:
-            known = {c["community"] for c in overview(conn).communities}
-        if community not in known:
-            raise InputError(
-                f"no community {community!r}",
-                field="--community",
-                hint="see `shequn status` for the community keys",
-            )
+    firsts = _check_scope(ws, community, lang)
     today = today or datetime.now(settings.zone).date()
     chosen = parse_period(period) if period else last_full_month(today)
-    cache: dict[tuple[date, date], Metrics] = {}
-
-    def figures(window: Period) -> Metrics:
-        key = (window.start, window.end)
-        if key not in cache:
-            cache[key] = compute(ws, window.start, window.end)
-        return cache[key]
-
-    with read_transaction(ws.engine) as conn:
-        firsts = {c["community"]: c["first_ts"] for c in overview(conn).communities}
-    created = {key: _local_date(us, settings) for key, us in firsts.items() if us is not None}
+    specs = goal_specs(workspace_goals(ws.root, settings), settings)
+    created = creation_days(firsts, settings)
     as_of = today + timedelta(days=1)
-    scope = community or WORKSPACE
-    specs = _goals(settings, community)
-    results = evaluate_goals(specs, chosen, figures, created=created, as_of=as_of)
-    templates = {c.template for c in settings.communities if not community or c.key == community}
-    outcomes = _outcomes(settings, templates - {""}, figures, created, as_of)
+    cache: dict[tuple[date, date], Metrics] = {}
+    # One copy of the log for every window the goals need (weeks, horizons, ...).
+    with copy_cursor(ws) as (cursor, zone):
+
+        def figures(window: Period) -> Metrics:
+            key = (window.start, window.end)
+            if key not in cache:
+                cache[key] = compute(cursor, window.start, window.end, zone=zone)
+            return cache[key]
+
+        shown = [g for g in specs if community is None or g.community == community]
+        results = evaluate_goals(shown, chosen, figures, created=created, as_of=as_of)
+        templates = {c.template for c in settings.communities if community in (None, c.key)}
+        outcomes = _outcomes(settings, specs, templates - {""}, figures, created, as_of)
+        current, before = figures(chosen), figures(previous(chosen))
     names = {c.key: c.name or c.key for c in settings.communities}
     names[WORKSPACE] = t(lang, "workspace")
     return build_review(
         lang=lang,
-        scope=scope,
+        scope=community or WORKSPACE,
         period=chosen,
-        current=figures(chosen),
-        before=figures(previous(chosen)),
+        current=current,
+        before=before,
         goals=results,
         knowledge=workspace_knowledge(ws.root),
         replication=replication_rates(outcomes),
@@ -90,22 +80,45 @@ def review_workspace(
     )
 
 
-def _local_date(us: int, settings: Settings) -> date:
+def _check_scope(ws: Workspace, community: str | None, lang: str) -> dict[str, Any]:
+    """The first event of each community in the log, after checking the options."""
+    from shequn.store.engine import read_transaction
+    from shequn.store.events import overview
+
+    if lang not in LANGS:
+        raise InputError(f"unknown language {lang!r}", field="--lang", hint="use zh_CN or en")
+    with read_transaction(ws.engine) as conn:
+        firsts = {c["community"]: c["first_ts"] for c in overview(conn).communities}
+    if community and ws.settings.community(community) is None and community not in firsts:
+        raise InputError(
+            f"no community {community!r}",
+            field="--community",
+            hint="see `shequn status` for the community keys",
+        )
+    return firsts
+
+
+def creation_days(firsts: Mapping[str, int | None], settings: Settings) -> dict[str, date]:
+    """Day 0 of each community: its `created` setting, else the local day of its first event.
+
+    Args:
+        firsts: the first event's time (UTC microseconds) per community in the log.
+        settings: the workspace settings.
+    """
     from shequn.clock import from_micros
 
-    return from_micros(us).astimezone(settings.zone).date()
-
-
-def _goals(settings: Settings, community: str | None) -> list[GoalSpec]:
-    specs: list[GoalSpec] = []
-    for c in settings.communities:
-        if community is None or c.key == community:
-            specs.extend(community_goals(c))
-    return specs
+    days = {
+        key: from_micros(us).astimezone(settings.zone).date()
+        for key, us in firsts.items()
+        if us is not None
+    }
+    days |= {c.key: c.created for c in settings.communities if c.created is not None}
+    return days
 
 
 def _outcomes(
     settings: Settings,
+    specs: list[GoalSpec],
     templates: set[str],
     figures: Callable[[Period], Metrics],
     created: Mapping[str, date],
@@ -116,8 +129,8 @@ def _outcomes(
     for c in settings.communities:
         if c.template not in templates:
             continue
-        specs = community_goals(c)
-        horizon = max((g.horizon for g in specs if g.horizon), default=DEFAULT_HORIZON)
+        own = [g for g in specs if g.community == c.key]
+        horizon = max((g.horizon for g in own if g.horizon), default=DEFAULT_HORIZON)
         start = created.get(c.key)
         if start is None:
             outcomes.append(CommunityOutcome(c.key, c.template, reached=False))
@@ -126,9 +139,6 @@ def _outcomes(
         reached = window.end <= as_of
         results: Any = ()
         if reached:
-            at_evaluation = [replace(g, period="horizon", horizon=horizon) for g in specs]
-            results = tuple(
-                evaluate_goals(at_evaluation, window, figures, created=created, as_of=as_of)
-            )
+            results = tuple(judge(g, window, figures, as_of, trend=False) for g in own)
         outcomes.append(CommunityOutcome(c.key, c.template, reached, results))
     return outcomes

@@ -27,7 +27,11 @@ positioning = "为什么建这个群：给谁提供什么价值（社群定位�
 target_users = "目标用户是谁"
 channels = ["公众号", "朋友圈", "invite_link"]   # traffic channels (引流渠道)
 
+# Goals (目标): metric, target, direction, and a period (week, month, 2026-10, 2026-W43,
+# from/to dates) or a horizon ("day 30" after the community starts). Milestones
+# (short_term_goals) name the long-term goal they serve. More goals: goals/*.yaml.
 [[communities.long_term_goals]]
+id = "active-community"
 text = "一年内成为 500 人的活跃学习社群"
 metric = "active_rate"
 target = 0.3
@@ -39,7 +43,15 @@ text = "首月完成冷启动：新人 7 日内发言"
 metric = "speaking_rate"
 target = 0.5
 direction = "at_least"
-period = "month"
+horizon = "day 30"
+serves = "active-community"
+
+[[communities.short_term_goals]]
+text = "每周至少 100 条消息"
+metric = "messages"
+target = 100
+period = "week"
+serves = "active-community"
 """
 
 
