@@ -12,6 +12,10 @@ arithmetic in any SQL engine), and two small tables kept up to date on every app
   (docs/metrics.md, "History start") without a pass over every message.
 - `community_start`: per community the earliest `ts` of any event.
 
+Only the canonical event types of docs/metrics.md enter the copy: the SOP engine's own
+events (`shequn.sop.journal.SOP_TYPES`, source "sop") stay in the store and move no
+metric, not even a community's history start.
+
 `append` is used by the sync and, on an in-memory database, by the tests, so both run
 the engine over exactly the same tables.
 """
@@ -24,7 +28,10 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+from shequn.domain.events import EVENT_TYPES
+
+# 2: only canonical event types are copied.
+SCHEMA_VERSION = 2
 # Order amounts are exact: 28 integer digits and 10 decimals cover every currency.
 AMOUNT_TYPE = "DECIMAL(38, 10)"
 # Columns read from the store, in order (text columns may arrive as NULL-only ints).
@@ -43,6 +50,7 @@ STORE_COLUMNS: tuple[str, ...] = (
 )
 _TEXT = ("community", "member", "type", "channel", "inviter", "visitor", "content_id", "order_id")
 MEMBERSHIP_TYPES = ("join", "leave", "message", "reaction")
+CANONICAL_TYPES: tuple[str, ...] = tuple(sorted(EVENT_TYPES))
 
 _DDL = (
     f"""CREATE TABLE IF NOT EXISTS events (
@@ -98,11 +106,13 @@ def _text(name: str) -> pl.Expr:
 def append(con: duckdb.DuckDBPyConnection, batch: pa.Table, zone: ZoneInfo) -> int:
     """Append store rows (columns STORE_COLUMNS) and update the derived tables.
 
-    Returns the number of events appended. The caller holds the transaction.
+    Returns the number of store rows read (SOP events among them are not copied).
+    The caller holds the transaction.
     """
     if batch.num_rows == 0:
         return 0
-    con.register("incoming", _prepared(batch, zone).to_arrow())
+    frame = _prepared(batch, zone).filter(pl.col("type").is_in(CANONICAL_TYPES))
+    con.register("incoming", frame.to_arrow())
     try:
         _merge_incoming(con)
     finally:

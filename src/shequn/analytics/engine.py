@@ -1,10 +1,12 @@
 """Computing every metric of docs/metrics.md for a period, per community and `*`.
 
-`compute` takes a workspace (it syncs the columnar copy first) or a DuckDB connection
-to a copy (`shequn.analytics.copy`). The work is a handful of set-based SQL statements
-over the copy, staged in temporary tables on a private cursor:
+`compute` takes a workspace (it syncs the columnar copy first), a DuckDB connection
+to a copy (`shequn.analytics.copy`), or a `shequn.analytics.backend.Backend` holding
+the copy's tables (e.g. ClickHouse in-process). The work is a handful of set-based SQL
+statements over the copy, staged in temporary tables on a private cursor:
 
-1. `iv`: membership intervals with their referral roots (shequn.analytics.sql);
+1. `iv`: membership intervals with their referral roots (shequn.analytics.sql), and
+   `t_sp`: the same per scope, disjoint per member (`*` merges communities);
 2. `mf`: per member and scope, the FLAGS of the registry;
 3. `ch`, `dd`: visits and channel joins per channel; daily active members;
 4. one query of the registry's FACTS per scope, and the METRICS over them.
@@ -22,11 +24,13 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from shequn.analytics import sql
+from shequn.analytics.backend import Backend, DuckBackend
 from shequn.analytics.metrics import FACTS, FLAGS, METRICS
 from shequn.analytics.period import Period
 from shequn.workspace import Workspace
 
 Figures = dict[str, dict[str, Any]]
+Source = Workspace | duckdb.DuckDBPyConnection | Backend
 CENT = Decimal("0.01")
 # Communities in key order, then the workspace.
 _STAR_LAST = "CASE WHEN scope = '*' THEN 1 ELSE 0 END, scope"
@@ -45,9 +49,7 @@ _SOURCES: dict[str, tuple[str, bool]] = {
 
 
 @contextmanager
-def copy_cursor(
-    source: Workspace | duckdb.DuckDBPyConnection, zone: ZoneInfo | None = None
-) -> Iterator[tuple[duckdb.DuckDBPyConnection, ZoneInfo]]:
+def copy_cursor(source: Source, zone: ZoneInfo | None = None) -> Iterator[tuple[Backend, ZoneInfo]]:
     """A private cursor on an up-to-date copy, and the zone to cut days in."""
     if isinstance(source, Workspace):
         from shequn.analytics.sync import open_copy
@@ -55,21 +57,24 @@ def copy_cursor(
         with open_copy(source) as (con, _result):
             cursor = con.cursor()
             try:
-                yield cursor, source.settings.zone
+                yield DuckBackend(cursor), source.settings.zone
             finally:
                 cursor.close()
         return
     if zone is None:
         raise ValueError("a connection needs the workspace zone")
+    if not isinstance(source, duckdb.DuckDBPyConnection):
+        yield source, zone
+        return
     cursor = source.cursor()
     try:
-        yield cursor, zone
+        yield DuckBackend(cursor), zone
     finally:
         cursor.close()
 
 
 def compute(
-    source: Workspace | duckdb.DuckDBPyConnection,
+    source: Source,
     start: date,
     end: date,
     *,
@@ -79,7 +84,8 @@ def compute(
     """Every metric for local dates [start, end): one object per community and `*`.
 
     Args:
-        source: a workspace (synced first), or a connection to a copy (then `zone`).
+        source: a workspace (synced first), or a connection to a copy or a backend
+            holding its tables (then `zone`).
         start: first local day of the period.
         end: the local day after the period (exclusive).
         zone: the workspace time zone, for a connection.
@@ -89,28 +95,28 @@ def compute(
         {scope: {metric name: value}}; ratios with a zero denominator are None,
         money is Decimal.
     """
-    with copy_cursor(source, zone) as (cur, tz):
+    with copy_cursor(source, zone) as (db, tz):
         period = Period(start, end, tz, cohort_days)
-        prepare(cur, period)
-        return figures_of(cur, period)
+        prepare(db, period)
+        return figures_of(db, period)
 
 
-def figures_of(cur: duckdb.DuckDBPyConnection, period: Period) -> Figures:
+def figures_of(db: Backend, period: Period) -> Figures:
     """Every metric, on a cursor `prepare`d for the period."""
-    figures = _scope_metrics(cur, period)
-    for scope, rows in _by_channel(cur, period).items():
+    figures = _scope_metrics(db, period)
+    for scope, rows in _by_channel(db, period).items():
         figures[scope]["by_channel"] = rows
-    for scope, items in _content(cur, period).items():
+    for scope, items in _content(db, period).items():
         figures[scope]["content_ctr"] = items
     return figures
 
 
-def prepare(cur: duckdb.DuckDBPyConnection, period: Period) -> None:
+def prepare(db: Backend, period: Period) -> None:
     """Stage the period's intervals, member flags, channels and daily actives."""
     params = period.params()
     for name, statement in stages().items():
-        cur.execute(f"DROP TABLE IF EXISTS {name}")
-        cur.execute(statement.format(**params))
+        db.execute(f"DROP TABLE IF EXISTS {name}")
+        db.execute(statement.format(**params))
 
 
 def stages() -> dict[str, str]:
@@ -121,6 +127,7 @@ def stages() -> dict[str, str]:
         "t_iv": sql.MAKE_SPANS,
         "t_inv": sql.MAKE_INVITED,
         "iv": sql.MAKE_INTERVALS,
+        "t_sp": sql.MAKE_SCOPE_SPANS,
         "t_orders_p": sql.MAKE_ORDERS_P,
         "t_ad": sql.MAKE_ACTIVE_DAYS,
         "mf": _member_flags_sql(),
@@ -170,11 +177,12 @@ def _facts_sql() -> str:
         f"WITH {sql.EVENTS}, {sql.MEMBER_SOURCES}, {sql.FACT_SOURCES},\n"
         "scopes AS (SELECT community AS scope FROM community_start "
         "UNION ALL SELECT '*' AS scope),\n" + ",\n".join(ctes) + ",\n"
-        f"facts AS (SELECT s.scope, {', '.join(columns)} FROM scopes AS s {' '.join(joins)})\n"
+        f"facts AS (SELECT s.scope AS scope, {', '.join(columns)} "
+        f"FROM scopes AS s {' '.join(joins)})\n"
     )
 
 
-def _scope_metrics(cur: duckdb.DuckDBPyConnection, period: Period) -> Figures:
+def _scope_metrics(db: Backend, period: Period) -> Figures:
     shown = [m for m in METRICS if m.kind != "table"]
     columns = ["scope"]
     for i, metric in enumerate(shown):
@@ -182,7 +190,7 @@ def _scope_metrics(cur: duckdb.DuckDBPyConnection, period: Period) -> Figures:
         columns.append(f"({metric.per or 'NULL'}) AS p{i}")
     query = _facts_sql() + f"SELECT {', '.join(columns)} FROM facts ORDER BY {_STAR_LAST}"
     figures: Figures = {}
-    for row in cur.execute(query.format(**period.params())).fetchall():
+    for row in db.rows(query.format(**period.params())):
         computed = {
             metric.name: _value(metric.kind, row[1 + 2 * i], row[2 + 2 * i], metric.per)
             for i, metric in enumerate(shown)
@@ -203,9 +211,9 @@ def _value(kind: str, value: Any, per: Any, has_per: str | None) -> Any:
     return int(value)
 
 
-def _by_channel(cur: duckdb.DuckDBPyConnection, period: Period) -> dict[str, dict[str, Any]]:
+def _by_channel(db: Backend, period: Period) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    rows = cur.execute(sql.BY_CHANNEL.format(**period.params())).fetchall()
+    rows = db.rows(sql.BY_CHANNEL.format(**period.params()))
     for scope, channel, visits, channel_joins, joins, buyers, gmv in rows:
         out.setdefault(scope, {})[channel] = {
             "visits": int(visits),
@@ -218,20 +226,20 @@ def _by_channel(cur: duckdb.DuckDBPyConnection, period: Period) -> dict[str, dic
     return out
 
 
-def _content(cur: duckdb.DuckDBPyConnection, period: Period) -> dict[str, dict[str, Any]]:
+def _content(db: Backend, period: Period) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    rows = cur.execute(sql.CONTENT.format(**period.params())).fetchall()
+    rows = db.rows(sql.CONTENT.format(**period.params()))
     for scope, content_id, clickers, members in rows:
         out.setdefault(scope, {})[content_id] = int(clickers) / int(members) if members else None
     return out
 
 
-def data_days(source: Workspace | duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
+def data_days(source: Source) -> tuple[date, date] | None:
     """The first and last local day with events, or None for an empty log."""
     from shequn.analytics.period import from_day_number
 
-    with copy_cursor(source, ZoneInfo("UTC")) as (cur, _zone):
-        first, last = cur.execute("SELECT MIN(day), MAX(day) FROM events").fetchone() or (None,) * 2
+    with copy_cursor(source, ZoneInfo("UTC")) as (db, _zone):
+        first, last = db.rows("SELECT MIN(day), MAX(day) FROM events")[0]
     if first is None:
         return None
     return from_day_number(first), from_day_number(last)

@@ -15,10 +15,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
-
 from shequn.analytics import sql
-from shequn.analytics.engine import copy_cursor, figures_of, prepare
+from shequn.analytics.backend import Backend
+from shequn.analytics.engine import Source, copy_cursor, figures_of, prepare
 from shequn.analytics.period import (
     Period,
     day_number,
@@ -27,9 +26,6 @@ from shequn.analytics.period import (
     week_monday,
     week_number,
 )
-from shequn.workspace import Workspace
-
-Source = Workspace | duckdb.DuckDBPyConnection
 
 _DAILY = f"""
 WITH {sql.EVENTS}
@@ -44,10 +40,7 @@ GROUP BY GROUPING SETS ((community, day), (day))
 
 _RETENTION = f"""
 WITH {sql.EVENTS},
-weeks AS (
-    SELECT week, start_ts, end_ts, start_day, end_day
-    FROM (VALUES {{weeks}}) AS w (week, start_ts, end_ts, start_day, end_day)
-),
+weeks AS ({{weeks}}),
 firsts AS (
     SELECT {sql.SCOPE} AS scope, member, MIN(ts) AS ts FROM t_jl WHERE type = 'join'
     GROUP BY GROUPING SETS ((community, member), (member))
@@ -57,15 +50,17 @@ cohort AS (
       ON f.ts >= w.start_ts AND f.ts < w.end_ts
 ),
 active_weeks AS (
+    -- Only the activity of members in some cohort is ever looked up.
     SELECT {sql.SCOPE} AS scope, a.member, w.week
     FROM t_ad AS a JOIN weeks AS w ON a.day >= w.start_day AND a.day < w.end_day
+    WHERE a.member IN (SELECT member FROM cohort)
     GROUP BY GROUPING SETS ((a.community, a.member, w.week), (a.member, w.week))
 ),
 held AS (
-    SELECT c.scope, c.week AS cohort_week, w.week, COUNT(DISTINCT c.member) AS members
+    -- A member's spans in a scope are disjoint: at most one covers a week's end.
+    SELECT c.scope, c.week AS cohort_week, w.week, COUNT(*) AS members
     FROM cohort AS c JOIN weeks AS w ON w.week >= c.week
-    JOIN community_start AS cs ON c.scope = '*' OR cs.community = c.scope
-    JOIN iv AS v ON v.community = cs.community AND v.member = c.member
+    JOIN t_sp AS v ON v.scope = c.scope AND v.member = c.member
      AND v.start_ts <= w.end_ts AND w.end_ts < v.end_ts
     GROUP BY c.scope, c.week, w.week
 ),
@@ -87,18 +82,18 @@ def daily_series(
 ) -> dict[str, list[dict[str, Any]]]:
     """Per scope, one row per local day of [start, end): dau, joins, leaves,
     messages, gmv (days with nothing are zeros)."""
-    with copy_cursor(source, zone) as (cur, tz):
+    with copy_cursor(source, zone) as (db, tz):
         period = Period(start, end, tz)
-        prepare(cur, period)
-        return daily_of(cur, period)
+        prepare(db, period)
+        return daily_of(db, period)
 
 
-def daily_of(cur: duckdb.DuckDBPyConnection, period: Period) -> dict[str, list[dict[str, Any]]]:
+def daily_of(db: Backend, period: Period) -> dict[str, list[dict[str, Any]]]:
     """The daily series, on a cursor `prepare`d for the period."""
     params = period.params()
-    counts = {(r[0], r[1]): r[2:] for r in cur.execute(_DAILY.format(**params)).fetchall()}
-    dau = {(r[0], r[1]): r[2] for r in cur.execute("SELECT scope, day, dau FROM dd").fetchall()}
-    scopes = _scopes(cur)
+    counts = {(r[0], r[1]): r[2:] for r in db.rows(_DAILY.format(**params))}
+    dau = {(r[0], r[1]): r[2] for r in db.rows("SELECT scope, day, dau FROM dd")}
+    scopes = _scopes(db)
     days = range(params["ds"], params["de"])
     out: dict[str, list[dict[str, Any]]] = {}
     for scope in scopes:
@@ -118,8 +113,8 @@ def daily_of(cur: duckdb.DuckDBPyConnection, period: Period) -> dict[str, list[d
     return out
 
 
-def _scopes(cur: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = cur.execute("SELECT community FROM community_start ORDER BY community").fetchall()
+def _scopes(db: Backend) -> list[str]:
+    rows = db.rows("SELECT community FROM community_start ORDER BY community")
     return [r[0] for r in rows] + ["*"]
 
 
@@ -127,13 +122,13 @@ def retention(
     source: Source, start: date, end: date, *, zone: ZoneInfo | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """Weekly retention cohorts per scope (see the module docstring)."""
-    with copy_cursor(source, zone) as (cur, tz):
+    with copy_cursor(source, zone) as (db, tz):
         period = Period(start, end, tz)
-        prepare(cur, period)
-        return retention_of(cur, period)
+        prepare(db, period)
+        return retention_of(db, period)
 
 
-def retention_of(cur: duckdb.DuckDBPyConnection, period: Period) -> dict[str, list[dict]]:
+def retention_of(db: Backend, period: Period) -> dict[str, list[dict]]:
     """The retention cohorts, on a cursor `prepare`d for the period."""
     tz = period.zone
     first_week = week_number(day_number(period.start))
@@ -144,28 +139,31 @@ def retention_of(cur: duckdb.DuckDBPyConnection, period: Period) -> dict[str, li
         w: (local_midnight_us(week_monday(w), tz), local_midnight_us(week_monday(w + 1), tz))
         for w in weeks
     }
-    values = ", ".join(
-        f"({w}, {lo}, {hi}, {w * 7 - 3}, {w * 7 + 4})" for w, (lo, hi) in bounds.items()
+    # Rows as a UNION ALL of SELECTs: ClickHouse has no `VALUES ... AS w (columns)`.
+    values = " UNION ALL ".join(
+        f"SELECT {w} AS week, {lo} AS start_ts, {hi} AS end_ts, "
+        f"{w * 7 - 3} AS start_day, {w * 7 + 4} AS end_day"
+        for w, (lo, hi) in bounds.items()
     )
     query = _RETENTION.format(**period.params(), weeks=values)
     found = {
         (kind, scope, cohort_week, week): int(n)
-        for kind, scope, cohort_week, week, n in cur.execute(query).fetchall()
+        for kind, scope, cohort_week, week, n in db.rows(query)
     }
-    return {scope: _cohort_rows(found, scope, weeks) for scope in _scopes(cur)}
+    return {scope: _cohort_rows(found, scope, weeks) for scope in _scopes(db)}
 
 
 def report(
     source: Source, start: date, end: date, *, zone: ZoneInfo | None = None
 ) -> dict[str, Any]:
     """Metrics, daily series and retention cohorts for one period, staged once."""
-    with copy_cursor(source, zone) as (cur, tz):
+    with copy_cursor(source, zone) as (db, tz):
         period = Period(start, end, tz)
-        prepare(cur, period)
+        prepare(db, period)
         return {
-            "metrics": figures_of(cur, period),
-            "daily": daily_of(cur, period),
-            "retention": retention_of(cur, period),
+            "metrics": figures_of(db, period),
+            "daily": daily_of(db, period),
+            "retention": retention_of(db, period),
         }
 
 

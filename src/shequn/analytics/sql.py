@@ -68,9 +68,10 @@ hist AS (
 ),
 toggles AS (
     SELECT j.id, j.ts, j.community, j.member, j.type,
-           COALESCE(
-               LAG(j.type) OVER (PARTITION BY j.community, j.member ORDER BY j.ts, j.id),
-               CASE WHEN h.member IS NULL THEN 'leave' ELSE 'join' END) AS state_before
+           -- LAG/LEAD with an explicit default: ClickHouse's default is the type's
+           -- zero value, not NULL.
+           LAG(j.type, 1, CASE WHEN h.member IS NULL THEN 'leave' ELSE 'join' END)
+               OVER (PARTITION BY j.community, j.member ORDER BY j.ts, j.id) AS state_before
     FROM t_jl AS j
     LEFT JOIN hist AS h ON h.community = j.community AND h.member = j.member
 ),
@@ -85,8 +86,8 @@ edges AS (
 ),
 spans AS (
     SELECT community, member, id AS iid, opens, ts AS start_ts,
-           COALESCE(LEAD(ts) OVER (PARTITION BY community, member ORDER BY ts, id),
-                    {FOREVER}) AS end_ts
+           LEAD(ts, 1, {FOREVER}) OVER (PARTITION BY community, member ORDER BY ts, id)
+               AS end_ts
     FROM edges
 )
 SELECT community, member, iid, start_ts, end_ts FROM spans WHERE opens = 1
@@ -132,6 +133,32 @@ SELECT r.community, r.member, r.iid, r.start_ts, r.end_ts, r.seed,
 FROM rooted AS r LEFT JOIN rooted AS s ON s.iid = r.root
 """
 
+# Spans per scope: each community's intervals, and for `*` each member's intervals of
+# all communities merged where they overlap or touch. Within a scope a member's spans
+# are disjoint, so the members covering an instant are counted with COUNT(*), not a
+# DISTINCT over (item, member) pairs.
+MAKE_SCOPE_SPANS = """
+CREATE TEMPORARY TABLE t_sp AS
+WITH ordered AS (
+    SELECT member, start_ts, end_ts,
+           ROW_NUMBER() OVER (PARTITION BY member ORDER BY start_ts, end_ts) AS rn,
+           MAX(end_ts) OVER (PARTITION BY member ORDER BY start_ts, end_ts
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+    FROM iv WHERE start_ts < end_ts
+),
+grouped AS (
+    SELECT member, start_ts, end_ts,
+           SUM(CASE WHEN rn = 1 OR start_ts > reach THEN 1 ELSE 0 END)
+               OVER (PARTITION BY member ORDER BY start_ts, end_ts ROWS UNBOUNDED PRECEDING)
+               AS grp
+    FROM ordered
+)
+SELECT community AS scope, member, start_ts, end_ts FROM iv WHERE start_ts < end_ts
+UNION ALL
+SELECT '*' AS scope, member, MIN(start_ts) AS start_ts, MAX(end_ts) AS end_ts
+FROM grouped GROUP BY member, grp
+"""
+
 # Orders in P: rows in P with the same (community, order_id); the member of the
 # earliest row owns it.
 MAKE_ORDERS_P = """
@@ -171,11 +198,13 @@ leaves_p AS (
 FACT_SOURCES = """
 win AS (SELECT community, member, day FROM t_ad WHERE day >= {last} - 29 AND day <= {last}),
 tasks AS (
+    -- From `events`, not `ev`: sharing `ev` with `pev` made one scan of the whole log
+    -- under an OR of both filters, where each alone skips most row groups.
     SELECT d.community, d.task, d.due, MIN(f.ts) AS done_ts
-    FROM (SELECT community, content_id AS task, MIN(ts) AS due FROM ev
+    FROM (SELECT community, content_id AS task, MIN(ts) AS due FROM events
           WHERE type = 'task_due' AND content_id IS NOT NULL
           GROUP BY community, content_id) AS d
-    LEFT JOIN ev AS f
+    LEFT JOIN events AS f
       ON f.type = 'task_done' AND f.community = d.community AND f.content_id = d.task
     GROUP BY d.community, d.task, d.due
 )"""
@@ -261,13 +290,10 @@ clicks AS (
     GROUP BY GROUPING SETS ((community, content_id), (content_id))
 ),
 reach AS (
-    -- `*` reaches into every community: expand scopes to communities first, so the
-    -- intervals are found by an equality join rather than compared with every item.
-    SELECT i.scope, i.content_id, COUNT(DISTINCT v.member) AS members
+    SELECT i.scope, i.content_id, COUNT(*) AS members
     FROM items AS i
-    JOIN community_start AS cs ON i.scope = '*' OR cs.community = i.scope
-    JOIN iv AS v
-      ON v.community = cs.community AND v.start_ts <= i.first_ts AND i.first_ts < v.end_ts
+    JOIN t_sp AS v
+      ON v.scope = i.scope AND v.start_ts <= i.first_ts AND i.first_ts < v.end_ts
     GROUP BY i.scope, i.content_id
 )
 SELECT i.scope, i.content_id, COALESCE(c.clickers, 0) AS clickers,
