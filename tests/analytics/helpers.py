@@ -17,6 +17,11 @@ from shequn.clock import to_micros
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+def local_us(when: str, zone: ZoneInfo = SHANGHAI) -> int:
+    """UTC microseconds of a local time ("2026-03-01 10:00") in `zone`."""
+    return to_micros(datetime.fromisoformat(when).replace(tzinfo=zone))
+
+
 class LogBuilder:
     """Events in the order they are added (their ids), with local times in `zone`."""
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -22,7 +23,7 @@ from shequn.analytics.engine import data_days, figures_of, prepare
 from shequn.analytics.period import Period
 from shequn.analytics.series import daily_of, report, retention_of
 from tests.analytics import test_canonical_only, test_examples, test_property
-from tests.analytics.helpers import SHANGHAI, persons_table, to_arrow
+from tests.analytics.helpers import SHANGHAI, local_us, persons_table, to_arrow
 
 pytest.importorskip("chdb")
 pytest.importorskip("sqlglot")
@@ -68,9 +69,10 @@ def both_reports(
     zone: ZoneInfo = SHANGHAI,
     persons: dict[str, str] | None = None,
     cohort_days: int = 30,
+    tasks: pa.Table | None = None,
 ) -> list[dict[str, Any]]:
     """DuckDB's report per period, checked equal to ClickHouse's on the same copy."""
-    con = memory_copy(to_arrow(events), zone, persons_table(persons or {}))
+    con = memory_copy(to_arrow(events), zone, persons_table(persons or {}), tasks)
     con.execute("SET threads = 1")
     click = ChdbBackend.from_copy(con)
     try:
@@ -115,6 +117,23 @@ def test_chdb_matches_duckdb_on_a_small_log() -> None:
     (got,) = both_reports(log.events, [test_canonical_only.MARCH], log.zone)
     assert got["metrics"]["c1"]["members_at_start"] == 2  # the hand-checked value
     assert got["metrics"]["c1"]["gmv"] == Decimal("12.50")
+
+
+def test_chdb_matches_duckdb_on_sop_tasks() -> None:
+    log = test_canonical_only._canonical()
+    start, end = (local_us(f"2026-03-0{d} 12:00") for d in (2, 9))
+    tasks = pa.table(
+        {
+            "id": pa.array([1, 2, 3, 4], pa.int64()),
+            "community": ["c1", "c1", "c2", "c1"],
+            "due_ts": pa.array([start, start + 10, start, end], pa.int64()),
+            "done_ts": pa.array([start, None, start + 1, start], pa.int64()),
+        }
+    )
+    (got,) = both_reports(log.events, [test_canonical_only.MARCH], log.zone, tasks=tasks)
+    rates = {scope: got["metrics"][scope]["sop_on_time_rate"] for scope in ("c1", "c2", "*")}
+    # c1: tasks 1 (on time) and 2 (open) due in P, 4 after it; c2: task 3, late.
+    assert rates == {"c1": 0.5, "c2": 0.0, "*": 1 / 3}
 
 
 def _checked_figures(events, start, end, zone=SHANGHAI, persons=None, **options):  # type: ignore[no-untyped-def]

@@ -197,6 +197,17 @@ def test_referral_chains() -> None:
     assert figures["*"]["fission_multiplier"] == 7 / 5  # seeds + y; reached + u, v
 
 
+def test_an_interval_opened_and_closed_at_the_period_start_is_reached() -> None:
+    log = LogBuilder()
+    log.add("2026-03-01 10:00", "join", "s")  # generation 0, a member at P's start: a seed
+    log.add("2026-03-02 00:00", "join", "u", inviter="s")  # invited exactly at P's start
+    log.add("2026-03-02 00:00", "leave", "u")  # and gone at once: an empty interval
+    f = both(log, MAR[2], MAR[3])["c1"]
+    # seeds s = 1; reached s and u (opened in P by s's invitation, however short) = 2
+    assert f["fission_multiplier"] == 2.0
+    assert (f["members_at_start"], f["members_at_end"]) == (1, 1)  # u held no instant
+
+
 def test_content_ctr() -> None:
     log = LogBuilder()
     for m in ("a", "b", "c"):

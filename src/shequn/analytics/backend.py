@@ -22,7 +22,15 @@ from typing import Any, Protocol
 import duckdb
 
 # The copy's tables the engine reads (shequn.analytics.copy).
-COPY_TABLES = ("events", "first_touch", "community_start", "members")
+COPY_TABLES = (
+    "events",
+    "first_touch",
+    "community_start",
+    "member_days",
+    "order_totals",
+    "members",
+    "sop_tasks",
+)
 
 # ClickHouse settings that make its SQL mean what DuckDB's does:
 # - join_use_nulls: an unmatched LEFT JOIN row has NULLs, not the type's default;

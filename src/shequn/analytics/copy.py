@@ -5,12 +5,24 @@ the many "all joins" / "all orders" reads skip most of a large log by its zone m
 
 The copy holds only what metrics read: the event columns metrics use, each event's
 local day (days since 1970-01-01 in the workspace zone, so days and weeks are integer
-arithmetic in any SQL engine), and two small tables kept up to date on every append:
+arithmetic in any SQL engine), and small tables kept up to date on every append:
 
 - `first_touch`: per (community, member key) the first membership event (join, leave,
   message, reaction) by (ts, id). It decides where a member's history starts
   (docs/metrics.md, "History start") without a pass over every message.
 - `community_start`: per community the earliest `ts` of any event.
+- `member_days`: per (community, member key, local day) whether the member was active
+  (message, reaction, checkin) and whether they wrote a message (`spoke`). A day may
+  have a row from each append that saw it: readers take MAX(spoke) per key.
+- `order_totals`: per order (community, order_id; `solo` = the id of an order without
+  an order_id) its net amount and its earliest row (ts, id, member key) of all time.
+
+A report reads these small tables instead of the all-time and window passes over
+`events` they replace; member keys are resolved to persons when read, so merging
+members never makes them stale.
+
+Beside them, `sop_tasks` holds the SOP engine's operator tasks (id, community, due and
+done instants) for `sop_on_time_rate`: small, refreshed by `replace_tasks`.
 
 Only the canonical event types of docs/metrics.md enter the copy: the SOP engine's own
 events (`shequn.sop.journal.SOP_TYPES`, source "sop") stay in the store and move no
@@ -22,6 +34,7 @@ the engine over exactly the same tables.
 
 from __future__ import annotations
 
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -30,8 +43,8 @@ import pyarrow as pa
 
 from shequn.domain.events import EVENT_TYPES
 
-# 2: only canonical event types are copied.
-SCHEMA_VERSION = 2
+# 2: only canonical event types are copied. 3: member_days, order_totals.
+SCHEMA_VERSION = 3
 # Order amounts are exact: 28 integer digits and 10 decimals cover every currency.
 AMOUNT_TYPE = "DECIMAL(38, 10)"
 # Columns read from the store, in order (text columns may arrive as NULL-only ints).
@@ -50,6 +63,7 @@ STORE_COLUMNS: tuple[str, ...] = (
 )
 _TEXT = ("community", "member", "type", "channel", "inviter", "visitor", "content_id", "order_id")
 MEMBERSHIP_TYPES = ("join", "leave", "message", "reaction")
+ACTIVE_TYPES = ("message", "reaction", "checkin")
 CANONICAL_TYPES: tuple[str, ...] = tuple(sorted(EVENT_TYPES))
 
 _DDL = (
@@ -63,7 +77,17 @@ _DDL = (
         ts BIGINT NOT NULL, id BIGINT NOT NULL, type VARCHAR NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS community_start (
         community VARCHAR NOT NULL, first_ts BIGINT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS member_days (
+        community VARCHAR NOT NULL, member VARCHAR NOT NULL, day INTEGER NOT NULL,
+        spoke INTEGER NOT NULL)""",
+    f"""CREATE TABLE IF NOT EXISTS order_totals (
+        community VARCHAR NOT NULL, order_id VARCHAR, solo BIGINT NOT NULL,
+        net {AMOUNT_TYPE} NOT NULL, first_ts BIGINT NOT NULL, first_id BIGINT NOT NULL,
+        member VARCHAR)""",
     "CREATE TABLE IF NOT EXISTS members (key VARCHAR NOT NULL, person VARCHAR NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS sop_tasks (
+        id BIGINT NOT NULL, community VARCHAR NOT NULL, due_ts BIGINT NOT NULL,
+        done_ts BIGINT)""",
     "CREATE TABLE IF NOT EXISTS sync_state (name VARCHAR NOT NULL, value VARCHAR)",
 )
 
@@ -150,10 +174,49 @@ def _merge_incoming(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM community_start")
     con.execute("INSERT INTO community_start SELECT community, first_ts FROM starts")
     con.execute("DROP TABLE starts")
+    _merge_member_days(con)
+    _merge_orders(con)
+
+
+def _merge_member_days(con: duckdb.DuckDBPyConnection) -> None:
+    kinds = ", ".join(f"'{t}'" for t in ACTIVE_TYPES)
+    # Sorted by day: a report's day window skips most row groups by their zone maps.
+    con.execute(
+        f"""INSERT INTO member_days
+            SELECT community, member, day, MAX(CASE WHEN type = 'message' THEN 1 ELSE 0 END)
+            FROM incoming WHERE type IN ({kinds}) AND member IS NOT NULL
+            GROUP BY community, member, day ORDER BY day"""
+    )
+
+
+def _merge_orders(con: duckdb.DuckDBPyConnection) -> None:
+    # An order's rows may arrive in several appends, and out of time order: its total
+    # adds up, and its first row is the minimum by (ts, id) of all it has seen.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE totals AS
+            SELECT community, order_id, solo, SUM(net) AS net,
+                   MIN(struct_pack(ts := first_ts, id := first_id, member := member)) AS f
+            FROM (SELECT community, order_id, solo, net, first_ts, first_id, member
+                  FROM order_totals
+                  UNION ALL
+                  SELECT community, order_id,
+                         CASE WHEN order_id IS NULL THEN id ELSE 0 END AS solo,
+                         COALESCE(CAST(amount AS {AMOUNT_TYPE}), 0) AS net, ts AS first_ts,
+                         id AS first_id, member
+                  FROM incoming WHERE type = 'order')
+            GROUP BY community, order_id, solo"""
+    )
+    con.execute("DELETE FROM order_totals")
+    con.execute(
+        """INSERT INTO order_totals SELECT community, order_id, solo, net, f.ts, f.id,
+           f.member FROM totals"""
+    )
+    con.execute("DROP TABLE totals")
 
 
 def replace_members(con: duckdb.DuckDBPyConnection, keys: pa.Table) -> None:
-    """Replace the member table (columns key, person): small, refreshed whole."""
+    """Replace the member table (columns key, person): the merged member keys, small,
+    refreshed whole. A key not in it is its own person."""
     con.execute("DELETE FROM members")
     con.register("member_rows", keys)
     try:
@@ -162,13 +225,57 @@ def replace_members(con: duckdb.DuckDBPyConnection, keys: pa.Table) -> None:
         con.unregister("member_rows")
 
 
+def tasks_from(con: duckdb.DuckDBPyConnection) -> int:
+    """The task id after which the store's tasks must be read again: the copy's last
+    task, or just before its first open one (a task may have been done since)."""
+    last, first_open = con.execute(
+        "SELECT MAX(id), MIN(CASE WHEN done_ts IS NULL THEN id END) FROM sop_tasks"
+    ).fetchone() or (None, None)
+    if first_open is not None:
+        return int(first_open) - 1
+    return int(last or 0)
+
+
+def replace_tasks(con: duckdb.DuckDBPyConnection, after: int, rows: pa.Table) -> None:
+    """Replace the copy's tasks with id > `after` by `rows` (columns id, community,
+    due_ts, done_ts: the store's tasks with id > `after`)."""
+    con.execute(f"DELETE FROM sop_tasks WHERE id > {int(after)}")
+    con.register("task_rows", rows)
+    try:
+        con.execute(
+            "INSERT INTO sop_tasks SELECT CAST(id AS BIGINT), community, "
+            "CAST(due_ts AS BIGINT), CAST(done_ts AS BIGINT) FROM task_rows"
+        )
+    finally:
+        con.unregister("task_rows")
+
+
+def connect(path: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection to a copy (a file, or memory), set up for the engine.
+
+    DuckDB 2.0's statistics propagation proves some queries empty that are not: over a
+    persisted copy whose `members` table is empty (no merged members, the usual case),
+    `SELECT … FROM (SELECT …, SUM(amount) AS net … GROUP BY …) WHERE net > 0` behind the
+    `persons` LEFT JOIN returned no rows (tests/sop/test_watch.py caught it). That pass
+    is switched off; measured cost on the 10M warm report: see docs/performance.md.
+    """
+    con = duckdb.connect(str(path) if path is not None else ":memory:")
+    con.execute("SET disabled_optimizers = 'statistics_propagation'")
+    return con
+
+
 def memory_copy(
-    events: pa.Table, zone: ZoneInfo, members: pa.Table | None = None
+    events: pa.Table,
+    zone: ZoneInfo,
+    members: pa.Table | None = None,
+    tasks: pa.Table | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory copy loaded from store-shaped rows (tests and one-off analyses)."""
-    con = duckdb.connect()
+    con = connect()
     create_schema(con)
     append(con, events, zone)
     if members is not None:
         replace_members(con, members)
+    if tasks is not None:
+        replace_tasks(con, 0, tasks)
     return con

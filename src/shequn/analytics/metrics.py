@@ -73,15 +73,15 @@ def _in_p(col: str) -> str:
 
 
 FLAGS: tuple[Flag, ...] = (
-    Flag("at_start", "iv", "MAX(CASE WHEN start_ts <= {ps} AND {ps} < end_ts THEN 1 ELSE 0 END)"),
-    Flag("at_end", "iv", "MAX(CASE WHEN start_ts <= {pe} AND {pe} < end_ts THEN 1 ELSE 0 END)"),
+    Flag("at_start", "iv_p", "MAX(CASE WHEN start_ts <= {ps} AND {ps} < end_ts THEN 1 ELSE 0 END)"),
+    Flag("at_end", "iv_p", "MAX(CASE WHEN start_ts <= {pe} AND {pe} < end_ts THEN 1 ELSE 0 END)"),
     Flag(
         "during",
-        "iv",
+        "iv_p",
         "MAX(CASE WHEN start_ts < {pe} AND end_ts > {ps} AND start_ts < end_ts THEN 1 ELSE 0 END)",
     ),
-    Flag("seed", "iv", "MAX(seed)"),
-    Flag("reached", "iv", "MAX(reached)"),
+    Flag("seed", "iv_p", "MAX(seed)"),
+    Flag("reached", "iv_p", "MAX(reached)"),
     Flag("active", "activity", "MAX(1)"),
     Flag("speaker", "activity", "MAX(spoke)"),
     Flag("left_p", "leaves_p", "MAX(1)"),

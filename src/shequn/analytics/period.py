@@ -77,7 +77,10 @@ class Period:
             "last": last,
             "days": self.days,
             "mau_from_us": local_midnight_us(mau_from, self.zone),
-            "act_from_us": local_midnight_us(min(monday, mau_from), self.zone),
-            "act_to_us": local_midnight_us(next_monday, self.zone),
+            # Instants spans are looked up at: P, and the weeks that overlap it.
+            "span_from": local_midnight_us(monday, self.zone),
+            "span_to": local_midnight_us(next_monday, self.zone),
+            "act_from": day_number(min(monday, mau_from)),
+            "act_to": day_number(next_monday),
             "cohort_us": self.cohort_days * DAY_US,
         }

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 # An interval that has not ended ends at the largest BIGINT.
 FOREVER = 9_223_372_036_854_775_807
-ACTIVE_TYPES = "('message', 'reaction', 'checkin')"
 
 # Events with merged member keys resolved to their person (docs: `shequn members merge`).
-EVENTS = """
-persons AS (SELECT key, person FROM members WHERE person <> key),
+PERSONS = "persons AS (SELECT key, person FROM members WHERE person <> key)"
+EVENTS = f"""
+{PERSONS},
 ev AS (
     SELECT e.id, e.ts, e.day, e.community, e.type,
            COALESCE(p.person, e.member) AS member,
@@ -30,7 +30,7 @@ ev AS (
     LEFT JOIN persons AS p ON p.key = e.member
     LEFT JOIN persons AS q ON q.key = e.inviter
 ),
-pev AS (SELECT * FROM ev WHERE ts >= {ps} AND ts < {pe})"""
+pev AS (SELECT * FROM ev WHERE ts >= {{ps}} AND ts < {{pe}})"""
 
 # Joins and leaves of all time (small next to the log: every interval is made of them).
 MAKE_JL = f"""
@@ -39,12 +39,13 @@ SELECT id, ts, community, member, type, inviter, channel FROM ev
 WHERE type IN ('join', 'leave') AND member IS NOT NULL
 """
 
-# Order rows of all time; an empty order_id is an order by itself (`solo` = its id).
+# Order rows in P; an empty order_id is an order by itself (`solo` = its id). Orders
+# of all time are the copy's `order_totals`.
 MAKE_ORDERS = f"""
 CREATE TEMPORARY TABLE t_orders AS WITH {EVENTS}
 SELECT community, order_id, CASE WHEN order_id IS NULL THEN id ELSE 0 END AS solo,
        id, ts, member, COALESCE(amount, 0) AS amount
-FROM ev WHERE type = 'order'
+FROM ev WHERE type = 'order' AND ts >= {{ps}} AND ts < {{pe}}
 """
 
 # Membership intervals (community, member, iid, start_ts, end_ts).
@@ -136,15 +137,22 @@ FROM rooted AS r LEFT JOIN rooted AS s ON s.iid = r.root
 # Spans per scope: each community's intervals, and for `*` each member's intervals of
 # all communities merged where they overlap or touch. Within a scope a member's spans
 # are disjoint, so the members covering an instant are counted with COUNT(*), not a
-# DISTINCT over (item, member) pairs.
+# DISTINCT over (item, member) pairs. Spans are only looked up at instants of
+# [span_from, span_to] (content sent in P, the ends of the weeks overlapping P): an
+# interval that covers such an instant touches that window, so the others are left
+# out before merging.
 MAKE_SCOPE_SPANS = """
 CREATE TEMPORARY TABLE t_sp AS
-WITH ordered AS (
+WITH near AS (
+    SELECT community, member, start_ts, end_ts FROM iv
+    WHERE start_ts < end_ts AND end_ts > {span_from} AND start_ts <= {span_to}
+),
+ordered AS (
     SELECT member, start_ts, end_ts,
            ROW_NUMBER() OVER (PARTITION BY member ORDER BY start_ts, end_ts) AS rn,
            MAX(end_ts) OVER (PARTITION BY member ORDER BY start_ts, end_ts
                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
-    FROM iv WHERE start_ts < end_ts
+    FROM near
 ),
 grouped AS (
     SELECT member, start_ts, end_ts,
@@ -153,7 +161,7 @@ grouped AS (
                AS grp
     FROM ordered
 )
-SELECT community AS scope, member, start_ts, end_ts FROM iv WHERE start_ts < end_ts
+SELECT community AS scope, member, start_ts, end_ts FROM near
 UNION ALL
 SELECT '*' AS scope, member, MIN(start_ts) AS start_ts, MAX(end_ts) AS end_ts
 FROM grouped GROUP BY member, grp
@@ -172,22 +180,33 @@ GROUP BY community, order_id, solo
 """
 
 # Row sources of per-member flags and scope facts: each has `community` (and
-# `member` where flags read it).
+# `member` where flags read it). Each keeps only the rows that can make a flag
+# non-zero, so the flags' GROUP BY stays small: intervals that touch P; first joins and
+# first paid orders only of members who joined somewhere in P (the join cohort can hold
+# no one else, and all their earlier joins are kept to find their first).
 MEMBER_SOURCES = """
+iv_p AS (
+    -- Opened in P counts even when it closed at the same instant (a join and a leave at
+    -- P's start make an empty interval that is still a seed or reached).
+    SELECT * FROM iv WHERE start_ts <= {pe} AND (end_ts > {ps} OR start_ts >= {ps})
+),
 invited_p AS (SELECT * FROM t_inv WHERE ts >= {ps} AND ts < {pe}),
 orders_p AS (SELECT * FROM t_orders_p),
-orders_all AS (
-    SELECT community, order_id, solo, SUM(amount) AS net, MIN(ts) AS first_ts,
-           MAX(CASE WHEN rn = 1 THEN member END) AS member
-    FROM (SELECT community, order_id, solo, amount, member, ts,
-                 ROW_NUMBER() OVER (PARTITION BY community, order_id, solo ORDER BY ts, id)
-                     AS rn
-          FROM t_orders) AS rows_all
-    GROUP BY community, order_id, solo
-),
 first_joins AS (
-    SELECT community, member, MIN(ts) AS ts FROM t_jl WHERE type = 'join'
+    SELECT community, member, MIN(ts) AS ts FROM t_jl
+    WHERE type = 'join' AND member IN (
+        SELECT member FROM t_jl WHERE type = 'join' AND ts >= {ps} AND ts < {pe})
     GROUP BY community, member
+),
+orders_all AS (
+    SELECT community, order_id, solo, net, first_ts, member FROM (
+        SELECT o.community AS community, o.order_id AS order_id, o.solo AS solo,
+               o.net AS net, o.first_ts AS first_ts,
+               COALESCE(p.person, o.member) AS member
+        FROM order_totals AS o LEFT JOIN persons AS p ON p.key = o.member
+        WHERE o.net > 0
+    ) AS paid
+    WHERE member IN (SELECT member FROM first_joins)
 ),
 activity AS (SELECT community, member, spoke FROM t_ad WHERE day >= {ds} AND day < {de}),
 leaves_p AS (
@@ -197,36 +216,30 @@ leaves_p AS (
 # Per-scope row sources that only the scope facts read.
 FACT_SOURCES = """
 win AS (SELECT community, member, day FROM t_ad WHERE day >= {last} - 29 AND day <= {last}),
-tasks AS (
-    -- From `events`, not `ev`: sharing `ev` with `pev` made one scan of the whole log
-    -- under an OR of both filters, where each alone skips most row groups.
-    SELECT d.community, d.task, d.due, MIN(f.ts) AS done_ts
-    FROM (SELECT community, content_id AS task, MIN(ts) AS due FROM events
-          WHERE type = 'task_due' AND content_id IS NOT NULL
-          GROUP BY community, content_id) AS d
-    LEFT JOIN events AS f
-      ON f.type = 'task_done' AND f.community = d.community AND f.content_id = d.task
-    GROUP BY d.community, d.task, d.due
-)"""
+tasks AS (SELECT community, due_ts AS due, done_ts FROM sop_tasks)"""
 
 SCOPE = "CASE WHEN GROUPING(community) = 1 THEN '*' ELSE community END"
 
 # Active member-days (with whether they wrote a message) over every day the activity
-# metrics, the daily series and the retention weeks look at.
+# metrics, the daily series and the retention weeks look at, from the copy's
+# `member_days` (one row per append that saw the day: MAX merges them).
 MAKE_ACTIVE_DAYS = f"""
 CREATE TEMPORARY TABLE t_ad AS
-WITH {EVENTS}
-SELECT community, member, day, MAX(CASE WHEN type = 'message' THEN 1 ELSE 0 END) AS spoke
-FROM ev
-WHERE type IN {ACTIVE_TYPES} AND member IS NOT NULL
-  AND ts >= {{act_from_us}} AND ts < {{act_to_us}}
+WITH {PERSONS}
+SELECT community, member, day, MAX(spoke) AS spoke FROM (
+    SELECT d.community AS community, COALESCE(p.person, d.member) AS member, d.day AS day,
+           d.spoke AS spoke
+    FROM member_days AS d LEFT JOIN persons AS p ON p.key = d.member
+    WHERE d.day >= {{act_from}} AND d.day < {{act_to}}
+) AS days_p
 GROUP BY community, member, day
 """
 
-# Daily active members per scope.
+# Daily active members per scope, on the days of P (all that facts and series read).
 MAKE_DAYS = f"""
 CREATE TEMPORARY TABLE dd AS
 SELECT {SCOPE} AS scope, day, COUNT(DISTINCT member) AS dau FROM t_ad
+WHERE day >= {{ds}} AND day < {{de}}
 GROUP BY GROUPING SETS ((community, day), (day))
 """
 

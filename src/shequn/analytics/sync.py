@@ -2,9 +2,11 @@
 
 The store is the truth. The copy only ever appends events with `id > last synced id`
 (ids become visible in order on both engines: docs/adr/0002-bulk-append.md) and
-replaces the small member table (key -> person) whole. A copy that is missing,
-unreadable, of another schema version or time zone, or made from another store (its
-last synced event is no longer the same event) is deleted and rebuilt from scratch.
+replaces the small table of merged member keys (key -> person) whole. SOP tasks (small) are read
+again from the copy's first open task on: a task changes only when it is done. A copy
+that is missing, unreadable, of another schema version or time zone, or made from
+another store (its last synced event is no longer the same event) is deleted and
+rebuilt from scratch.
 
 One process at a time holds the copy: an exclusive lock file beside it serialises
 syncs and the reads that follow them; a second process waits until the first is done.
@@ -25,9 +27,18 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy import Engine, select
 
-from shequn.analytics.copy import SCHEMA_VERSION, append, create_schema, replace_members
+from shequn.analytics.copy import (
+    SCHEMA_VERSION,
+    append,
+    connect,
+    create_schema,
+    replace_members,
+    replace_tasks,
+    tasks_from,
+)
 from shequn.analytics.readers import StoreReader, reader_for
 from shequn.store.schema import members
+from shequn.store.sop_schema import tasks
 from shequn.workspace import Workspace
 
 COPY_NAME = "analytics.duckdb"
@@ -103,7 +114,7 @@ def _synced(ws: Workspace, path: Path) -> tuple[duckdb.DuckDBPyConnection, SyncR
         if opened is not None:
             opened[0].close()
         _delete(path)
-        con, state = duckdb.connect(str(path)), {}
+        con, state = connect(path), {}
         create_schema(con)
     return con, _catch_up(con, ws, reader, state, rebuilt=not usable)
 
@@ -113,7 +124,7 @@ def _open(path: Path) -> tuple[duckdb.DuckDBPyConnection, dict[str, str]] | None
     if not path.exists():
         return None
     try:
-        con = duckdb.connect(str(path))
+        con = connect(path)
     except duckdb.Error:
         return None
     try:
@@ -152,7 +163,8 @@ def _catch_up(
     *,
     rebuilt: bool,
 ) -> SyncResult:
-    """Append every event after the last synced id, chunk by chunk, then the members."""
+    """Append every event after the last synced id, chunk by chunk, then the members
+    and the SOP tasks."""
     zone: ZoneInfo = ws.settings.zone
     last = int(state.get("last_id", "0"))
     top = reader.max_id()
@@ -172,6 +184,8 @@ def _catch_up(
             con.execute("COMMIT")
     con.execute("BEGIN")
     replace_members(con, _members(ws.engine))
+    after = tasks_from(con)
+    replace_tasks(con, after, _tasks(ws.engine, after))
     _save_state(con, ws, reader, top if bounds else last)
     con.execute("COMMIT")
     return SyncResult(events_read=read, last_id=top if bounds else last, rebuilt=rebuilt)
@@ -188,10 +202,37 @@ def _save_state(
 
 
 def _members(engine: Engine) -> pa.Table:
-    """The member table, key -> person (small: one row per member key)."""
+    """The merged member keys, key -> person: only keys whose person is another key
+    matter to the engine (every other key is its own person). Reading all keys as
+    rows cost ~0.4 s of every report at 138k members."""
+    query = select(members.c.key, members.c.person).where(members.c.person != members.c.key)
     with engine.connect() as conn:
-        rows = conn.execute(select(members.c.key, members.c.person)).all()
+        rows = conn.execute(query).all()
     return pa.table(
         {"key": [r[0] for r in rows], "person": [r[1] for r in rows]},
         schema=pa.schema([("key", pa.string()), ("person", pa.string())]),
+    )
+
+
+def _tasks(engine: Engine, after: int) -> pa.Table:
+    """The store's SOP tasks with id > `after` (id, community, due_ts, done_ts)."""
+    query = (
+        select(tasks.c.id, tasks.c.community, tasks.c.due_ts, tasks.c.done_ts)
+        .where(tasks.c.id > after)
+        .order_by(tasks.c.id)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    schema = pa.schema(
+        [
+            ("id", pa.int64()),
+            ("community", pa.string()),
+            ("due_ts", pa.int64()),
+            ("done_ts", pa.int64()),
+        ]
+    )
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
+    return pa.table(
+        [pa.array(list(c), type=f.type) for c, f in zip(columns, schema, strict=True)],
+        schema=schema,
     )
