@@ -140,7 +140,8 @@ def step_pandas(root: Path) -> dict:
 
 # The figures of the engine's report the pandas baseline computes and is checked on.
 # Left out: fission_multiplier (invitation chains), the by_channel joiner breakdown,
-# content_ctr, sop_on_time_rate (null), and the retention cohorts' membership counts.
+# content_ctr, sop_on_time_rate (the simulated workspace has no SOP tasks: null), and
+# the retention cohorts' membership counts.
 CHECKED = (
     "members_at_start", "members_at_end", "members_during", "joins", "leaves", "net_growth",
     "growth_rate", "churn_rate", "dau", "wau", "mau", "active_members", "active_rate",

@@ -19,7 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from shequn import __version__, cli_analytics, cli_review, cli_sop
+from shequn import __version__, cli_analytics, cli_lifecycle, cli_review, cli_sop
 from shequn.cli_options import WorkspaceOpt
 from shequn.clock import from_micros
 from shequn.errors import InputError, ShequnError
@@ -382,6 +382,7 @@ app.command("review")(cli_review.review)
 app.add_typer(cli_sop.sop_app, name="sop")
 app.add_typer(cli_sop.tasks_app, name="tasks")
 app.command("run")(cli_sop.run)
+app.add_typer(cli_lifecycle.lifecycle_app, name="lifecycle")
 
 
 def main() -> None:

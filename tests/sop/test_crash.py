@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 
 from shequn.clock import FrozenClock, SystemClock, to_micros
 from shequn.platforms.console import deliveries
-from shequn.store.sop_schema import log, outbox
+from shequn.store.schema import events
+from shequn.store.sop_schema import outbox
 from shequn.workspace import Workspace
 from tests.sop.helpers import queue
 
@@ -76,7 +77,7 @@ def _check_exactly_once(ws: Workspace, count: int) -> None:
             conn.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state)).all()
         )
         logged = conn.scalar(
-            select(func.count()).select_from(log).where(log.c.type == "message_sent")
+            select(func.count()).select_from(events).where(events.c.type == "message_sent")
         )
     assert states == {"sent": count}
     assert logged == count
@@ -116,5 +117,6 @@ def test_two_engines_on_one_workspace_do_not_both_send(ws: Workspace, clock: Fro
     assert (first.returncode, second.returncode) == (0, 0)
     _check_exactly_once(ws, 1_000)
     with ws.engine.connect() as conn:
-        engines = {json.loads(d)["engine"] for d in conn.scalars(select(log.c.detail))}
+        sent = select(events.c.meta).where(events.c.type == "message_sent")
+        engines = {json.loads(d)["engine"] for d in conn.scalars(sent)}
     assert len(engines) == 1  # the other engine never held the lease while work remained

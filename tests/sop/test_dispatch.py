@@ -11,7 +11,8 @@ from shequn.clock import FrozenClock, to_micros
 from shequn.platforms.base import Outgoing, PermanentError, TransientError
 from shequn.platforms.console import ConsolePlatform, deliveries
 from shequn.sop.dispatch import SECOND, Dispatcher, LeaseLost, Outcome, Policy, TokenBucket
-from shequn.store.sop_schema import log, outbox, tasks
+from shequn.store.schema import events
+from shequn.store.sop_schema import outbox, tasks
 from shequn.workspace import Workspace
 from tests.sop.helpers import queue
 
@@ -35,7 +36,7 @@ def test_delivers_each_row_once_and_logs_it(ws: Workspace, clock: FrozenClock) -
     assert [d["key"] for d in deliveries(console.path)] == ["k000000", "k000001", "k000002"]
     assert [s for _, s, _, _ in _states(ws)] == ["sent"] * 3
     with ws.engine.connect() as conn:
-        assert list(conn.scalars(select(log.c.type))) == ["message_sent"] * 3
+        assert list(conn.scalars(select(events.c.type))) == ["message_sent"] * 3
 
 
 def test_transient_failures_back_off_then_dead_letter(ws: Workspace, clock: FrozenClock) -> None:

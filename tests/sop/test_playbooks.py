@@ -62,7 +62,8 @@ def test_a_valid_playbook() -> None:
             "type: send_private",
             "type: send_dm",
             "pb.yaml:11 (field 'steps.0.action.type'): unknown type 'send_dm'\n"
-            "  fix: use one of 'send_group', 'send_private', 'create_task', 'alert_owner'",
+            "  fix: use one of 'send_group', 'send_private', 'create_task', 'alert_owner', "
+            "'tag', 'untag', 'add_points', 'start_activity', 'webhook'",
         ),
         (
             "    owner: alice\n",
@@ -77,10 +78,11 @@ def test_a_valid_playbook() -> None:
         ),
         (
             "type: member_inactive",
-            "type: tag_changed",
-            "pb.yaml:4 (field 'trigger'): trigger 'tag_changed' is planned but this engine "
-            "does not evaluate it yet\n  fix: use one of member_joined, member_left, "
-            "member_inactive, first_purchase, purchase, schedule",
+            "type: member_tagged",
+            "pb.yaml:4 (field 'trigger'): unknown trigger type 'member_tagged'\n  fix: use one "
+            "of member_joined, member_left, member_inactive, first_purchase, purchase, "
+            "tag_changed, tier_changed, community_created, stage_entered, metric_threshold, "
+            "schedule",
         ),
         (
             '"hi {{ member.name }}"',

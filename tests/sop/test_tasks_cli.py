@@ -14,7 +14,7 @@ from shequn.platforms.console import ConsolePlatform
 from shequn.services.sop import tick
 from shequn.services.tasks import complete, list_tasks, on_time_rate
 from shequn.sop.dispatch import Dispatcher
-from shequn.store.sop_schema import log
+from shequn.store.schema import events
 from shequn.workspace import Workspace
 from tests.sop.helpers import add_events, at, write_playbook
 
@@ -79,9 +79,8 @@ def test_tasks_are_listed_done_and_counted_on_time(ws: Workspace, clock: FrozenC
         day = to_micros(at(FrozenClock(clock.at), "2026-11-01T00:00:00+00:00").now())
         assert on_time_rate(conn, day, day + 86_400_000_000) == 0.5
         assert on_time_rate(conn, 0, 1) is None
-        assert list(conn.scalars(select(log.c.type).where(log.c.type == "task_done"))) == [
-            "task_done"
-        ]
+        done = select(events.c.type).where(events.c.type == "task_done")
+        assert list(conn.scalars(done)) == ["task_done"]
 
 
 def test_cli_tasks_and_done(ws: Workspace, clock: FrozenClock) -> None:
@@ -102,7 +101,7 @@ def test_cli_validate_new_and_list(ws: Workspace) -> None:
     listed = runner.invoke(app, ["sop", "list", "-w", str(ws.root)])
     assert "newcomer-7day" in listed.output and "member_joined" in listed.output
     path = ws.root / "playbooks" / "newcomer-7day.yaml"
-    path.write_text(path.read_text().replace('at: "+0m"', 'at: "now"'))
+    path.write_text(path.read_text().replace('at: "+0m"', 'at: "now"', 1))
     bad = runner.invoke(app, ["sop", "validate", "-w", str(ws.root)])
     assert bad.exit_code == 2
     assert bad.output == (

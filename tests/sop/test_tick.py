@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from shequn.clock import FrozenClock
 from shequn.services.sop import tick
+from shequn.store.schema import events
 from shequn.store.sop_schema import log, outbox
 from shequn.workspace import Workspace
 from tests.sop.helpers import NEWCOMER, add_events, at, write_playbook
@@ -81,7 +82,10 @@ def test_after_downtime_late_within_grace_missed_beyond(ws: Workspace, clock: Fr
     tick(ws, at(clock, "2026-11-04T00:00:00+00:00"))
     states = {key.split("|")[1]: state for key, state, _, _ in _outbox(ws) if "alice" in key}
     assert states == {"welcome": "pending", "evening": "missed"}
-    assert ("sop_action_missed", f"newcomer|evening|wx:alice|{ALICE_JOIN}") in _log_types(ws)
+    with ws.engine.connect() as conn:
+        recorded = set(conn.execute(select(events.c.type, events.c.source_id)).all())
+    key = f"newcomer|evening|wx:alice|{ALICE_JOIN}"
+    assert ("sop_action_missed", f"sop_action_missed|{key}") in recorded
 
 
 def test_edit_takes_effect_next_tick_invalid_edit_keeps_previous(

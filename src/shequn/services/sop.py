@@ -2,12 +2,15 @@
 
 A tick is one write transaction: the playbooks in force are recorded, the window
 since the last tick is evaluated, due actions are written to the outbox with their
-idempotency keys, and the window's end is stored, all or nothing.
+idempotency keys and recorded as events (`sop_action_due`, `sop_action_missed`,
+`action_dead`), overdue operator tasks are escalated, and the window's end is stored,
+all or nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import secrets
@@ -17,6 +20,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection, delete, func, select
@@ -25,9 +30,11 @@ from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
 from shequn.platforms.base import Platform
 from shequn.services import audit
-from shequn.sop import lease, outbox
+from shequn.sop import alerts, journal, lease, outbox
+from shequn.sop.actions import Context
+from shequn.sop.content import FOLDER, Library, check_playbook
 from shequn.sop.dispatch import Dispatcher, LeaseLost, Outcome, Policy
-from shequn.sop.evaluate import DUE_SCHEMA, Window, now_window
+from shequn.sop.evaluate import DUE_SCHEMA, Window, now_window, thresholds_of
 from shequn.sop.loader import check, scan
 from shequn.sop.model import Playbook
 from shequn.sop.tick import Timing, evaluate, outbox_rows
@@ -56,6 +63,7 @@ class TickResult:
     queued: int = 0
     missed: int = 0
     dead: int = 0
+    escalated: int = 0
     playbooks: int = 0
     rejected: list[InputError] = field(default_factory=list)
     evaluate_seconds: float = 0.0
@@ -69,9 +77,17 @@ def put_state(conn: Connection, name: str, value: str) -> None:
     dialect.upsert(conn, state, [{"name": name, "value": value}], update=["value"])
 
 
-def sync_playbooks(conn: Connection, folder: Path, now: int) -> tuple[list[Playbook], list]:
-    """The playbooks in force: valid files, and the last valid version of invalid ones."""
+def sync_playbooks(
+    conn: Connection, folder: Path, now: int, library: Library | None = None
+) -> tuple[list[Playbook], list]:
+    """The playbooks in force: valid files, and the last valid version of invalid ones.
+
+    With a content `library`, a playbook whose content item is missing or malformed is
+    rejected like an invalid edit (the problem names the file, line and path looked for).
+    """
     loaded, problems = scan(folder)
+    if library is not None:
+        loaded, problems = _check_content(loaded, problems, library)
     stored = {row.name: row for row in conn.execute(select(playbooks))}
     running = [item.playbook for item in loaded]
     for item in loaded:
@@ -102,6 +118,16 @@ def sync_playbooks(conn: Connection, folder: Path, now: int) -> tuple[list[Playb
     return running, problems
 
 
+def _check_content(loaded: list, problems: list, library: Library) -> tuple[list, list]:
+    kept = []
+    for item in loaded:
+        found = check_playbook(item.playbook, item.path, item.source, library)
+        problems = [*problems, *found]
+        if not found:
+            kept.append(item)
+    return kept, problems
+
+
 def _plog(now: int, kind: str, name: str, path: str, **detail: object) -> dict:
     return {"ts": now, "type": kind, "key": name, "detail": {"path": path, **detail}}
 
@@ -125,15 +151,23 @@ def tick(
     timing: Timing | None = None,
 ) -> TickResult:
     """Evaluate every playbook over the window since the last tick; fill the outbox."""
+    # Imported here: they pull in the analytics (DuckDB, ~0.6 s), which a process that
+    # only dispatches (and the SIGKILL test's engine, killed 0.2 s after start) must not pay.
+    from shequn.sop import lifecycle, watch
+
     clock, timing = clock or SystemClock(), timing or Timing()
     now = to_micros(clock.now())
+    # Daily metric values are measured before the write lock (only once a day ended).
+    readings = watch.prefetch(ws, clock.now())
     with write_transaction(ws.engine) as conn:
         if (
             holder is not None
             and lease.acquire(conn, lease.ENGINE_LEASE, holder, now, Policy().lease_ttl) is None
         ):
             return TickResult(leased=False)
-        running, problems = sync_playbooks(conn, ws.root / "playbooks", now)
+        library = Library(ws.root / FOLDER)
+        running, problems = sync_playbooks(conn, ws.root / "playbooks", now, library)
+        lifecycle.advance(conn, ws.settings, ws.root, now, thresholds_of(running), readings)
         last = get_state(conn, LAST_TICK)
         window = now_window(int(last) if last else None, clock.now())
         started = time.perf_counter()
@@ -142,8 +176,13 @@ def tick(
         else:
             due = pl.DataFrame(schema=DUE_SCHEMA)
         seconds = time.perf_counter() - started
-        new = outbox.enqueue(conn, outbox_rows(conn, ws.settings, running, due, now, timing))
-        outbox.log_rows(conn, [_due_log(row, now) for row in new])
+        rows = outbox_rows(
+            conn, ws.settings, running, due, now, timing, Context(ws.settings, library)
+        )
+        new = outbox.enqueue(conn, rows)
+        journal.record(conn, [_decision(row, now) for row in new])
+        outbox.enqueue(conn, _emergencies(ws, new, now))
+        escalated = alerts.queue_overdue(conn, ws.settings, now)
         put_state(conn, LAST_TICK, str(window.end))
         result = TickResult(
             leased=True,
@@ -152,6 +191,7 @@ def tick(
             queued=len(new),
             missed=sum(r["state"] == MISSED for r in new),
             dead=sum(r["state"] == DEAD for r in new),
+            escalated=escalated,
             playbooks=len(running),
             rejected=problems,
             evaluate_seconds=seconds,
@@ -161,16 +201,42 @@ def tick(
     return result
 
 
-def _due_log(row: dict, now: int) -> dict:
-    kind = {MISSED: "sop_action_missed", DEAD: "action_dead"}.get(row["state"], "sop_action_due")
-    return {
-        "ts": now,
-        "type": kind,
-        "key": row["key"],
-        "community": row["community"],
-        "target": row["target"],
-        "detail": {"due_ts": row["due_ts"], "late": bool(row["late"]), "reason": row["reason"]},
-    }
+def _decision(row: dict[str, Any], now: int) -> dict[str, Any]:
+    """The event of a queued row: due, missed (past the grace) or dead (did not render)."""
+    member = json.loads(row["payload"]).get("member")
+    common = {"member": member, "due_ts": row["due_ts"]}
+    if row["state"] == MISSED:
+        return journal.entry(
+            "sop_action_missed", now, row["community"], row["key"], reason=row["reason"], **common
+        )
+    if row["state"] == DEAD:
+        return journal.entry(
+            "action_dead", now, row["community"], row["key"], reason=row["reason"], **common
+        )
+    return journal.entry(
+        "sop_action_due",
+        now,
+        row["community"],
+        row["key"],
+        playbook=row["playbook"],
+        step=row["step"],
+        late=bool(row["late"]),
+        **common,
+    )
+
+
+def _emergencies(ws: Workspace, new: list[dict[str, Any]], now: int) -> list[dict[str, Any]]:
+    """Alerts for rows dead at the tick (a template or content item failed)."""
+    found = []
+    for row in new:
+        if row["state"] == DEAD:
+            payload = json.loads(row["payload"])
+            alert = alerts.emergency_row(
+                ws.settings, SimpleNamespace(**row), payload, row["reason"], now
+            )
+            if alert is not None:
+                found.append(alert)
+    return found
 
 
 @dataclass
@@ -189,7 +255,7 @@ class Engine:
     def run(self, stop: threading.Event) -> None:
         """Run until `stop` is set (SIGTERM); then release the lease."""
         dispatcher = Dispatcher(
-            self.ws.engine, self.platforms, self.clock, self.holder, self.policy
+            self.ws.engine, self.platforms, self.clock, self.holder, self.policy, self.ws.settings
         )
         totals = {"ticks": 0, "queued": 0, "sent": 0, "failed": 0, "dead": 0}
         next_tick = next_health = 0.0

@@ -11,9 +11,9 @@ from sqlalchemy import Connection, func, select
 from shequn.clock import Clock, SystemClock, from_micros, to_micros
 from shequn.errors import InputError
 from shequn.services import audit
-from shequn.sop import outbox
+from shequn.sop import journal
 from shequn.store.engine import read_transaction, write_transaction
-from shequn.store.sop_schema import tasks
+from shequn.store.sop_schema import outbox, tasks
 from shequn.workspace import Workspace
 
 
@@ -70,7 +70,7 @@ def _task(row: object) -> Task:
 
 
 def complete(ws: Workspace, task_id: int, *, by: str = "", clock: Clock | None = None) -> Task:
-    """Mark a task done, log `task_done` and audit it.
+    """Mark a task done, record the `task_done` event and audit it.
 
     Raises:
         InputError: no such task, or it is already done.
@@ -89,18 +89,22 @@ def complete(ws: Workspace, task_id: int, *, by: str = "", clock: Clock | None =
                 hint="nothing to do",
             )
         conn.execute(tasks.update().where(tasks.c.id == task_id).values(done_ts=now, done_by=who))
-        entry = {"on_time": now <= row.due_ts, "by": who, "task": task_id}
-        outbox.log_rows(
+        payload = conn.scalar(select(outbox.c.payload).where(outbox.c.key == row.key))
+        member = json.loads(payload).get("member") if payload else None
+        journal.record(
             conn,
             [
-                {
-                    "ts": now,
-                    "type": "task_done",
-                    "key": row.key,
-                    "community": row.community,
-                    "target": row.target,
-                    "detail": entry,
-                }
+                journal.entry(
+                    "task_done",
+                    now,
+                    row.community,
+                    row.key,
+                    member=member,
+                    task=task_id,
+                    by=who,
+                    due_ts=row.due_ts,
+                    on_time=now <= row.due_ts,
+                )
             ],
         )
         audit.record(conn, clock, "task_done", task=task_id, by=who)

@@ -2,8 +2,10 @@
 
 Each drain: take the lease; read due rows; deliver each one (or find it already
 delivered in the platform's record, after a crash); then one transaction checks
-the lease is still ours and records every outcome. The crash windows between
-these steps are discussed in docs/adr/0003-outbox.md.
+the lease is still ours and records every outcome: row states, operator tasks, the
+store actions (tags, points, activities), alerts for dead actions, and one event per
+outcome in the event log (`sop.journal`). The crash windows between these steps are
+discussed in docs/adr/0003-outbox.md.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from shequn.clock import Clock, to_micros
+from shequn.config import Settings
 from shequn.platforms.base import LIMITS, Limits, Outgoing, PermanentError, Platform, TransientError
-from shequn.sop import lease, outbox
+from shequn.sop import alerts, journal, lease, outbox, outcomes, state
 from shequn.sop.tasks import task_row
 from shequn.store import dialect
 from shequn.store.engine import write_transaction
@@ -66,14 +69,16 @@ class Outcome:
     sent: list[Any] = field(default_factory=list)
     recovered: list[Any] = field(default_factory=list)  # already in the platform's record
     tasks: list[Any] = field(default_factory=list)
+    state: list[Any] = field(default_factory=list)  # executed in the store (sop.state)
     retry: list[tuple[Any, str]] = field(default_factory=list)
     dead: list[tuple[Any, str]] = field(default_factory=list)
     missed: list[Any] = field(default_factory=list)
     throttled: int = 0
+    events: list[dict[str, Any]] = field(default_factory=list)  # what was recorded
 
     @property
     def done(self) -> int:
-        return len(self.sent) + len(self.recovered) + len(self.tasks)
+        return len(self.sent) + len(self.recovered) + len(self.tasks) + len(self.state)
 
 
 class LeaseLost(Exception):
@@ -85,10 +90,12 @@ class Dispatcher:
 
     Args:
         engine: the workspace's store.
-        platforms: platform name -> adapter.
+        platforms: platform name -> adapter (`webhook` is built in unless given).
         clock: the clock.
         holder: this engine's name in the lease.
         policy: retries, backoff, grace.
+        settings: the workspace settings: tiers for points, operators' contacts for
+            the alerts raised when an action ends dead (without: the console).
     """
 
     def __init__(
@@ -98,9 +105,11 @@ class Dispatcher:
         clock: Clock,
         holder: str,
         policy: Policy | None = None,
+        settings: Settings | None = None,
     ) -> None:
-        self.engine, self.platforms, self.clock = engine, platforms, clock
+        self.engine, self.platforms, self.clock = engine, dict(platforms), clock
         self.holder, self.policy = holder, policy or Policy()
+        self.settings = settings or Settings()
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
 
     def _allowed(self, platform: str, community: str, now: int) -> bool:
@@ -112,6 +121,13 @@ class Dispatcher:
             if rate is not None
         ]
         return all(bucket.take(now) for bucket in buckets)
+
+    def _platform(self, name: str) -> Platform | None:
+        if name == "webhook" and name not in self.platforms:
+            from shequn.platforms.webhook import WebhookPlatform  # httpx only when used
+
+            self.platforms[name] = WebhookPlatform()
+        return self.platforms.get(name)
 
     def drain_once(self) -> Outcome:
         """Deliver what is due now; record every outcome in one transaction."""
@@ -131,10 +147,10 @@ class Dispatcher:
         if now - row.due_ts > self.policy.grace:
             result.missed.append(row)
             return
-        if row.platform == "task":
-            result.tasks.append(row)
+        if row.platform in ("task", state.PLATFORM):
+            (result.tasks if row.platform == "task" else result.state).append(row)
             return
-        platform = self.platforms.get(row.platform)
+        platform = self._platform(row.platform)
         if platform is None:
             result.dead.append((row, f"no platform {row.platform!r} is configured"))
             return
@@ -160,9 +176,11 @@ class Dispatcher:
             if not lease.holds(conn, lease.ENGINE_LEASE, self.holder, token, now):
                 # Sent rows stay pending; the next holder finds them in the platform's record.
                 raise LeaseLost(self.holder)
-            done = [*result.sent, *result.recovered, *result.tasks]
+            done = [*result.sent, *result.recovered, *result.tasks, *result.state]
             outbox.set_state(conn, [r.id for r in done], state=SENT, sent_ts=now)
             dialect.insert_ignore(conn, tasks, [task_row(r, now) for r in result.tasks])
+            for row in result.state:
+                result.events += state.execute(conn, row, now, self.settings)
             outbox.set_state(
                 conn, [r.id for r in result.missed], state=MISSED, reason="older than the grace"
             )
@@ -179,26 +197,21 @@ class Dispatcher:
                 outbox.set_state(
                     conn, [row.id], state=DEAD, attempts=row.attempts + 1, reason=reason
                 )
-            outbox.log_rows(conn, _log(result, now, self.holder))
+            outbox.enqueue(conn, self._follow_ups(result, now))
+            found = outcomes.events(result, now, self.holder, outcomes.task_ids(conn, result.tasks))
+            journal.record(conn, found)
+            result.events += found
 
-
-def _entry(row: Any, now: int, kind: str, engine: str, **detail: Any) -> dict[str, Any]:
-    return {
-        "ts": now,
-        "type": kind,
-        "key": row.key,
-        "community": row.community,
-        "target": row.target,
-        "detail": {"late": bool(row.late), "attempts": row.attempts, "engine": engine, **detail},
-    }
-
-
-def _log(result: Outcome, now: int, engine: str) -> list[dict[str, Any]]:
-    return [
-        *(_entry(r, now, "message_sent", engine) for r in result.sent),
-        *(_entry(r, now, "message_sent", engine, recovered=True) for r in result.recovered),
-        *(_entry(r, now, "task_created", engine) for r in result.tasks),
-        *(_entry(r, now, "sop_action_missed", engine) for r in result.missed),
-        *(_entry(r, now, "action_failed", engine, reason=why) for r, why in result.retry),
-        *(_entry(r, now, "action_dead", engine, reason=why) for r, why in result.dead),
-    ]
+    def _follow_ups(self, result: Outcome, now: int) -> list[dict[str, Any]]:
+        """Rows this outcome queues: an alert per dead action with an emergency plan,
+        and the announcement of an activity started with a text."""
+        rows = []
+        for row, reason in result.dead:
+            alert = alerts.emergency_row(self.settings, row, json.loads(row.payload), reason, now)
+            if alert is not None:
+                rows.append(alert)
+        for row in result.state:
+            payload = json.loads(row.payload)
+            if payload.get("announce"):
+                rows.append(outcomes.announcement(row, payload, now))
+        return rows

@@ -2,25 +2,32 @@
 
 A step is due in the window (start, end] when its trigger occurred at `occ` and
 `occ + offset` (or the local clock time `offset.days` days after occ's local day)
-lies in the window. Occurrences are first cut to those that can fall due in the
-window, so the per-step work touches only a handful of rows.
+lies in the window. Each step is first turned into the exact bands of trigger
+instants that can fall due in the window (`slots`): one band for a duration, one
+band per local day for a clock time (none when the window does not contain that
+clock time). Only the occurrences in those bands are looked up, so a one-minute
+tick touches a few hundred rows even over a million members, and a replay over
+weeks is the same code with more bands.
+
+Emergency plans with a `threshold:` add one alert per `metric_crossed` event of
+that threshold in the window (`kind = "alert"` rows).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from shequn.clock import from_micros, to_micros
-from shequn.sop.model import Playbook, ScheduleTrigger, Step
+from shequn.sop.model import MetricThreshold, Playbook, ScheduleTrigger, Step
+from shequn.sop.thresholds import Threshold
 from shequn.sop.timing import occurrences as schedule_occurrences
-from shequn.sop.triggers import CONDITION_RULES, DAY_US, TRIGGER_RULES, Frames
+from shequn.sop.triggers import CONDITION_RULES, DAY_US, OCC_SCHEMA, TRIGGER_RULES, Frames
 
-_MARGIN = 2 * 3_600_000_000
 DUE_SCHEMA = {
     "playbook": pl.String,
     "step": pl.String,
@@ -30,7 +37,9 @@ DUE_SCHEMA = {
     "occ_ts": pl.Int64,
     "due_ts": pl.Int64,
     "key": pl.String,
+    "kind": pl.String,  # "step", or "alert" for an emergency plan's threshold alert
 }
+Slot = tuple[int, int, int | None]  # trigger instants (lo, hi], and their due time if fixed
 
 
 @dataclass(frozen=True)
@@ -45,10 +54,24 @@ def lookback(playbooks: Sequence[Playbook]) -> int:
     """How far before the window the tick must read events (µs)."""
     longest = 0
     for pb in playbooks:
-        days = getattr(pb.trigger, "days", None) or 0
+        days = getattr(pb.trigger, "days", None) if pb.trigger.type == "member_inactive" else 0
         step_max = max(step.offset.max_micros for step in pb.steps)
-        longest = max(longest, step_max + days * DAY_US)
-    return longest + DAY_US  # a day more: leaves after the last activity, DST shifts
+        longest = max(longest, step_max + (days or 0) * DAY_US)
+    return longest + DAY_US  # a day more: DST shifts of clock-time steps
+
+
+def thresholds_of(playbooks: Iterable[Playbook]) -> set[Threshold]:
+    """Every metric threshold the playbooks use (triggers and emergency plans).
+
+    The daily watch measures these and records a `metric_crossed` event, with the
+    threshold's id as its text, when one has held for its days.
+    """
+    found: set[Threshold] = set()
+    for pb in playbooks:
+        if isinstance(pb.trigger, MetricThreshold):
+            found.add(pb.trigger.threshold)
+        found |= {s.emergency.threshold for s in pb.steps if s.emergency.threshold is not None}
+    return found
 
 
 def communities_of(
@@ -64,81 +87,111 @@ def communities_of(
     chosen = set(pb.applies_to.communities)
     chosen |= {key for key, name in templates.items() if name in pb.applies_to.templates}
     if "*" in chosen:
-        return None if pb.per_member else sorted(known)
+        # A schedule has no events to name its communities: it needs the list.
+        return sorted(known) if isinstance(pb.trigger, ScheduleTrigger) else None
     return sorted(chosen)
 
 
-def _due_ts(step: Step, zone: str) -> pl.Expr:
+def _local(day: date, at: time, zone: ZoneInfo) -> int | None:
+    """The instant of a local clock time; the earlier of two, None if it does not exist."""
+    local = datetime.combine(day, at, tzinfo=zone)
+    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None  # skipped by a DST change
+    return to_micros(local.astimezone(UTC))
+
+
+def _day_start(day: date, zone: ZoneInfo) -> int:
+    # fold=0 at a midnight that does not exist gives the first instant of the day.
+    return to_micros(datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC))
+
+
+def slots(step: Step, window: Window, zone: str) -> list[Slot]:
+    """The trigger instants (lo, hi] from which this step falls due in the window.
+
+    A duration: one band, due at occ + duration. A clock time `+Nd HH:MM`: for each
+    local day D whose D + N at HH:MM lies in the window, the instants of day D, all
+    due at that one time.
+    """
     offset = step.offset
     if offset.at is None:
-        return pl.col("occ_ts") + offset.micros
-    local_day = (
-        pl.from_epoch("occ_ts", time_unit="us")
-        .dt.replace_time_zone("UTC")
-        .dt.convert_time_zone(zone)
-        .dt.date()
-        .dt.offset_by(f"{offset.days}d")
-    )
-    return (
-        local_day.dt.combine(offset.at)
-        .dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
-        .dt.epoch("us")
-    )
+        return [(window.start - offset.micros, window.end - offset.micros, None)]
+    tz = ZoneInfo(zone)
+    day = from_micros(window.start).astimezone(tz).date() - timedelta(days=offset.days + 1)
+    last = from_micros(window.end).astimezone(tz).date() - timedelta(days=offset.days - 1)
+    found: list[Slot] = []
+    while day <= last:
+        due = _local(day + timedelta(days=offset.days), offset.at, tz)
+        if due is not None and window.start < due <= window.end:
+            nxt = day + timedelta(days=1)
+            found.append((_day_start(day, tz) - 1, _day_start(nxt, tz) - 1, due))
+        day += timedelta(days=1)
+    return found
 
 
-def _schedule(trigger: ScheduleTrigger, zone: str, start: int, end: int) -> list[int]:
-    return [
+def _schedule(pb: Playbook, zone: str, lo: int, hi: int, keys: list[str]) -> pl.DataFrame:
+    assert isinstance(pb.trigger, ScheduleTrigger)
+    times = [
         to_micros(at.astimezone(UTC))
         for at in schedule_occurrences(
-            trigger.cron, ZoneInfo(zone), from_micros(start), from_micros(end)
+            pb.trigger.cron, ZoneInfo(zone), from_micros(lo), from_micros(hi)
         )
     ]
-
-
-def band(step: Step, window: Window) -> tuple[int, int]:
-    """The trigger instants (lo, hi] from which this step can fall due in the window."""
-    offset = step.offset
-    if offset.at is None:
-        return window.start - offset.micros, window.end - offset.micros
-    # The clock time lies within a day of the trigger's local time; DST moves it an hour.
-    return (
-        window.start - (offset.days + 1) * DAY_US - _MARGIN,
-        window.end - (offset.days - 1) * DAY_US + _MARGIN,
+    return pl.DataFrame(
+        {
+            "community": [c for c in keys for _ in times],
+            "member": [None] * (len(keys) * len(times)),
+            "mid": [0] * (len(keys) * len(times)),
+            "occ_ts": [t for _ in keys for t in times],
+        },
+        schema=OCC_SCHEMA,
     )
 
 
 def _occurrences(
-    pb: Playbook, frames: Frames, zone: str, window: Window, communities: list[str] | None
+    pb: Playbook,
+    frames: Frames,
+    zone: str,
+    band: tuple[int, int],
+    communities: list[str] | None,
 ) -> pl.DataFrame:
-    bands = [band(step, window) for step in pb.steps]
-    lo, hi = min(b[0] for b in bands), max(b[1] for b in bands)
+    """Trigger occurrences in (lo, hi], in the playbook's communities and audience."""
+    lo, hi = band
     if isinstance(pb.trigger, ScheduleTrigger):
-        times = _schedule(pb.trigger, zone, lo, hi)
-        keys = communities or []
-        return pl.DataFrame(
-            {
-                "community": [c for c in keys for _ in times],
-                "member": pl.Series([None] * (len(keys) * len(times)), dtype=pl.String),
-                "occ_ts": [t for _ in keys for t in times],
-            },
-            schema={"community": pl.String, "member": pl.String, "occ_ts": pl.Int64},
-        )
+        return _schedule(pb, zone, lo, hi, communities or [])
     found = TRIGGER_RULES[pb.trigger.type](frames, pb.trigger, lo, hi)
     if communities is not None:
         found = found.filter(pl.col("community").is_in(communities))
+    if pb.audience.channels and pb.per_member and not found.is_empty():
+        joined = frames.joined_through(tuple(pb.audience.channels))
+        ok = found.join(joined, on="mid", suffix="_r").filter(
+            (pl.col("community") == pl.col("community_r"))
+            & (pl.col("member") == pl.col("member_r"))
+        )
+        found = found.join(ok.select(found.columns).unique(), on=found.columns, how="semi")
     return found
 
 
-def _audience(pb: Playbook, frames: Frames, found: pl.DataFrame) -> pl.DataFrame:
-    if not pb.audience.channels or not pb.per_member:
-        return found
-    joined = (
-        frames.between(("join",), -(2**62))  # every join the tick read
-        .filter(pl.col("channel").is_in(pb.audience.channels))
-        .select("community", "member")
-        .unique()
-    )
-    return found.join(joined, on=["community", "member"], how="semi")
+def _step_due(
+    pb: Playbook,
+    step: Step,
+    frames: Frames,
+    window: Window,
+    zone: str,
+    communities: list[str] | None,
+) -> pl.DataFrame | None:
+    parts = []
+    for lo, hi, due_ts in slots(step, window, zone):
+        found = _occurrences(pb, frames, zone, (lo, hi), communities)
+        if found.is_empty():
+            continue
+        due = pl.col("occ_ts") + step.offset.micros if due_ts is None else pl.lit(due_ts)
+        parts.append(found.with_columns(due.cast(pl.Int64).alias("due_ts")))
+    if not parts:
+        return None
+    due = pl.concat(parts) if len(parts) > 1 else parts[0]
+    if step.condition is not None:
+        due = CONDITION_RULES[step.condition](frames, due)
+    return None if due.is_empty() else _keyed(due, pb.name, step.id)
 
 
 def due_steps(
@@ -150,6 +203,9 @@ def due_steps(
 ) -> pl.DataFrame:
     """Every (playbook, step, target, occurrence) due in the window, with its key.
 
+    Conditions are checked against the events up to each row's own due time, so a
+    window of days or weeks (a replay) decides as the minute-by-minute ticks would.
+
     Args:
         playbooks: the valid playbooks.
         frames: the events the tick read.
@@ -160,22 +216,47 @@ def due_steps(
     """
     parts: list[pl.DataFrame] = []
     for pb in playbooks:
-        found = _audience(pb, frames, _occurrences(pb, frames, zone, window, communities[pb.name]))
-        if found.is_empty():
-            continue
+        scope = communities[pb.name]
         for step in pb.steps:
-            lo, hi = band(step, window)
-            due = found.filter((pl.col("occ_ts") > lo) & (pl.col("occ_ts") <= hi))
-            due = due.with_columns(_due_ts(step, zone).alias("due_ts")).filter(
-                (pl.col("due_ts") > window.start) & (pl.col("due_ts") <= window.end)
-            )
-            if step.condition is not None and not due.is_empty():
-                due = CONDITION_RULES[step.condition](frames, due, window.end)
-            if not due.is_empty():
-                parts.append(_keyed(due, pb.name, step.id))
+            due = _step_due(pb, step, frames, window, zone, scope)
+            if due is not None:
+                parts.append(due)
+            if step.emergency.threshold is not None:
+                parts.append(_alerts(pb, step, frames, window, scope))
     if not parts:
         return pl.DataFrame(schema=DUE_SCHEMA)
+    # Time, then key: the dispatcher takes rows in this order (a tag before its points).
     return pl.concat(parts).sort("due_ts", "key")
+
+
+def _alerts(
+    pb: Playbook, step: Step, frames: Frames, window: Window, communities: list[str] | None
+) -> pl.DataFrame:
+    """One alert per metric_crossed event of the step's emergency threshold."""
+    emergency = step.emergency
+    assert emergency.threshold is not None
+    found = TRIGGER_RULES["metric_threshold"](
+        frames,
+        MetricThreshold(type="metric_threshold", **emergency.threshold.model_dump()),
+        window.start,
+        window.end,
+    )
+    if communities is not None:
+        found = found.filter(pl.col("community").is_in(communities))
+    occ = pl.col("occ_ts").cast(pl.String)
+    return found.select(
+        pl.lit(pb.name).alias("playbook"),
+        pl.lit(step.id).alias("step"),
+        "community",
+        pl.lit(None, dtype=pl.String).alias("member"),
+        pl.lit(emergency.alert).alias("target"),
+        "occ_ts",
+        pl.col("occ_ts").alias("due_ts"),
+        pl.concat_str(
+            pl.lit(f"{pb.name}|{step.id}|emergency|"), "community", pl.lit("|"), occ
+        ).alias("key"),
+        pl.lit("alert").alias("kind"),
+    )
 
 
 def _keyed(due: pl.DataFrame, playbook: str, step: str) -> pl.DataFrame:
@@ -191,6 +272,7 @@ def _keyed(due: pl.DataFrame, playbook: str, step: str) -> pl.DataFrame:
         pl.concat_str(
             pl.lit(f"{playbook}|{step}|"), target, pl.lit("|"), pl.col("occ_ts").cast(pl.String)
         ).alias("key"),
+        pl.lit("step").alias("kind"),
     )
 
 

@@ -6,22 +6,23 @@ deterministic `source_id` (`<type>|<key>`), so recording the same fact twice (a 
 transaction, a replayed tick) stores it once. They are written by the engine only: the
 importers accept just the canonical types of docs/metrics.md.
 
-Types and fields (`text` holds the new value of a state change):
+Types and fields (`text` holds the new value of a state change; the outbox key or the
+cause is in `source_id`, after the type):
 
 | type | community | member | text | amount | meta |
 |---|---|---|---|---|---|
-| `sop_action_due` | ✓ | target member or empty | | | key, playbook, step, due_ts, late |
-| `sop_action_missed` | ✓ | ✓/empty | | | key, due_ts, reason |
-| `message_sent` | ✓ | ✓/empty | | | key, platform, late |
-| `task_created` | ✓ | ✓/empty | task title | | key, task, owner, due_ts |
-| `task_done` | ✓ | ✓/empty | | | key, task, by, due_ts, on_time |
-| `action_failed` | ✓ | ✓/empty | | | key, reason, attempts |
-| `action_dead` | ✓ | ✓/empty | | | key, reason |
-| `alert_sent` | ✓ | | the alert | | key, to, why |
-| `tag_added` / `tag_removed` | ✓ | ✓ | the tag | | key |
-| `points_added` | ✓ | ✓ | the reason | points | key, total |
-| `tier_changed` | ✓ | ✓ | new tier | | key, from |
-| `activity_started` | ✓ | | activity name | | key, ends_ts |
+| `sop_action_due` | ✓ | target member or empty | | | playbook, step, due_ts, late |
+| `sop_action_missed` | ✓ | ✓/empty | | | due_ts, reason |
+| `message_sent` | ✓ | ✓/empty | | | platform, late |
+| `task_created` | ✓ | ✓/empty | task title | | task, owner, due_ts |
+| `task_done` | ✓ | ✓/empty | | | task, by, due_ts, on_time |
+| `action_failed` | ✓ | ✓/empty | | | reason, attempts (one per attempt: `<key>#<n>`) |
+| `action_dead` | ✓ | ✓/empty | | | reason |
+| `alert_sent` | ✓ | | the alert | | to, why |
+| `tag_added` / `tag_removed` | ✓ | ✓ | the tag | | |
+| `points_added` | ✓ | ✓ | the reason | points | total |
+| `tier_changed` | ✓ | ✓ | new tier | | from |
+| `activity_started` | ✓ | | activity name | | ends_ts |
 | `community_created` | ✓ | | | | how |
 | `stage_entered` | ✓ | | the stage | | from, reason |
 | `metric_crossed` | ✓ | | threshold id | | metric, value, days |

@@ -8,20 +8,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, case, func, select
 
 from shequn.config import Community, Settings
-from shequn.platforms.base import NEEDS_PERSON
+from shequn.sop import actions
+from shequn.sop.actions import Context
 from shequn.sop.evaluate import Window, communities_of, due_steps, lookback
-from shequn.sop.model import CreateTask, Playbook
-from shequn.sop.render import RenderError, render, variables
-from shequn.sop.timing import parse_offset
-from shequn.sop.triggers import Frames
+from shequn.sop.model import Playbook
+from shequn.sop.render import RenderError, variables
+from shequn.sop.triggers import EVENT_TYPES, STATE_TYPES, Frames
 from shequn.store.schema import communities, events, members
 from shequn.store.sop_schema import DEAD, MISSED, PENDING
 
 MINUTE = 60_000_000
-_TYPES = ("join", "leave", "message", "reaction", "checkin", "order")
 
 
 @dataclass(frozen=True)
@@ -33,11 +32,23 @@ class Timing:
 
 
 def read_frames(conn: Connection, playbooks: Sequence[Playbook], window: Window) -> Frames:
-    """The events a tick needs: those since the window's start minus the lookback."""
+    """The events a tick needs: those since the window's start minus the lookback.
+
+    Only the text of the SOP state events is read (as `label`: the tag, the tier, the
+    stage, the threshold id); message texts never leave the store here.
+    """
     since = window.start - lookback(playbooks)
+    label = case((events.c.type.in_(STATE_TYPES), events.c.text), else_=None)
     query = (
-        select(events.c.ts, events.c.community, events.c.member, events.c.type, events.c.channel)
-        .where(events.c.ts > since, events.c.ts <= window.end, events.c.type.in_(_TYPES))
+        select(
+            events.c.ts,
+            events.c.community,
+            events.c.member,
+            events.c.type,
+            events.c.channel,
+            label.label("label"),
+        )
+        .where(events.c.ts > since, events.c.ts <= window.end, events.c.type.in_(EVENT_TYPES))
         .order_by(events.c.ts)
     )
     schema = {
@@ -46,9 +57,11 @@ def read_frames(conn: Connection, playbooks: Sequence[Playbook], window: Window)
         "member": pl.String,
         "type": pl.String,
         "channel": pl.String,
+        "label": pl.String,
     }
     frame = pl.DataFrame(conn.execute(query).all(), schema=schema, orient="row")
-    frames = Frames(frame)
+    first_schema = {"community": pl.String, "member": pl.String, "ts": pl.Int64}
+    first_orders = pl.DataFrame(schema=first_schema)
     if any(getattr(pb.trigger, "type", "") == "first_purchase" for pb in playbooks):
         first = (
             select(events.c.community, events.c.member, func.min(events.c.ts))
@@ -56,12 +69,8 @@ def read_frames(conn: Connection, playbooks: Sequence[Playbook], window: Window)
             .group_by(events.c.community, events.c.member)
             .having(func.min(events.c.ts) > since)
         )
-        frames.first_orders = pl.DataFrame(
-            conn.execute(first).all(),
-            schema={"community": pl.String, "member": pl.String, "ts": pl.Int64},
-            orient="row",
-        )
-    return frames
+        first_orders = pl.DataFrame(conn.execute(first).all(), schema=first_schema, orient="row")
+    return Frames(frame, first_orders=first_orders)
 
 
 def known_communities(conn: Connection, settings: Settings) -> list[str]:
@@ -95,8 +104,14 @@ def outbox_rows(
     due: pl.DataFrame,
     now: int,
     timing: Timing,
+    ctx: Context | None = None,
 ) -> list[dict[str, Any]]:
-    """Outbox rows for the due steps, rendered; missed ones already marked missed."""
+    """Outbox rows for the due steps, rendered; missed ones already marked missed.
+
+    `ctx` brings the content library (and settings) for rendering; without it a step
+    that uses a content item is dead with the reason.
+    """
+    ctx = ctx or Context(settings)
     by_name = {pb.name: pb for pb in playbooks}
     settings_of = {c.key: c for c in settings.communities}
     names = _names(conn, [m for m in due["member"].unique().to_list() if m is not None])
@@ -105,8 +120,57 @@ def outbox_rows(
         pb = by_name[d["playbook"]]
         step = next(s for s in pb.steps if s.id == d["step"])
         community = settings_of.get(d["community"]) or Community(key=d["community"])
-        rows.append(_row(d, pb, step, community, names.get(d["member"]), now, timing))
+        if d.get("kind") == "alert":
+            rows.append(_alert_row(d, pb, step, community, now, timing, ctx))
+            continue
+        rows.append(_row(d, pb, step, community, names.get(d["member"]), now, timing, ctx))
     return rows
+
+
+def _alert_row(
+    d: dict[str, Any],
+    pb: Playbook,
+    step: Any,
+    community: Community,
+    now: int,
+    timing: Timing,
+    ctx: Context,
+) -> dict[str, Any]:
+    """The alert of a step's emergency plan: its threshold was crossed in a community."""
+    emergency = step.emergency
+    threshold = emergency.threshold
+    bound = threshold.bound if threshold.bound == "goal" else f"{float(threshold.bound):g}"
+    text = (
+        f"{community.name or community.key}: {threshold.metric} {threshold.op} {bound} "
+        f"for {threshold.days} day(s) ({threshold.id}; playbook {pb.name}, step {step.id}). "
+        f"Do: {emergency.do}"
+    )
+    payload = {
+        "owner": emergency.alert,
+        "emergency": emergency.model_dump(include={"do", "alert"}),
+        "member": None,
+        "text": text,
+        "threshold": threshold.id,
+    }
+    platform, target = _route("alert_owner", community.platform, emergency.alert, ctx)
+    missed = now - d["due_ts"] > timing.grace
+    return {
+        "key": d["key"],
+        "playbook": pb.name,
+        "step": step.id,
+        "community": d["community"],
+        "target": target,
+        "platform": platform,
+        "action": "alert_owner",
+        "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True),
+        "due_ts": d["due_ts"],
+        "state": MISSED if missed else PENDING,
+        "late": int(now - d["due_ts"] > timing.late_after),
+        "attempts": 0,
+        "next_ts": d["due_ts"],
+        "reason": "older than the grace when the engine came back" if missed else None,
+        "created_ts": now,
+    }
 
 
 def _row(
@@ -117,27 +181,32 @@ def _row(
     name: str | None,
     now: int,
     timing: Timing,
+    ctx: Context | None = None,
 ) -> dict[str, Any]:
+    ctx = ctx or Context(Settings())
     action = step.action
-    payload: dict[str, Any] = {"owner": step.owner, "emergency": step.emergency.model_dump()}
+    payload: dict[str, Any] = {
+        "owner": step.owner,
+        "emergency": step.emergency.model_dump(include={"do", "alert"}),
+        "member": d["member"],
+    }
     state, reason = PENDING, None
-    values = variables(d["member"], name, community)
+    values = {
+        **variables(d["member"], name, community),
+        "_due_ts": d["due_ts"],
+        "_playbook": pb.name,
+        "_step": step.id,
+    }
     try:
-        payload["text"] = render(action.text, values)
-        if isinstance(action, CreateTask):
-            payload["title"] = render(action.title, values)
+        payload.update(actions.payload(action, values, ctx))
     except RenderError as exc:
         state, reason = DEAD, f"template: {exc}"
-    payload.update(
-        {k: getattr(action, k) for k in ("image", "link", "content") if getattr(action, k)}
-    )
-    if isinstance(action, CreateTask):
-        payload["checklist"] = action.checklist
-        payload["task_due_ts"] = d["due_ts"] + parse_offset(action.due).micros
-    platform = _route(action.type, community.platform)
+    target = step.owner if action.type == "alert_owner" else d["target"]
+    platform, target = _route(action.type, community.platform, target, ctx)
+    if "announce" in payload:  # start_activity with text: a group message follows it
+        payload["announce_platform"] = _route("send_group", community.platform, "", ctx)[0]
     if state == PENDING and now - d["due_ts"] > timing.grace:
         state, reason = MISSED, "older than the grace when the engine came back"
-    target = step.owner if action.type == "alert_owner" else d["target"]
     return {
         "key": d["key"],
         "playbook": pb.name,
@@ -157,10 +226,6 @@ def _row(
     }
 
 
-def _route(action: str, community_platform: str) -> str:
-    """Where an action goes: an operator task, or (in this release) the console."""
-    if action == "create_task":
-        return "task"
-    if community_platform in NEEDS_PERSON and action in ("send_group", "send_private"):
-        return "task"
-    return "console"
+def _route(action: str, community_platform: str, target: str, ctx: Context) -> tuple[str, str]:
+    """Where an action goes (sop.actions.route): task, store, webhook, contact, console."""
+    return actions.route(action, community_platform, target, ctx)

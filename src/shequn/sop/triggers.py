@@ -1,29 +1,64 @@
 """Trigger occurrences and step conditions, vectorized over an events frame.
 
 The frame holds the events a tick needs (columns ts µs, community, member, type,
-channel), read once per tick. Each trigger kind is one function from the frame to
-its occurrences (community, member, occ_ts); each condition is one function that
-keeps the due rows it allows. None of them loops over members in Python.
+channel, label), read once per tick or kept by the engine. `label` is the `text` of
+the SOP state events (the tag, the new tier, the stage, the threshold id) and empty
+for every other type: message texts are never read. Each trigger kind is one function
+from the frame and a band of trigger instants to its occurrences (community, member,
+mid, occ_ts); each condition is one function that keeps the due rows it allows.
+None of them loops over members in Python.
+
+Speed (docs/performance.md): the events are split by type once, each part sorted by
+time, so "events of type t in (lo, hi]" is a zero-copy slice found by bisection, and
+each (community, member) carries a 64-bit hash `mid` so probes and joins compare one
+integer instead of two strings. A hash can collide, so every join on `mid` also
+checks the community and member before it counts as a match.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
-from shequn.sop.model import EventTrigger
-
 DAY_US = 86_400_000_000
 ACTIVITY = ("message", "reaction", "checkin", "join")
+# SOP state events whose `text` the triggers match (docs/events.md).
+STATE_TYPES = (
+    "tag_added",
+    "tag_removed",
+    "tier_changed",
+    "community_created",
+    "stage_entered",
+    "metric_crossed",
+)
+EVENT_TYPES = ("join", "leave", "message", "reaction", "checkin", "order", *STATE_TYPES)
 KEYS = ["community", "member"]
-TYPE_ENUM = pl.Enum(["join", "leave", "message", "reaction", "checkin", "order"])
+OCC_SCHEMA = {"community": pl.String, "member": pl.String, "mid": pl.UInt64, "occ_ts": pl.Int64}
+_SEED = 0x5E0  # any fixed seed: the hash only has to agree within one process
+
+
+def member_id() -> pl.Expr:
+    """The 64-bit key of (community, member); equal keys still need a string check."""
+    return pl.struct("community", "member").hash(_SEED).alias("mid")
+
+
+def same_member(suffix: str = "_r") -> pl.Expr:
+    """After a join on `mid`: the rows really are the same (community, member)."""
+    return (pl.col("community") == pl.col(f"community{suffix}")) & pl.col("member").eq_missing(
+        pl.col(f"member{suffix}")
+    )
+
+
+def _empty_occ() -> pl.DataFrame:
+    return pl.DataFrame(schema=OCC_SCHEMA)
 
 
 @dataclass
 class Frames:
-    """What the tick read: recent events, and each member's first order ever."""
+    """What the tick read: recent events (split by type), and first orders ever."""
 
     events: pl.DataFrame
     first_orders: pl.DataFrame = field(
@@ -31,67 +66,139 @@ class Frames:
             schema={"community": pl.String, "member": pl.String, "ts": pl.Int64}
         )
     )
-    _cache: dict[str, pl.DataFrame] = field(default_factory=dict)
+    _parts: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False)
+    _cache: dict[Any, pl.DataFrame] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        # Time ranges are cut by binary search, so the events must be in time order.
-        if not self.events["ts"].is_sorted():
-            self.events = self.events.sort("ts")
-        # An enum compares as small integers: type filters on millions of rows stay cheap.
-        self.events = self.events.with_columns(pl.col("type").cast(TYPE_ENUM))
+        events = self.events
+        if "label" not in events.columns:
+            events = events.with_columns(pl.lit(None, dtype=pl.String).alias("label"))
+        # Time ranges are cut by binary search, so every part must be in time order.
+        if not events["ts"].is_sorted():
+            events = events.sort("ts", maintain_order=True)
+        self.events = events.with_columns(member_id())
+        parts = self.events.partition_by("type", as_dict=True, maintain_order=True)
+        self._parts = {key[0]: part for key, part in parts.items()}  # type: ignore[index]
+        first = self.first_orders
+        if not first["ts"].is_sorted():
+            first = first.sort("ts")
+        self.first_orders = first.with_columns(member_id())
 
-    def between(self, types: tuple[str, ...], lo: int, hi: int | None = None) -> pl.DataFrame:
-        """Events of these types with lo < ts <= hi.
+    def between(
+        self,
+        types: tuple[str, ...],
+        lo: int,
+        hi: int | None = None,
+        mids: pl.Series | None = None,
+    ) -> pl.DataFrame:
+        """Events of these types with lo < ts <= hi (of these member ids, if given).
 
-        The time range is a zero-copy slice found by bisection; only the slice is
-        filtered by type, so a narrow band never scans the whole frame.
+        Each type's part is sliced by bisection (zero-copy); only the slices are
+        filtered, so a narrow band never scans the whole log.
         """
-        ts = self.events["ts"]
-        start = ts.search_sorted(lo, side="right")
-        end = self.events.height if hi is None else ts.search_sorted(hi, side="right")
-        part = self.events.slice(start, max(end - start, 0))
-        return part.filter(pl.col("type").is_in(types))
+        found = []
+        for kind in types:
+            part = self._parts.get(kind)
+            if part is None:
+                continue
+            piece = _slice(part, lo, hi)
+            if mids is not None:
+                piece = piece.filter(pl.col("mid").is_in(mids.implode()))
+            found.append(piece)
+        if not found:
+            return self.events.clear()
+        return found[0] if len(found) == 1 else pl.concat(found)
 
     def fell_inactive(self, days: int, lo: int, hi: int) -> pl.DataFrame:
-        """Members whose last activity + `days` lies in (lo, hi], who did not leave after.
+        """Occurrences t + N in (lo, hi] of an activity t not followed by one within N days.
 
-        Only members active in the band (lo - N, hi - N] qualify; of those, anyone active
-        again later is dropped. Probing the later events with a small set of candidates
-        avoids grouping the whole history. Cached: playbooks share triggers and bands.
+        An activity (message, reaction, checkin, join) at t followed by no activity and
+        no leave in (t, t + N] makes the member inactive at t + N. The candidates are
+        the activities in the band (lo - N, hi - N]; only their members' later events
+        are probed. Cached: playbooks share triggers and bands.
         """
-        name = f"_inactive:{days}:{lo}:{hi}"
+        name = ("inactive", days, lo, hi)
         if name not in self._cache:
             n = days * DAY_US
-            band = self.between(ACTIVITY, lo - n, hi - n)
-            last = band.group_by(KEYS).agg(pl.col("ts").max().alias("last"))
-            mine = pl.col("member").is_in(last["member"].unique().implode())
-            again = self.between((*ACTIVITY, "leave"), hi - n).filter(mine).select(KEYS)
-            self._cache[name] = last.join(again.unique(), on=KEYS, how="anti").select(
-                *KEYS, (pl.col("last") + n).alias("occ_ts")
+            cand = self.between(ACTIVITY, lo - n, hi - n).select("mid", *KEYS, "ts")
+            if cand.is_empty():
+                return _empty_occ()
+            later = self.between((*ACTIVITY, "leave"), lo - n, hi, cand["mid"].unique())
+            broken = (
+                cand.join(later.select("mid", *KEYS, "ts"), on="mid", suffix="_r")
+                .filter(
+                    same_member(), pl.col("ts_r") > pl.col("ts"), pl.col("ts_r") <= pl.col("ts") + n
+                )
+                .select("mid", *KEYS, "ts")
+            )
+            self._cache[name] = (
+                cand.join(broken, on=["mid", *KEYS, "ts"], how="anti")
+                .select(*KEYS, "mid", (pl.col("ts") + n).alias("occ_ts"))
+                .unique()
+            )
+        return self._cache[name]
+
+    def joined_through(self, channels: tuple[str, ...]) -> pl.DataFrame:
+        """(mid, community, member) of every join the tick read through these channels."""
+        name = ("joined", channels)
+        if name not in self._cache:
+            joins = self.between(("join",), -(2**62))
+            self._cache[name] = (
+                joins.filter(pl.col("channel").is_in(list(channels))).select("mid", *KEYS).unique()
             )
         return self._cache[name]
 
 
-Rule = Callable[[Frames, EventTrigger, int, int], pl.DataFrame]
+def _slice(part: pl.DataFrame, lo: int, hi: int | None) -> pl.DataFrame:
+    ts = part["ts"]
+    start = ts.search_sorted(lo, side="right")
+    end = part.height if hi is None else ts.search_sorted(hi, side="right")
+    return part.slice(start, max(end - start, 0))
+
+
+Rule = Callable[[Frames, Any, int, int], pl.DataFrame]
+
+
+def _occ(found: pl.DataFrame) -> pl.DataFrame:
+    found = found.select(*KEYS, "mid", pl.col("ts").alias("occ_ts"))
+    # The same event twice (same member, time and type) is one occurrence. Checking the
+    # two integer columns first keeps string hashing for the rare frame that has one.
+    if found.height > 1 and found.select(pl.struct("mid", "occ_ts").is_duplicated().any()).item():
+        found = found.unique(maintain_order=True)
+    return found
 
 
 def _events(kind: str) -> Rule:
-    def occurrences(frames: Frames, trigger: EventTrigger, lo: int, hi: int) -> pl.DataFrame:
+    def occurrences(frames: Frames, trigger: Any, lo: int, hi: int) -> pl.DataFrame:
         found = frames.between((kind,), lo, hi)
-        if trigger.channel is not None:
+        if getattr(trigger, "channel", None) is not None:
             found = found.filter(pl.col("channel") == trigger.channel)
-        return found.select(*KEYS, pl.col("ts").alias("occ_ts"))
+        return _occ(found)
 
     return occurrences
 
 
-def _first_purchase(frames: Frames, _trigger: EventTrigger, lo: int, hi: int) -> pl.DataFrame:
-    first = frames.first_orders.filter((pl.col("ts") > lo) & (pl.col("ts") <= hi))
-    return first.select(*KEYS, pl.col("ts").alias("occ_ts"))
+def _labelled(types: Callable[[Any], tuple[str, ...]], label: Callable[[Any], str | None]) -> Rule:
+    """State events of these types whose text (label) is the trigger's value, if it has one."""
+
+    def occurrences(frames: Frames, trigger: Any, lo: int, hi: int) -> pl.DataFrame:
+        found = frames.between(types(trigger), lo, hi)
+        wanted = label(trigger)
+        if wanted is not None:
+            found = found.filter(pl.col("label") == wanted)
+        return _occ(found)
+
+    return occurrences
 
 
-def _inactive(frames: Frames, trigger: EventTrigger, lo: int, hi: int) -> pl.DataFrame:
-    """Inactive N days after the last activity, unless they left after it."""
+def _first_purchase(frames: Frames, _trigger: Any, lo: int, hi: int) -> pl.DataFrame:
+    first = frames.first_orders
+    if "mid" not in first.columns:  # assigned after the frames were built
+        frames.first_orders = first = first.sort("ts").with_columns(member_id())
+    return _occ(_slice(first, lo, hi))
+
+
+def _inactive(frames: Frames, trigger: Any, lo: int, hi: int) -> pl.DataFrame:
     assert trigger.days is not None
     return frames.fell_inactive(trigger.days, lo, hi)
 
@@ -102,28 +209,39 @@ TRIGGER_RULES: dict[str, Rule] = {
     "purchase": _events("order"),
     "first_purchase": _first_purchase,
     "member_inactive": _inactive,
+    "tag_changed": _labelled(lambda t: t.event_types, lambda t: t.tag),
+    "tier_changed": _labelled(lambda t: ("tier_changed",), lambda t: t.to),
+    "community_created": _labelled(lambda t: ("community_created",), lambda t: None),
+    "stage_entered": _labelled(lambda t: ("stage_entered",), lambda t: t.stage),
+    "metric_threshold": _labelled(lambda t: ("metric_crossed",), lambda t: t.threshold.id),
 }
 
+Condition = Callable[[Frames, pl.DataFrame], pl.DataFrame]
 
-def _none_since(*types: str) -> Callable[[Frames, pl.DataFrame, int], pl.DataFrame]:
-    """Keep due rows whose member had no event of these types after the trigger."""
 
-    def keep(frames: Frames, due: pl.DataFrame, now: int) -> pl.DataFrame:
-        since = frames.between(types, due["occ_ts"].min(), now)  # type: ignore[arg-type]
-        later = (
-            due.select(*KEYS, "occ_ts")
-            .unique()
-            .join(since.select(*KEYS, "ts"), on=KEYS)
-            .filter((pl.col("ts") > pl.col("occ_ts")) & (pl.col("ts") <= now))
-            .select(*KEYS, "occ_ts")
-            .unique()
+def _none_since(*types: str) -> Condition:
+    """Keep due rows whose member had no event of these types in (occ_ts, due_ts]."""
+
+    def keep(frames: Frames, due: pl.DataFrame) -> pl.DataFrame:
+        rows = due.select("mid", *KEYS, "occ_ts", "due_ts").with_row_index("row")
+        lo, hi = rows["occ_ts"].min(), rows["due_ts"].max()
+        since = frames.between(types, lo, hi, rows["mid"])  # type: ignore[arg-type]
+        # Rows are dropped by number: no string hashing on the (possibly large) due set.
+        blocked = (
+            rows.join(since.select("mid", *KEYS, "ts"), on="mid", suffix="_r")
+            .filter(
+                pl.col("ts") > pl.col("occ_ts"), pl.col("ts") <= pl.col("due_ts"), same_member()
+            )
+            .get_column("row")
         )
-        return due.join(later, on=[*KEYS, "occ_ts"], how="anti")
+        if blocked.is_empty():
+            return due
+        return due.filter(~pl.int_range(pl.len(), dtype=pl.UInt32).is_in(blocked.implode()))
 
     return keep
 
 
-CONDITION_RULES: dict[str, Callable[[Frames, pl.DataFrame, int], pl.DataFrame]] = {
+CONDITION_RULES: dict[str, Condition] = {
     "still_member": _none_since("leave"),
     "silent_since_trigger": _none_since("message"),
     "not_purchased_since_trigger": _none_since("order"),

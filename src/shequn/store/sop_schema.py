@@ -2,15 +2,16 @@
 
 They share `shequn.store.schema.metadata`, so migrations and tests see one schema.
 Timestamps are integer microseconds since the epoch, UTC, like the event log.
-SOP decisions and deliveries are logged in `sop_log`, not in `events`, because the
-event `type` column accepts only the canonical types (docs/adr/0003-outbox.md).
+SOP decisions, deliveries and the state changes of actions are events in `events`
+(source `sop`, see `shequn.sop.journal`); `sop_log` keeps only the engine's own lines
+(playbook loaded / rejected). docs/adr/0003-outbox.md.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, text
 
-from shequn.store.schema import Id, metadata
+from shequn.store.schema import Id, events, metadata
 
 # States of an outbox row. `pending` and `retry` rows are waiting to be sent.
 PENDING, RETRY, SENT, DEAD, MISSED = "pending", "retry", "sent", "dead", "missed"
@@ -62,14 +63,24 @@ log = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("ts", BigInteger, nullable=False),
-    # sop_action_due, sop_action_missed, message_sent, task_created, task_done,
-    # action_failed, action_dead, playbook_loaded, playbook_rejected, tick
+    # playbook_loaded, playbook_rejected (decisions and deliveries are events)
     Column("type", String(32), nullable=False),
     Column("key", Text),
     Column("community", Text),
     Column("target", Text),
     Column("detail", Text),  # JSON object
     Index("ix_sop_log_type_ts", "type", "ts"),
+)
+
+# A member's tags and points are replays of their SOP events (shequn.sop.state); only
+# those events are indexed (migration 0003), so imports pay nothing for it.
+_SOP = text("source = 'sop'")
+Index(
+    "ix_events_sop_member",
+    events.c.member,
+    events.c.type,
+    sqlite_where=_SOP,
+    postgresql_where=_SOP,
 )
 
 leases = Table(

@@ -1,0 +1,246 @@
+"""`shequn sop plan`: what the engine will send or assign in the next days, as a dry run.
+
+The plan evaluates the playbooks in force over the window from the engine's last tick
+(or now) to now + N days, with the events known now: triggers that already happened
+(joins so far, their +1d and +7d steps), inactivity that will mature if nobody speaks,
+schedules, and what waits in the outbox. Future events cannot be known, and step
+conditions are checked as of now. Nothing is written: one read-only connection,
+rolled back (playbooks come from `loader.scan`, not `sync_playbooks`, which records).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, func, select
+
+from shequn.clock import Clock, SystemClock, to_micros
+from shequn.errors import InputError
+from shequn.services.sop import LAST_TICK, get_state
+from shequn.sop.actions import Context
+from shequn.sop.content import FOLDER, Library, check_playbook
+from shequn.sop.evaluate import DUE_SCHEMA, Window, communities_of, due_steps
+from shequn.sop.loader import check, scan
+from shequn.sop.model import Playbook
+from shequn.sop.tick import Timing, known_communities, outbox_rows, read_frames
+from shequn.sop.triggers import DAY_US, Frames
+from shequn.store.schema import events, members
+from shequn.store.sop_schema import PENDING, RETRY, outbox, playbooks
+from shequn.workspace import Workspace
+
+# What a planned action is: due in the future, already due since the last tick (the
+# next tick queues it, late), or waiting in the outbox (pending or retry).
+PLANNED, OVERDUE = "planned", "overdue"
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    """One action the engine will take: when, what, for whom, by whom."""
+
+    when: int  # µs UTC: the due time, or the next attempt of an outbox row
+    status: str  # planned, overdue, pending or retry
+    key: str
+    playbook: str
+    step: str
+    community: str
+    member: str | None
+    member_name: str | None
+    target: str
+    action: str
+    owner: str
+    text: str  # the first line of the rendered text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass
+class Plan:
+    """The result of a dry run."""
+
+    now: int
+    until: int
+    based_on: int | None  # the latest event known at `now`
+    actions: list[PlannedAction] = field(default_factory=list)
+    rejected: list[InputError] = field(default_factory=list)
+
+
+def in_force(conn: Connection, folder: Path) -> tuple[list[Playbook], list[InputError]]:
+    """The playbooks the engine runs, read-only (mirrors `services.sop.sync_playbooks`).
+
+    Valid files run; an invalid file (or one whose content item is missing) keeps its
+    last valid version (stored by the engine) running; the problems are returned.
+    """
+    loaded, problems = scan(folder)
+    library = Library(folder.parent / FOLDER)
+    for item in list(loaded):  # a missing content item rejects the playbook, as in the tick
+        found = check_playbook(item.playbook, item.path, item.source, library)
+        if found:
+            problems = [*problems, *found]
+            loaded.remove(item)
+    running = [item.playbook for item in loaded]
+    names = {pb.name for pb in running}
+    bad_paths = {p.path for p in problems}
+    query = select(playbooks.c.name, playbooks.c.path, playbooks.c.source)
+    for row in conn.execute(query.order_by(playbooks.c.name)):
+        if row.name not in names and row.path in bad_paths:
+            previous, _ = check(row.source, row.path)
+            if previous is not None:
+                running.append(previous)
+    return running, problems
+
+
+def scope(
+    conn: Connection, ws: Workspace, chosen: Sequence[Playbook]
+) -> dict[str, list[str] | None]:
+    """Per playbook, the communities it applies to (as the tick computes them)."""
+    known = known_communities(conn, ws.settings)
+    templates = {c.key: c.template for c in ws.settings.communities if c.template}
+    return {pb.name: communities_of(pb, known, templates) for pb in chosen}
+
+
+def as_of(frames: Frames, end: int, since: int | None = None) -> Frames:
+    """The frames a tick at `end` would have read: events in (since, end]."""
+    ts = pl.col("ts")
+    keep = ts <= end if since is None else (ts > since) & (ts <= end)
+    return Frames(frames.events.filter(keep), first_orders=frames.first_orders.filter(keep))
+
+
+def member_names(conn: Connection, keys: Sequence[str]) -> dict[str, str | None]:
+    """Display names of these member keys (absent when the store has none)."""
+    found: dict[str, str | None] = {}
+    keys = sorted(set(keys))
+    for i in range(0, len(keys), 500):
+        query = select(members.c.key, members.c.name).where(members.c.key.in_(keys[i : i + 500]))
+        found.update({key: name for key, name in conn.execute(query)})
+    return found
+
+
+def first_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def plan(
+    ws: Workspace,
+    clock: Clock | None = None,
+    *,
+    days: int = 7,
+    playbook: str = "",
+    community: str = "",
+) -> Plan:
+    """What the engine will send or assign from now to now + `days` days; writes nothing.
+
+    Args:
+        ws: the workspace.
+        clock: "now" (default: the system clock).
+        days: the horizon in days (1 or more).
+        playbook: only this playbook's actions ("" for all).
+        community: only this community's actions ("" for all).
+    """
+    if days < 1:
+        raise InputError(f"{days} is not a horizon", field="--days", hint="use 1 or more days")
+    now = to_micros((clock or SystemClock()).now())
+    until = now + days * DAY_US
+    with ws.engine.connect() as conn:
+        running, rejected = in_force(conn, ws.root / "playbooks")
+        _check_filter(playbook, [pb.name for pb in running])
+        chosen = [pb for pb in running if playbook in ("", pb.name)]
+        latest = select(func.max(events.c.ts)).where(events.c.ts <= now)
+        result = Plan(now, until, conn.scalar(latest), rejected=rejected)
+        due = _due(conn, ws, chosen, now, until)
+        if community:
+            due = due.filter(pl.col("community") == community)
+        ctx = Context(ws.settings, Library(ws.root / FOLDER))
+        rows = outbox_rows(conn, ws.settings, chosen, due, now, Timing(), ctx)
+        planned = _planned(rows, due["member"].to_list(), now)
+        result.actions = planned + _waiting(conn, until, playbook, community)
+        names = member_names(conn, [a.member for a in result.actions if a.member])
+        conn.rollback()
+    result.actions = sorted(
+        (_named(a, names) for a in result.actions), key=lambda a: (a.when, a.key)
+    )
+    return result
+
+
+def _check_filter(playbook: str, names: list[str]) -> None:
+    if playbook and playbook not in names:
+        raise InputError(
+            f"no playbook {playbook!r} in force",
+            field="--playbook",
+            hint=f"use one of: {', '.join(sorted(names)) or 'none (see `shequn sop list`)'}",
+        )
+
+
+def _due(
+    conn: Connection, ws: Workspace, chosen: Sequence[Playbook], now: int, until: int
+) -> pl.DataFrame:
+    """Steps due in (start, until] judged on the events up to now.
+
+    The window starts at the engine's last tick when that is recent: steps that fell due
+    since then are queued by its next tick (late). Older ones would be missed, not sent.
+    """
+    last = get_state(conn, LAST_TICK)
+    start = now if last is None else max(min(int(last), now), now - Timing().grace)
+    if not chosen:
+        return pl.DataFrame(schema=DUE_SCHEMA)
+    frames = as_of(read_frames(conn, chosen, Window(start, now)), now)
+    window = Window(start, until)
+    return due_steps(chosen, frames, window, ws.settings.timezone, scope(conn, ws, chosen))
+
+
+def _planned(
+    rows: list[dict[str, Any]], members_of: list[str | None], now: int
+) -> list[PlannedAction]:
+    """The rendered rows a tick would queue (one per due row, in the same order)."""
+    planned = []
+    for row, member in zip(rows, members_of, strict=True):
+        if row["state"] != PENDING:  # a template error: the engine would dead-letter it
+            continue
+        status = PLANNED if row["due_ts"] > now else OVERDUE
+        planned.append(_action(row, status, row["due_ts"], member))
+    return planned
+
+
+def _waiting(conn: Connection, until: int, playbook: str, community: str) -> list[PlannedAction]:
+    """Outbox rows still to be sent (pending or retry) by `until`."""
+    query = select(outbox).where(outbox.c.state.in_((PENDING, RETRY)), outbox.c.next_ts <= until)
+    if playbook:
+        query = query.where(outbox.c.playbook == playbook)
+    if community:
+        query = query.where(outbox.c.community == community)
+    found = []
+    for row in conn.execute(query):
+        # The outbox keeps the target: a member, the community, or the owner of an alert.
+        member = None if row.target == row.community or row.action == "alert_owner" else row.target
+        found.append(_action(row._asdict(), row.state, row.next_ts, member))
+    return found
+
+
+def _action(row: dict[str, Any], status: str, when: int, member: str | None) -> PlannedAction:
+    payload = json.loads(row["payload"])
+    return PlannedAction(
+        when=when,
+        status=status,
+        key=row["key"],
+        playbook=row["playbook"],
+        step=row["step"],
+        community=row["community"],
+        member=member,
+        member_name=None,
+        target=row["target"],
+        action=row["action"],
+        owner=str(payload.get("owner", "")),
+        text=first_line(payload.get("text")),
+    )
+
+
+def _named(action: PlannedAction, names: dict[str, str | None]) -> PlannedAction:
+    if action.member is None:
+        return action
+    return PlannedAction(**{**action.as_dict(), "member_name": names.get(action.member)})

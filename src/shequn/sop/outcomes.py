@@ -1,0 +1,142 @@
+"""The events a drain records (journal.py's table), and the rows it queues after.
+
+One event per outcome, keyed by the outbox key, so a retried record transaction
+stores each fact once; a failed attempt is keyed `<key>#<attempt>`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, select
+
+from shequn.sop import journal
+from shequn.sop.tasks import task_row
+from shequn.store.sop_schema import PENDING, tasks
+
+if TYPE_CHECKING:
+    from shequn.sop.dispatch import Outcome
+
+Event = dict[str, Any]
+
+
+def _member(row: Any) -> str | None:
+    return json.loads(row.payload).get("member")
+
+
+def delivered(row: Any, now: int, engine: str, **extra: Any) -> Event:
+    """message_sent, or alert_sent for an alert (to whom, and why it was raised)."""
+    payload = json.loads(row.payload)
+    if row.action == "alert_owner":
+        return journal.entry(
+            "alert_sent",
+            now,
+            row.community,
+            row.key,
+            text=payload.get("text"),
+            # An alert_owner step names its owner; emergency and overdue alerts say `to`.
+            to=payload.get("to") or payload.get("owner") or row.target,
+            why=payload.get("why") or ("metric" if payload.get("threshold") else "step"),
+            engine=engine,
+            **extra,
+        )
+    return journal.entry(
+        "message_sent",
+        now,
+        row.community,
+        row.key,
+        member=payload.get("member"),
+        platform=row.platform,
+        late=bool(row.late),
+        engine=engine,
+        **extra,
+    )
+
+
+def _created(row: Any, now: int, task_ids: dict[str, int]) -> Event:
+    task = task_row(row, now)
+    return journal.entry(
+        "task_created",
+        now,
+        row.community,
+        row.key,
+        member=_member(row),
+        text=task["title"],
+        task=task_ids.get(row.key),
+        owner=task["owner"],
+        due_ts=task["due_ts"],
+    )
+
+
+def _missed(row: Any, now: int) -> Event:
+    return journal.entry(
+        "sop_action_missed",
+        now,
+        row.community,
+        row.key,
+        member=_member(row),
+        due_ts=row.due_ts,
+        reason="older than the grace",
+    )
+
+
+def _failed(row: Any, why: str, now: int) -> Event:
+    attempt = row.attempts + 1
+    return journal.entry(
+        "action_failed",
+        now,
+        row.community,
+        f"{row.key}#{attempt}",
+        member=_member(row),
+        reason=why,
+        attempts=attempt,
+    )
+
+
+def _dead(row: Any, why: str, now: int) -> Event:
+    return journal.entry(
+        "action_dead", now, row.community, row.key, member=_member(row), reason=why
+    )
+
+
+def task_ids(conn: Connection, rows: list[Any]) -> dict[str, int]:
+    """The ids of the operator tasks made from these rows, by outbox key."""
+    keys = [r.key for r in rows]
+    if not keys:
+        return {}
+    return dict(conn.execute(select(tasks.c.key, tasks.c.id).where(tasks.c.key.in_(keys))).all())
+
+
+def events(result: Outcome, now: int, engine: str, ids: dict[str, int]) -> list[Event]:
+    """One event per outcome of a drain (the state actions record their own)."""
+    return [
+        *(delivered(r, now, engine) for r in result.sent),
+        *(delivered(r, now, engine, recovered=True) for r in result.recovered),
+        *(_created(r, now, ids) for r in result.tasks),
+        *(_missed(r, now) for r in result.missed),
+        *(_failed(r, why, now) for r, why in result.retry),
+        *(_dead(r, why, now) for r, why in result.dead),
+    ]
+
+
+def announcement(row: Any, payload: dict[str, Any], now: int) -> dict[str, Any]:
+    """The group message that follows a started activity (key `<key>|announce`)."""
+    keep = {"text": payload["announce"], "owner": payload.get("owner", "")}
+    return {
+        "key": f"{row.key}|announce",
+        "playbook": row.playbook,
+        "step": row.step,
+        "community": row.community,
+        "target": row.community,
+        "platform": payload.get("announce_platform") or "console",
+        "action": "send_group",
+        "payload": json.dumps({**keep, "emergency": payload.get("emergency")}, ensure_ascii=False),
+        "due_ts": now,
+        "state": PENDING,
+        "late": 0,
+        "attempts": 0,
+        "next_ts": now,
+        "reason": None,
+        "created_ts": now,
+    }
