@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shequn.cli_options import WorkspaceOpt
+from shequn.cli_options import WorkspaceOpt, parse_day
 from shequn.errors import InputError
 from shequn.workspace import Workspace
 
@@ -24,14 +24,7 @@ _JSON = msgspec.json.Encoder(decimal_format="number")
 
 
 def _parse_day(value: str | None, option: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(
-            f"{value!r} is not a date", field=option, hint="write a local date: 2026-10-01"
-        ) from None
+    return parse_day(value, option) if value else None
 
 
 def last_full_month(last_day: date) -> tuple[date, date]:

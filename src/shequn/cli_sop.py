@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from shequn.cli_options import WorkspaceOpt
+from shequn.cli_options import WorkspaceOpt, parse_day
 from shequn.errors import InputError
 from shequn.workspace import Workspace
 
@@ -155,15 +155,6 @@ def _clock(value: str | None) -> Clock | None:
     return FrozenClock(at)
 
 
-def _day(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(
-            f"{value!r} is not a date", field=option, hint="write a local date: 2026-10-01"
-        ) from None
-
-
 def _iso(ws: Workspace, us: int) -> str:
     from shequn.clock import from_micros
 
@@ -269,7 +260,7 @@ def sop_replay(
     from shequn.services.sop_replay import replay
 
     ws = Workspace.open(workspace)
-    start, end = _day(from_, "--from"), _day(to, "--to")
+    start, end = parse_day(from_, "--from"), parse_day(to, "--to")
     with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("replaying", total=max((end - start).days, 0))
         result = replay(ws, start, end, progress=lambda done, _: bar.update(task, completed=done))

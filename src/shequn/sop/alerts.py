@@ -8,7 +8,6 @@ not a configured operator goes to the console.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +16,7 @@ from sqlalchemy import Connection, select
 from shequn.clock import from_micros
 from shequn.config import Settings
 from shequn.sop import outbox
-from shequn.store.sop_schema import PENDING, tasks
+from shequn.store.sop_schema import tasks
 
 CONSOLE = "console"
 
@@ -45,24 +44,18 @@ def alert_row(
 ) -> dict[str, Any]:
     """A pending outbox row alerting operator `to`, due now."""
     platform, target = route(settings, to)
-    payload = {"text": text, "to": to, "why": why}
-    return {
-        "key": key,
-        "playbook": playbook,
-        "step": step,
-        "community": community,
-        "target": target,
-        "platform": platform,
-        "action": "alert_owner",
-        "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True),
-        "due_ts": now,
-        "state": PENDING,
-        "late": 0,
-        "attempts": 0,
-        "next_ts": now,
-        "reason": None,
-        "created_ts": now,
-    }
+    return outbox.row(
+        key=key,
+        playbook=playbook,
+        step=step,
+        community=community,
+        target=target,
+        platform=platform,
+        action="alert_owner",
+        payload={"text": text, "to": to, "why": why},
+        due_ts=now,
+        now=now,
+    )
 
 
 def emergency_row(

@@ -14,6 +14,42 @@ from shequn.store.sop_schema import PENDING, RETRY, log, outbox
 _CHUNK = 500
 
 
+def row(
+    *,
+    key: str,
+    playbook: str,
+    step: str,
+    community: str,
+    target: str,
+    platform: str,
+    action: str,
+    payload: dict[str, Any],
+    due_ts: int,
+    now: int,
+    state: str = PENDING,
+    late: bool = False,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """One outbox row, not yet attempted; its first attempt is due at `due_ts`."""
+    return {
+        "key": key,
+        "playbook": playbook,
+        "step": step,
+        "community": community,
+        "target": target,
+        "platform": platform,
+        "action": action,
+        "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True),
+        "due_ts": due_ts,
+        "state": state,
+        "late": int(late),
+        "attempts": 0,
+        "next_ts": due_ts,
+        "reason": reason,
+        "created_ts": now,
+    }
+
+
 def log_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Append SOP log rows: dicts with ts, type, key, community, target, detail (a dict)."""
     if rows:

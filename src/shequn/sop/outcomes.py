@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
-from shequn.sop import journal
+from shequn.sop import journal, outbox
 from shequn.sop.tasks import task_row
-from shequn.store.sop_schema import PENDING, tasks
+from shequn.store.sop_schema import tasks
 
 if TYPE_CHECKING:
     from shequn.sop.dispatch import Outcome
@@ -123,20 +123,15 @@ def events(result: Outcome, now: int, engine: str, ids: dict[str, int]) -> list[
 def announcement(row: Any, payload: dict[str, Any], now: int) -> dict[str, Any]:
     """The group message that follows a started activity (key `<key>|announce`)."""
     keep = {"text": payload["announce"], "owner": payload.get("owner", "")}
-    return {
-        "key": f"{row.key}|announce",
-        "playbook": row.playbook,
-        "step": row.step,
-        "community": row.community,
-        "target": row.community,
-        "platform": payload.get("announce_platform") or "console",
-        "action": "send_group",
-        "payload": json.dumps({**keep, "emergency": payload.get("emergency")}, ensure_ascii=False),
-        "due_ts": now,
-        "state": PENDING,
-        "late": 0,
-        "attempts": 0,
-        "next_ts": now,
-        "reason": None,
-        "created_ts": now,
-    }
+    return outbox.row(
+        key=f"{row.key}|announce",
+        playbook=row.playbook,
+        step=row.step,
+        community=row.community,
+        target=row.community,
+        platform=payload.get("announce_platform") or "console",
+        action="send_group",
+        payload={**keep, "emergency": payload.get("emergency")},
+        due_ts=now,
+        now=now,
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +10,7 @@ import polars as pl
 from sqlalchemy import Connection, case, func, select
 
 from shequn.config import Community, Settings
-from shequn.sop import actions
+from shequn.sop import actions, outbox
 from shequn.sop.actions import Context
 from shequn.sop.evaluate import Window, communities_of, due_steps, lookback
 from shequn.sop.model import Playbook
@@ -21,6 +20,7 @@ from shequn.store.schema import communities, events, members
 from shequn.store.sop_schema import DEAD, MISSED, PENDING
 
 MINUTE = 60_000_000
+_MISSED_REASON = "older than the grace when the engine came back"
 
 
 @dataclass(frozen=True)
@@ -154,23 +154,21 @@ def _alert_row(
     }
     platform, target = _route("alert_owner", community.platform, emergency.alert, ctx)
     missed = now - d["due_ts"] > timing.grace
-    return {
-        "key": d["key"],
-        "playbook": pb.name,
-        "step": step.id,
-        "community": d["community"],
-        "target": target,
-        "platform": platform,
-        "action": "alert_owner",
-        "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True),
-        "due_ts": d["due_ts"],
-        "state": MISSED if missed else PENDING,
-        "late": int(now - d["due_ts"] > timing.late_after),
-        "attempts": 0,
-        "next_ts": d["due_ts"],
-        "reason": "older than the grace when the engine came back" if missed else None,
-        "created_ts": now,
-    }
+    return outbox.row(
+        key=d["key"],
+        playbook=pb.name,
+        step=step.id,
+        community=d["community"],
+        target=target,
+        platform=platform,
+        action="alert_owner",
+        payload=payload,
+        due_ts=d["due_ts"],
+        now=now,
+        state=MISSED if missed else PENDING,
+        late=now - d["due_ts"] > timing.late_after,
+        reason=_MISSED_REASON if missed else None,
+    )
 
 
 def _row(
@@ -206,24 +204,22 @@ def _row(
     if "announce" in payload:  # start_activity with text: a group message follows it
         payload["announce_platform"] = _route("send_group", community.platform, "", ctx)[0]
     if state == PENDING and now - d["due_ts"] > timing.grace:
-        state, reason = MISSED, "older than the grace when the engine came back"
-    return {
-        "key": d["key"],
-        "playbook": pb.name,
-        "step": step.id,
-        "community": d["community"],
-        "target": target,
-        "platform": platform,
-        "action": action.type,
-        "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True),
-        "due_ts": d["due_ts"],
-        "state": state,
-        "late": int(now - d["due_ts"] > timing.late_after),
-        "attempts": 0,
-        "next_ts": d["due_ts"],
-        "reason": reason,
-        "created_ts": now,
-    }
+        state, reason = MISSED, _MISSED_REASON
+    return outbox.row(
+        key=d["key"],
+        playbook=pb.name,
+        step=step.id,
+        community=d["community"],
+        target=target,
+        platform=platform,
+        action=action.type,
+        payload=payload,
+        due_ts=d["due_ts"],
+        now=now,
+        state=state,
+        late=now - d["due_ts"] > timing.late_after,
+        reason=reason,
+    )
 
 
 def _route(action: str, community_platform: str, target: str, ctx: Context) -> tuple[str, str]:
