@@ -19,7 +19,7 @@ from shequn.config import SETTINGS_FILE, Goal, Settings
 from shequn.errors import InputError
 
 # The playbook loader's YAML-with-line-numbers machinery fits goal files as well.
-from shequn.sop.loader import Lines, _build, _line
+from shequn.sop.loader import Lines, build_data, field_line
 
 GOALS_DIR = "goals"
 WORKSPACE = "*"
@@ -130,7 +130,7 @@ def load_goal_file(path: Path) -> list[GoalEntry]:
             "a goal file is a mapping", path=file, line=1, hint="start with long_term_goals:"
         )
     lines: Lines = {}
-    data = _build(node, (), lines, file)
+    data = build_data(node, (), lines, file)
     try:
         parsed = GoalFile.model_validate(data)
     except ValidationError as exc:
@@ -168,7 +168,7 @@ def _file_entries(parsed: GoalFile, path: Path, lines: Lines) -> list[GoalEntry]
 
 
 def _problem(error: Any, lines: Lines, file: str) -> InputError:
-    line, field = _line(tuple(error["loc"]), lines)
+    line, field = field_line(tuple(error["loc"]), lines)
     message = str(error["msg"]).removeprefix("Value error, ")
     hint = "see docs/workspace.md, “Goals”"
     if "; " in message and error["type"] == "value_error":

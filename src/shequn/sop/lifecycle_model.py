@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shequn.errors import InputError
-from shequn.sop.loader import Lines, _build, _problem
+from shequn.sop.loader import Lines, build_data, validation_problem
 from shequn.sop.model import STAGES
 from shequn.sop.thresholds import Threshold
 
@@ -143,11 +143,11 @@ def check(source: str, file: str) -> tuple[Plan | None, list[InputError]]:
         return None, [InputError("a lifecycle plan is a mapping", path=file, line=1, hint=hint)]
     lines: Lines = {}
     try:
-        return Plan.model_validate(_build(node, (), lines, file)), []
+        return Plan.model_validate(build_data(node, (), lines, file)), []
     except InputError as exc:
         return None, [exc]
     except ValidationError as exc:
-        return None, [_fixed(_problem(e, lines, file)) for e in exc.errors()]
+        return None, [_fixed(validation_problem(e, lines, file)) for e in exc.errors()]
 
 
 def _fixed(problem: InputError) -> InputError:

@@ -34,7 +34,7 @@ class Loaded:
         return hashlib.sha256(self.source.encode()).hexdigest()
 
 
-def _build(node: yaml.Node, path: tuple[Any, ...], lines: Lines, file: str) -> Any:
+def build_data(node: yaml.Node, path: tuple[Any, ...], lines: Lines, file: str) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
@@ -47,15 +47,15 @@ def _build(node: yaml.Node, path: tuple[Any, ...], lines: Lines, file: str) -> A
                     line=key_node.start_mark.line + 1,
                     hint="keep one of them",
                 )
-            out[key] = _build(value_node, (*path, key), lines, file)
+            out[key] = build_data(value_node, (*path, key), lines, file)
             lines[(*path, key)] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), lines, file) for i, item in enumerate(node.value)]
+        return [build_data(item, (*path, i), lines, file) for i, item in enumerate(node.value)]
     return yaml.SafeLoader("").construct_object(node)  # a scalar, typed as YAML types it
 
 
-def _line(loc: tuple[Any, ...], lines: Lines) -> tuple[int | None, str]:
+def field_line(loc: tuple[Any, ...], lines: Lines) -> tuple[int | None, str]:
     """The line of the deepest known path in a pydantic location, and the field name."""
     path: tuple[Any, ...] = ()
     for part in loc:
@@ -65,9 +65,9 @@ def _line(loc: tuple[Any, ...], lines: Lines) -> tuple[int | None, str]:
     return lines.get(path), field
 
 
-def _problem(error: Any, lines: Lines, file: str) -> InputError:
+def validation_problem(error: Any, lines: Lines, file: str) -> InputError:
     if error["type"] == "union_tag_invalid":
-        line, field = _line((*error["loc"], "type"), lines)
+        line, field = field_line((*error["loc"], "type"), lines)
         ctx = error["ctx"]
         return InputError(
             f"unknown type {ctx['tag']!r}",
@@ -76,7 +76,7 @@ def _problem(error: Any, lines: Lines, file: str) -> InputError:
             field=field,
             hint=f"use one of {ctx['expected_tags']}",
         )
-    line, field = _line(tuple(error["loc"]), lines)
+    line, field = field_line(tuple(error["loc"]), lines)
     message = str(error["msg"]).removeprefix("Value error, ")
     hint = ""
     if "; " in message and error["type"] == "value_error":
@@ -112,12 +112,12 @@ def check(source: str, file: str) -> tuple[Playbook | None, list[InputError]]:
         ]
     lines: Lines = {}
     try:
-        data = _build(node, (), lines, file)
+        data = build_data(node, (), lines, file)
         return Playbook.model_validate(data), []
     except InputError as exc:
         return None, [exc]
     except ValidationError as exc:
-        return None, [_problem(e, lines, file) for e in exc.errors()]
+        return None, [validation_problem(e, lines, file) for e in exc.errors()]
 
 
 def load_file(path: Path) -> Loaded:
