@@ -136,13 +136,14 @@ def test_tags_and_points_record_exact_events_and_tiers(ws: Workspace, clock: Fro
     tick(ws, at(clock, "2026-11-01T01:00:00+00:00"))
     drain(ws, clock)
     key = f"|wx:alice|{JOIN}"
+    # Steps due at the same time run as written: the tag step comes before the points.
     assert sop_events(ws, "tag_added", "tag_removed", "points_added", "tier_changed") == [
+        ("tag_added", "wx:alice", "VIP", None, f"tag_added|vip|tag{key}"),
         ("points_added", "wx:alice", "打卡", "10", f"points_added|vip|p1{key}"),
         ("tier_changed", "wx:alice", "银卡", None, f"tier_changed|vip|p1{key}"),
         ("points_added", "wx:alice", "打卡", "10", f"points_added|vip|p2{key}"),
         ("points_added", "wx:alice", "分享", "10", f"points_added|vip|p3{key}"),
         ("tier_changed", "wx:alice", "金卡", None, f"tier_changed|vip|p3{key}"),
-        ("tag_added", "wx:alice", "VIP", None, f"tag_added|vip|tag{key}"),
     ]
     assert meta(ws, f"points_added|vip|p3{key}") == {"total": 30}
     assert meta(ws, f"tier_changed|vip|p3{key}") == {"from": "银卡"}
@@ -184,12 +185,12 @@ def test_a_crash_in_the_record_transaction_executes_nothing_then_once(
     assert drain(ws, clock).done == 0  # a dispatcher re-run finds nothing left
     found = sop_events(ws, "points_added", "tag_added", "tier_changed")
     assert [t for t, *_ in found] == [
-        "points_added",
-        "tier_changed",
-        "points_added",
-        "points_added",
-        "tier_changed",
         "tag_added",
+        "points_added",
+        "tier_changed",
+        "points_added",
+        "points_added",
+        "tier_changed",
     ]
 
 

@@ -179,6 +179,7 @@ def _step_due(
     zone: str,
     communities: list[str] | None,
 ) -> pl.DataFrame | None:
+    """The step's due rows before keying: occurrences in its slots, then its condition."""
     parts = []
     for lo, hi, due_ts in slots(step, window, zone):
         found = _occurrences(pb, frames, zone, (lo, hi), communities)
@@ -191,7 +192,28 @@ def _step_due(
     due = pl.concat(parts) if len(parts) > 1 else parts[0]
     if step.condition is not None:
         due = CONDITION_RULES[step.condition](frames, due)
-    return None if due.is_empty() else _keyed(due, pb.name, step.id)
+    if due.is_empty():
+        return None
+    # The key's tail, shared by every playbook that evaluates this step the same way.
+    tail = pl.concat_str(pl.lit("|"), _TARGET, pl.lit("|"), pl.col("occ_ts").cast(pl.String))
+    return due.with_columns(tail.alias("tail"))
+
+
+def _shared(pb: Playbook, step: Step, communities: list[str] | None) -> tuple[object, ...]:
+    """What a step's unkeyed due rows depend on besides the frames and the window.
+
+    Playbooks often share a trigger and a step time (several start from a join, with a
+    20:00 step the next day): steps equal in all of this are evaluated once per tick.
+    """
+    return (
+        pb.trigger.model_dump_json(),
+        pb.per_member,
+        pb.audience.model_dump_json(),
+        None if communities is None else tuple(communities),
+        step.offset.micros,
+        step.offset.at,
+        step.condition,
+    )
 
 
 def due_steps(
@@ -215,18 +237,24 @@ def due_steps(
             schedule playbooks need the explicit list of known communities.
     """
     parts: list[pl.DataFrame] = []
-    for pb in playbooks:
+    done: dict[tuple[object, ...], pl.DataFrame | None] = {}
+    for pb in sorted(playbooks, key=lambda pb: pb.name):
         scope = communities[pb.name]
         for step in pb.steps:
-            due = _step_due(pb, step, frames, window, zone, scope)
+            shared = _shared(pb, step, scope)
+            if shared not in done:
+                done[shared] = _step_due(pb, step, frames, window, zone, scope)
+            due = done[shared]
             if due is not None:
-                parts.append(due)
+                parts.append(_keyed(due, pb.name, step.id))
             if step.emergency.threshold is not None:
                 parts.append(_alerts(pb, step, frames, window, scope))
     if not parts:
         return pl.DataFrame(schema=DUE_SCHEMA)
-    # Time, then key: the dispatcher takes rows in this order (a tag before its points).
-    return pl.concat(parts).sort("due_ts", "key")
+    # The dispatcher takes rows in this order: by time, then playbook name, then the
+    # steps as written (a `tag` step written before a `points` step due with it runs
+    # first), then trigger order. A stable sort on the time keeps the rest.
+    return pl.concat(parts).sort("due_ts", maintain_order=True)
 
 
 def _alerts(
@@ -259,19 +287,20 @@ def _alerts(
     )
 
 
+_TARGET = pl.coalesce("member", "community")
+
+
 def _keyed(due: pl.DataFrame, playbook: str, step: str) -> pl.DataFrame:
-    target = pl.coalesce("member", "community")
+    """Due rows with their idempotency key `playbook|step|target|occurrence`."""
     return due.select(
         pl.lit(playbook).alias("playbook"),
         pl.lit(step).alias("step"),
         "community",
         "member",
-        target.alias("target"),
+        _TARGET.alias("target"),
         "occ_ts",
         "due_ts",
-        pl.concat_str(
-            pl.lit(f"{playbook}|{step}|"), target, pl.lit("|"), pl.col("occ_ts").cast(pl.String)
-        ).alias("key"),
+        (pl.lit(f"{playbook}|{step}") + pl.col("tail")).alias("key"),
         pl.lit("step").alias("kind"),
     )
 
