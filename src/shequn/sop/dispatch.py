@@ -201,6 +201,7 @@ class Dispatcher:
             found = outcomes.events(result, now, self.holder, outcomes.task_ids(conn, result.tasks))
             journal.record(conn, found)
             result.events += found
+            result.events += outcomes.record_content_sent(conn, result, now)
 
     def _follow_ups(self, result: Outcome, now: int) -> list[dict[str, Any]]:
         """Rows this outcome queues: an alert per dead action with an emergency plan,

@@ -89,4 +89,6 @@ def entry(
 
 def record(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Append SOP events in the caller's transaction; one already stored is skipped."""
-    dialect.insert_ignore(conn, events, rows)
+    if rows:
+        dialect.lock_appends(conn)
+        dialect.insert_ignore(conn, events, rows)

@@ -2,6 +2,10 @@
 
 One event per outcome, keyed by the outbox key, so a retried record transaction
 stores each fact once; a failed attempt is keyed `<key>#<attempt>`.
+
+A delivered message that carries a content item (`content: ITEM` on a send step) is
+also a canonical `content_sent` event (source `sop-delivery`, source_id the outbox
+key), so the content the engine sends moves `content_ctr` like imported sends do.
 """
 
 from __future__ import annotations
@@ -13,12 +17,19 @@ from sqlalchemy import Connection, select
 
 from shequn.sop import journal, outbox
 from shequn.sop.tasks import task_row
+from shequn.store import dialect
+from shequn.store.schema import events as event_log
 from shequn.store.sop_schema import tasks
 
 if TYPE_CHECKING:
     from shequn.sop.dispatch import Outcome
 
 Event = dict[str, Any]
+
+# The source of the canonical events a delivery writes (not "sop": these are no SOP
+# events, they enter the analytics copy and the default export).
+DELIVERY_SOURCE = "sop-delivery"
+CONTENT_ACTIONS = ("send_group", "send_private")
 
 
 def _member(row: Any) -> str | None:
@@ -118,6 +129,47 @@ def events(result: Outcome, now: int, engine: str, ids: dict[str, int]) -> list[
         *(_failed(r, why, now) for r, why in result.retry),
         *(_dead(r, why, now) for r, why in result.dead),
     ]
+
+
+def content_sent(row: Any, now: int) -> Event | None:
+    """The canonical `content_sent` of a delivered row whose payload names a content
+    item, or None (no item, or not a message to the community or a member).
+
+    The member is the recipient of a private send; a group send names its sender, the
+    step's owner as `operator:NAME` (every canonical event but a visit has a member, so
+    the event exports and imports back).
+    """
+    payload = json.loads(row.payload)
+    if row.action not in CONTENT_ACTIONS or not payload.get("content"):
+        return None
+    return {
+        "ts": now,
+        "community": row.community,
+        "member": payload.get("member") if row.action == "send_private" else _sender(payload),
+        "type": "content_sent",
+        "channel": None,
+        "content_id": payload["content"],
+        "source": DELIVERY_SOURCE,
+        "source_id": row.key,
+    }
+
+
+def _sender(payload: dict[str, Any]) -> str:
+    return f"operator:{payload.get('owner') or 'shequn'}"
+
+
+def record_content_sent(conn: Connection, result: Outcome, now: int) -> list[Event]:
+    """Append the `content_sent` of each delivered (or recovered) row in the caller's
+    transaction; one already stored (a retried transaction) is skipped, like the journal.
+
+    Returns the rows built (stored now or before).
+    """
+    rows = [content_sent(r, now) for r in (*result.sent, *result.recovered)]
+    found = [r for r in rows if r is not None]
+    if found:
+        dialect.lock_appends(conn)
+        dialect.insert_ignore(conn, event_log, found)
+    return found
 
 
 def announcement(row: Any, payload: dict[str, Any], now: int) -> dict[str, Any]:

@@ -30,8 +30,6 @@ from shequn.store.engine import write_transaction
 from shequn.store.schema import EVENT_COLUMNS, communities, members
 
 _COLUMN_LIST = ", ".join(EVENT_COLUMNS)
-# PostgreSQL advisory lock key held by whoever appends events ("shequn" in ASCII).
-_APPEND_LOCK = 0x73686571756E
 _MERGE = (
     f"INSERT INTO events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {{table}} "
     "WHERE true ORDER BY seq ON CONFLICT (source, source_id) DO NOTHING"
@@ -224,9 +222,7 @@ class _PostgresStage:
         def merge() -> int:
             if not self.created:
                 return 0
-            # Appends take turns until commit, so event ids become visible in id order
-            # and a reader that syncs "id > last seen" never skips a late commit.
-            self.conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_APPEND_LOCK})")
+            dialect.lock_appends(self.conn)
             return self.conn.exec_driver_sql(_MERGE.format(table="incoming")).rowcount
 
         try:

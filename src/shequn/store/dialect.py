@@ -9,6 +9,21 @@ from sqlalchemy import Connection, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 
 
+# PostgreSQL advisory lock key held by whoever appends events ("shequn" in ASCII).
+_APPEND_LOCK = 0x73686571756E
+
+
+def lock_appends(conn: Connection) -> None:
+    """Take the event-append turn until this transaction ends.
+
+    Appends take turns until commit, so event ids become visible in id order and a
+    reader of "id > last seen" (the analytics sync, the engine's recent events) never
+    skips a late commit. SQLite has one writer at a time already.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_APPEND_LOCK})")
+
+
 def _insert(conn: Connection, table: Table):  # type: ignore[no-untyped-def]
     module = postgresql if conn.dialect.name == "postgresql" else sqlite
     return module.insert(table)
