@@ -210,3 +210,58 @@ def test_routine_scope_lists_the_communities_of_each_stage(
     with read_transaction(ws.engine) as conn:
         scope = lifecycle.routine_scope(conn, ws.settings, ws.root)
     assert scope == {"newcomer-7day": {"club"}}
+
+
+def _greeting(name: str) -> str:
+    return f"""
+        name: {name}
+        applies_to: {{communities: [club]}}
+        trigger: {{type: member_joined}}
+        steps:
+          - id: hi
+            at: "+1h"
+            action: {{type: send_private, text: "hi"}}
+            owner: alice
+            emergency: {{do: "greet by hand", alert: bob}}
+    """
+
+
+def _queued(ws: Workspace) -> list[str]:
+    from sqlalchemy import select
+
+    from shequn.store.sop_schema import outbox
+
+    with ws.engine.connect() as conn:
+        return sorted(conn.scalars(select(outbox.c.key)))
+
+
+def test_a_stage_runs_only_the_routines_it_lists(ws: Workspace, clock: FrozenClock) -> None:
+    """WALK lists newcomer-7day for cold_start only; `other` is listed nowhere."""
+    from shequn.services.sop_plan import plan as dry_run
+    from tests.sop.helpers import write_playbook
+
+    configure(ws)
+    plan(ws, WALK)
+    write_playbook(ws, "newcomer-7day", _greeting("newcomer-7day"))
+    write_playbook(ws, "other", _greeting("other"))
+    add(ws, [("10-31 09:00", "wx:a", "join")], "a")
+    # Never ticked: club has no stage yet, so nothing restricts what the plan shows.
+    shown = dry_run(ws, at(clock, "2026-10-31T09:30:00+08:00"), days=1).actions
+    assert sorted(a.key for a in shown) == [
+        f"newcomer-7day|hi|wx:a|{local('2026-10-31 09:00')}",
+        f"other|hi|wx:a|{local('2026-10-31 09:00')}",
+    ]
+    tick(ws, at(clock, "2026-10-31T09:30:00+08:00"))  # club enters prepare
+    shown = dry_run(ws, clock, days=1).actions
+    assert [a.key for a in shown] == [f"other|hi|wx:a|{local('2026-10-31 09:00')}"]
+    tick(ws, at(clock, "2026-10-31T10:30:00+08:00"))
+    assert _queued(ws) == [f"other|hi|wx:a|{local('2026-10-31 09:00')}"]
+    lifecycle.set_stage(ws, clock, "club", "cold_start", "seed members are in")
+    add(ws, [("10-31 10:40", "wx:b", "join")], "b")
+    tick(ws, at(clock, "2026-10-31T11:40:00+08:00"))
+    b = local("2026-10-31 10:40")
+    assert _queued(ws) == [
+        f"newcomer-7day|hi|wx:b|{b}",
+        f"other|hi|wx:a|{local('2026-10-31 09:00')}",
+        f"other|hi|wx:b|{b}",
+    ]

@@ -15,6 +15,7 @@ from shequn.cli import app
 from shequn.clock import FrozenClock, to_micros
 from shequn.services.sop import tick
 from shequn.services.sop_replay import replay
+from shequn.sop.recent import RecentEvents
 from shequn.store.sop_schema import outbox
 from shequn.workspace import Workspace
 from tests.sop.helpers import NEWCOMER, add_events, write_playbook
@@ -173,25 +174,31 @@ def test_replay_finds_the_hand_checked_actions(ws: Workspace) -> None:
     ]
 
 
-def _ticks(ws: Workspace, start: str, end: str, every: timedelta) -> set[str]:
-    """Run the real engine's tick over the history with a frozen clock; the queued keys."""
+def _ticks(
+    ws: Workspace, start: str, end: str, every: timedelta, recent: RecentEvents | None
+) -> set[str]:
+    """Run the real engine's tick over the history with a frozen clock; the queued keys.
+
+    With `recent`, the ticks keep their events between them as the engine does.
+    """
     clock = FrozenClock(datetime.fromisoformat(start))
     stop = datetime.fromisoformat(end)
     while clock.at <= stop:  # the first tick only records the time, as in production
-        tick(ws, clock)
+        tick(ws, clock, recent=recent)
         clock.at += every
     with ws.engine.connect() as conn:
         return set(conn.scalars(select(outbox.c.key)))
 
 
 @pytest.mark.parametrize(
-    "every",
+    ("every", "keep"),
     [
-        pytest.param(timedelta(hours=1), id="hourly"),
-        pytest.param(timedelta(minutes=1), id="1min", marks=pytest.mark.slow),
+        pytest.param(timedelta(hours=1), False, id="hourly"),
+        pytest.param(timedelta(hours=1), True, id="hourly-kept"),
+        pytest.param(timedelta(minutes=1), True, id="1min-kept", marks=pytest.mark.slow),
     ],
 )
-def test_replay_equals_the_ticking_engine(ws: Workspace, every: timedelta) -> None:
+def test_replay_equals_the_ticking_engine(ws: Workspace, every: timedelta, keep: bool) -> None:
     """Replay first (it writes nothing), then the engine ticks through the same history.
 
     No event lies between a step's due time and the tick after it, so any tick
@@ -199,7 +206,8 @@ def test_replay_equals_the_ticking_engine(ws: Workspace, every: timedelta) -> No
     """
     _history(ws)
     replayed = set(replay(ws, date(2026, 11, 1), date(2026, 11, 3)).actions["key"])
-    queued = _ticks(ws, "2026-11-01T00:00+08:00", "2026-11-03T00:00+08:00", every)
+    recent = RecentEvents() if keep else None
+    queued = _ticks(ws, "2026-11-01T00:00+08:00", "2026-11-03T00:00+08:00", every, recent)
     assert queued == replayed == {key for _, key in EXPECTED}
 
 

@@ -37,6 +37,7 @@ from shequn.sop.dispatch import Dispatcher, LeaseLost, Outcome, Policy
 from shequn.sop.evaluate import DUE_SCHEMA, Window, now_window, thresholds_of
 from shequn.sop.loader import check, scan
 from shequn.sop.model import Playbook
+from shequn.sop.recent import RecentEvents
 from shequn.sop.tick import Timing, evaluate, outbox_rows
 from shequn.store import dialect
 from shequn.store.engine import write_transaction
@@ -149,16 +150,39 @@ def tick(
     *,
     holder: str | None = None,
     timing: Timing | None = None,
+    recent: RecentEvents | None = None,
 ) -> TickResult:
-    """Evaluate every playbook over the window since the last tick; fill the outbox."""
+    """Evaluate every playbook over the window since the last tick; fill the outbox.
+
+    `recent` holds the events between ticks (the engine keeps one), so a tick reads
+    only the events appended since the last; a tick that fails forgets them.
+    """
     # Imported here: they pull in the analytics (DuckDB, ~0.6 s), which a process that
     # only dispatches (and the SIGKILL test's engine, killed 0.2 s after start) must not pay.
-    from shequn.sop import lifecycle, watch
+    from shequn.sop import watch
 
     clock, timing = clock or SystemClock(), timing or Timing()
-    now = to_micros(clock.now())
     # Daily metric values are measured before the write lock (only once a day ended).
     readings = watch.prefetch(ws, clock.now())
+    try:
+        return _tick(ws, clock, holder, timing, recent, readings)
+    except BaseException:
+        if recent is not None:  # it may hold events of the transaction rolled back
+            recent.clear()
+        raise
+
+
+def _tick(
+    ws: Workspace,
+    clock: Clock,
+    holder: str | None,
+    timing: Timing,
+    recent: RecentEvents | None,
+    readings: Any,
+) -> TickResult:
+    from shequn.sop import lifecycle  # see tick(): it pulls in the analytics
+
+    now = to_micros(clock.now())
     with write_transaction(ws.engine) as conn:
         if (
             holder is not None
@@ -172,7 +196,7 @@ def tick(
         window = now_window(int(last) if last else None, clock.now())
         started = time.perf_counter()
         if running and window.end > window.start:
-            due = evaluate(conn, ws.settings, running, window)
+            due = evaluate(conn, ws.settings, ws.root, running, window, recent)
         else:
             due = pl.DataFrame(schema=DUE_SCHEMA)
         seconds = time.perf_counter() - started
@@ -257,11 +281,12 @@ class Engine:
         dispatcher = Dispatcher(
             self.ws.engine, self.platforms, self.clock, self.holder, self.policy, self.ws.settings
         )
+        recent = RecentEvents()  # the events ticks read, kept between them
         totals = {"ticks": 0, "queued": 0, "sent": 0, "failed": 0, "dead": 0}
         next_tick = next_health = 0.0
         while not stop.is_set():
             if time.monotonic() >= next_tick:
-                result = tick(self.ws, self.clock, holder=self.holder)
+                result = tick(self.ws, self.clock, holder=self.holder, recent=recent)
                 totals["ticks"] += result.leased
                 totals["queued"] += result.queued
                 next_tick = time.monotonic() + self.tick_every

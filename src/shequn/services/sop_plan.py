@@ -24,10 +24,11 @@ from shequn.errors import InputError
 from shequn.services.sop import LAST_TICK, get_state
 from shequn.sop.actions import Context
 from shequn.sop.content import FOLDER, Library, check_playbook
-from shequn.sop.evaluate import DUE_SCHEMA, Window, communities_of, due_steps
+from shequn.sop.evaluate import DUE_SCHEMA, Window, due_steps
 from shequn.sop.loader import check, scan
 from shequn.sop.model import Playbook
-from shequn.sop.tick import Timing, known_communities, outbox_rows, read_frames
+from shequn.sop.recent import read_frames
+from shequn.sop.tick import Timing, outbox_rows, scopes
 from shequn.sop.triggers import DAY_US, Frames
 from shequn.store.schema import events, members
 from shequn.store.sop_schema import PENDING, RETRY, outbox, playbooks
@@ -93,15 +94,6 @@ def in_force(conn: Connection, folder: Path) -> tuple[list[Playbook], list[Input
             if previous is not None:
                 running.append(previous)
     return running, problems
-
-
-def scope(
-    conn: Connection, ws: Workspace, chosen: Sequence[Playbook]
-) -> dict[str, list[str] | None]:
-    """Per playbook, the communities it applies to (as the tick computes them)."""
-    known = known_communities(conn, ws.settings)
-    templates = {c.key: c.template for c in ws.settings.communities if c.template}
-    return {pb.name: communities_of(pb, known, templates) for pb in chosen}
 
 
 def as_of(frames: Frames, end: int, since: int | None = None) -> Frames:
@@ -191,7 +183,8 @@ def _due(
         return pl.DataFrame(schema=DUE_SCHEMA)
     frames = as_of(read_frames(conn, chosen, Window(start, now)), now)
     window = Window(start, until)
-    return due_steps(chosen, frames, window, ws.settings.timezone, scope(conn, ws, chosen))
+    scope = scopes(conn, ws.settings, ws.root, chosen)
+    return due_steps(chosen, frames, window, ws.settings.timezone, scope)
 
 
 def _planned(

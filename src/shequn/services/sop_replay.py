@@ -19,10 +19,11 @@ import polars as pl
 
 from shequn.clock import to_micros
 from shequn.errors import InputError
-from shequn.services.sop_plan import as_of, in_force, member_names, scope
+from shequn.services.sop_plan import as_of, in_force, member_names
 from shequn.sop.evaluate import DUE_SCHEMA, Window, due_steps, lookback
 from shequn.sop.model import Playbook, ScheduleTrigger
-from shequn.sop.tick import read_frames
+from shequn.sop.recent import read_frames
+from shequn.sop.tick import scopes
 from shequn.sop.triggers import Frames
 from shequn.workspace import Workspace
 
@@ -97,7 +98,8 @@ def replay(
         if not running:
             return result
         base = read_frames(conn, running, Window(result.start, result.end))
-        communities = scope(conn, ws, running)
+        # The stages of an imported past are unknown: a replay leaves routines out.
+        communities = scopes(conn, ws.settings, ws.root, running, routines=False)
         due = _evaluate(running, base, windows, ws.settings.timezone, communities, progress)
         names = member_names(conn, [m for m in due["member"].unique().to_list() if m])
         conn.rollback()

@@ -253,17 +253,24 @@ def advance(
     return rows
 
 
-def routine_scope(conn: Connection, settings: Settings, root: Path) -> dict[str, set[str]]:
-    """Per playbook named in some stage's `playbooks:`, the communities now in a stage
-    that lists it (for the evaluation to intersect with `applies_to`; a playbook that no
-    stage lists is not restricted and is absent here)."""
+def routine_scope(
+    conn: Connection, settings: Settings, root: Path, known: Iterable[str] = ()
+) -> dict[str, set[str]]:
+    """Per playbook named in some stage's `playbooks:`, the communities it may run in:
+    those now in a stage that lists it, and those of `known` the engine has not placed
+    in a stage yet (no stage decided: nothing restricts them). A playbook that no stage
+    lists is not restricted and is absent here."""
     plan = current_plan(conn, root, remember=False)
     scope: dict[str, set[str]] = {}
     for stages in (plan.stages, *plan.templates.values()):
         for stage in stages:
             for name in stage.playbooks:
                 scope.setdefault(name, set())
-    for community, position in positions(conn).items():
+    placed = positions(conn)
+    unplaced = set(known) - set(placed)
+    for name in scope:
+        scope[name] |= unplaced
+    for community, position in placed.items():
         config = settings.community(community)
         stages = plan.stages_for(config.template if config else "")
         here = stages[_index(stages, position.stage)]

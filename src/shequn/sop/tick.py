@@ -1,22 +1,24 @@
-"""A tick: read what the playbooks need, evaluate them in one pass, build outbox rows."""
+"""A tick: read what the playbooks need (sop.recent), evaluate them in one pass, build
+outbox rows."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, select
 
 from shequn.config import Community, Settings
 from shequn.sop import actions, outbox
 from shequn.sop.actions import Context
-from shequn.sop.evaluate import Window, communities_of, due_steps, lookback
+from shequn.sop.evaluate import Window, communities_of, due_steps
 from shequn.sop.model import Playbook
+from shequn.sop.recent import RecentEvents
 from shequn.sop.render import RenderError, variables
-from shequn.sop.triggers import EVENT_TYPES, STATE_TYPES, Frames
-from shequn.store.schema import communities, events, members
+from shequn.store.schema import communities, members
 from shequn.store.sop_schema import DEAD, MISSED, PENDING
 
 MINUTE = 60_000_000
@@ -31,61 +33,55 @@ class Timing:
     grace: int = 6 * 60 * MINUTE
 
 
-def read_frames(conn: Connection, playbooks: Sequence[Playbook], window: Window) -> Frames:
-    """The events a tick needs: those since the window's start minus the lookback.
-
-    Only the text of the SOP state events is read (as `label`: the tag, the tier, the
-    stage, the threshold id); message texts never leave the store here.
-    """
-    since = window.start - lookback(playbooks)
-    label = case((events.c.type.in_(STATE_TYPES), events.c.text), else_=None)
-    query = (
-        select(
-            events.c.ts,
-            events.c.community,
-            events.c.member,
-            events.c.type,
-            events.c.channel,
-            label.label("label"),
-        )
-        .where(events.c.ts > since, events.c.ts <= window.end, events.c.type.in_(EVENT_TYPES))
-        .order_by(events.c.ts)
-    )
-    schema = {
-        "ts": pl.Int64,
-        "community": pl.String,
-        "member": pl.String,
-        "type": pl.String,
-        "channel": pl.String,
-        "label": pl.String,
-    }
-    frame = pl.DataFrame(conn.execute(query).all(), schema=schema, orient="row")
-    first_schema = {"community": pl.String, "member": pl.String, "ts": pl.Int64}
-    first_orders = pl.DataFrame(schema=first_schema)
-    if any(getattr(pb.trigger, "type", "") == "first_purchase" for pb in playbooks):
-        first = (
-            select(events.c.community, events.c.member, func.min(events.c.ts))
-            .where(events.c.type == "order", events.c.member.is_not(None))
-            .group_by(events.c.community, events.c.member)
-            .having(func.min(events.c.ts) > since)
-        )
-        first_orders = pl.DataFrame(conn.execute(first).all(), schema=first_schema, orient="row")
-    return Frames(frame, first_orders=first_orders)
-
-
 def known_communities(conn: Connection, settings: Settings) -> list[str]:
     stored = set(conn.scalars(select(communities.c.key)))
     return sorted(stored | {c.key for c in settings.communities})
 
 
-def evaluate(
-    conn: Connection, settings: Settings, playbooks: Sequence[Playbook], window: Window
-) -> pl.DataFrame:
-    """Every step due in the window (see sop.evaluate.due_steps)."""
+def scopes(
+    conn: Connection,
+    settings: Settings,
+    root: Path,
+    playbooks: Sequence[Playbook],
+    *,
+    routines: bool = True,
+) -> dict[str, list[str] | None]:
+    """Per playbook, the communities it runs in (None: every one).
+
+    Those its `applies_to` names; and a playbook that some lifecycle stage lists as a
+    routine runs only in the communities now in a stage that lists it (and in those
+    not yet placed in a stage). `routines=False` (a replay of history, whose stages
+    are unknown) leaves stages out.
+    """
     known = known_communities(conn, settings)
     templates = {c.key: c.template for c in settings.communities if c.template}
-    scope = {pb.name: communities_of(pb, known, templates) for pb in playbooks}
-    frames = read_frames(conn, playbooks, window)
+    found = {pb.name: communities_of(pb, known, templates) for pb in playbooks}
+    if routines:
+        from shequn.sop import lifecycle  # it pulls in the analytics: only when ticking
+
+        for name, allowed in lifecycle.routine_scope(conn, settings, root, known).items():
+            if name in found:
+                chosen = found[name]
+                found[name] = sorted(allowed & set(known if chosen is None else chosen))
+    return found
+
+
+def evaluate(
+    conn: Connection,
+    settings: Settings,
+    root: Path,
+    playbooks: Sequence[Playbook],
+    window: Window,
+    recent: RecentEvents | None = None,
+) -> pl.DataFrame:
+    """Every step due in the window (see sop.evaluate.due_steps), in the communities
+    and lifecycle stages each playbook runs in (`scopes`).
+
+    `recent` is what the engine keeps between ticks (only new events are read);
+    without it the tick reads its events afresh.
+    """
+    scope = scopes(conn, settings, root, playbooks)
+    frames = (recent or RecentEvents()).frames(conn, playbooks, window)
     return due_steps(playbooks, frames, window, settings.timezone, scope)
 
 

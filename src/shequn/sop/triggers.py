@@ -76,7 +76,8 @@ class Frames:
         # Time ranges are cut by binary search, so every part must be in time order.
         if not events["ts"].is_sorted():
             events = events.sort("ts", maintain_order=True)
-        self.events = events.with_columns(member_id())
+        # The engine's kept events carry their hashes already (sop.recent).
+        self.events = events if "mid" in events.columns else events.with_columns(member_id())
         parts = self.events.partition_by("type", as_dict=True, maintain_order=True)
         self._parts = {key[0]: part for key, part in parts.items()}  # type: ignore[index]
         first = self.first_orders

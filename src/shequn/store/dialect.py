@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import Connection, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 
-
 # PostgreSQL advisory lock key held by whoever appends events ("shequn" in ASCII).
 _APPEND_LOCK = 0x73686571756E
 

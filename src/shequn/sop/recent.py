@@ -1,0 +1,150 @@
+"""The events a tick reads, kept by the engine between ticks.
+
+A tick needs the events since its window's start minus the playbooks' lookback
+(`evaluate.lookback`): at 100,000 members that is hundreds of thousands of rows, and
+reading them from the store every minute took seconds (docs/performance.md). The
+engine keeps them instead, and each tick reads only the events with an id above the
+last one it saw, then drops those that fell out of the lookback.
+
+This is exact because events are only ever appended and appends take turns until
+they commit (SQLite has one writer; on PostgreSQL every append holds
+`dialect.lock_appends`): no event with a smaller id can become visible later. The
+tick runs in a write transaction and reads its own uncommitted events (the lifecycle
+records stage moves first), so a tick that fails must `clear()` what it kept.
+
+`read_frames` (a one-shot tick, `sop plan`, `sop replay`) is the same reader with
+nothing kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+from sqlalchemy import Connection, case, func, select
+
+from shequn.sop.evaluate import Window, lookback
+from shequn.sop.model import Playbook
+from shequn.sop.triggers import EVENT_TYPES, STATE_TYPES, Frames, member_id
+from shequn.store.schema import events
+
+SCHEMA = {
+    "ts": pl.Int64,
+    "community": pl.String,
+    "member": pl.String,
+    "type": pl.String,
+    "channel": pl.String,
+    "label": pl.String,
+}
+FIRST_SCHEMA = {"community": pl.String, "member": pl.String, "ts": pl.Int64}
+_CHUNKS = 32  # rechunk past this many appended pieces (keeps slicing and filters fast)
+
+
+def _wants_first_orders(playbooks: Sequence[Playbook]) -> bool:
+    return any(getattr(pb.trigger, "type", "") == "first_purchase" for pb in playbooks)
+
+
+@dataclass
+class RecentEvents:
+    """The events since `floor` (µs) up to event id `last_id`, and all first orders."""
+
+    events: pl.DataFrame | None = None  # SCHEMA + mid, in time order
+    first_orders: pl.DataFrame | None = None  # FIRST_SCHEMA: each member's first order
+    last_id: int = 0
+    floor: int = 0
+    full_reads: int = 0  # how often everything was read (at first, or reaching further)
+
+    def clear(self) -> None:
+        """Forget everything: the next tick reads afresh."""
+        self.events, self.first_orders, self.last_id, self.floor = None, None, 0, 0
+
+    def frames(self, conn: Connection, playbooks: Sequence[Playbook], window: Window) -> Frames:
+        """The frames of a tick at `window`, reading only what was appended since the
+        last call (everything the first time, or when the lookback reaches further back)."""
+        since = window.start - lookback(playbooks)
+        top = conn.scalar(select(func.max(events.c.id))) or 0
+        if self.events is None or since < self.floor or top < self.last_id:
+            self.clear()
+            self.events = _hashed(_read(conn, since, 0, top))
+            self.full_reads += 1
+        elif top > self.last_id:
+            fresh = _hashed(_read(conn, since, self.last_id, top))
+            self.events = _merged(_after(self.events, since), fresh)
+        else:
+            self.events = _after(self.events, since)
+        if _wants_first_orders(playbooks):
+            self.first_orders = _first_orders(conn, self.first_orders, self.last_id, top)
+        self.last_id, self.floor = top, since
+        assert self.events is not None
+        upto = self.events["ts"].search_sorted(window.end, side="right")
+        first = self.first_orders
+        if first is None or not _wants_first_orders(playbooks):
+            first = pl.DataFrame(schema=FIRST_SCHEMA)
+        return Frames(self.events.head(upto), first_orders=first.filter(pl.col("ts") > since))
+
+
+def read_frames(conn: Connection, playbooks: Sequence[Playbook], window: Window) -> Frames:
+    """The events a tick needs, read afresh: those since the window's start minus the
+    lookback. Only the text of the SOP state events is read (as `label`: the tag, the
+    tier, the stage, the threshold id); message texts never leave the store here."""
+    return RecentEvents().frames(conn, playbooks, window)
+
+
+def _read(conn: Connection, since: int, after: int, top: int) -> pl.DataFrame:
+    label = case((events.c.type.in_(STATE_TYPES), events.c.text), else_=None)
+    query = (
+        select(
+            events.c.ts,
+            events.c.community,
+            events.c.member,
+            events.c.type,
+            events.c.channel,
+            label.label("label"),
+        )
+        .where(events.c.id > after, events.c.id <= top)
+        .where(events.c.ts > since, events.c.type.in_(EVENT_TYPES))
+        .order_by(events.c.ts, events.c.id)
+    )
+    return pl.DataFrame(conn.execute(query).all(), schema=SCHEMA, orient="row")
+
+
+def _hashed(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(member_id())
+
+
+def _after(frame: pl.DataFrame, since: int) -> pl.DataFrame:
+    """The rows with ts > since: a zero-copy slice of the time-ordered frame."""
+    start = frame["ts"].search_sorted(since, side="right")
+    return frame.slice(start)
+
+
+def _merged(kept: pl.DataFrame, fresh: pl.DataFrame) -> pl.DataFrame:
+    if fresh.is_empty():
+        return kept
+    # A late import can bring events older than the newest kept one: re-sort then.
+    in_order = kept.is_empty() or fresh["ts"].min() >= kept["ts"].max()  # type: ignore[operator]
+    merged = pl.concat([kept, fresh], rechunk=False)
+    if not in_order:
+        merged = merged.sort("ts", maintain_order=True)
+    return merged.rechunk() if merged.n_chunks() > _CHUNKS else merged
+
+
+def _first_orders(
+    conn: Connection, known: pl.DataFrame | None, after: int, top: int
+) -> pl.DataFrame:
+    """Each member's first order ever: read whole once, then folded with new orders."""
+    start = 0 if known is None else after
+    query = (
+        select(events.c.community, events.c.member, func.min(events.c.ts))
+        .where(events.c.type == "order", events.c.member.is_not(None))
+        .where(events.c.id > start, events.c.id <= top)
+        .group_by(events.c.community, events.c.member)
+    )
+    fresh = pl.DataFrame(conn.execute(query).all(), schema=FIRST_SCHEMA, orient="row")
+    if known is None:
+        return fresh.sort("ts")
+    if fresh.is_empty():
+        return known
+    both = pl.concat([known, fresh])
+    return both.group_by("community", "member").agg(pl.col("ts").min()).sort("ts")
