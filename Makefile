@@ -31,9 +31,14 @@ test: $(VENV)/.dev $(ECHARTS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 METRICS_EVENTS ?= 10000000
+SOP_MEMBERS ?= 1000000
+SOP_TICK_MEMBERS ?= 100000
 bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/metrics_bench.py --events $(METRICS_EVENTS)
+	$(BIN)/python benchmarks/sop_bench.py --no-loop --members $(SOP_MEMBERS)
+	$(BIN)/python benchmarks/sop_bench.py --members 100000 --repeat 5
+	$(BIN)/python benchmarks/sop_bench.py --tick --members $(SOP_TICK_MEMBERS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

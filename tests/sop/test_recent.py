@@ -13,7 +13,7 @@ from shequn.clock import FrozenClock, to_micros
 from shequn.services import sop as sop_service
 from shequn.services.sop import tick
 from shequn.sop import journal
-from shequn.sop.evaluate import Window
+from shequn.sop.evaluate import Window, due_steps
 from shequn.sop.loader import check
 from shequn.sop.recent import RecentEvents, read_frames
 from shequn.sop.triggers import Frames
@@ -62,6 +62,13 @@ def _rows(frames: Frames) -> tuple[list[tuple], list[tuple]]:
     return sorted(events.rows(), key=repr), sorted(first.rows(), key=repr)
 
 
+def _due(playbooks: list, frames: Frames, window: Window) -> list[str]:
+    """The keys due over everything since START, as a replay of these frames would."""
+    wide = Window(to_micros(START), window.end)
+    scope = {pb.name: None for pb in playbooks}
+    return sorted(due_steps(playbooks, frames, wide, "Asia/Shanghai", scope)["key"])
+
+
 def _batch(rng: random.Random, hour: int, tag: str) -> list[tuple[str, str, str, str, str]]:
     """A few events around `hour` hours after START; some of them days late."""
     rows = []
@@ -96,12 +103,19 @@ def test_kept_events_equal_a_fresh_read_after_every_append(ws: Workspace, seed: 
         window = Window(end - HOUR, end)
         if hour == 19:  # a playbook reaching further back: read afresh, same result
             playbooks.append(_playbook(INACTIVE))
+        if hour in (25, 28):  # first orders unwanted for a while, then wanted again
+            playbooks = [pb for pb in playbooks if pb.name != "first-buy"]
+        if hour == 34:
+            playbooks.append(_playbook(FIRST_BUY))
         quiet = Window(end, end + 2 * HOUR)  # a tick with nothing new: only the trim
         for at in (window, quiet):
             with ws.engine.connect() as conn:
-                kept = _rows(recent.frames(conn, playbooks, at))
-                fresh = _rows(read_frames(conn, playbooks, at))
+                kept_frames = recent.frames(conn, playbooks, at)
+                fresh_frames = read_frames(conn, playbooks, at)
+            kept, fresh = _rows(kept_frames), _rows(fresh_frames)
             assert kept == fresh
+            # And they decide alike (time slices need each type's events in time order).
+            assert _due(playbooks, kept_frames, at) == _due(playbooks, fresh_frames, at)
         assert recent.last_id > 0
     # Read whole twice only: at first, and when the new playbook reached further back.
     assert recent.full_reads == 2
@@ -139,7 +153,7 @@ def test_a_failed_tick_forgets_what_it_kept(
     for at in ("08:00", "08:30"):  # the first tick only records the time
         clock.at = datetime.fromisoformat(f"2026-11-01T{at}:00+08:00")
         tick(ws, clock, recent=recent)
-    assert recent.events is not None and recent.last_id > 0
+    assert recent.parts is not None and recent.last_id > 0
 
     def broken(*_args: object, **_kwargs: object) -> list:
         raise RuntimeError("rendering failed")
@@ -149,7 +163,7 @@ def test_a_failed_tick_forgets_what_it_kept(
         patch.setattr(sop_service, "outbox_rows", broken)
         with pytest.raises(RuntimeError):
             tick(ws, clock, recent=recent)
-    assert (recent.events, recent.last_id) == (None, 0)
+    assert (recent.parts, recent.last_id) == (None, 0)
     result = tick(ws, clock, recent=recent)
     assert result.queued == 1  # the welcome of wx:a, queued once the tick succeeds
     with ws.engine.connect() as conn:

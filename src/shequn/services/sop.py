@@ -30,12 +30,11 @@ from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
 from shequn.platforms.base import Platform
 from shequn.services import audit
-from shequn.sop import alerts, journal, lease, outbox
+from shequn.sop import alerts, journal, lease, outbox, selection
 from shequn.sop.actions import Context
-from shequn.sop.content import FOLDER, Library, check_playbook
+from shequn.sop.content import FOLDER, Library
 from shequn.sop.dispatch import Dispatcher, LeaseLost, Outcome, Policy
 from shequn.sop.evaluate import DUE_SCHEMA, Window, now_window, thresholds_of
-from shequn.sop.loader import check, scan
 from shequn.sop.model import Playbook
 from shequn.sop.recent import RecentEvents
 from shequn.sop.tick import Timing, evaluate, outbox_rows
@@ -81,17 +80,14 @@ def put_state(conn: Connection, name: str, value: str) -> None:
 def sync_playbooks(
     conn: Connection, folder: Path, now: int, library: Library | None = None
 ) -> tuple[list[Playbook], list]:
-    """The playbooks in force: valid files, and the last valid version of invalid ones.
+    """The playbooks in force (`sop.selection`), recording what changed.
 
     With a content `library`, a playbook whose content item is missing or malformed is
     rejected like an invalid edit (the problem names the file, line and path looked for).
     """
-    loaded, problems = scan(folder)
-    if library is not None:
-        loaded, problems = _check_content(loaded, problems, library)
     stored = {row.name: row for row in conn.execute(select(playbooks))}
-    running = [item.playbook for item in loaded]
-    for item in loaded:
+    chosen = selection.select(folder, library, stored)
+    for item in chosen.loaded:
         old = stored.get(item.playbook.name)
         if old is None or old.digest != item.digest:
             row = {
@@ -104,29 +100,10 @@ def sync_playbooks(
             }
             dialect.upsert(conn, playbooks, [row], update=["path", "digest", "source", "loaded_ts"])
             outbox.log_rows(conn, [_plog(now, "playbook_loaded", item.playbook.name, item.path)])
-    bad_paths = {p.path for p in problems}
-    names = {pb.name for pb in running}
-    for name, row in stored.items():
-        if name in names:
-            continue
-        if row.path in bad_paths:  # an invalid edit: the previous version keeps running
-            previous, _ = check(row.source, row.path)
-            if previous is not None:
-                running.append(previous)
-        else:
-            conn.execute(delete(playbooks).where(playbooks.c.name == name))
-    _log_rejections(conn, folder, problems, now)
-    return running, problems
-
-
-def _check_content(loaded: list, problems: list, library: Library) -> tuple[list, list]:
-    kept = []
-    for item in loaded:
-        found = check_playbook(item.playbook, item.path, item.source, library)
-        problems = [*problems, *found]
-        if not found:
-            kept.append(item)
-    return kept, problems
+    if chosen.gone:
+        conn.execute(delete(playbooks).where(playbooks.c.name.in_(chosen.gone)))
+    _log_rejections(conn, folder, chosen.problems, now)
+    return chosen.running, chosen.problems
 
 
 def _plog(now: int, kind: str, name: str, path: str, **detail: object) -> dict:

@@ -22,10 +22,10 @@ from sqlalchemy import Connection, func, select
 from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
 from shequn.services.sop import LAST_TICK, get_state
+from shequn.sop import selection
 from shequn.sop.actions import Context
-from shequn.sop.content import FOLDER, Library, check_playbook
+from shequn.sop.content import FOLDER, Library
 from shequn.sop.evaluate import DUE_SCHEMA, Window, due_steps
-from shequn.sop.loader import check, scan
 from shequn.sop.model import Playbook
 from shequn.sop.recent import read_frames
 from shequn.sop.tick import Timing, outbox_rows, scopes
@@ -72,28 +72,11 @@ class Plan:
 
 
 def in_force(conn: Connection, folder: Path) -> tuple[list[Playbook], list[InputError]]:
-    """The playbooks the engine runs, read-only (mirrors `services.sop.sync_playbooks`).
-
-    Valid files run; an invalid file (or one whose content item is missing) keeps its
-    last valid version (stored by the engine) running; the problems are returned.
-    """
-    loaded, problems = scan(folder)
-    library = Library(folder.parent / FOLDER)
-    for item in list(loaded):  # a missing content item rejects the playbook, as in the tick
-        found = check_playbook(item.playbook, item.path, item.source, library)
-        if found:
-            problems = [*problems, *found]
-            loaded.remove(item)
-    running = [item.playbook for item in loaded]
-    names = {pb.name for pb in running}
-    bad_paths = {p.path for p in problems}
+    """The playbooks the engine runs (`sop.selection`), read-only; and the problems."""
     query = select(playbooks.c.name, playbooks.c.path, playbooks.c.source)
-    for row in conn.execute(query.order_by(playbooks.c.name)):
-        if row.name not in names and row.path in bad_paths:
-            previous, _ = check(row.source, row.path)
-            if previous is not None:
-                running.append(previous)
-    return running, problems
+    stored = {row.name: row for row in conn.execute(query)}
+    chosen = selection.select(folder, Library(folder.parent / FOLDER), stored)
+    return chosen.running, chosen.problems
 
 
 def as_of(frames: Frames, end: int, since: int | None = None) -> Frames:

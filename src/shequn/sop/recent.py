@@ -26,19 +26,11 @@ from sqlalchemy import Connection, case, func, select
 
 from shequn.sop.evaluate import Window, lookback
 from shequn.sop.model import Playbook
-from shequn.sop.triggers import EVENT_TYPES, STATE_TYPES, Frames, member_id
+from shequn.sop.triggers import EVENT_SCHEMA, EVENT_TYPES, STATE_TYPES, Frames, member_id, split
 from shequn.store.schema import events
 
-SCHEMA = {
-    "ts": pl.Int64,
-    "community": pl.String,
-    "member": pl.String,
-    "type": pl.String,
-    "channel": pl.String,
-    "label": pl.String,
-}
 FIRST_SCHEMA = {"community": pl.String, "member": pl.String, "ts": pl.Int64}
-_CHUNKS = 32  # rechunk past this many appended pieces (keeps slicing and filters fast)
+_CHUNKS = 32  # rechunk a part past this many appended pieces (keeps slices fast)
 
 
 def _wants_first_orders(playbooks: Sequence[Playbook]) -> bool:
@@ -47,41 +39,42 @@ def _wants_first_orders(playbooks: Sequence[Playbook]) -> bool:
 
 @dataclass
 class RecentEvents:
-    """The events since `floor` (µs) up to event id `last_id`, and all first orders."""
+    """The events since `floor` (µs) up to event id `last_id`, split by type, and every
+    member's first order."""
 
-    events: pl.DataFrame | None = None  # SCHEMA + mid, in time order
-    first_orders: pl.DataFrame | None = None  # FIRST_SCHEMA: each member's first order
+    parts: dict[str, pl.DataFrame] | None = None  # per type: EVENT_SCHEMA + mid, by time
+    first_orders: pl.DataFrame | None = None  # FIRST_SCHEMA
     last_id: int = 0
     floor: int = 0
     full_reads: int = 0  # how often everything was read (at first, or reaching further)
 
     def clear(self) -> None:
         """Forget everything: the next tick reads afresh."""
-        self.events, self.first_orders, self.last_id, self.floor = None, None, 0, 0
+        self.parts, self.first_orders, self.last_id, self.floor = None, None, 0, 0
 
     def frames(self, conn: Connection, playbooks: Sequence[Playbook], window: Window) -> Frames:
         """The frames of a tick at `window`, reading only what was appended since the
         last call (everything the first time, or when the lookback reaches further back)."""
         since = window.start - lookback(playbooks)
         top = conn.scalar(select(func.max(events.c.id))) or 0
-        if self.events is None or since < self.floor or top < self.last_id:
+        if self.parts is None or since < self.floor or top < self.last_id:
             self.clear()
-            self.events = _hashed(_read(conn, since, 0, top))
+            self.parts = split(_hashed(_read(conn, since, 0, top)))
             self.full_reads += 1
-        elif top > self.last_id:
-            fresh = _hashed(_read(conn, since, self.last_id, top))
-            self.events = _merged(_after(self.events, since), fresh)
         else:
-            self.events = _after(self.events, since)
+            fresh = split(_hashed(_read(conn, since, self.last_id, top)))
+            kinds = self.parts.keys() | fresh.keys()
+            self.parts = {k: _merged(self.parts.get(k), fresh.get(k), since) for k in kinds}
         if _wants_first_orders(playbooks):
             self.first_orders = _first_orders(conn, self.first_orders, self.last_id, top)
+        else:
+            self.first_orders = None  # not kept up to date: read whole if wanted again
         self.last_id, self.floor = top, since
-        assert self.events is not None
-        upto = self.events["ts"].search_sorted(window.end, side="right")
         first = self.first_orders
-        if first is None or not _wants_first_orders(playbooks):
+        if first is None:
             first = pl.DataFrame(schema=FIRST_SCHEMA)
-        return Frames(self.events.head(upto), first_orders=first.filter(pl.col("ts") > since))
+        upto = {k: _upto(part, window.end) for k, part in self.parts.items()}
+        return Frames.of_parts(upto, first.filter(pl.col("ts") > since))
 
 
 def read_frames(conn: Connection, playbooks: Sequence[Playbook], window: Window) -> Frames:
@@ -106,24 +99,29 @@ def _read(conn: Connection, since: int, after: int, top: int) -> pl.DataFrame:
         .where(events.c.ts > since, events.c.type.in_(EVENT_TYPES))
         .order_by(events.c.ts, events.c.id)
     )
-    return pl.DataFrame(conn.execute(query).all(), schema=SCHEMA, orient="row")
+    return pl.DataFrame(conn.execute(query).all(), schema=EVENT_SCHEMA, orient="row")
 
 
 def _hashed(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(member_id())
 
 
-def _after(frame: pl.DataFrame, since: int) -> pl.DataFrame:
-    """The rows with ts > since: a zero-copy slice of the time-ordered frame."""
-    start = frame["ts"].search_sorted(since, side="right")
-    return frame.slice(start)
+def _upto(part: pl.DataFrame, end: int) -> pl.DataFrame:
+    """The rows with ts <= end (later ones wait for their tick): a zero-copy head."""
+    return part.head(part["ts"].search_sorted(end, side="right"))
 
 
-def _merged(kept: pl.DataFrame, fresh: pl.DataFrame) -> pl.DataFrame:
-    if fresh.is_empty():
+def _merged(kept: pl.DataFrame | None, fresh: pl.DataFrame | None, since: int) -> pl.DataFrame:
+    """A part without the rows at or before `since`, with the fresh rows added in order."""
+    if kept is not None:
+        kept = kept.slice(kept["ts"].search_sorted(since, side="right"))  # zero-copy
+    if fresh is None or fresh.is_empty():
+        assert kept is not None
         return kept
+    if kept is None or kept.is_empty():
+        return fresh
     # A late import can bring events older than the newest kept one: re-sort then.
-    in_order = kept.is_empty() or fresh["ts"].min() >= kept["ts"].max()  # type: ignore[operator]
+    in_order = fresh["ts"].min() >= kept["ts"].max()  # type: ignore[operator]
     merged = pl.concat([kept, fresh], rechunk=False)
     if not in_order:
         merged = merged.sort("ts", maintain_order=True)

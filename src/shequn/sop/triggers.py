@@ -36,6 +36,15 @@ STATE_TYPES = (
 )
 EVENT_TYPES = ("join", "leave", "message", "reaction", "checkin", "order", *STATE_TYPES)
 KEYS = ["community", "member"]
+# The columns a tick reads (sop.recent); `label` is the text of the SOP state events.
+EVENT_SCHEMA = {
+    "ts": pl.Int64,
+    "community": pl.String,
+    "member": pl.String,
+    "type": pl.String,
+    "channel": pl.String,
+    "label": pl.String,
+}
 OCC_SCHEMA = {"community": pl.String, "member": pl.String, "mid": pl.UInt64, "occ_ts": pl.Int64}
 _SEED = 0x5E0  # any fixed seed: the hash only has to agree within one process
 
@@ -70,20 +79,30 @@ class Frames:
     _cache: dict[Any, pl.DataFrame] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        first = self.first_orders
+        if not first["ts"].is_sorted():
+            first = first.sort("ts")
+        self.first_orders = first.with_columns(member_id())
+        if self._parts:  # split already, in time order, with hashes (of_parts)
+            return
         events = self.events
         if "label" not in events.columns:
             events = events.with_columns(pl.lit(None, dtype=pl.String).alias("label"))
         # Time ranges are cut by binary search, so every part must be in time order.
         if not events["ts"].is_sorted():
             events = events.sort("ts", maintain_order=True)
-        # The engine's kept events carry their hashes already (sop.recent).
-        self.events = events if "mid" in events.columns else events.with_columns(member_id())
-        parts = self.events.partition_by("type", as_dict=True, maintain_order=True)
-        self._parts = {key[0]: part for key, part in parts.items()}  # type: ignore[index]
-        first = self.first_orders
-        if not first["ts"].is_sorted():
-            first = first.sort("ts")
-        self.first_orders = first.with_columns(member_id())
+        self.events = events.with_columns(member_id())
+        self._parts = split(self.events)
+
+    @classmethod
+    def of_parts(cls, parts: dict[str, pl.DataFrame], first_orders: pl.DataFrame) -> Frames:
+        """Frames from events split by type already (`split`), as the engine keeps them
+        between ticks (sop.recent): nothing is sorted, hashed or split again."""
+        kept = {kind: part for kind, part in parts.items() if part.height}
+        events = pl.concat(list(kept.values()), rechunk=False) if kept else None
+        if events is None:
+            events = pl.DataFrame(schema={**EVENT_SCHEMA, "mid": pl.UInt64})
+        return cls(events, first_orders, _parts=kept)
 
     def between(
         self,
@@ -148,6 +167,12 @@ class Frames:
                 joins.filter(pl.col("channel").is_in(list(channels))).select("mid", *KEYS).unique()
             )
         return self._cache[name]
+
+
+def split(events: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Events (in time order, with `mid`) split by type, each part still in time order."""
+    parts = events.partition_by("type", as_dict=True, maintain_order=True)
+    return {key[0]: part for key, part in parts.items()}  # type: ignore[misc]
 
 
 def _slice(part: pl.DataFrame, lo: int, hi: int | None) -> pl.DataFrame:

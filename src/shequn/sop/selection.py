@@ -1,0 +1,64 @@
+"""Which playbooks are in force: one rule for the engine and for the dry runs.
+
+Valid files run. A file whose current version is invalid (or names a content item
+that is missing or malformed) is rejected with its problems, and the last valid version
+the engine stored for it keeps running. A stored playbook whose file is gone stops.
+The engine then records what changed (`services.sop.sync_playbooks`); `sop plan` and
+`sop replay` only read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from shequn.errors import InputError
+from shequn.sop.content import Library, check_playbook
+from shequn.sop.loader import Loaded, check, scan
+from shequn.sop.model import Playbook
+
+
+class Stored(Protocol):
+    """A playbook version the engine stored (a row of `sop_playbooks`)."""
+
+    path: str
+    source: str
+
+
+@dataclass
+class Selection:
+    """The playbooks in force, and what the engine must record about them."""
+
+    loaded: list[Loaded] = field(default_factory=list)  # valid files
+    running: list[Playbook] = field(default_factory=list)  # loaded + kept previous versions
+    problems: list[InputError] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)  # stored names whose file is gone
+
+
+def select(folder: Path, library: Library | None, stored: Mapping[str, Stored]) -> Selection:
+    """The playbooks of `folder` in force, given the versions the engine stored."""
+    loaded, problems = scan(folder)
+    if library is not None:
+        kept = []
+        for item in loaded:
+            found = check_playbook(item.playbook, item.path, item.source, library)
+            problems = [*problems, *found]
+            if not found:
+                kept.append(item)
+        loaded = kept
+    chosen = Selection(loaded, [item.playbook for item in loaded], problems)
+    names = {pb.name for pb in chosen.running}
+    bad_paths = {p.path for p in problems}
+    for name in sorted(stored):
+        if name in names:
+            continue
+        row = stored[name]
+        if row.path in bad_paths:  # an invalid edit: the previous version keeps running
+            previous, _ = check(row.source, row.path)
+            if previous is not None:
+                chosen.running.append(previous)
+        else:
+            chosen.gone.append(name)
+    return chosen
