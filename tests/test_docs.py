@@ -58,3 +58,12 @@ def test_cli_reference_is_current() -> None:
     assert (DOCS / "cli.md").read_text() == module.render(), (
         "docs/cli.md is stale: run `python scripts/gen_cli_docs.py`"
     )
+
+
+def test_performance_notes_survive_make_bench() -> None:
+    """`make bench` rewrites docs/performance.md as its table plus benchmarks/NOTES.md:
+    figures written into the doc by hand must be in NOTES.md too, or the next run
+    loses them."""
+    notes = (DOCS.parent / "benchmarks" / "NOTES.md").read_text().strip()
+    performance = (DOCS / "performance.md").read_text().strip()
+    assert performance.endswith(notes)

@@ -48,7 +48,10 @@ def lifecycle_status(
     community: Annotated[str, typer.Option("--community", "-c", help="Only this community.")] = "",
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Each community's stage, since when, and how close it is to the next stage.
+    """Each community's stage, since when, its routines, and how close it is to the next.
+
+    Routines are the playbooks the stage lists (docs/lifecycle.md): a playbook some
+    stage lists runs only in such a stage; one listed nowhere runs in every stage.
 
     Metric conditions count the days held up to yesterday (the engine checks them once
     a day, after midnight in the workspace time zone).
@@ -60,11 +63,12 @@ def lifecycle_status(
     from shequn.sop.lifecycle import overview
 
     ws = Workspace.open(workspace)
-    table = Table("community", "stage", "since", "next stage", "conditions")
+    table = Table("community", "stage (its routines)", "since", "next stage", "conditions")
     for row in overview(ws, SystemClock()):
         if community and row.community != community:
             continue
         stage = LABELS.get(row.stage, "-") if row.stage else "not seen by the engine yet"
+        stage = "\n".join([stage, *(escape(name) for name in row.routines)])
         nexts = row.next_stages or [("-", [])]
         for i, (name, conditions) in enumerate(nexts):
             first = i == 0

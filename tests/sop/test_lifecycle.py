@@ -257,6 +257,8 @@ def test_a_stage_runs_only_the_routines_it_lists(ws: Workspace, clock: FrozenClo
     tick(ws, at(clock, "2026-10-31T10:30:00+08:00"))
     assert _queued(ws) == [f"other|hi|wx:a|{local('2026-10-31 09:00')}"]
     lifecycle.set_stage(ws, clock, "club", "cold_start", "seed members are in")
+    shown = CliRunner().invoke(app, ["lifecycle", "-w", str(ws.root)], catch_exceptions=False)
+    assert "cold_start" in shown.output and "newcomer-7day" in shown.output
     add(ws, [("10-31 10:40", "wx:b", "join")], "b")
     tick(ws, at(clock, "2026-10-31T11:40:00+08:00"))
     b = local("2026-10-31 10:40")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -331,6 +331,7 @@ class Standing:
     stage: str | None
     since: int | None
     next_stages: list[tuple[str, list[str]]]
+    routines: list[str] = field(default_factory=list)  # the playbooks its stage lists
 
 
 def overview(ws: Workspace, clock: Clock) -> list[Standing]:
@@ -359,7 +360,8 @@ def overview(ws: Workspace, clock: Clock) -> list[Standing]:
             for j, s in enumerate(stages)
             if j > here and s.enter and (j == here + 1 or s.enter.from_ == "any")
         ]
-        out.append(Standing(community, position.stage, position.since, following))
+        routines = stages[here].playbooks if stages[here].name == position.stage else []
+        out.append(Standing(community, position.stage, position.since, following, routines))
     return out
 
 
