@@ -12,8 +12,8 @@ they commit (SQLite has one writer; on PostgreSQL every append holds
 tick runs in a write transaction and reads its own uncommitted events (the lifecycle
 records stage moves first), so a tick that fails must `clear()` what it kept.
 
-`read_frames` (a one-shot tick, `sop plan`, `sop replay`) is the same reader with
-nothing kept.
+`read_frames` (a one-shot tick, `sop plan`, `sop replay`) reads the same rows once,
+bounded by the window's end, and keeps nothing.
 """
 
 from __future__ import annotations
@@ -79,12 +79,21 @@ class RecentEvents:
 
 def read_frames(conn: Connection, playbooks: Sequence[Playbook], window: Window) -> Frames:
     """The events a tick needs, read afresh: those since the window's start minus the
-    lookback. Only the text of the SOP state events is read (as `label`: the tag, the
-    tier, the stage, the threshold id); message texts never leave the store here."""
-    return RecentEvents().frames(conn, playbooks, window)
+    lookback, up to its end (nothing is kept for later). Only the text of the SOP state
+    events is read (as `label`: the tag, the tier, the stage, the threshold id); message
+    texts never leave the store here."""
+    since = window.start - lookback(playbooks)
+    top = conn.scalar(select(func.max(events.c.id))) or 0
+    parts = split(_hashed(_read(conn, since, 0, top, until=window.end)))
+    first = pl.DataFrame(schema=FIRST_SCHEMA)
+    if _wants_first_orders(playbooks):
+        first = _first_orders(conn, None, 0, top, since=since)
+    return Frames.of_parts(parts, first)
 
 
-def _read(conn: Connection, since: int, after: int, top: int) -> pl.DataFrame:
+def _read(
+    conn: Connection, since: int, after: int, top: int, until: int | None = None
+) -> pl.DataFrame:
     label = case((events.c.type.in_(STATE_TYPES), events.c.text), else_=None)
     query = (
         select(
@@ -99,6 +108,8 @@ def _read(conn: Connection, since: int, after: int, top: int) -> pl.DataFrame:
         .where(events.c.ts > since, events.c.type.in_(EVENT_TYPES))
         .order_by(events.c.ts, events.c.id)
     )
+    if until is not None:
+        query = query.where(events.c.ts <= until)
     return pl.DataFrame(conn.execute(query).all(), schema=EVENT_SCHEMA, orient="row")
 
 
@@ -129,16 +140,24 @@ def _merged(kept: pl.DataFrame | None, fresh: pl.DataFrame | None, since: int) -
 
 
 def _first_orders(
-    conn: Connection, known: pl.DataFrame | None, after: int, top: int
+    conn: Connection,
+    known: pl.DataFrame | None,
+    after: int,
+    top: int,
+    since: int | None = None,
 ) -> pl.DataFrame:
-    """Each member's first order ever: read whole once, then folded with new orders."""
+    """Each member's first order ever: read whole once, then folded with new orders
+    (only those after `since`, when given: a one-off read keeps nothing)."""
     start = 0 if known is None else after
+    first = func.min(events.c.ts)
     query = (
-        select(events.c.community, events.c.member, func.min(events.c.ts))
+        select(events.c.community, events.c.member, first)
         .where(events.c.type == "order", events.c.member.is_not(None))
         .where(events.c.id > start, events.c.id <= top)
         .group_by(events.c.community, events.c.member)
     )
+    if since is not None:
+        query = query.having(first > since)
     fresh = pl.DataFrame(conn.execute(query).all(), schema=FIRST_SCHEMA, orient="row")
     if known is None:
         return fresh.sort("ts")
