@@ -4,9 +4,9 @@ arrives between ticks (late imports, orders, SOP state events), on SQLite and Po
 from __future__ import annotations
 
 import random
+import textwrap
 from datetime import UTC, datetime, timedelta
 
-import polars as pl
 import pytest
 
 from shequn.clock import FrozenClock, to_micros
@@ -15,6 +15,7 @@ from shequn.services.sop import tick
 from shequn.sop import journal
 from shequn.sop.evaluate import Window, due_steps
 from shequn.sop.loader import check
+from shequn.sop.model import Playbook
 from shequn.sop.recent import RecentEvents, read_frames
 from shequn.sop.triggers import Frames
 from shequn.store.engine import write_transaction
@@ -47,10 +48,8 @@ START = datetime(2026, 11, 1, tzinfo=UTC)
 HOUR = 3_600_000_000
 
 
-def _playbook(text: str):  # type: ignore[no-untyped-def]
-    import textwrap
-
-    found, problems = check(textwrap.dedent(NEWCOMER if text == "newcomer" else text), "x.yaml")
+def _playbook(text: str) -> Playbook:
+    found, problems = check(textwrap.dedent(text), "x.yaml")
     assert found is not None, problems
     return found
 
@@ -62,7 +61,7 @@ def _rows(frames: Frames) -> tuple[list[tuple], list[tuple]]:
     return sorted(events.rows(), key=repr), sorted(first.rows(), key=repr)
 
 
-def _due(playbooks: list, frames: Frames, window: Window) -> list[str]:
+def _due(playbooks: list[Playbook], frames: Frames, window: Window) -> list[str]:
     """The keys due over everything since START, as a replay of these frames would."""
     wide = Window(to_micros(START), window.end)
     scope = {pb.name: None for pb in playbooks}
@@ -93,7 +92,7 @@ def _state_event(ws: Workspace, rng: random.Random, ts: int, n: int) -> None:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_kept_events_equal_a_fresh_read_after_every_append(ws: Workspace, seed: int) -> None:
     rng = random.Random(seed)
-    playbooks = [_playbook("newcomer"), _playbook(FIRST_BUY)]
+    playbooks = [_playbook(NEWCOMER), _playbook(FIRST_BUY)]
     recent = RecentEvents()
     for hour in range(1, 40, 3):
         add_events(ws, _batch(rng, hour, f"s{seed}h{hour}"), tag=f"s{seed}h{hour}")
@@ -125,7 +124,7 @@ def test_kept_events_equal_a_fresh_read_after_every_append(ws: Workspace, seed: 
 
 
 def test_events_later_than_the_window_wait_for_their_tick(ws: Workspace) -> None:
-    playbooks = [_playbook("newcomer")]
+    playbooks = [_playbook(NEWCOMER)]
     add_events(
         ws,
         [
@@ -169,7 +168,7 @@ def test_a_failed_tick_forgets_what_it_kept(
     with ws.engine.connect() as conn:
         window = result.window
         assert window is not None
-        kept = recent.frames(conn, [_playbook("newcomer")], window)
-        fresh = read_frames(conn, [_playbook("newcomer")], window)
+        kept = recent.frames(conn, [_playbook(NEWCOMER)], window)
+        fresh = read_frames(conn, [_playbook(NEWCOMER)], window)
     assert _rows(kept) == _rows(fresh)
-    assert pl.Series(kept.events["type"]).to_list().count("join") == 1
+    assert kept.events["type"].to_list().count("join") == 1
