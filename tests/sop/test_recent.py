@@ -118,6 +118,7 @@ def test_kept_events_equal_a_fresh_read_after_every_append(ws: Workspace, seed: 
         assert recent.last_id > 0
     # Read whole twice only: at first, and when the new playbook reached further back.
     assert recent.full_reads == 2
+    assert recent.rows() == len(kept[0])  # nothing past the lookback is held
     # Every kind of change happened: events kept, first orders known, labels read.
     assert kept[0] and kept[1]
     assert any(row[5] == "VIP" for row in kept[0])

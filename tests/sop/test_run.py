@@ -50,4 +50,5 @@ def test_run_delivers_logs_health_and_stops_on_sigterm(ws: Workspace) -> None:
     assert [d["key"] for d in deliveries(record)] == ["k000000", "k000001", "k000002"]
     assert out.count("[club -> m") == 3
     assert "health: lease=held" in err
+    assert "kept_events=0" in err  # no playbook: the engine read and kept no events
     assert err.rstrip().endswith("stopped; lease released")

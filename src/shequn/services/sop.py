@@ -259,13 +259,14 @@ class Engine:
             self.ws.engine, self.platforms, self.clock, self.holder, self.policy, self.ws.settings
         )
         recent = RecentEvents()  # the events ticks read, kept between them
-        totals = {"ticks": 0, "queued": 0, "sent": 0, "failed": 0, "dead": 0}
+        totals = {"ticks": 0, "queued": 0, "sent": 0, "failed": 0, "dead": 0, "kept_events": 0}
         next_tick = next_health = 0.0
         while not stop.is_set():
             if time.monotonic() >= next_tick:
                 result = tick(self.ws, self.clock, holder=self.holder, recent=recent)
                 totals["ticks"] += result.leased
                 totals["queued"] += result.queued
+                totals["kept_events"] = recent.rows()
                 next_tick = time.monotonic() + self.tick_every
             outcome = self._drain(dispatcher)
             totals["sent"] += outcome.done

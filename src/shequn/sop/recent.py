@@ -48,6 +48,10 @@ class RecentEvents:
     floor: int = 0
     full_reads: int = 0  # how often everything was read (at first, or reaching further)
 
+    def rows(self) -> int:
+        """How many events are kept (the engine's health line shows it)."""
+        return sum(part.height for part in (self.parts or {}).values())
+
     def clear(self) -> None:
         """Forget everything: the next tick reads afresh."""
         self.parts, self.first_orders, self.last_id, self.floor = None, None, 0, 0
