@@ -267,3 +267,38 @@ def test_a_stage_runs_only_the_routines_it_lists(ws: Workspace, clock: FrozenClo
         f"other|hi|wx:a|{local('2026-10-31 09:00')}",
         f"other|hi|wx:b|{b}",
     ]
+
+
+def test_routines_follow_each_communitys_own_stage_list(ws: Workspace, clock: FrozenClock) -> None:
+    """The course template's list never names newcomer-7day: it runs in every stage of a
+    course; the plan's own list names it for cold_start only."""
+    from shequn.config import Community
+    from shequn.store.engine import read_transaction
+
+    course, shop = Community(key="club", template="course"), Community(key="shop")
+    ws.settings = ws.settings.model_copy(update={"communities": [course, shop]})
+    plan(
+        ws,
+        """
+        stages:
+          - name: prepare
+          - name: cold_start
+            enter: {after: 30d}
+            playbooks: [newcomer-7day]
+        templates:
+          course:
+            - name: prepare
+              playbooks: [course-intro]
+        """,
+    )
+    with read_transaction(ws.engine) as conn:  # nobody placed yet: nothing restricted
+        assert lifecycle.routine_scope(conn, ws.settings, ws.root, ["club", "shop"]) == {
+            "newcomer-7day": {"club", "shop"},
+            "course-intro": {"club", "shop"},
+        }
+    tick(ws, at(clock, "2026-10-31T00:30:00+08:00"))  # both enter prepare
+    with read_transaction(ws.engine) as conn:
+        assert lifecycle.routine_scope(conn, ws.settings, ws.root, ["club", "shop"]) == {
+            "newcomer-7day": {"club"},
+            "course-intro": {"club", "shop"},
+        }

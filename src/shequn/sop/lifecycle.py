@@ -256,26 +256,32 @@ def advance(
 def routine_scope(
     conn: Connection, settings: Settings, root: Path, known: Iterable[str] = ()
 ) -> dict[str, set[str]]:
-    """Per playbook named in some stage's `playbooks:`, the communities it may run in:
-    those now in a stage that lists it, and those of `known` the engine has not placed
-    in a stage yet (no stage decided: nothing restricts them). A playbook that no stage
-    lists is not restricted and is absent here."""
+    """Per playbook named in some stage's `playbooks:`, the communities it may run in.
+
+    For each community, by its own stage list (the template's, or the plan's): a
+    playbook that list names runs only while the community is in a stage naming it; one
+    that list never names runs in every stage. Communities of `known` that the engine
+    has not placed in a stage yet are not restricted. A playbook that no list names is
+    not restricted anywhere and is absent here.
+    """
     plan = current_plan(conn, root, remember=False)
-    scope: dict[str, set[str]] = {}
-    for stages in (plan.stages, *plan.templates.values()):
-        for stage in stages:
-            for name in stage.playbooks:
-                scope.setdefault(name, set())
+    scope: dict[str, set[str]] = {
+        name: set()
+        for stages in (plan.stages, *plan.templates.values())
+        for stage in stages
+        for name in stage.playbooks
+    }
     placed = positions(conn)
-    unplaced = set(known) - set(placed)
     for name in scope:
-        scope[name] |= unplaced
+        scope[name] |= set(known) - set(placed)
     for community, position in placed.items():
         config = settings.community(community)
         stages = plan.stages_for(config.template if config else "")
         here = stages[_index(stages, position.stage)]
-        if here.name == position.stage:
-            for name in here.playbooks:
+        running = set(here.playbooks) if here.name == position.stage else set()
+        listed = {name for stage in stages for name in stage.playbooks}
+        for name in scope:
+            if name in running or name not in listed:
                 scope[name].add(community)
     return scope
 
