@@ -6,6 +6,7 @@ new kind is one line here plus its vectorized rule in `sop.triggers`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from jinja2 import TemplateSyntaxError
@@ -154,6 +155,17 @@ class Audience(_Strict):
     channels: list[str] = Field(default_factory=list)  # joined through one of these
 
 
+def _duration(rule: str, example: str) -> Callable[[str], str]:
+    """A validator: the offset is a duration (`+2h`), not a clock time (`+1d 20:00`)."""
+
+    def check(value: str) -> str:
+        if parse_offset(value).at is not None:
+            raise ValueError(f"{value!r}: {rule}; write {example}")
+        return value
+
+    return check
+
+
 def _compiles(value: str | None) -> str | None:
     if value is None:
         return value
@@ -200,12 +212,7 @@ class CreateTask(_Template):
     checklist: list[str] = Field(default_factory=list)
     due: str = "+2h"
 
-    @field_validator("due")
-    @classmethod
-    def _due(cls, value: str) -> str:
-        if parse_offset(value).at is not None:
-            raise ValueError(f"{value!r}: a task is due a duration after its step; write +2h")
-        return value
+    _due = field_validator("due")(_duration("a task is due a duration after its step", "+2h"))
 
 
 class AlertOwner(_Template):
@@ -252,12 +259,7 @@ class StartActivity(_Strict):
 
     _text = field_validator("text")(_compiles)
 
-    @field_validator("ends")
-    @classmethod
-    def _ends(cls, value: str) -> str:
-        if parse_offset(value).at is not None:
-            raise ValueError(f"{value!r}: an activity ends a duration after its start; write +2d")
-        return value
+    _ends = field_validator("ends")(_duration("an activity ends a duration after its start", "+2d"))
 
 
 class Webhook(_Strict):
