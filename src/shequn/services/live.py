@@ -197,8 +197,7 @@ def reconcile(
             _reconciled(EventType.JOIN, community, key, counts.get(key, 0), now, platform)
             for key in joined
         ] + [
-            _reconciled(EventType.LEAVE, community, key, logged[key], now, platform)
-            for key in left
+            _reconciled(EventType.LEAVE, community, key, logged[key], now, platform) for key in left
         ]
         append(conn, rows, platform)
     return joined, left

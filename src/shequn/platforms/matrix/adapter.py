@@ -104,7 +104,8 @@ class MatrixAdapter:
     # -- listen ---------------------------------------------------------------
 
     async def listen(self, position: str | None) -> AsyncIterator[Batch]:
-        """Batches from `position` on, one per /sync answer that moved the position."""
+        """Batches from `position` on, one per /sync answer (at least every
+        `poll_seconds`, empty when nothing happened)."""
         since = position
         query_filter = json.dumps(SYNC_FILTER, separators=(",", ":"))
         while True:
@@ -118,8 +119,7 @@ class MatrixAdapter:
             if not isinstance(next_batch, str):
                 raise PermanentError("sync answered without next_batch")
             events, _ = sync_events(answer.get("rooms") or {}, self.user_id)
-            if events or next_batch != since:
-                yield Batch(tuple(events), next_batch)
+            yield Batch(tuple(events), next_batch)  # even empty: the runner's heartbeat
             since = next_batch
 
     # -- identity -------------------------------------------------------------
