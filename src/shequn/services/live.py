@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -172,17 +172,32 @@ def current_members(conn: Connection, community: str) -> dict[str, int]:
     return {m: n for m, (n, kind) in state.items() if kind == EventType.JOIN.value}
 
 
+@dataclass(frozen=True)
+class Reconciliation:
+    """What one reconciliation found and appended (member keys)."""
+
+    joined: list[str]
+    left: list[str]
+    differences: frozenset[str]  # "join:KEY" / "leave:KEY": give back as `confirmed`
+
+
 def reconcile(
-    ws: Workspace, platform: str, group: str, present: Iterable[str], now: datetime
-) -> tuple[list[str], list[str]]:
+    ws: Workspace,
+    platform: str,
+    group: str,
+    present: Iterable[str],
+    now: datetime,
+    confirmed: Collection[str] | None = None,
+) -> Reconciliation:
     """Append joins for members present on the platform but not in the log, and leaves
     for members in the log but gone, marked `meta.reconciled`.
 
-    The source id names the member and how many membership events the log held for
-    them, so running the same reconciliation twice appends nothing the second time.
-
-    Returns:
-        (joined, left): the member keys appended as joins and as leaves.
+    A member list and a stream of events are never read at the same instant: a join
+    can be on the list before its event arrives. So a live caller passes the previous
+    run's `differences` as `confirmed`, and only a difference seen twice is appended
+    (None: append every difference, for a one-off check). The source id names the
+    member and how many membership events the log held for them, so the same
+    reconciliation run twice appends nothing the second time.
     """
     community = ws.settings.bound(platform, group)
     if community is None:
@@ -190,9 +205,13 @@ def reconcile(
     present_keys = {member_key(platform, user) for user in present}
     with write_transaction(ws.engine) as conn:
         logged = current_members(conn, community)
-        counts = _membership_counts(conn, community, present_keys - logged.keys())
-        joined = sorted(present_keys - logged.keys())
-        left = sorted(logged.keys() - present_keys)
+        found = {f"join:{k}" for k in present_keys - logged.keys()} | {
+            f"leave:{k}" for k in logged.keys() - present_keys
+        }
+        chosen = found if confirmed is None else found & set(confirmed)
+        joined = sorted(d.split(":", 1)[1] for d in chosen if d.startswith("join:"))
+        left = sorted(d.split(":", 1)[1] for d in chosen if d.startswith("leave:"))
+        counts = _membership_counts(conn, community, set(joined))
         rows = [
             _reconciled(EventType.JOIN, community, key, counts.get(key, 0), now, platform)
             for key in joined
@@ -200,7 +219,7 @@ def reconcile(
             _reconciled(EventType.LEAVE, community, key, logged[key], now, platform) for key in left
         ]
         append(conn, rows, platform)
-    return joined, left
+    return Reconciliation(joined, left, frozenset(found - chosen))
 
 
 def _membership_counts(conn: Connection, community: str, keys: set[str]) -> dict[str, int]:
