@@ -9,13 +9,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from shequn.clock import FrozenClock
 from shequn.config import Community, Settings
 from shequn.domain.events import Event
 from shequn.platforms.base import Batch
 from shequn.services import live
+from shequn.services.sop import tick
 from shequn.store.engine import read_transaction
 from shequn.store.schema import events, members
+from shequn.store.sop_schema import outbox
 from shequn.workspace import Workspace
+from tests.sop.helpers import at, write_playbook
 
 ROOM, OTHER = "!room:localhost", "!other:localhost"
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -129,3 +133,39 @@ def test_a_difference_must_be_seen_twice_when_confirming(bound: Workspace) -> No
     assert (second.joined, second.differences) == (["matrix:@lost:x"], frozenset())
     joins = [r[2] for r in stored(bound) if r[1] == "join"]
     assert joins == ["matrix:@a:x", "matrix:@late:x", "matrix:@lost:x"]
+
+
+def test_an_event_arriving_after_its_tick_still_triggers_its_step(bound: Workspace) -> None:
+    """A join stored after the tick that covered its time (the listener was
+    reconnecting) is welcomed at the next tick, once."""
+    write_playbook(bound, "welcome", WELCOME)
+    clock = FrozenClock(T0)
+    tick(bound, clock)  # the first tick only records the time
+    at(clock, "2026-11-01T12:10:00+00:00")
+    assert tick(bound, clock).queued == 0
+    live.ingest(bound, "matrix", Batch((ev("join", "@late:x", "$9", 5),), "s1"))
+    at(clock, "2026-11-01T12:11:00+00:00")
+    assert tick(bound, clock).queued == 1
+    at(clock, "2026-11-01T12:12:00+00:00")
+    live.ingest(bound, "matrix", Batch((ev("join", "@late:x", "$9", 5),), "s2"))  # replayed
+    assert tick(bound, clock).queued == 0
+    with read_transaction(bound.engine) as conn:
+        targets = conn.execute(select(outbox.c.target, outbox.c.action)).all()
+    assert targets == [("matrix:@late:x", "send_group")]
+
+
+WELCOME = """
+    name: welcome
+    applies_to:
+      communities: ["*"]
+    trigger:
+      type: member_joined
+    steps:
+      - id: hello
+        at: "+0m"
+        action:
+          type: send_group
+          text: "welcome {{ member.name }}"
+        owner: role:assistant
+        emergency: {do: "welcome them by hand", alert: "role:lead"}
+"""

@@ -3,8 +3,10 @@
 `ingest` appends a batch idempotently (the unique `(source, source_id)`, with the
 adapter's name as the source and the platform's own ids as source ids) and stores the
 adapter's position in the same transaction, so a crash neither loses nor repeats an
-event. `reconcile` compares a group's member list with the members the log says are
-in it and appends the difference as joins and leaves marked `meta.reconciled`.
+event; events older than the engine's last tick move its window back so their
+playbook steps still fall due. `reconcile` compares a group's member list with the
+members the log says are in it and appends the difference as joins and leaves marked
+`meta.reconciled`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from sqlalchemy import Connection, and_, func, select
 from shequn.clock import to_micros
 from shequn.domain.events import Event, EventType
 from shequn.platforms.base import Batch, member_key
+from shequn.services import sop
+from shequn.sop.dispatch import Policy
 from shequn.store import dialect, positions
 from shequn.store.engine import write_transaction
 from shequn.store.schema import communities, events, members
@@ -128,9 +132,22 @@ def ingest(ws: Workspace, adapter: str, batch: Batch, platform: str | None = Non
     with write_transaction(ws.engine) as conn:
         added = append(conn, rows, platform)
         positions.put(conn, adapter, batch.position)
+        if added:
+            _rewind_tick(conn, min(r["ts"] for r in rows))
     if unbound:
         log.debug("%s: %d events in unbound groups not stored", adapter, unbound)
     return IngestResult(added=added, repeated=len(rows) - added, unbound=unbound)
+
+
+def _rewind_tick(conn: Connection, earliest: int) -> None:
+    """Let the next tick see events that arrive after the tick that covered their time
+    (a reconnect, an engine restart): its window starts again just before the earliest
+    of them, at most the dispatcher's grace back. Steps that fell due already are not
+    queued twice: the outbox keys are idempotent."""
+    last = sop.get_state(conn, sop.LAST_TICK)
+    if last is not None and earliest <= int(last):
+        start = max(earliest - 1, int(last) - Policy().grace)
+        sop.put_state(conn, sop.LAST_TICK, str(start))
 
 
 def position(ws: Workspace, adapter: str) -> str | None:
