@@ -30,26 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
 from tests.platforms.synapse import Client, Synapse  # noqa: E402
+from tests.sop.helpers import GROUP_WELCOME  # noqa: E402
 
 from shequn.config import PlatformConfig  # noqa: E402
 from shequn.services.platforms import add_platform, bind  # noqa: E402
 from shequn.services.workspace import init_workspace  # noqa: E402
-
-PLAYBOOK = """
-    name: welcome
-    applies_to:
-      communities: ["*"]
-    trigger:
-      type: member_joined
-    steps:
-      - id: hello
-        at: "+0m"
-        action:
-          type: send_group
-          text: "welcome {{ member.key }}"
-        owner: role:assistant
-        emergency: {do: "welcome them by hand", alert: "role:lead"}
-"""
 
 
 def _workspace(folder: Path, synapse: Synapse, bot_id: str, room: str) -> Path:
@@ -58,7 +43,7 @@ def _workspace(folder: Path, synapse: Synapse, bot_id: str, room: str) -> Path:
     config = PlatformConfig(url=synapse.url, user=bot_id, password_env="SHEQUN_BENCH_PASSWORD")
     add_platform(root, "matrix", config)
     bind(root, "fans", "matrix", room)
-    (root / "playbooks" / "welcome.yaml").write_text(textwrap.dedent(PLAYBOOK).lstrip())
+    (root / "playbooks" / "welcome.yaml").write_text(textwrap.dedent(GROUP_WELCOME).lstrip())
     return root
 
 
@@ -136,7 +121,9 @@ def run(joins: int) -> dict[str, float]:
             for person in people:
                 person.join(room)
                 joined = time.perf_counter()
-                latencies.append(watcher.wait_for(f"welcome matrix:{person.user.user_id}") - joined)
+                latencies.append(
+                    watcher.wait_for(f"welcome {person.user.user_id[1:].split(':')[0]}") - joined
+                )
             _say("joins measured", started)
         finally:
             proc.send_signal(signal.SIGTERM)
