@@ -84,7 +84,7 @@ def append(conn: Connection, rows: list[dict[str, Any]], platform: str) -> int:
     known = _stored_ids(conn, rows[0]["source"], [r["source_id"] for r in rows])
     new = [r for r in rows if r["source_id"] not in known]
     dialect.insert_ignore(conn, events, new)
-    first = {}
+    first: dict[str, int] = {}
     for row in new:
         first.setdefault(row["community"], row["ts"])
     dialect.insert_ignore(

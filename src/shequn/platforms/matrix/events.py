@@ -59,9 +59,13 @@ def _membership(room: str, event: Native) -> Event | None:
             inviter = unsigned.get("prev_sender") or ""
         elif sender != user:  # joined on the user's behalf (an appservice)
             inviter = sender
-        meta = {"name": name} if name else None
         return _base(
-            room, event, EventType.JOIN, user, inviter=_key(inviter) if inviter else "", meta=meta
+            room,
+            event,
+            EventType.JOIN,
+            user,
+            inviter=_key(inviter) if inviter else "",
+            meta={"name": name} if name else None,
         )
     if now in ("leave", "ban") and before == "join":
         how = "left" if sender == user else ("banned" if now == "ban" else "kicked")
