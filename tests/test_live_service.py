@@ -152,3 +152,16 @@ def test_an_event_arriving_after_its_tick_still_triggers_its_step(bound: Workspa
     with read_transaction(bound.engine) as conn:
         targets = conn.execute(select(outbox.c.target, outbox.c.action)).all()
     assert targets == [("matrix:@late:x", "send_group")]
+
+
+def test_each_group_feeds_its_own_community(ws: Workspace) -> None:
+    ws.settings = Settings(
+        communities=[
+            Community(key="fans", platform="matrix", group=ROOM),
+            Community(key="club", platform="matrix", group=OTHER),
+            Community(key="tg", platform="telegram", group=ROOM),  # same id, other platform
+        ]
+    )
+    batch = Batch((ev("join", "@a:x", "$1"), ev("join", "@b:x", "$2", room=OTHER)), "s")
+    assert live.ingest(ws, "matrix", batch).added == 2
+    assert [(r[0], r[2]) for r in stored(ws)] == [("fans", "matrix:@a:x"), ("club", "matrix:@b:x")]
