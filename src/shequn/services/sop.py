@@ -198,7 +198,7 @@ def _tick(
 
 def _decision(row: OutboxRow, now: int) -> dict[str, Any]:
     """The event of a queued row: due, missed (past the grace) or dead (did not render)."""
-    common = {"member": row.data().get("member"), "due_ts": row.due_ts}
+    common: dict[str, Any] = {"member": row.data().get("member"), "due_ts": row.due_ts}
     if row.state == MISSED:
         return journal.entry(
             "sop_action_missed", now, row.community, row.key, reason=row.reason, **common

@@ -7,12 +7,12 @@ registered objects of their own (`sop.kinds`, `sop.action_kinds`).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias, Union
 
 from pydantic import Field, field_validator, model_validator
 
 from shequn.sop import kinds
-from shequn.sop.model_base import Strict
+from shequn.sop.model_base import ActionModel, Strict
 from shequn.sop.thresholds import Threshold
 from shequn.sop.timing import Offset, parse_offset, to_cron
 
@@ -153,10 +153,13 @@ class Audience(Strict):
 # A step's action: one model per registered action kind (sop.kinds), told apart by
 # `type:`. Built at import from the registry, in registration order (the order the
 # "unknown type" error lists them in).
-Action = Annotated[
-    Union[tuple(kind.model for kind in kinds.registered())],  # noqa: UP007
-    Field(discriminator="type"),
-]
+if TYPE_CHECKING:
+    Action: TypeAlias = ActionModel  # the union is only known at run time
+else:
+    Action = Annotated[
+        Union[tuple(kind.model for kind in kinds.registered())],  # noqa: UP007
+        Field(discriminator="type"),
+    ]
 
 
 class Step(Strict):

@@ -4,6 +4,7 @@ and the text of a message-like action (shared by `sop.model` and `sop.action_kin
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
@@ -16,6 +17,13 @@ _TEMPLATES = SandboxedEnvironment(autoescape=False)
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ActionModel(Protocol):
+    """What every action kind's model has: `type`, its kind's name (a Literal)."""
+
+    @property
+    def type(self) -> str: ...
 
 
 def duration(rule: str, example: str) -> Callable[[str], str]:
