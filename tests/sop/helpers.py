@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import textwrap
 from datetime import datetime
 from pathlib import Path
+
+import msgspec
 
 from shequn.clock import FrozenClock
 from shequn.services.imports import import_path
@@ -95,6 +96,6 @@ def queue(
         for i in range(count)
     ]
     if payload is not None:
-        rows = [dataclasses.replace(r, payload=payload) for r in rows]
+        rows = [msgspec.structs.replace(r, payload=payload) for r in rows]
     with write_transaction(ws.engine) as conn:
         outbox.enqueue(conn, rows)

@@ -3,8 +3,7 @@ that loads the lifecycle once."""
 
 from __future__ import annotations
 
-import dataclasses
-
+import msgspec
 import pytest
 from sqlalchemy import insert
 
@@ -35,7 +34,7 @@ def _row(key: str, **changes: object) -> OutboxRow:
         now=90,
         late=True,
     )
-    return dataclasses.replace(built, **changes)
+    return msgspec.structs.replace(built, **changes)
 
 
 def test_an_outbox_row_reads_back_as_the_row_built(ws: Workspace) -> None:
@@ -45,9 +44,9 @@ def test_an_outbox_row_reads_back_as_the_row_built(ws: Workspace) -> None:
         assert outbox.enqueue(conn, built) == []  # the keys are known: nothing new
         ready = outbox.ready(conn, now=100, limit=10)
         again = outbox.by_key(conn, "b")
-    assert [dataclasses.replace(r, id=None) for r in ready] == built[:1]  # b is dead
+    assert [msgspec.structs.replace(r, id=None) for r in ready] == built[:1]  # b is dead
     assert ready[0].id is not None and ready[0].late is True
-    assert again is not None and dataclasses.replace(again, id=None) == built[1]
+    assert again is not None and msgspec.structs.replace(again, id=None) == built[1]
     assert built[0].payload == '{"member": "wx:a", "text": "你好"}'
     assert built[0].outgoing() == Outgoing(
         "a", "club", "wx:a", "send_private", {"member": "wx:a", "text": "你好"}
@@ -107,3 +106,9 @@ def test_a_tick_loads_the_plan_and_positions_once(
     calls.update(plan=0, positions=0)
     result = tick(ws, at(clock, "2026-11-01T12:01:00+00:00"))
     assert (result.playbooks, calls) == (1, {"plan": 1, "positions": 1})
+
+
+def test_the_row_type_has_every_column_of_the_table() -> None:
+    from shequn.store.sop_schema import outbox as table
+
+    assert sorted(OutboxRow.__struct_fields__) == sorted(c.name for c in table.columns)
