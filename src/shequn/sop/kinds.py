@@ -89,8 +89,8 @@ class ActionKind:
         payload: renders the payload kept in the outbox row, from the action model, the
             template values (plus `_due_ts`, `_playbook`, `_step`) and the context;
             raises `sop.render.RenderError` when a template or content item fails.
-        execute: for a kind routed to the store: records its events in the
-            dispatcher's transaction and returns them.
+        execute: for a kind routed to the store: the events its row causes, read in
+            the dispatcher's transaction (`sop.state.execute` records them there).
     """
 
     name: str
