@@ -10,7 +10,7 @@ from shequn.config import Community, Goal
 from shequn.errors import InputError
 from shequn.review.evaluation import evaluate_goals
 from shequn.review.goals import GoalSpec, community_goals, evaluate_goal, parse_goal_period
-from shequn.review.periods import Period, month, parse_period, previous
+from shequn.periods import Period, month, parse_period, previous
 
 
 def spec(metric: str = "active_rate", target: float = 0.6, direction: str = "at_least") -> GoalSpec:
@@ -145,7 +145,7 @@ def test_evaluate_goals_windows_and_horizon_due_date() -> None:
 
 
 def test_weeks_belong_to_the_month_of_their_thursday() -> None:
-    from shequn.review.periods import units
+    from shequn.periods import units
 
     october = units("week", month(2026, 10))
     assert [(w.label, w.start, w.end) for w in october[:: len(october) - 1]] == [

@@ -19,7 +19,7 @@ from shequn.reports.xlsx import render_xlsx
 from shequn.review.build import Review, build_review
 from shequn.review.goals import GoalSpec, evaluate_goal
 from shequn.review.knowledge import load_knowledge
-from shequn.review.periods import month
+from shequn.periods import month
 from shequn.review.replication import ReplicationRate
 
 EVIL = "<script>alert('x')</script>茶舍"

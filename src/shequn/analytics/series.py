@@ -19,7 +19,7 @@ from shequn.analytics import sql
 from shequn.analytics.backend import Backend
 from shequn.analytics.engine import Source, copy_cursor, figures_of, prepare
 from shequn.analytics.period import (
-    Period,
+    ZonedPeriod,
     day_number,
     from_day_number,
     local_midnight_us,
@@ -83,12 +83,12 @@ def daily_series(
     """Per scope, one row per local day of [start, end): dau, joins, leaves,
     messages, gmv (days with nothing are zeros)."""
     with copy_cursor(source, zone) as (db, tz):
-        period = Period(start, end, tz)
+        period = ZonedPeriod(start, end, tz)
         prepare(db, period)
         return daily_of(db, period)
 
 
-def daily_of(db: Backend, period: Period) -> dict[str, list[dict[str, Any]]]:
+def daily_of(db: Backend, period: ZonedPeriod) -> dict[str, list[dict[str, Any]]]:
     """The daily series, on a cursor `prepare`d for the period."""
     params = period.params()
     counts = {(r[0], r[1]): r[2:] for r in db.rows(_DAILY.format(**params))}
@@ -123,12 +123,12 @@ def retention(
 ) -> dict[str, list[dict[str, Any]]]:
     """Weekly retention cohorts per scope (see the module docstring)."""
     with copy_cursor(source, zone) as (db, tz):
-        period = Period(start, end, tz)
+        period = ZonedPeriod(start, end, tz)
         prepare(db, period)
         return retention_of(db, period)
 
 
-def retention_of(db: Backend, period: Period) -> dict[str, list[dict]]:
+def retention_of(db: Backend, period: ZonedPeriod) -> dict[str, list[dict]]:
     """The retention cohorts, on a cursor `prepare`d for the period."""
     tz = period.zone
     first_week = week_number(day_number(period.start))
@@ -158,7 +158,7 @@ def report(
 ) -> dict[str, Any]:
     """Metrics, daily series and retention cohorts for one period, staged once."""
     with copy_cursor(source, zone) as (db, tz):
-        period = Period(start, end, tz)
+        period = ZonedPeriod(start, end, tz)
         prepare(db, period)
         return {
             "metrics": figures_of(db, period),

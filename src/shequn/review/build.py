@@ -21,7 +21,7 @@ from shequn.review.evaluation import arrange
 from shequn.review.funnel import STAGE_OF_METRIC, Funnel, diagnose, stage_targets
 from shequn.review.goals import GoalResult
 from shequn.review.knowledge import Action, actions_for
-from shequn.review.periods import Period, previous
+from shequn.periods import Period, previous
 from shequn.review.replication import ReplicationRate
 
 Metrics = Mapping[str, Mapping[str, Any]]

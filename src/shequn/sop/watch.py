@@ -40,7 +40,7 @@ from sqlalchemy import Connection, select
 
 from shequn.analytics import sql
 from shequn.analytics.backend import Backend
-from shequn.analytics.period import Period, local_midnight_us
+from shequn.analytics.period import ZonedPeriod, local_midnight_us
 from shequn.clock import from_micros
 from shequn.config import Community, Settings
 from shequn.sop import journal
@@ -107,7 +107,7 @@ def measure(ws: Workspace, first: date, last: date) -> Readings:
 
 def measure_on(db: Backend, zone: ZoneInfo, first: date, last: date) -> Readings:
     """Daily values on a backend holding the copy's tables (see the module docstring)."""
-    period = Period(first, last + timedelta(days=1), zone)
+    period = ZonedPeriod(first, last + timedelta(days=1), zone)
     params = period.params()
     days = [first + timedelta(days=i) for i in range(period.days)]
     members = _members(db, params, [local_midnight_us(d + timedelta(days=1), zone) for d in days])
