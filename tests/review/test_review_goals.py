@@ -8,9 +8,9 @@ import pytest
 
 from shequn.config import Community, Goal
 from shequn.errors import InputError
+from shequn.periods import Period, month, parse_period, previous
 from shequn.review.evaluation import evaluate_goals
 from shequn.review.goals import GoalSpec, community_goals, evaluate_goal, parse_goal_period
-from shequn.periods import Period, month, parse_period, previous
 
 
 def spec(metric: str = "active_rate", target: float = 0.6, direction: str = "at_least") -> GoalSpec:
