@@ -24,6 +24,7 @@ from pydantic import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from shequn.domain.metrics import goal_metrics
 from shequn.errors import InputError, WorkspaceError
 from shequn.periods import horizon_days, parse_period
 
@@ -36,13 +37,6 @@ GOAL_PERIOD_HINT = (
     "write week, month, a month (2026-10), an ISO week (2026-W43), or dates as "
     'from = 2026-10-01 and to = 2026-10-15 (to exclusive); a horizon goes in horizon = "day 30"'
 )
-
-
-def goal_metrics() -> tuple[str, ...]:
-    """The metric names a goal may use: every single-valued metric of docs/metrics.md."""
-    from shequn.analytics.metrics import METRICS
-
-    return tuple(m.name for m in METRICS if m.kind != "table")
 
 
 class Goal(BaseModel):

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from shequn.analytics.metrics import METRICS
+from shequn.domain.metrics import METRICS
 from tests.analytics.helpers import LogBuilder, engine_figures
 
 ROOT = Path(__file__).resolve().parents[2]

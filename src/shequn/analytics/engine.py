@@ -25,8 +25,8 @@ import duckdb
 
 from shequn.analytics import sql
 from shequn.analytics.backend import Backend, DuckBackend
-from shequn.analytics.metrics import FACTS, FLAGS, METRICS
 from shequn.analytics.period import ZonedPeriod
+from shequn.domain.metrics import FACTS, FLAGS, METRICS
 from shequn.workspace import Workspace
 
 Figures = dict[str, dict[str, Any]]
