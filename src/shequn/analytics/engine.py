@@ -111,10 +111,16 @@ def figures_of(db: Backend, period: ZonedPeriod) -> Figures:
     return figures
 
 
-def prepare(db: Backend, period: ZonedPeriod) -> None:
-    """Stage the period's intervals, member flags, channels and daily actives."""
+def prepare(db: Backend, period: ZonedPeriod, only: tuple[str, ...] = ()) -> None:
+    """Stage the period's intervals, member flags, channels and daily actives.
+
+    `only` names the tables to stage (in `stages` order; each after those it reads),
+    for readers that need a few: the daily watch stages spans and daily actives.
+    """
     params = period.params()
     for name, statement in stages().items():
+        if only and name not in only:
+            continue
         db.execute(f"DROP TABLE IF EXISTS {name}")
         db.execute(statement.format(**params))
 

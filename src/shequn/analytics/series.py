@@ -1,7 +1,8 @@
 """Figures over time: daily series and weekly retention cohorts (docs/metrics.md).
 
 - `daily_series`: per scope and local day of [start, end): dau, joins, leaves,
-  messages, gmv.
+  messages, gmv. `daily_counts`, `daily_active` and `daily_orders` are the one daily
+  form of the log; the daily watch (`shequn.sop.watch`) reads them too.
 - `retention`: cohort w = members whose first join (in the scope) falls in week w, for
   the weeks that overlap [start, end); for k = 0 .. while week w+k starts before `end`:
   `retention` = share of the cohort active in week w+k, `membership_retention` = share
@@ -37,6 +38,21 @@ SELECT {sql.SCOPE} AS scope, day,
 FROM pev
 GROUP BY GROUPING SETS ((community, day), (day))
 """
+
+# Orders of a day: the day's rows of one (community, order_id) with a net amount > 0.
+_DAILY_ORDERS = f"""
+WITH {sql.EVENTS}
+SELECT {sql.SCOPE} AS scope, day, COUNT(*) AS orders FROM (
+    SELECT community, day, order_id, CASE WHEN order_id IS NULL THEN id ELSE 0 END AS solo,
+           SUM(COALESCE(amount, 0)) AS net
+    FROM pev WHERE type = 'order'
+    GROUP BY community, day, order_id, solo
+) AS per_order WHERE net > 0
+GROUP BY GROUPING SETS ((community, day), (day))
+"""
+# What `daily_active` reads, for callers that stage no more (`prepare(..., only=...)`).
+DAILY_STAGES = ("t_ad", "dd")
+DayKey = tuple[str, int]  # (scope, day number)
 
 _RETENTION = f"""
 WITH {sql.EVENTS},
@@ -91,26 +107,41 @@ def daily_series(
 def daily_of(db: Backend, period: ZonedPeriod) -> dict[str, list[dict[str, Any]]]:
     """The daily series, on a cursor `prepare`d for the period."""
     params = period.params()
-    counts = {(r[0], r[1]): r[2:] for r in db.rows(_DAILY.format(**params))}
-    dau = {(r[0], r[1]): r[2] for r in db.rows("SELECT scope, day, dau FROM dd")}
-    scopes = _scopes(db)
-    days = range(params["ds"], params["de"])
+    counts = daily_counts(db, period)
+    dau = daily_active(db)
     out: dict[str, list[dict[str, Any]]] = {}
-    for scope in scopes:
+    for scope in _scopes(db):
         out[scope] = []
-        for day in days:
-            joins, leaves, messages, gmv = counts.get((scope, day), (0, 0, 0, 0))
+        for day in range(params["ds"], params["de"]):
+            joins, leaves, messages, gmv = counts.get((scope, day), (0, 0, 0, Decimal(0)))
             out[scope].append(
                 {
                     "day": from_day_number(day),
-                    "dau": int(dau.get((scope, day), 0)),
-                    "joins": int(joins),
-                    "leaves": int(leaves),
-                    "messages": int(messages),
-                    "gmv": Decimal(gmv),
+                    "dau": dau.get((scope, day), 0),
+                    "joins": joins,
+                    "leaves": leaves,
+                    "messages": messages,
+                    "gmv": gmv,
                 }
             )
     return out
+
+
+def daily_counts(db: Backend, period: ZonedPeriod) -> dict[DayKey, tuple[int, int, int, Decimal]]:
+    """Joins, leaves, messages and gmv per scope and day of the period (days with events)."""
+    rows = db.rows(_DAILY.format(**period.params()))
+    return {(r[0], r[1]): (int(r[2]), int(r[3]), int(r[4]), Decimal(r[5])) for r in rows}
+
+
+def daily_active(db: Backend) -> dict[DayKey, int]:
+    """Distinct active members per scope and day (the staged `dd`; days with any)."""
+    return {(r[0], r[1]): int(r[2]) for r in db.rows("SELECT scope, day, dau FROM dd")}
+
+
+def daily_orders(db: Backend, period: ZonedPeriod) -> dict[DayKey, int]:
+    """Orders per scope and day: a day's rows of one order netting more than 0."""
+    rows = db.rows(_DAILY_ORDERS.format(**period.params()))
+    return {(r[0], r[1]): int(r[2]) for r in rows}
 
 
 def _scopes(db: Backend) -> list[str]:
