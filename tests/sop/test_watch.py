@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -224,3 +225,15 @@ def test_daily_values_equal_the_metrics_engine_for_that_day(ws: Workspace) -> No
             figures["gmv"],
             figures["dau"] / figures["members_at_end"],
         )
+
+
+def test_a_plan_with_active_rate_below_goal_names_the_line_and_the_fix() -> None:
+    from shequn.sop.lifecycle_model import check
+
+    text = WATCHED.replace("below: 0.3", "below: goal")
+    plan_, problems = check(textwrap.dedent(text).lstrip(), "lifecycle.yaml")
+    assert plan_ is None
+    assert [(p.line, p.hint) for p in problems] == [
+        (7, "write a number, e.g. below: 0.3 (see docs/lifecycle.md)")
+    ]
+    assert "no goal measures" in problems[0].message
