@@ -42,7 +42,7 @@ GOAL_PERIOD_HINT = (
 class Goal(BaseModel):
     """One goal: a metric, a scope, a period or horizon, a target and a direction.
 
-    Written under a community in shequn.toml or in `goals/*.yaml`; `shequn.goals`
+    Written under a community in shequn.toml or in `goals/*.yaml`; `shequn.goals.gather`
     gathers them and checks what needs every goal at once (ids, `serves`, scopes).
     `period = "day 30"` (the older spelling of a horizon) is read as `horizon = 30`.
     """

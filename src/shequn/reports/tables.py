@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from shequn.goals.evaluate import GoalResult
 from shequn.review.build import Review, as_float, attainment
 from shequn.review.drivers import describe
 from shequn.review.evaluation import milestones
 from shequn.review.funnel import explain
-from shequn.review.goals import GoalResult
 from shequn.review.i18n import fmt_gap, fmt_share, fmt_value, metric_label, t, unit_of
 
 

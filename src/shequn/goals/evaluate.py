@@ -1,6 +1,6 @@
 """Goals as the review reads them, and their evaluation against measured values.
 
-`shequn.config.Goal` holds what the operator wrote and `shequn.goals` gathers them;
+`shequn.config.Goal` holds what the operator wrote and `shequn.goals.gather` gathers them;
 `GoalSpec` is the normalized form, one per community a goal applies to, with the window
 kind (period or horizon) and the long-term goals it serves. Evaluation is pure: it
 takes the measured value and the previous period's value.
@@ -15,7 +15,7 @@ from typing import Literal
 
 from shequn.config import Community, Goal, Settings
 from shequn.errors import InputError
-from shequn.goals import TEMPLATE, WORKSPACE, GoalEntry, settings_goals
+from shequn.goals.gather import TEMPLATE, WORKSPACE, GoalEntry, settings_goals
 from shequn.periods import PERIOD_HINT, Period, horizon_days, parse_period
 
 Status = Literal["met", "missed", "no_data", "pending", "untracked"]
