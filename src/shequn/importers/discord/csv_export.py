@@ -28,7 +28,7 @@ import polars as pl
 
 from shequn.errors import InputError
 from shequn.importers.base import ImportContext, community_key, content_id
-from shequn.importers.discord_time import parse_times
+from shequn.importers.discord.timestamps import parse_times
 from shequn.importers.text import decode
 
 CSV_HEADER = "AuthorID,Author,Date,Content,Attachments,Reactions"

@@ -31,10 +31,10 @@ import polars as pl
 
 from shequn.errors import InputError
 from shequn.importers.base import ImportContext, Item, community_key
-from shequn.importers.discord_csv import CSV_HEADER, looks_like_csv, read_csv
-from shequn.importers.discord_time import parse_times
+from shequn.importers.discord.csv_export import CSV_HEADER, looks_like_csv, read_csv
+from shequn.importers.discord.timestamps import parse_times
 from shequn.importers.source import Source
-from shequn.importers.telegram import json_syntax_error, looks_like_telegram
+from shequn.importers.telegram.importer import json_syntax_error, looks_like_telegram
 
 _META = msgspec.json.Encoder(order="sorted")
 _KEYS = (re.compile(rb'"guild"\s*:\s*\{'), re.compile(rb'"channel"\s*:\s*\{'))

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import polars as pl
 
 from shequn.errors import InputError
-from shequn.importers.orders_values import decimal
+from shequn.importers.orders.values import decimal
 
 # Header names per field, as norm leaves them, in order of preference.
 _NAMES: dict[str, list[str]] = {

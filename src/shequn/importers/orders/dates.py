@@ -16,7 +16,7 @@ from datetime import UTC, tzinfo
 import polars as pl
 
 from shequn.errors import InputError
-from shequn.importers.orders_values import reject
+from shequn.importers.orders.values import reject
 
 _TIME = (
     r"(?:[T\s]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<F>\d{1,9}))?)?"

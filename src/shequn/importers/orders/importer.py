@@ -62,16 +62,16 @@ import polars as pl
 
 from shequn.errors import InputError
 from shequn.importers.base import ImportContext, Item
-from shequn.importers.orders_columns import (
+from shequn.importers.orders.columns import (
     is_header,
     recognise,
     resolve,
     separator,
     split_mapping,
 )
-from shequn.importers.orders_dates import DateColumn, DateReader
-from shequn.importers.orders_rows import reading
-from shequn.importers.orders_values import amounts, cell, reject
+from shequn.importers.orders.dates import DateColumn, DateReader
+from shequn.importers.orders.rows import reading
+from shequn.importers.orders.values import amounts, cell, reject
 from shequn.importers.source import Source
 from shequn.importers.text import head_text
 

@@ -17,7 +17,7 @@ from typing import Protocol
 import polars as pl
 
 from shequn.errors import InputError
-from shequn.importers.orders_columns import separator
+from shequn.importers.orders.columns import separator
 from shequn.importers.source import Source
 from shequn.importers.text import open_text
 

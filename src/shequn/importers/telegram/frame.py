@@ -35,8 +35,8 @@ import polars as pl
 
 from shequn.errors import InputError
 from shequn.importers.base import content_id
-from shequn.importers.telegram_model import Chat, Entity, Message
-from shequn.importers.telegram_services import (
+from shequn.importers.telegram.model import Chat, Entity, Message
+from shequn.importers.telegram.services import (
     ACTIONS,
     META,
     Names,

@@ -2,9 +2,9 @@
 
 A single-chat export has ``name``, ``type``, ``id`` and ``messages`` at the top level;
 a full export has ``chats.list`` and ``left_chats.list`` of such chats. The file is
-decoded with msgspec into typed structs (see telegram_model); in a full export each
+decoded with msgspec into typed structs (see telegram.model); in a full export each
 chat stays raw until its turn, so only one chat's messages are in memory as objects
-at a time. telegram_frame turns a chat into events column by column.
+at a time. telegram.frame turns a chat into events column by column.
 
 In a full export only group chats are imported (private groups and supergroups,
 public supergroups, and chats whose type is not given); personal chats, bots, saved
@@ -27,8 +27,8 @@ import msgspec
 from shequn.errors import InputError
 from shequn.importers.base import ImportContext, Item, community_key
 from shequn.importers.source import Source
-from shequn.importers.telegram_frame import ChatPlace, chat_frame
-from shequn.importers.telegram_model import (
+from shequn.importers.telegram.frame import ChatPlace, chat_frame
+from shequn.importers.telegram.model import (
     CHAT_DECODER,
     EXPORT_DECODER,
     HEAD_DECODER,

@@ -1,6 +1,6 @@
 """Telegram service actions that change membership, as join and leave events.
 
-Service messages name members by display name only (telegram_frame's docstring says
+Service messages name members by display name only (telegram.frame's docstring says
 how a name becomes a member key). Every action not in ACTIONS (title, photo, pins,
 topics, migration, calls...) is noise for shequn and is skipped.
 """
@@ -14,7 +14,7 @@ import msgspec
 import polars as pl
 
 from shequn.importers.base import content_id
-from shequn.importers.telegram_model import Message
+from shequn.importers.telegram.model import Message
 
 META = msgspec.json.Encoder(order="sorted")
 

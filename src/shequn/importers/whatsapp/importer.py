@@ -2,12 +2,12 @@
 
 Android writes ``WhatsApp Chat with X.txt``, iOS a zip holding ``_chat.txt``. Lines
 look like ``20/06/2019, 15:58 - Name: text`` (Android, in many locale variants) or
-``[20/06/2019, 15:58:47] Name: text`` (iOS); see whatsapp_header. Messages become
-``message`` events whose ids are hashes of their content (whatsapp_ids); system lines
+``[20/06/2019, 15:58:47] Name: text`` (iOS); see whatsapp.header. Messages become
+``message`` events whose ids are hashes of their content (whatsapp.ids); system lines
 become joins (``X added Y``, invite links) and leaves (``left``, ``removed``).
 
 Big files are read in chunks of whole messages (``chunk_bytes``), each parsed
-column-wise with Polars (whatsapp_parse) and yielded as one frame.
+column-wise with Polars (whatsapp.parse) and yielded as one frame.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pathlib import PurePosixPath
 from shequn.errors import InputError
 from shequn.importers.base import ImportContext, Item, community_key
 from shequn.importers.source import Source
-from shequn.importers.whatsapp_header import HINT_FORMATS, HeaderShape, detect_shape, match_header
-from shequn.importers.whatsapp_parse import PLATFORM, ChatParser, lines_of
+from shequn.importers.whatsapp.header import HINT_FORMATS, HeaderShape, detect_shape, match_header
+from shequn.importers.whatsapp.parse import PLATFORM, ChatParser, lines_of
 
 CHUNK_BYTES = 64 << 20
 _HEAD_BYTES = 16 * 1024

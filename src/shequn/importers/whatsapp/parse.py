@@ -20,15 +20,15 @@ import polars as pl
 import pyarrow as pa
 
 from shequn.errors import InputError
-from shequn.importers.whatsapp_header import (
+from shequn.importers.whatsapp.header import (
     HeaderShape,
     header_dates,
     infer_order,
     local_times,
     to_utc,
 )
-from shequn.importers.whatsapp_ids import Occurrences, digest, message_ids
-from shequn.importers.whatsapp_system import (
+from shequn.importers.whatsapp.ids import Occurrences, digest, message_ids
+from shequn.importers.whatsapp.system import (
     FREE_TEXT_SENDER,
     SYSTEM_HINT,
     SystemEvent,
