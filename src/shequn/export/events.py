@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
 
 import polars as pl
 from sqlalchemy import Connection, select
 
-from shequn.domain.events import CANONICAL_FIELDS
+from shequn.export import export_format
+from shequn.export.writers import EXPORT_COLUMNS
 from shequn.sop.journal import SOURCE as SOP_SOURCE
 from shequn.store.schema import events, members
 
-ExportFormat = Literal["csv", "jsonl", "parquet"]
 CHUNK = 200_000
-# The canonical fields plus `source`, which re-import needs for idempotency.
-EXPORT_COLUMNS: tuple[str, ...] = (*CANONICAL_FIELDS, "source")
 
 
 def _chunks(conn: Connection, persons: bool, sop: bool) -> Iterator[pl.DataFrame]:
@@ -50,39 +47,20 @@ def _resolve_persons(conn: Connection, frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def export_events(
-    conn: Connection, out: Path, fmt: ExportFormat, *, persons: bool = False, sop: bool = False
+    conn: Connection, out: Path, fmt: str, *, persons: bool = False, sop: bool = False
 ) -> int:
-    """Write the event log to `out`; returns the count.
+    """Write the event log to `out` in the format named `fmt`; returns the count.
 
     With `persons`, merged member keys are replaced by their person's key. The SOP
     engine's own events (source `sop`: actions due, messages sent, tags, stages…) are
     left out unless `sop` is set: they are not canonical events, so a file that holds
     them is for analysis elsewhere and does not import back.
+
+    Raises:
+        InputError: for a format `shequn.export.FORMATS` does not hold.
     """
-    count = 0
+    writer = export_format(fmt)
     tmp = out.with_name(out.name + ".partial")
-    if fmt == "parquet":
-        parts = list(_chunks(conn, persons, sop))
-        frame = pl.concat(parts) if parts else _empty()
-        frame.write_parquet(tmp)
-        count = frame.height
-    else:
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
-            first = True
-            for frame in _chunks(conn, persons, sop):
-                if fmt == "csv":
-                    fh.write(frame.write_csv(include_header=first))
-                else:
-                    fh.write(frame.write_ndjson())
-                first = False
-                count += frame.height
-            if first and fmt == "csv":
-                fh.write(_empty().write_csv())
+    count = writer.write(_chunks(conn, persons, sop), tmp)
     tmp.replace(out)
     return count
-
-
-def _empty() -> pl.DataFrame:
-    return pl.DataFrame(
-        {c: [] for c in EXPORT_COLUMNS}, schema={c: pl.String for c in EXPORT_COLUMNS}
-    )
