@@ -9,7 +9,7 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from shequn.cli_sop import sop_app
+from shequn.cli.sop import sop_app
 from shequn.clock import FrozenClock
 from shequn.services.sop import tick
 from shequn.sop.content import ContentError, Library, read_item

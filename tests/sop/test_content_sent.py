@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from shequn.analytics import compute
 from shequn.clock import FrozenClock
-from shequn.export import export_events
+from shequn.export.events import export_events
 from shequn.platforms.base import Outgoing
 from shequn.platforms.console import ConsolePlatform, deliveries
 from shequn.services.imports import import_path

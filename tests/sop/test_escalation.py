@@ -9,7 +9,7 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from shequn.cli_sop import tasks_app
+from shequn.cli.tasks import tasks_app
 from shequn.clock import FrozenClock, to_micros
 from shequn.platforms.base import Outgoing, PermanentError, TransientError
 from shequn.platforms.console import ConsolePlatform

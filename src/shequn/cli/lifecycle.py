@@ -1,7 +1,4 @@
-"""`shequn lifecycle ...`: community stages, the stage plan, an operator's stage change.
-
-Registered in cli.py: `app.add_typer(cli_lifecycle.lifecycle_app, name="lifecycle")`.
-"""
+"""`shequn lifecycle ...`: community stages, the stage plan, an operator's stage change."""
 
 from __future__ import annotations
 
@@ -10,12 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from shequn.cli_options import WorkspaceOpt
-from shequn.clock import SystemClock, from_micros
+from shequn.cli.options import WorkspaceOpt
+from shequn.cli.output import console, err, local_time
+from shequn.clock import SystemClock
 from shequn.workspace import Workspace
 
 lifecycle_app = typer.Typer(
@@ -23,8 +20,6 @@ lifecycle_app = typer.Typer(
     "Example: `shequn lifecycle --community book-club`",
     invoke_without_command=True,
 )
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 # Stage names as shown: English key and the Chinese name of issue 4.
 LABELS = {
     "prepare": "prepare 筹备",
@@ -34,12 +29,6 @@ LABELS = {
     "conversion": "conversion 转化",
     "dissolve": "dissolve 解散",
 }
-
-
-def _local(ws: Workspace, us: int | None) -> str:
-    if us is None:
-        return "-"
-    return from_micros(us).astimezone(ws.settings.zone).strftime("%Y-%m-%d %H:%M")
 
 
 @lifecycle_app.callback()
@@ -75,7 +64,7 @@ def lifecycle_status(
             table.add_row(
                 row.community if first else "",
                 stage if first else "",
-                _local(ws, row.since) if first else "",
+                local_time(ws, row.since) if first else "",
                 LABELS.get(name, name),
                 escape("\n".join(conditions)),
             )

@@ -1,7 +1,4 @@
-"""`shequn metrics`: every figure of docs/metrics.md for a period, as a table or JSON.
-
-The command is registered on the main app by `shequn.cli` (`app.command()(metrics)`).
-"""
+"""`shequn metrics`: every figure of docs/metrics.md for a period, as a table or JSON."""
 
 from __future__ import annotations
 
@@ -12,14 +9,13 @@ from typing import Annotated, Any
 
 import msgspec
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from shequn.cli_options import WorkspaceOpt, parse_day
+from shequn.cli.options import WorkspaceOpt, parse_day
+from shequn.cli.output import console
 from shequn.errors import InputError
 from shequn.workspace import Workspace
 
-console = Console(soft_wrap=True)
 _JSON = msgspec.json.Encoder(decimal_format="number")
 
 
@@ -27,8 +23,12 @@ def _parse_day(value: str | None, option: str) -> date | None:
     return parse_day(value, option) if value else None
 
 
-def last_full_month(last_day: date) -> tuple[date, date]:
-    """The latest calendar month that the data covers to its end."""
+def last_covered_month(last_day: date) -> tuple[date, date]:
+    """The latest calendar month that the data covers to its end (`last_day` its last day).
+
+    Not the review's default period (`review.periods.last_full_month`: the month before
+    today's), which does not look at the data.
+    """
     month_start = last_day.replace(day=1)
     if (last_day + timedelta(days=1)).day == 1:
         return month_start, last_day + timedelta(days=1)
@@ -46,7 +46,7 @@ def _period(ws: Workspace, start: date | None, end: date | None) -> tuple[date, 
                 "the workspace holds no events",
                 hint="import an export first (`shequn import FILE`) or run `shequn simulate`",
             )
-        return last_full_month(span[1])
+        return last_covered_month(span[1])
     if start is None:
         assert end is not None
         start = (end - timedelta(days=1)).replace(day=1)

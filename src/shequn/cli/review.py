@@ -1,7 +1,4 @@
-"""`shequn review`: the review (复盘) of a community or the whole workspace.
-
-The lead registers it in cli.py with `app.command()(review)`.
-"""
+"""`shequn review`: the review (复盘) of a community or the whole workspace."""
 
 from __future__ import annotations
 
@@ -10,29 +7,35 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from shequn.cli_options import WorkspaceOpt
+from shequn.cli.options import WorkspaceOpt
+from shequn.cli.output import console
 from shequn.errors import InputError
+from shequn.registry import one_of
+from shequn.reports import FORMATS, RENDERERS, TERMINAL, Renderer, by_suffix, formats_text
 
-console = Console(soft_wrap=True)
-SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".xlsx": "xlsx"}
 
+def output_format(fmt: str, out: Path | None) -> Renderer | None:
+    """The file renderer the options ask for; None for the terminal.
 
-def _format(fmt: str, out: Path | None) -> str:
-    if fmt not in ("terminal", "md", "html", "xlsx"):
-        raise InputError(
-            f"unknown format {fmt!r}", field="--format", hint="use terminal, md, html or xlsx"
-        )
-    if fmt == "terminal" and out is not None:
-        if out.suffix.lower() not in SUFFIXES:
+    With the default ``--format terminal``, an ``--out`` file's suffix chooses.
+
+    Raises:
+        InputError: for an unknown format, or an --out suffix that names none.
+    """
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}", field="--format", hint=f"use {formats_text()}")
+    if fmt == TERMINAL and out is not None:
+        renderer = by_suffix(out.suffix)
+        if renderer is None:
+            extensions = one_of(r.extension for r in RENDERERS.values())
             raise InputError(
                 f"cannot tell the format of {out.name}",
                 field="--out",
-                hint="name it .md, .html or .xlsx, or pass --format",
+                hint=f"name it {extensions}, or pass --format",
             )
-        return SUFFIXES[out.suffix.lower()]
-    return fmt
+        return renderer
+    return RENDERERS.get(fmt)
 
 
 def review(
@@ -46,9 +49,7 @@ def review(
             "exclusive). Default: the last full month."
         ),
     ] = "",
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", help="terminal, md, html or xlsx.")
-    ] = "terminal",
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"{formats_text()}.")] = TERMINAL,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Output file (html and xlsx default to review-*.*)."),
@@ -68,12 +69,11 @@ def review(
 
         shequn review --format xlsx --lang en
     """
-    from shequn.reports import render
     from shequn.reports.terminal import print_review
     from shequn.review.run import review_workspace
     from shequn.workspace import Workspace
 
-    kind = _format(fmt, out)
+    renderer = output_format(fmt, out)
     ws = Workspace.open(workspace)
     try:
         result = review_workspace(
@@ -81,14 +81,14 @@ def review(
         )
     finally:
         ws.close()
-    if kind == "terminal":
+    if renderer is None:
         print_review(result, console)
         return
-    body = render(result, kind)
-    if out is None and kind == "md":
-        sys.stdout.write(str(body))
+    body = renderer.render(result)
+    if out is None and renderer.stdout and isinstance(body, str):
+        sys.stdout.write(body)
         return
-    target = out or Path(f"review-{community or 'all'}-{result.period.label}.{kind}")
+    target = out or Path(f"review-{community or 'all'}-{result.period.label}{renderer.extension}")
     if isinstance(body, bytes):
         target.write_bytes(body)
     else:

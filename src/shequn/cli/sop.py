@@ -1,17 +1,9 @@
-"""`shequn sop ...`, `shequn tasks ...` and `shequn run`: the SOP engine's commands.
-
-The lead registers them in cli.py:
-    app.add_typer(sop_app, name="sop"); app.add_typer(tasks_app, name="tasks");
-    app.command("run")(run)
-"""
+"""`shequn sop ...`: playbooks (SOPs): check, list, copy, plan ahead, replay the past."""
 
 from __future__ import annotations
 
 import json
-import logging
-import signal
 import sys
-import threading
 from collections import Counter
 from datetime import date, datetime
 from importlib import resources
@@ -20,11 +12,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from shequn.cli_options import WorkspaceOpt, parse_day
+from shequn.cli.options import WorkspaceOpt, parse_day
+from shequn.cli.output import console, err
 from shequn.errors import InputError
 from shequn.workspace import Workspace
 
@@ -36,16 +28,6 @@ if TYPE_CHECKING:
     from shequn.services.sop_replay import ReplayResult
 
 sop_app = typer.Typer(help="Playbooks (SOPs): validate, list, start from the built-in library.")
-tasks_app = typer.Typer(
-    help="Operator tasks made by playbooks: list them, mark them done.",
-    invoke_without_command=True,
-)
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-
-def _local(ws: Workspace, when: object) -> str:
-    return when.astimezone(ws.settings.zone).strftime("%Y-%m-%d %H:%M")  # type: ignore[attr-defined]
 
 
 @sop_app.command("validate")
@@ -319,67 +301,3 @@ def _print_replay(
             listing.add_row(row[0][:16].replace("T", " "), *row[1:])
         console.print(listing)
     console.print(f"Total: {result.actions.height} action(s)")
-
-
-@tasks_app.callback()
-def tasks_list(
-    ctx: typer.Context,
-    owner: Annotated[str, typer.Option(help="Only this owner's tasks.")] = "",
-    today: Annotated[bool, typer.Option("--today", help="Only tasks due today.")] = False,
-    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue tasks.")] = False,
-    workspace: WorkspaceOpt = None,
-) -> None:
-    """Open operator tasks, soonest due first.
-
-    Example: `shequn tasks --owner alice --today`
-    """
-    if ctx.invoked_subcommand is not None:
-        return
-    from shequn.services.tasks import list_tasks
-
-    ws = Workspace.open(workspace)
-    table = Table("id", "due", "owner", "community", "title", "content")
-    for task in list_tasks(ws, owner=owner, today=today, overdue=overdue):
-        table.add_row(
-            str(task.id), _local(ws, task.due), task.owner, task.community, task.title, task.content
-        )
-    console.print(table)
-
-
-@tasks_app.command("done")
-def tasks_done(
-    task_id: Annotated[int, typer.Argument(help="The task's id (see `shequn tasks`).")],
-    workspace: WorkspaceOpt = None,
-) -> None:
-    """Mark a task done.
-
-    Example: `shequn tasks done 12`
-    """
-    from shequn.services.tasks import complete
-
-    ws = Workspace.open(workspace)
-    task = complete(ws, task_id)
-    console.print(f"task {task.id} done ({task.title})")
-
-
-def run(
-    tick_every: Annotated[float, typer.Option(help="Seconds between ticks.")] = 60.0,
-    health_every: Annotated[float, typer.Option(help="Seconds between health lines.")] = 60.0,
-    workspace: WorkspaceOpt = None,
-) -> None:
-    """Run the SOP engine: tick, dispatch the outbox; stop cleanly on SIGTERM or Ctrl-C.
-
-    Deliveries go to the console and to data/console-deliveries.jsonl in this release.
-
-    Example: `shequn run --tick-every 30`
-    """
-    from shequn.platforms.console import FILE_NAME, ConsolePlatform
-    from shequn.services.sop import Engine
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    ws = Workspace.open(workspace)
-    platform = ConsolePlatform(ws.root / "data" / FILE_NAME, echo=sys.stdout)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    Engine(ws, {"console": platform}, tick_every=tick_every, health_every=health_every).run(stop)
