@@ -11,7 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from shequn.cli import app, main
-from tests.conftest import DATA
+from tests.helpers.paths import DATA
 
 runner = CliRunner()
 CSV = DATA / "canonical" / "events.csv"

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-ROOT = Path(__file__).parents[2]
-DATA = ROOT / "tests" / "data"
+from tests.helpers.paths import ROOT
 
 
 def child_env() -> dict[str, str]:

@@ -17,7 +17,7 @@ from shequn.services.imports import import_path
 from shequn.store.engine import read_transaction
 from shequn.store.schema import events, imports, members
 from shequn.workspace import Workspace
-from tests.conftest import DATA
+from tests.helpers.paths import DATA
 
 CSV = DATA / "canonical" / "events.csv"
 

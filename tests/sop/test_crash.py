@@ -21,7 +21,8 @@ from shequn.platforms.console import deliveries
 from shequn.store.schema import events
 from shequn.store.sop_schema import outbox
 from shequn.workspace import Workspace
-from tests.helpers.process import ROOT, child_env
+from tests.helpers.paths import ROOT
+from tests.helpers.process import child_env
 from tests.sop.helpers import queue
 
 

@@ -10,7 +10,8 @@ import time
 from shequn.clock import SystemClock, to_micros
 from shequn.platforms.console import FILE_NAME, deliveries
 from shequn.workspace import Workspace
-from tests.helpers.process import ROOT, child_env
+from tests.helpers.paths import ROOT
+from tests.helpers.process import child_env
 from tests.sop.helpers import queue
 
 RUN = "import typer; from shequn.cli.run import run; typer.run(run)"
