@@ -36,6 +36,20 @@ def _parse_map(values: list[str]) -> dict[str, str]:
     return mapping
 
 
+def _bytes_bar() -> Progress:
+    """A bar of the bytes read so far, on stderr when it is a terminal; gone when done."""
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
 def import_(
     paths: Annotated[list[Path], typer.Argument(help="Export files, folders or zips.")],
     community: Annotated[
@@ -74,16 +88,7 @@ def import_(
     ws = Workspace.open(workspace)
     columns = _parse_map(mapping or [])
     for path in paths:
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            transient=True,
-            disable=not err.is_terminal,
-        ) as bar:
+        with _bytes_bar() as bar:
             task = bar.add_task(f"importing {path.name}", total=None)
             result = import_path(
                 ws,
