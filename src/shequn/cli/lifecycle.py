@@ -109,7 +109,7 @@ def lifecycle_set(
 
     Example: `shequn lifecycle set book-club hot --reason "launch week went well"`
     """
-    from shequn.sop.lifecycle import set_stage
+    from shequn.services.lifecycle import set_stage
 
     ws = Workspace.open(workspace)
     moved = set_stage(ws, SystemClock(), key, stage, reason)
