@@ -227,3 +227,22 @@ def test_aliases_reported_by_an_importer_become_one_person(
     with read_transaction(ws.engine) as conn:
         persons = dict(conn.execute(select(members.c.key, members.c.person)).all())
     assert persons == {"qq:name:张同学": "qq:30001", "qq:30001": "qq:30001"}
+
+
+def test_a_column_mapping_implies_the_orders_format(ws: Workspace) -> None:
+    # CDNOW's shape: whitespace-separated, no header, columns named by number; the
+    # docs import it without --format.
+    mapping = {"member": "1", "ts": "2", "quantity": "3", "amount": "4"}
+    path = DATA / "orders" / "cdnow_noheader.txt"
+    result = import_path(ws, path, community="cd-shop", mapping=mapping)
+    assert (result.formats, result.added) == (("orders",), 3)
+    assert [(e["member"], e["type"]) for e in stored(ws)] == [
+        ("order:00101", "order"),
+        ("order:00102", "order"),
+        ("order:00101", "order"),
+    ]
+
+
+def test_a_column_mapping_with_another_format_is_refused(ws: Workspace) -> None:
+    with pytest.raises(InputError, match="--map is for orders files, not whatsapp"):
+        import_path(ws, CSV, format_name="whatsapp", mapping={"member": "1"})
