@@ -246,3 +246,12 @@ def test_a_column_mapping_implies_the_orders_format(ws: Workspace) -> None:
 def test_a_column_mapping_with_another_format_is_refused(ws: Workspace) -> None:
     with pytest.raises(InputError, match="--map is for orders files, not whatsapp"):
         import_path(ws, CSV, format_name="whatsapp", mapping={"member": "1"})
+
+
+def test_a_qq_member_who_joined_before_posting_is_one_person(ws: Workspace) -> None:
+    import_path(ws, DATA / "qq" / "join_before_first_message.txt")
+    with read_transaction(ws.engine) as conn:
+        persons = dict(conn.execute(select(members.c.key, members.c.person)).all())
+    assert persons["qq:name:张小凡"] == "qq:12345678"
+    # 张小凡, 阿花 and 李四: three people, the join and the messages one of them.
+    assert len(set(persons.values())) == 3
