@@ -255,3 +255,17 @@ def test_a_qq_member_who_joined_before_posting_is_one_person(ws: Workspace) -> N
     assert persons["qq:name:张小凡"] == "qq:12345678"
     # 张小凡, 阿花 and 李四: three people, the join and the messages one of them.
     assert len(set(persons.values())) == 3
+
+
+def test_slack_bots_are_stored_but_are_no_members(ws: Workspace) -> None:
+    import_path(ws, DATA / "slack" / "export")
+    with read_transaction(ws.engine) as conn:
+        keys = set(conn.execute(select(members.c.key)).scalars())
+    assert keys == {"slack:U01ALICE", "slack:U02BOB", "slack:U03CAROL"}
+    bots = [e["text"] for e in stored(ws) if e["type"] == "bot_message"]
+    assert bots == [
+        "Deploy finished",
+        "I am a bot user",
+        "Build #12 failed\n2 tests failed",
+        "Posted by an app",
+    ]
