@@ -75,6 +75,7 @@ def import_path(
     format_name: str = "auto",
     community: str = "",
     mapping: Mapping[str, str] | None = None,
+    me: str = "",
     progress: Progress | None = None,
     clock: Clock | None = None,
 ) -> ImportResult:
@@ -96,6 +97,7 @@ def import_path(
             community=community,
             timezone=ws.settings.zone,
             mapping=dict(mapping or {}),
+            me=me,
             progress=progress.advance,
         )
         formats = tuple(sorted({imp.name for _, imp in parts}))
