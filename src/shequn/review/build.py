@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from shequn.review.diagnosis import Diagnosis, diagnose_goals
 from shequn.review.drivers import (
     Driver,
     channel_buyer_drivers,
@@ -18,10 +19,12 @@ from shequn.review.drivers import (
     community_drivers,
 )
 from shequn.review.evaluation import arrange
-from shequn.review.funnel import STAGE_OF_METRIC, Funnel, diagnose, stage_targets
+from shequn.review.funnel import Funnel, funnel_of, stage_targets
 from shequn.review.goals import GoalResult
 from shequn.review.knowledge import Action, actions_for
 from shequn.review.periods import Period, previous
+from shequn.review.playbook_runs import PlaybookRun
+from shequn.review.quality import Warning
 from shequn.review.replication import ReplicationRate
 
 Metrics = Mapping[str, Mapping[str, Any]]
@@ -39,11 +42,16 @@ class Review:
     previous: Period
     goals: tuple[GoalResult, ...]
     funnel: Funnel
+    diagnosis: Diagnosis
     drivers: tuple[Driver, ...]
     actions: tuple[Action, ...]
     replication: tuple[ReplicationRate, ...]
     names: Mapping[str, str] = field(default_factory=dict)
     currency: str = "CNY"
+    warnings: tuple[Warning, ...] = ()
+    runs: Mapping[str, PlaybookRun] = field(default_factory=dict)
+    figures: Mapping[str, Any] = field(default_factory=dict)  # the scope's, this period
+    figures_before: Mapping[str, Any] = field(default_factory=dict)
 
 
 def build_review(
@@ -58,6 +66,8 @@ def build_review(
     replication: Iterable[ReplicationRate] = (),
     names: Mapping[str, str] | None = None,
     currency: str = "CNY",
+    warnings: Iterable[Warning] = (),
+    runs: Mapping[str, PlaybookRun] | None = None,
 ) -> Review:
     """Assemble the review of `scope` for `period` from metric dicts and judged goals.
 
@@ -72,23 +82,19 @@ def build_review(
         replication: rates per template.
         names: display names per community key.
         currency: shown next to money.
+        warnings: the scope's data-quality warnings.
+        runs: what each playbook did in the period (SOP outcome events).
     """
     names = dict(names or {})
     results = tuple(arrange(goals))
-    row = current.get(scope, {})
+    row, row_before = current.get(scope, {}), before.get(scope, {})
     # Community goals are targets for that community only, not for the sum of all of
     # them; only goals judged over exactly the review period are its stages' targets.
-    over_period = [r.goal for r in results if r.window == period and not r.units]
-    targets = stage_targets(g for g in over_period if g.community == scope)
-    funnel = diagnose(row, before.get(scope, {}), targets)
-    drivers = _drivers(current, scope, funnel, results, names)
-    drivers += cohort_drivers(row, before.get(scope, {}), period.label, previous(period).label)
-    stages = [funnel.weakest.key] if funnel.weakest else []
-    stages += [
-        STAGE_OF_METRIC[r.goal.metric]
-        for r in results
-        if r.status == "missed" and r.goal.metric in STAGE_OF_METRIC
-    ]
+    own = [r for r in results if r.goal.community == scope]
+    targets = stage_targets(r.goal for r in own if r.window == period and not r.units)
+    diagnosis = diagnose_goals(own, row, row_before, targets)
+    drivers = _drivers(current, scope, diagnosis, results, names)
+    drivers += cohort_drivers(row, row_before, period.label, previous(period).label)
     return Review(
         lang=lang,
         scope=scope,
@@ -96,26 +102,31 @@ def build_review(
         period=period,
         previous=previous(period),
         goals=results,
-        funnel=funnel,
+        funnel=funnel_of(row, row_before, targets),
+        diagnosis=diagnosis,
         drivers=tuple(drivers),
-        actions=tuple(actions_for(knowledge, stages)),
+        actions=tuple(actions_for(knowledge, diagnosis.stages)),
         replication=tuple(replication),
         names=names,
         currency=currency,
+        warnings=tuple(warnings),
+        runs=dict(runs or {}),
+        figures=row,
+        figures_before=row_before,
     )
 
 
 def _drivers(
     current: Metrics,
     scope: str,
-    funnel: Funnel,
+    diagnosis: Diagnosis,
     results: tuple[GoalResult, ...],
     names: Mapping[str, str],
 ) -> list[Driver]:
     by_channel = current.get(scope, {}).get("by_channel") or {}
     found = channel_buyer_drivers(by_channel) + channel_traffic_drivers(by_channel)
     if scope == WORKSPACE:
-        focus = funnel.weakest.metric if funnel.weakest else None
+        focus = diagnosis.focus
         missed = [r.goal for r in results if r.status == "missed" and r.goal.metric]
         if focus is None and missed:
             focus = missed[0].metric
