@@ -186,11 +186,14 @@ def checks_table(review: Review) -> Table:
     cols = ["goal", "stage", "metric", "actual", "target", "source", "base", "verdict"]
     table = Table("checks", say(lang, "section.checks"), [say(lang, f"col.{c}") for c in cols])
     for found in review.diagnosis.missed:
+        goal = found.result.goal
+        where = review.names.get(goal.community, goal.community)
+        label = goal.text if goal.community == review.scope else f"{where} · {goal.text}"
         for c in found.checks:
             mark = " ←" if c is found.failed else ""
             table.rows.append(
                 [
-                    text(found.result.goal.text),
+                    text(label),
                     text(stage_name(lang, c.stage) + mark),
                     text(metric_label(lang, c.metric)),
                     metric_cell(c.metric, c.actual),

@@ -5,12 +5,12 @@ Renderers (shequn.reports) turn a `Review` into terminal, Markdown, HTML or Exce
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from shequn.review.diagnosis import Diagnosis, diagnose_goals
+from shequn.review.diagnosis import Diagnosis, combine, diagnose_goals, largest_decline
 from shequn.review.drivers import (
     Driver,
     channel_buyer_drivers,
@@ -68,6 +68,7 @@ def build_review(
     currency: str = "CNY",
     warnings: Iterable[Warning] = (),
     runs: Mapping[str, PlaybookRun] | None = None,
+    window_figures: Callable[[Period], Metrics] | None = None,
 ) -> Review:
     """Assemble the review of `scope` for `period` from metric dicts and judged goals.
 
@@ -84,6 +85,8 @@ def build_review(
         currency: shown next to money.
         warnings: the scope's data-quality warnings.
         runs: what each playbook did in the period (SOP outcome events).
+        window_figures: `compute` output for any window, so a goal judged over its own
+            dates (a horizon, a week) is diagnosed on that window's figures.
     """
     names = dict(names or {})
     results = tuple(arrange(goals))
@@ -92,7 +95,7 @@ def build_review(
     # them; only goals judged over exactly the review period are its stages' targets.
     own = [r for r in results if r.goal.community == scope]
     targets = stage_targets(r.goal for r in own if r.window == period and not r.units)
-    diagnosis = diagnose_goals(own, row, row_before, targets)
+    diagnosis = _diagnose(results, scope, period, current, before, window_figures)
     drivers = _drivers(current, scope, diagnosis, results, names)
     drivers += cohort_drivers(row, row_before, period.label, previous(period).label)
     return Review(
@@ -114,6 +117,36 @@ def build_review(
         figures=row,
         figures_before=row_before,
     )
+
+
+def _diagnose(
+    results: tuple[GoalResult, ...],
+    scope: str,
+    period: Period,
+    current: Metrics,
+    before: Metrics,
+    window_figures: Callable[[Period], Metrics] | None,
+) -> Diagnosis:
+    """Goal first and per community: each community's goals on its own figures, over
+    each goal's window; the workspace review covers every community."""
+    communities = [scope]
+    if scope == WORKSPACE:
+        communities += sorted({r.goal.community for r in results} - {WORKSPACE})
+    parts = []
+    for community in communities:
+        own = [r for r in results if r.goal.community == community]
+        windows = dict.fromkeys(r.window or period for r in own) or {period: None}
+        for window in windows:
+            group = [r for r in own if (r.window or period) == window]
+            if window == period or window_figures is None:
+                now, then = current.get(community, {}), before.get(community, {})
+                declared = stage_targets(r.goal for r in group if not r.units)
+            else:
+                now = window_figures(window).get(community, {})
+                then = window_figures(previous(window)).get(community, {})
+                declared = {}
+            parts.append(diagnose_goals(group, now, then, declared))
+    return combine(parts, largest_decline(current.get(scope, {}), before.get(scope, {})))
 
 
 def _drivers(

@@ -230,11 +230,26 @@ def diagnose_goals(
     state: Literal["no_goals", "unjudged", "met"] = (
         "met" if judged else ("unjudged" if results else "no_goals")
     )
-    return Diagnosis(state, (), largest_decline(rows))
+    return Diagnosis(state, (), largest_decline(current, before))
 
 
-def largest_decline(rows: _Rows) -> Decline | None:
+def combine(parts: Iterable[Diagnosis], decline: Decline | None) -> Diagnosis:
+    """One diagnosis from those of several communities (or goal windows); `decline` is
+    the reviewed scope's, named only when no goal is missed."""
+    parts = list(parts)
+    missed = tuple(found for part in parts for found in part.missed)
+    if missed:
+        return Diagnosis("missed", missed, None)
+    states = {part.state for part in parts}
+    state: Literal["no_goals", "unjudged", "met"] = (
+        "met" if "met" in states else ("unjudged" if "unjudged" in states else "no_goals")
+    )
+    return Diagnosis(state, (), decline)
+
+
+def largest_decline(current: Mapping[str, Any], before: Mapping[str, Any]) -> Decline | None:
     """The funnel stage with the largest relative fall among significant ones."""
+    rows = _Rows(current, before)
     found = []
     for stage, metric in (*STAGES, ("retention", "churn_rate")):
         fell, p = rows.fell(metric)

@@ -26,11 +26,19 @@ def diagnosis_text(review: Review) -> str:
     lang, found = review.lang, review.diagnosis
     sep = say(lang, "sep")
     if found.state == "missed":
-        return sep.join(_missed(lang, d) for d in found.missed)
+        return sep.join(_where(review, d) + _missed(lang, d) for d in found.missed)
     head = say(lang, f"diag.{found.state}", scope=review.scope_name)
     if found.decline is None:
         return head + sep + say(lang, "diag.no_decline", min=MIN_BASE)
     return head + sep + _decline(lang, found.decline)
+
+
+def _where(review: Review, found: GoalDiagnosis) -> str:
+    """The community of a goal, in a review of several ("" in a community's own)."""
+    community = found.result.goal.community
+    if community == review.scope:
+        return ""
+    return say(review.lang, "diag.in", community=review.names.get(community, community))
 
 
 def _missed(lang: str, found: GoalDiagnosis) -> str:

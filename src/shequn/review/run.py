@@ -68,24 +68,28 @@ def review_workspace(
         results = evaluate_goals(shown, chosen, figures, created=created, as_of=as_of)
         templates = {c.template for c in settings.communities if community in (None, c.key)}
         outcomes = _outcomes(settings, specs, templates - {""}, figures, created, as_of)
-        current, before = figures(chosen), figures(previous(chosen))
+        scope = community or WORKSPACE
+        return build_review(
+            lang=lang,
+            scope=scope,
+            period=chosen,
+            current=figures(chosen),
+            before=figures(previous(chosen)),
+            goals=results,
+            knowledge=workspace_knowledge(ws.root),
+            replication=replication_rates(outcomes),
+            names=_names(settings, lang),
+            currency=settings.currency,
+            warnings=warnings(coverage.get(scope), chosen, settings.zone),
+            runs=_runs(ws, community, chosen),
+            window_figures=figures,
+        )
+
+
+def _names(settings: Settings, lang: str) -> dict[str, str]:
     names = {c.key: c.name or c.key for c in settings.communities}
     names[WORKSPACE] = t(lang, "workspace")
-    scope = community or WORKSPACE
-    return build_review(
-        lang=lang,
-        scope=scope,
-        period=chosen,
-        current=current,
-        before=before,
-        goals=results,
-        knowledge=workspace_knowledge(ws.root),
-        replication=replication_rates(outcomes),
-        names=names,
-        currency=settings.currency,
-        warnings=warnings(coverage.get(scope), chosen, settings.zone),
-        runs=_runs(ws, community, chosen),
-    )
+    return names
 
 
 def _runs(ws: Workspace, community: str | None, period: Period) -> Mapping[str, PlaybookRun]:
