@@ -203,3 +203,32 @@ def test_stage_targets_only_review_period_at_least_goals() -> None:
     ]
     assert stage_targets(goals) == {"purchase_conversion": 0.08}
     assert stage_targets(goals[:1]) == {}  # a day-30 horizon is not a monthly target
+
+
+def test_the_workspace_review_diagnoses_each_community_on_each_goals_window() -> None:
+    # Community "c" missed a goal judged over September; its stages are read from
+    # September's figures (activity fell from 45% to 20%), not October's.
+    sept = month(2026, 9)
+    spec = GoalSpec("c:camp", "c", "camp", "purchase_conversion", 0.3, "at_least", "long")
+    result = evaluate_goal(spec, 0.06, None, window=sept)
+    windows = {
+        sept: {"c": {**STEADY, "active_rate": 0.2}},
+        month(2026, 8): {"c": {**STEADY, "active_rate": 0.45}},
+    }
+    r = build_review(
+        lang="en",
+        scope="*",
+        period=OCT,
+        current={"*": STEADY, "c": STEADY, "d": STEADY},
+        before={"*": BEFORE, "c": BEFORE, "d": BEFORE},
+        goals=[result],
+        knowledge=[],
+        names={"c": "Camp", "*": "all"},
+        window_figures=lambda window: windows[window],
+    )
+    (missed,) = r.diagnosis.missed
+    activity = missed.checks[0]
+    assert (activity.actual, activity.target, activity.verdict) == (0.2, 0.45, "missed")
+    # activity is 56% short of its previous level, conversion 80% short of the goal
+    assert missed.failed is missed.checks[1]
+    assert diagnosis_text(r).startswith("[Camp] Missed: camp — purchase conversion was 6.0%")
