@@ -29,6 +29,8 @@ ORDER_METRICS = (
     "arpu",
     "join_cohort_conversion",
 )
+# Days without an event at either end of a period before it counts as partly covered.
+SLACK = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,8 @@ def warnings(cover: Coverage | None, period: Period, zone: ZoneInfo) -> tuple[Wa
     if cover.joins > 0 and cover.channel_joins == 0 and cover.visits == 0:
         found.append(Warning("no_channels"))
     first, last = _day(cover.first_ts, zone), _day(cover.last_ts, zone)
-    if first > period.start or last < period.end - timedelta(days=1):
+    # One quiet day at either end is no gap in the data.
+    if first > period.start + SLACK or last < period.end - timedelta(days=1) - SLACK:
         shown_first, shown_last = max(first, period.start), min(last, period.end - timedelta(1))
         values = {"first": shown_first, "last": shown_last, "period": period.label}
         if shown_first > shown_last:
