@@ -49,10 +49,17 @@ class Coverage:
 
 def log_coverage(db: Backend) -> dict[str, Coverage]:
     """Per community, and `*` for all of them, what the whole log holds."""
-    found = {
-        row[0]: Coverage(*(int(v or 0) for v in row[1:6]), row[6], row[7])
-        for row in db.rows(_QUERY)
-    }
+    found = {}
+    for community, orders, leaves, joins, channel_joins, visits, first, last in db.rows(_QUERY):
+        found[community] = Coverage(
+            int(orders or 0),
+            int(leaves or 0),
+            int(joins or 0),
+            int(channel_joins or 0),
+            int(visits or 0),
+            first,
+            last,
+        )
     total = Coverage()
     for cover in found.values():
         total += cover

@@ -68,29 +68,31 @@ def _failed(lang: str, check: StageCheck) -> str:
         target=fmt_value(check.metric, check.target),
         p=_p(check.p_value),
     )
-    return say(
-        lang,
-        "diag.failed",
-        stage=stage_name(lang, check.stage),
-        metric=metric_label(lang, check.metric),
-        actual=fmt_value(check.metric, check.actual),
-        against=against,
-    )
+    about = _stage(lang, check.stage, check.metric, check.actual)
+    return say(lang, "diag.failed", against=against, **about)
 
 
 def _decline(lang: str, decline: Decline) -> str:
+    about = _stage(lang, decline.stage, decline.metric, decline.actual)
     return say(
         lang,
         "diag.decline",
-        stage=stage_name(lang, decline.stage),
-        metric=metric_label(lang, decline.metric),
         previous=fmt_value(decline.metric, decline.previous),
-        actual=fmt_value(decline.metric, decline.actual),
         share=fmt_share(decline.change),
         base_before=f"{decline.base_before:,}",
         base=f"{decline.base:,}",
         p=_p(decline.p_value),
+        **about,
     )
+
+
+def _stage(lang: str, stage: str, metric: str, actual: float | None) -> dict[str, str]:
+    """A stage's name, its metric's name and value, as the sentences use them."""
+    return {
+        "stage": stage_name(lang, stage),
+        "metric": metric_label(lang, metric),
+        "actual": fmt_value(metric, actual),
+    }
 
 
 def warning_text(lang: str, scope: str, warning: Warning) -> str:
