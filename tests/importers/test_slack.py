@@ -125,9 +125,9 @@ def test_message_meta(export: pl.DataFrame) -> None:
     }
     assert meta("C01GENERAL:1709280180.000400:r:U03CAROL:tada") == {"emoji": "tada"}
     # the bot's id stays on its messages, and its name beside
-    assert meta("C01GENERAL:1709280300.000600") == {"bot": "B01DEPLOY"}
-    assert meta("C02RANDOM:1709280000.000100") == {"bot": "U04HELPER"}
-    assert meta("C02RANDOM:1709366460.000200") == {"bot": "B02ALERTS"}
+    assert meta("C01GENERAL:1709280300.000600") == {"bot": "slack:B01DEPLOY"}
+    assert meta("C02RANDOM:1709280000.000100") == {"bot": "slack:U04HELPER"}
+    assert meta("C02RANDOM:1709366460.000200") == {"bot": "slack:B02ALERTS"}
     assert by_id(export, "C02RANDOM:1709366460.000200")["member_name"] == "alerts"
     assert meta("C01GENERAL:1709280360.000700") == {"media": "image"}
     assert meta("C01GENERAL:1709280240.000500") is None

@@ -220,7 +220,7 @@ def _message_events(message: dict[str, Any], index: int, day: _Day) -> Iterator[
     bot = _is_bot(message, subtype, author, day)
     meta = _message_meta(message, author, day)
     if bot:
-        meta["bot"] = author  # who posted it; bots are not members
+        meta["bot"] = f"slack:{author}"  # who posted it; bots are not members
     yield Event(
         ts=ts,
         community=day.community,
