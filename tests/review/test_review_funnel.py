@@ -3,10 +3,18 @@ sentences that explain it."""
 
 from __future__ import annotations
 
+import html
 import math
+from io import BytesIO, StringIO
 
 import pytest
+from openpyxl import load_workbook
+from rich.console import Console
 
+from shequn.reports.html import render_html
+from shequn.reports.markdown import render_markdown
+from shequn.reports.terminal import print_review
+from shequn.reports.xlsx import render_xlsx
 from shequn.review.build import Review, build_review
 from shequn.review.diagnosis import decline_p, diagnose_goals
 from shequn.review.explain import diagnosis_text
@@ -232,3 +240,32 @@ def test_the_workspace_review_diagnoses_each_community_on_each_goals_window() ->
     # activity is 56% short of its previous level, conversion 80% short of the goal
     assert missed.failed is missed.checks[1]
     assert diagnosis_text(r).startswith("[Camp] Missed: camp — purchase conversion was 6.0%")
+
+
+def _shown(r: Review, fmt: str) -> str:
+    """The review as the user reads it in one output format."""
+    if fmt == "md":
+        return render_markdown(r)
+    if fmt == "html":
+        return html.unescape(render_html(r, echarts_js="var echarts;"))
+    if fmt == "xlsx":
+        book = load_workbook(BytesIO(render_xlsx(r)))
+        return "\n".join(
+            "\n".join([sheet.title, *(str(c.value) for row in sheet.iter_rows() for c in row)])
+            for sheet in book
+        )
+    out = StringIO()
+    print_review(r, Console(file=out, width=1000, color_system=None))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "xlsx", "terminal"])
+def test_every_format_shows_the_diagnosis(fmt: str) -> None:
+    tiny = {**STEADY, "members_during": 8, "active_rate": 0.25}
+    spec = goal("active_rate", 0.6, text="60% active")
+    shown = _shown(review("en", [judged(spec, tiny)], tiny, BEFORE), fmt)
+    assert "(not enough data: join → active)" in shown
+    assert "not enough data" in shown.split("Stages of the missed goals")[1]
+    shown = _shown(review("en", [], STEADY, BEFORE), fmt)
+    assert "No goals are set for Tea" in shown
+    assert "Every stage met its target" not in shown
