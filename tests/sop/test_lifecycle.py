@@ -16,7 +16,7 @@ from shequn.sop import lifecycle, positions
 from shequn.sop.lifecycle_model import check, load_plan
 from shequn.workspace import Workspace
 from tests.sop.helpers import at
-from tests.sop.test_lifecycle_helpers import add, configure, local, plan, sop_events
+from tests.sop.lifecycle_helpers import add, configure, local, plan, sop_events
 
 WALK = """
     stages:
