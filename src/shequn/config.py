@@ -25,6 +25,7 @@ from pydantic import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from shequn.bot.config import BotConfig
 from shequn.errors import WorkspaceError
 
 SETTINGS_FILE = "shequn.toml"
@@ -157,6 +158,7 @@ class Community(BaseModel):
     channels: list[str] = Field(default_factory=list)
     long_term_goals: list[Goal] = Field(default_factory=list)
     short_term_goals: list[Goal] = Field(default_factory=list)
+    bot: BotConfig | None = None  # docs/bot.md; replaces the template's bot table
 
 
 class Operator(BaseModel):
@@ -197,6 +199,7 @@ class Settings(BaseModel):
     communities: list[Community] = Field(default_factory=list)
     operators: list[Operator] = Field(default_factory=list)
     tiers: list[Tier] = Field(default_factory=list)
+    bot_templates: dict[str, BotConfig] = Field(default_factory=dict)  # by template name
 
     @field_validator("tiers")
     @classmethod
@@ -242,6 +245,10 @@ class Settings(BaseModel):
 
     def operator(self, name: str) -> Operator | None:
         return next((o for o in self.operators if o.name == name), None)
+
+    def bot_of(self, community: Community) -> BotConfig | None:
+        """The community's bot: its own `bot` table, else its template's, else none."""
+        return community.bot or self.bot_templates.get(community.template)
 
     def tier_at(self, points: int) -> str | None:
         """The name of the highest tier reached with `points`, or None below the first."""
