@@ -27,6 +27,7 @@ from sqlalchemy.exc import ArgumentError
 
 from shequn.bot.config import BotConfig
 from shequn.errors import WorkspaceError
+from shequn.toml_lines import line_of
 
 SETTINGS_FILE = "shequn.toml"
 DATABASE_ENV = "SHEQUN_DATABASE_URL"
@@ -275,8 +276,9 @@ def load_settings(root: Path) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
+        line = line_of(path.read_text(encoding="utf-8"), first["loc"])
         raise WorkspaceError(
-            f"{path}: {where}: {first['msg']}",
+            f"{path}{f':{line}' if line else ''}: {where}: {first['msg']}",
             hint="see `shequn init --help` for a complete example of the settings",
         ) from None
 

@@ -95,7 +95,7 @@ def read_file(path: Path) -> list[Entry]:
             f"not valid YAML: {exc.problem}",
             path=str(path),
             line=mark.line + 1 if mark else None,
-            hint="check indentation and quote values that contain ': ' or '#'",
+            hint="check indentation; quote values with ': ' or '#', and questions with '?' in [ ]",
         ) from None
     if node is None:
         return []
