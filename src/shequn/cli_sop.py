@@ -394,6 +394,8 @@ def run(
 def _run_live(ws: Workspace, console_platform: Any, tick_every: float, health_every: float) -> None:
     import asyncio
 
+    from shequn.bot.runner import runners
+    from shequn.clock import SystemClock
     from shequn.platforms.registry import build
     from shequn.services.live_run import LiveRun
 
@@ -407,5 +409,6 @@ def _run_live(ws: Workspace, console_platform: Any, tick_every: float, health_ev
         {"console": console_platform},
         tick_every=tick_every,
         health_every=health_every,
+        bots=runners(ws, adapters, SystemClock()),
     )
     asyncio.run(runner.run())

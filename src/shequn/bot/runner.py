@@ -4,7 +4,8 @@ For each batch: every event of a bound group is decided on, the state folds the 
 and the decision, the decisions are recorded (one transaction, `services.bot.record`),
 then the actions run through the adapter (side effects after the commit). A tick every
 `tick_seconds` lets time-based decisions happen (unmute, join-question timeouts, the
-aggregated raid welcome, the weekly leaderboard).
+aggregated raid welcome, the weekly leaderboard). `shequn run` hands it every batch
+its live listener has stored (`LiveRun(bots=...)`).
 
 A crash between the commit and the actions loses those actions rather than doing them
 twice; messages carry a key the platform can de-duplicate on (Matrix transaction ids).
@@ -17,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from shequn.bot.core import step
 from shequn.bot.decision import (
@@ -32,7 +34,7 @@ from shequn.bot.decision import (
     Send,
     Tick,
 )
-from shequn.bot.setup import Setup
+from shequn.bot.setup import Setup, load
 from shequn.bot.state import BotState
 from shequn.clock import Clock
 from shequn.domain.events import Event
@@ -69,24 +71,40 @@ class Runner:
     clock: Clock
     state: BotState = field(default_factory=BotState)
     ingest: Ingest | None = None
+    tick_seconds: float = 5.0
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    _started: bool = field(default=False, init=False)
+    _ticked: datetime = field(default=datetime.min.replace(tzinfo=UTC), init=False)
 
     @property
     def _group_of(self) -> dict[str, str]:
         return {community: group for group, community in self.groups.items()}
 
     async def handle(self, batch: Batch) -> list[Decision]:
-        """Decide on a batch, record it, carry it out; the decisions."""
+        """Decide on a batch, record it, carry it out; the decisions. Ticks first when
+        `tick_seconds` have passed (adapters yield a batch, maybe empty, every poll)."""
+        if not self._started:
+            await self._start()
         if self.ingest is not None:
-            self.ingest(batch)
+            await asyncio.to_thread(self.ingest, batch)
+        if (self.clock.now() - self._ticked).total_seconds() >= self.tick_seconds:
+            await self.tick()
         decisions = [d for e in batch.events if (d := self._on_event(e)) is not None]
         decisions += [d for r in batch.requests if (d := self._on_request(r)) is not None]
         await self._commit(decisions)
         return decisions
 
+    async def _start(self) -> None:
+        """Learn who the bot is, so it never answers itself."""
+        identity = await self.adapter.identity()
+        me = frozenset({member_key(self.adapter.platform, identity.user_id)})
+        self.setups = {k: replace(s, me=s.me | me) for k, s in self.setups.items()}
+        self._started = True
+
     async def tick(self) -> list[Decision]:
         """Decide what time passing calls for in every community."""
         now = self.clock.now()
+        self._ticked = now
         decisions = []
         for setup in self.setups.values():
             decisions.append(step(Tick(), self.state, setup, now))
@@ -170,28 +188,26 @@ class Runner:
             case OperatorTask():
                 pass  # recorded with the decision: `shequn tasks` lists it
 
-    async def run(self, position: str | None = None, tick_seconds: float = 5.0) -> None:
-        """Listen and decide until cancelled; tick whenever `tick_seconds` pass quietly."""
-        identity = await self.adapter.identity()
-        me = frozenset({member_key(self.adapter.platform, identity.user_id)})
-        self.setups = {k: replace(s, me=s.me | me) for k, s in self.setups.items()}
-        queue: asyncio.Queue[Batch] = asyncio.Queue(maxsize=100)
 
-        async def pull() -> None:
-            async for batch in self.adapter.listen(position):
-                await queue.put(batch)
+def runners(ws: Workspace, adapters: Mapping[str, Adapter], clock: Clock) -> dict[str, Runner]:
+    """A bot per adapter that serves communities with a bot (`shequn run`), sharing one
+    state replayed from the store (so repeats across groups are seen across platforms).
 
-        puller = asyncio.create_task(pull())
-        try:
-            while True:
-                try:
-                    batch = await asyncio.wait_for(queue.get(), tick_seconds)
-                except TimeoutError:
-                    if puller.done():
-                        puller.result()  # the adapter stopped: raise its error
-                        return
-                    await self.tick()
-                    continue
-                await self.handle(batch)
-        finally:
-            puller.cancel()
+    Raises:
+        InputError: a FAQ file, word file or welcome is broken (from `setup.load`).
+    """
+    setups = load(ws.root, ws.settings)
+    if not setups:
+        return {}
+    state = service.load_state(ws, clock)
+    out = {}
+    for name, adapter in adapters.items():
+        groups = {
+            c.group: c.key
+            for c in ws.settings.communities
+            if c.platform == name and c.group and c.key in setups
+        }
+        if groups:
+            mine = {key: setups[key] for key in groups.values()}
+            out[name] = Runner(ws, adapter, mine, groups, clock, state)
+    return out

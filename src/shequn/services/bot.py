@@ -34,7 +34,7 @@ TASK_DUE = timedelta(days=1)
 JOINS_BACK = timedelta(days=7)
 
 
-def _bot_row(community: str, record: Record, key: str, now: int) -> dict[str, Any]:
+def bot_row(community: str, record: Record, key: str, now: int) -> dict[str, Any]:
     if record.type not in BOT_TYPES:
         raise ValueError(f"{record.type!r} is not a bot event type")
     meta = json.dumps(record.meta, ensure_ascii=False, sort_keys=True, default=str)
@@ -64,7 +64,7 @@ def _row(community: str, record: Record, key: str, now: int) -> dict[str, Any]:
             amount=amount,
             **record.meta,
         )
-    return _bot_row(community, record, key, now)
+    return bot_row(community, record, key, now)
 
 
 def rows_of(decision: Decision, now: int) -> list[dict[str, Any]]:
@@ -81,7 +81,7 @@ def rows_of(decision: Decision, now: int) -> list[dict[str, Any]]:
                 text=action.text[:500],
                 meta={"private": bool(action.private_to)},
             )
-            out.append(_bot_row(decision.community, reply, f"{decision.cause}|send{i}", now))
+            out.append(bot_row(decision.community, reply, f"{decision.cause}|send{i}", now))
     return out
 
 
@@ -147,7 +147,7 @@ def record(ws: Workspace, decisions: Sequence[Decision], clock: Clock) -> int:
 def failed(ws: Workspace, community: str, key: str, action: str, reason: str, clock: Clock) -> None:
     """Record that a platform action failed (after the decision was recorded)."""
     now = to_micros(clock.now())
-    row = _bot_row(
+    row = bot_row(
         community, Record("bot_failed", text=action, meta={"reason": reason[:300]}), key, now
     )
     with write_transaction(ws.engine) as conn:
