@@ -106,9 +106,15 @@ _seq = iter(range(1, 10**9))
 def message(member: str, text: str, **fields: object) -> Event:
     n = next(_seq)
     return Event(
-        ts=T0, community="tea", type="message", member=member, text=text,
-        message_id=f"$m{n}", source_id=f"$m{n}", **fields,  # type: ignore[arg-type]
-    )  # fmt: skip
+        ts=T0,
+        community="tea",
+        type="message",
+        member=member,
+        text=text,
+        message_id=f"$m{n}",
+        source_id=f"$m{n}",
+        **fields,  # type: ignore[arg-type]
+    )
 
 
 def join(member: str, **fields: object) -> Event:

@@ -61,17 +61,18 @@ key = "c"
 def test_a_welcome_that_does_not_render_is_refused_at_load(tmp_path: Path) -> None:
     text = SETTINGS.replace("{{ member.name }} to", "{{ member.nickname.first }} to")
     root = make_workspace(tmp_path, text)
-    with pytest.raises(InputError, match="communities.tea.bot.welcome"):
+    with pytest.raises(InputError, match=r"communities\.tea\.bot\.welcome"):
         load(root, load_settings(root))
 
 
 def test_banned_words_come_from_files_too(tmp_path: Path) -> None:
-    text = SETTINGS.replace('banned_words = ["casino|赌场", "赌博|堵博", "scam"]',
-                            'banned_word_files = ["words.txt"]')  # fmt: skip
+    text = SETTINGS.replace(
+        'banned_words = ["casino|赌场", "赌博|堵博", "scam"]', 'banned_word_files = ["words.txt"]'
+    )
     root = make_workspace(tmp_path, text)
     (root / "words.txt").write_text("# ads\n代开发票|代开票\nviagra\n", "utf-8")
     setup = load(root, load_settings(root))["tea"]
     assert setup.words.find("专业代开票") == "代开发票"
     (root / "words.txt").unlink()
-    with pytest.raises(InputError, match="words.txt cannot be read"):
+    with pytest.raises(InputError, match=r"words\.txt cannot be read"):
         load(root, load_settings(root))

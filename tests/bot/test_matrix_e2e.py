@@ -41,8 +41,9 @@ def add_bot(ws: Workspace, operator: str) -> Workspace:
     path = ws.root / "shequn.toml"
     document = tomlkit.parse(path.read_text(encoding="utf-8"))
     bot = tomlkit.table()
-    bot.update({"rules": "No ads.", "moderation": {"banned_words": ["scam"]},
-                "faq": {"owner": "lin"}})  # fmt: skip
+    bot.update(
+        {"rules": "No ads.", "moderation": {"banned_words": ["scam"]}, "faq": {"owner": "lin"}}
+    )
     document["communities"][0]["bot"] = bot
     operators = tomlkit.aot()
     operators.append(tomlkit.item({"name": "lin", "contact": f"matrix:{operator}"}))
@@ -140,8 +141,19 @@ async def _scenario(room: LiveRoom) -> None:
         await adapter.close()
 
     kinds = [t for t, _ in bot_events(ws)]
-    for kind in ("welcomed", "violation", "warned", "muted", "unmuted", "faq_answered",
-                 "faq_unanswered", "task_created", "checked_in", "points_added", "pardoned"):  # fmt: skip
+    for kind in (
+        "welcomed",
+        "violation",
+        "warned",
+        "muted",
+        "unmuted",
+        "faq_answered",
+        "faq_unanswered",
+        "task_created",
+        "checked_in",
+        "points_added",
+        "pardoned",
+    ):
         assert kind in kinds, kind
     assert kinds.count("violation") == 2 and kinds.count("checked_in") == 2
     tasks = list_tasks(ws)
