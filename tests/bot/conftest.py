@@ -103,11 +103,11 @@ def setup(bot_root: Path, settings: Settings) -> Setup:
 _seq = iter(range(1, 10**9))
 
 
-def message(member: str, text: str, **fields: object) -> Event:
+def message(member: str, text: str, community: str = "tea", **fields: object) -> Event:
     n = next(_seq)
     return Event(
         ts=T0,
-        community="tea",
+        community=community,
         type="message",
         member=member,
         text=text,

@@ -76,3 +76,31 @@ def test_banned_words_come_from_files_too(tmp_path: Path) -> None:
     (root / "words.txt").unlink()
     with pytest.raises(InputError, match=r"words\.txt cannot be read"):
         load(root, load_settings(root))
+
+
+def test_a_part_can_be_turned_off(tmp_path: Path) -> None:
+    text = SETTINGS.replace('[communities.bot.faq]\ncooldown = "10m"\n', "")
+    text = text.replace('trusted = ["matrix:@friend:localhost"]', "trusted = []\nfaq = false")
+    root = make_workspace(tmp_path, text)
+    setup = load(root, load_settings(root))["tea"]
+    assert setup.config.faq is None and setup.faq is None
+
+
+def test_every_bot_setting_is_documented() -> None:
+    from shequn.bot import config
+
+    text = (Path(__file__).parents[2] / "docs" / "bot.md").read_text(encoding="utf-8")
+    models = (
+        config.BotConfig,
+        config.Welcome,
+        config.Raid,
+        config.Entry,
+        config.Faq,
+        config.Moderation,
+        config.Points,
+        config.Step,
+    )
+    missing = [
+        f"{m.__name__}.{name}" for m in models for name in m.model_fields if f"`{name}`" not in text
+    ]
+    assert missing == []

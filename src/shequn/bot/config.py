@@ -17,7 +17,7 @@ what runs is what one table says). Without either, the bot does nothing there.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -53,7 +53,6 @@ class Welcome(_Model):
     text: str = ""
     content: str = ""  # a content/ item, instead of text
     private: bool = False  # greet in a private message instead of the group
-    raid_text: str = "欢迎 {{ count }} 位新朋友！请先阅读群规：{{ rules }}"
 
     @model_validator(mode="after")
     def _one(self) -> Welcome:
@@ -161,3 +160,14 @@ class BotConfig(_Model):
     faq: Faq | None = Field(default_factory=Faq)
     moderation: Moderation | None = Field(default_factory=Moderation)
     points: Points | None = Field(default_factory=Points)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _off(cls, data: Any) -> Any:
+        """`faq = false` (welcome, faq, moderation, points) turns that part off."""
+        if isinstance(data, dict):
+            return {k: (None if v is False and k in _PARTS else v) for k, v in data.items()}
+        return data
+
+
+_PARTS = ("welcome", "entry", "faq", "moderation", "points")
