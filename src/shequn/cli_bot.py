@@ -203,18 +203,15 @@ def moderation_check(
 
 def print_figures(ws: Workspace, start: date, end: date, scopes: list[str]) -> None:
     """The bot's table under `shequn metrics` (nothing when the bot did nothing)."""
-    from shequn.services.bot_report import ROWS, figures
+    from shequn.services.bot_report import ROWS, figures, shown
 
     zone = ws.settings.zone
     found = figures(ws, datetime.combine(start, time(), zone), datetime.combine(end, time(), zone))
     if not any(f.counts for f in found.values()):
         return
-    shown = [s for s in scopes if s in found]
-    table = Table("机器人 bot", *shown)
+    scopes_shown = [s for s in scopes if s in found]
+    table = Table("机器人 bot", *scopes_shown)
     for row in ROWS:
-        values = [found[s].value(row.name) for s in shown]
-        cells = [
-            ("-" if v is None else f"{v:.1%}" if isinstance(v, float) else str(v)) for v in values
-        ]
+        cells = [shown(found[s].value(row.name)) for s in scopes_shown]
         table.add_row(f"{row.label} {row.english}", *cells)
     console.print(table)

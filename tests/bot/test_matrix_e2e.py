@@ -12,17 +12,21 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import tomlkit
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from shequn.bot.runner import runners
+from shequn.cli import app
 from shequn.clock import FrozenClock
 from shequn.platforms.base import Batch
 from shequn.platforms.matrix.adapter import MatrixAdapter
+from shequn.reports.markdown import render_markdown
+from shequn.review.run import review_workspace
 from shequn.services import live
 from shequn.services.bot_report import figures
 from shequn.services.tasks import list_tasks
@@ -163,4 +167,12 @@ async def _scenario(room: LiveRoom) -> None:
     assert counted.value("moderation_actions") == 2  # warned, muted
     assert counted.value("faq_asked") == 2 and counted.value("faq_deflection") == 0.5
     assert counted.value("checkins") == 2 and counted.value("checkin_members") == 1
+    review = review_workspace(ws, community="fans", period="2026-12", today=date(2027, 1, 5))
+    markdown = render_markdown(review)
+    assert "| 问答分流率 | 50.0% |" in markdown and "| 签到次数 | 2 |" in markdown
+    shown = CliRunner().invoke(
+        app, ["metrics", "-w", str(ws.root), "--from", "2026-12-01", "--to", "2027-01-01"]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "FAQ deflection" in shown.output and "50.0%" in shown.output
     ws.close()

@@ -44,6 +44,7 @@ class Review:
     replication: tuple[ReplicationRate, ...]
     names: Mapping[str, str] = field(default_factory=dict)
     currency: str = "CNY"
+    bot: Mapping[str, float | int | None] = field(default_factory=dict)  # the group bot's figures
 
 
 def build_review(
@@ -58,6 +59,7 @@ def build_review(
     replication: Iterable[ReplicationRate] = (),
     names: Mapping[str, str] | None = None,
     currency: str = "CNY",
+    bot: Mapping[str, float | int | None] | None = None,
 ) -> Review:
     """Assemble the review of `scope` for `period` from metric dicts and judged goals.
 
@@ -72,6 +74,7 @@ def build_review(
         replication: rates per template.
         names: display names per community key.
         currency: shown next to money.
+        bot: the group bot's figures of the scope (shequn.services.bot_report), if any.
     """
     names = dict(names or {})
     results = tuple(arrange(goals))
@@ -102,6 +105,7 @@ def build_review(
         replication=tuple(replication),
         names=names,
         currency=currency,
+        bot=dict(bot or {}),
     )
 
 

@@ -77,7 +77,21 @@ def review_workspace(
         replication=replication_rates(outcomes),
         names=names,
         currency=settings.currency,
+        bot=bot_figures(ws, chosen, community or WORKSPACE),
     )
+
+
+def bot_figures(ws: Workspace, period: Period, scope: str) -> dict[str, float | int | None]:
+    """The group bot's figures of `scope` in `period` (empty when it did nothing)."""
+    from shequn.services.bot_report import ROWS, figures
+
+    zone = ws.settings.zone
+    start = datetime.combine(period.start, datetime.min.time(), zone)
+    end = datetime.combine(period.end, datetime.min.time(), zone)
+    found = figures(ws, start, end).get(scope)
+    if found is None or not found.counts:
+        return {}
+    return {row.name: found.value(row.name) for row in ROWS}
 
 
 def _check_scope(ws: Workspace, community: str | None, lang: str) -> dict[str, Any]:

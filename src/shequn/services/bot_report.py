@@ -73,6 +73,13 @@ class BotFigures:
         return derived[name] if name in derived else c(name, 0)
 
 
+def shown(value: float | int | None) -> str:
+    """A figure as reports show it: a share as a percentage, a count with separators."""
+    if value is None:
+        return "-"
+    return f"{value:.1%}" if isinstance(value, float) else f"{value:,}"
+
+
 def figures(ws: Workspace, start: datetime, end: datetime) -> dict[str, BotFigures]:
     """Per community and for the workspace (*): the bot's counts in [start, end)."""
     window = (
