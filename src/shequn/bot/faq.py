@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shequn.bot.normalise import normalise
 from shequn.errors import InputError
-from shequn.sop.loader import Lines, build_data, validation_problem
+from shequn.sop.loader import YAML_HINT, Lines, build_data, compose, validation_problem
 
 FOLDER = "faq"
 # A question is short; the rest of a long message adds nothing but tokenising time.
@@ -94,16 +94,7 @@ def read_file(path: Path) -> list[Entry]:
         InputError: naming the file, the line and the fix.
     """
     source = path.read_text(encoding="utf-8")
-    try:
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise InputError(
-            f"not valid YAML: {exc.problem}",
-            path=str(path),
-            line=mark.line + 1 if mark else None,
-            hint="check indentation; quote values with ': ' or '#', and questions with '?' in [ ]",
-        ) from None
+    node = compose(source, str(path), hint=YAML_HINT + ", and a question with ? inside [ ]")
     if node is None:
         return []
     if not isinstance(node, yaml.SequenceNode):

@@ -55,6 +55,27 @@ def build_data(node: yaml.Node, path: tuple[Any, ...], lines: Lines, file: str) 
     return yaml.SafeLoader("").construct_object(node)  # a scalar, typed as YAML types it
 
 
+YAML_HINT = "check indentation and quote values that contain ': ' or '#'"
+
+
+def compose(source: str, file: str, hint: str = YAML_HINT) -> yaml.Node | None:
+    """The YAML node tree of `source` (None when empty).
+
+    Raises:
+        InputError: not valid YAML, naming the file, the line and `hint`.
+    """
+    try:
+        return yaml.compose(source, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise InputError(
+            f"not valid YAML: {exc.problem}",
+            path=file,
+            line=mark.line + 1 if mark else None,
+            hint=hint,
+        ) from None
+
+
 def field_line(loc: tuple[Any, ...], lines: Lines) -> tuple[int | None, str]:
     """The line of the deepest known path in a pydantic location, and the field name."""
     path: tuple[Any, ...] = ()
@@ -95,17 +116,9 @@ def validation_problem(error: Any, lines: Lines, file: str) -> InputError:
 def check(source: str, file: str) -> tuple[Playbook | None, list[InputError]]:
     """Validate one playbook's YAML text: the playbook, or every problem found."""
     try:
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        return None, [
-            InputError(
-                f"not valid YAML: {exc.problem}",
-                path=file,
-                line=mark.line + 1 if mark else None,
-                hint="check indentation and quote values that contain ': ' or '#'",
-            )
-        ]
+        node = compose(source, file)
+    except InputError as exc:
+        return None, [exc]
     if not isinstance(node, yaml.MappingNode):
         return None, [
             InputError("a playbook is a mapping", path=file, line=1, hint="start with name: ...")
