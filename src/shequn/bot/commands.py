@@ -21,6 +21,7 @@ from shequn.bot.points import award, checkin_day, week_of
 from shequn.bot.setup import Setup
 from shequn.bot.state import BotState
 from shequn.bot.texts import duration, say
+from shequn.bot.welcome import name_of
 from shequn.domain.events import Event
 
 DEFAULT_MUTE = 600
@@ -42,8 +43,6 @@ class Call:
 
     @property
     def name(self) -> str:
-        from shequn.bot.core import name_of
-
         return name_of(self.event)
 
     def reply(self, text: str, *records: Record, actions: tuple[Action, ...] = ()) -> Decision:

@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from shequn.bot import commands
+from shequn.bot import commands, welcome
 from shequn.bot.decision import (
     NOTHING,
     Action,
@@ -28,12 +28,12 @@ from shequn.bot.decision import (
 )
 from shequn.bot.moderation import Message, check, ladder_step
 from shequn.bot.normalise import normalise
-from shequn.bot.points import award, checkin_day
+from shequn.bot.points import award
 from shequn.bot.setup import Setup
 from shequn.bot.state import BotState, apply_record, observe
 from shequn.bot.texts import duration, say
+from shequn.bot.welcome import name_of
 from shequn.domain.events import Event
-from shequn.sop.render import RenderError, render
 
 LADDER_RECORD = {"warn": "warned", "mute": "muted", "remove": "removed", "ban": "banned"}
 _QUESTION = re.compile(
@@ -49,11 +49,11 @@ def decide(event: Event | Request | Tick, state: BotState, setup: Setup, now: da
     if isinstance(event, Tick):
         return _tick(state, setup, now)
     if isinstance(event, Request):
-        return _request(event, setup, at)
+        return welcome.request(event, setup, at)
     if event.member in setup.me:
         return NOTHING
     if event.type == "join":
-        return _join(event, state, setup, at)
+        return welcome.join(event, state, setup, at)
     if event.type == "activity_attend" and setup.config.points:
         found = award(state, setup, event.member, setup.config.points.attendance, "attendance")
         return Decision(setup.community, event.source_id, records=tuple(found))
@@ -79,18 +79,13 @@ def step(event: Event | Request | Tick, state: BotState, setup: Setup, now: date
 
 def _message(event: Event, state: BotState, setup: Setup, now: datetime) -> Decision:
     at = now.timestamp()
-    for handler in (_answer, commands.handle, _moderate, _faq):
+    for handler in (welcome.answer, commands.handle, _moderate, _faq):
         found = handler(event, state, setup, now)
         if found is not None:
             return found
     return Decision(
         setup.community, event.source_id, records=tuple(_message_points(event, state, setup, at))
     )
-
-
-def name_of(event: Event) -> str:
-    meta = event.meta or {}
-    return str(meta.get("name") or meta.get("display_name") or event.member.split(":", 1)[-1])
 
 
 def exempt(event: Event, setup: Setup) -> bool:
@@ -103,93 +98,6 @@ def exempt(event: Event, setup: Setup) -> bool:
         or event.member in setup.operators
         or bool(meta.get("admin"))
         or str(meta.get("role", "")) in roles
-    )
-
-
-# --- welcome and raids -------------------------------------------------------------
-
-
-def _join(event: Event, state: BotState, setup: Setup, at: float) -> Decision:
-    config = setup.config
-    if config.welcome is None:
-        return NOTHING
-    group = state.group(setup.community)
-    recent = 1 + sum(1 for t in group.joins if at - t < 60)
-    if group.raid_until is not None or recent > config.raid.joins_per_minute:
-        until = at + config.raid.calm_seconds
-        records = [Record("welcomed", event.member, meta={"raid": True, "until": until})]
-        if group.raid_until is None:
-            key = f"raid|{setup.community}|{int(at)}"
-            records.insert(0, Record("raid_started", key=key, meta={"until": until, "key": key}))
-        return Decision(setup.community, event.source_id, records=tuple(records))
-    text = welcome_text(setup, name_of(event), event.channel)
-    private = event.member if config.welcome.private else ""
-    return Decision(
-        setup.community,
-        event.source_id,
-        actions=(Send(text, private_to=private),),
-        records=(Record("welcomed", event.member, text=text[:200]),),
-    )
-
-
-def welcome_text(setup: Setup, name: str, channel: str) -> str:
-    """The welcome, rendered in the sandbox; the member's name is only ever a value."""
-    from shequn.bot.setup import welcome_values
-
-    values = welcome_values(name, channel, setup.config.rules, setup.name)
-    try:
-        return render(setup.welcome, values)
-    except RenderError:  # validated at load; a surprise still must not stop the bot
-        return say("welcome", setup.language, name=name, rules=setup.config.rules)
-
-
-# --- the entry threshold -------------------------------------------------------------
-
-
-def _request(request: Request, setup: Setup, at: float) -> Decision:
-    entry = setup.config.entry
-    if entry is None:
-        return NOTHING
-    if request.channel and request.channel in entry.trusted_links:
-        return _join_decided(setup, request.request_id, request.member, True, "trusted link")
-    deadline = at + entry.timeout
-    text = say(
-        "entry_question",
-        setup.language,
-        question=entry.question,
-        minutes=max(1, entry.timeout // 60),
-    )
-    meta = {"request_id": request.request_id, "deadline": deadline}
-    return Decision(
-        setup.community,
-        f"request|{request.request_id}",
-        actions=(Send(text, private_to=request.member),),
-        records=(Record("join_challenged", request.member, meta=meta),),
-    )
-
-
-def _answer(event: Event, state: BotState, setup: Setup, _now: datetime) -> Decision | None:
-    pending = state.challenges.get(event.member)
-    entry = setup.config.entry
-    if pending is None or entry is None or pending.community != setup.community:
-        return None
-    right = normalise(event.text.strip()) in {normalise(a.strip()) for a in entry.answers}
-    decided = _join_decided(
-        setup, pending.request_id, event.member, right, "" if right else "wrong answer"
-    )
-    if right:
-        return decided
-    sorry = Send(say("entry_wrong", setup.language), private_to=event.member)
-    return Decision(decided.community, decided.cause, (*decided.actions, sorry), decided.records)
-
-
-def _join_decided(setup: Setup, request_id: str, member: str, approve: bool, why: str) -> Decision:
-    kind = "join_approved" if approve else "join_declined"
-    return Decision(
-        setup.community,
-        f"request|{request_id}|decided",
-        actions=(DecideJoin(request_id, member, approve, why),),
-        records=(Record(kind, member, text=why, meta={"request_id": request_id}),),
     )
 
 
@@ -371,4 +279,4 @@ def _tick(state: BotState, setup: Setup, now: datetime) -> Decision:
     return Decision(setup.community, f"tick|{int(at)}", tuple(actions), tuple(records))
 
 
-__all__ = ["checkin_day", "decide", "ladder_actions", "welcome_text"]
+__all__ = ["decide", "ladder_actions", "step"]

@@ -69,7 +69,7 @@ class Match:
 
 @lru_cache(maxsize=1)
 def _jieba():  # type: ignore[no-untyped-def]
-    import jieba
+    import jieba  # type: ignore[import-untyped]
 
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
@@ -153,7 +153,7 @@ class Index:
     """The BM25 index over every question variant of some entries."""
 
     def __init__(self, entries: Sequence[Entry]) -> None:
-        import bm25s
+        import bm25s  # type: ignore[import-untyped]
 
         self.entries = list(entries)
         self._owner: list[int] = []

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import ahocorasick
+import ahocorasick  # type: ignore[import-not-found]  # a C extension without stubs
 
 from shequn.bot.config import Moderation, Step
 from shequn.bot.normalise import normalise, squeeze
