@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shequn.bot.core import step
+from shequn.bot.core import decide, step
 from shequn.bot.decision import Send
 from shequn.bot.moderation import WordList
 from shequn.bot.normalise import normalise
@@ -86,8 +87,11 @@ def test_the_decision_core_never_crashes_and_never_renders_member_text(
 ) -> None:
     state = BotState()
     for i, text in enumerate(texts):
-        name = names[i % len(names)]
-        step(message(EVE, text, meta={"name": name}), state, setup, T0 + timedelta(seconds=i))
+        event = message(EVE, text, meta={"name": names[i % len(names)]})
+        before = copy.deepcopy(state)
+        decide(event, state, setup, T0 + timedelta(seconds=i))
+        assert state == before  # decide is pure: only step folds
+        step(event, state, setup, T0 + timedelta(seconds=i))
     welcome = step(
         join(f"matrix:@n{len(texts)}:localhost", meta={"name": names[0]}), state, setup, T0
     )

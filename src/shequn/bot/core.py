@@ -16,12 +16,14 @@ from shequn.bot import commands, welcome
 from shequn.bot.decision import (
     NOTHING,
     Action,
+    Ban,
     DecideJoin,
     Decision,
     Delete,
     Mute,
     OperatorTask,
     Record,
+    Remove,
     Request,
     Send,
     Tick,
@@ -159,8 +161,6 @@ def ladder_actions(
     setup: Setup, member: str, name: str, action: str, seconds: int, rule: str
 ) -> tuple[list[Action], str]:
     """The platform actions of one ladder step and the notice that tells the group."""
-    from shequn.bot.decision import Ban, Remove
-
     lang = setup.language
     if action == "mute":
         return [Mute(member, seconds)], say(
