@@ -19,6 +19,7 @@ from shequn.platforms.base import (
     Capability,
     GroupInfo,
     Identity,
+    JoinRequest,
     PermanentError,
     TransientError,
 )
@@ -59,7 +60,7 @@ class MemoryAdapter:
     ) -> str:
         if self.fail_send:
             raise self.fail_send.pop(0)
-        self.done.append(("send", group, text, key))
+        self.done.append(("send", group, text, key, private_to))
         return f"$sent{len(self.done)}"
 
     async def delete(self, group: str, message_id: str) -> None:
@@ -79,7 +80,7 @@ class MemoryAdapter:
     async def decide_join(
         self, group: str, request_id: str, approve: bool, reason: str = ""
     ) -> None:
-        raise PermanentError("no join requests here")
+        self.done.append(("decide_join", group, request_id, approve))
 
     async def members(self, group: str) -> frozenset[str]:
         return frozenset()
@@ -138,4 +139,20 @@ def test_unbound_groups_and_the_bot_itself_are_ignored(tmp_path: Path) -> None:
     decisions = asyncio.run(runner.handle(Batch((other, mine), "1")))
     assert [bool(d) for d in decisions] == [False]  # the unbound group is not even decided on
     assert adapter.done == []
+    runner.ws.close()
+
+
+def test_a_join_question_is_asked_privately_and_answered_from_the_private_chat(
+    tmp_path: Path,
+) -> None:
+    adapter = MemoryAdapter()
+    runner, _ = make_runner(tmp_path, adapter)
+    request = JoinRequest(ROOM, "req-7", "@carol:localhost", T0)
+    asyncio.run(runner.handle(Batch((), "1", requests=(request,))))
+    assert adapter.done[0][:2] == ("send", ROOM) and "What do we drink here?" in adapter.done[0][2]
+    assert adapter.done[0][4] == "@carol:localhost"  # privately, as the platform's user id
+    answer = message("matrix:@carol:localhost", "茶", community="!dm-carol:localhost")
+    asyncio.run(runner.handle(Batch((answer,), "2")))
+    assert adapter.done[-1] == ("decide_join", ROOM, "req-7", True)
+    assert stored(runner, "join_approved") == [""]
     runner.ws.close()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from shequn.bot.config import seconds_of
+from shequn.bot.config import ADMIN_ROLES, seconds_of
 from shequn.bot.decision import Action, Decision, Mute, OperatorTask, Record, Send
 from shequn.bot.points import award, checkin_day, week_of
 from shequn.bot.setup import Setup
@@ -256,7 +256,7 @@ def _is_operator(call: Call) -> bool:
     return (
         call.event.member in call.setup.operators
         or bool(meta.get("admin"))
-        or str(meta.get("role", "")) in ("admin", "owner", "moderator")
+        or str(meta.get("role", "")) in ADMIN_ROLES
     )
 
 

@@ -40,6 +40,8 @@ def seconds_of(value: str | int) -> int:
     return int(m[1]) * _UNITS[m[2]]
 
 
+# Platform roles (the adapter's `meta.role`) that may use operator commands.
+ADMIN_ROLES = ("admin", "moderator", "owner")
 Duration = Annotated[int, BeforeValidator(seconds_of), Field(ge=0)]
 
 
@@ -127,7 +129,7 @@ class Moderation(_Model):
     delete: bool = True
     ladder: list[Step] = Field(default_factory=lambda: list(DEFAULT_LADDER), min_length=1)
     expire: Duration = 30 * 86400  # a warning stops counting after this long
-    exempt_roles: list[str] = Field(default_factory=lambda: ["admin", "moderator", "owner"])
+    exempt_roles: list[str] = Field(default_factory=lambda: list(ADMIN_ROLES))
 
 
 class Points(_Model):

@@ -113,11 +113,17 @@ class Runner:
         return decisions
 
     def _on_event(self, event: Event) -> Decision | None:
-        setup = self.setups.get(self.groups.get(event.community, ""))
+        community = self.groups.get(event.community) or self._answering(event)
+        setup = self.setups.get(community or "")
         if setup is None:
             return None
         event = replace(event, community=setup.community)
         return step(event, self.state, setup, self.clock.now())
+
+    def _answering(self, event: Event) -> str | None:
+        """The community whose join question a private message (no bound group) answers."""
+        pending = self.state.challenges.get(event.member)
+        return pending.community if pending is not None and event.type == "message" else None
 
     def _on_request(self, request: JoinRequest) -> Decision | None:
         setup = self.setups.get(self.groups.get(request.group_id, ""))
