@@ -230,3 +230,21 @@ def test_weekly_leaderboard_posts_once_at_its_hour(setup: Setup) -> None:
     posted = step(Tick(), state, setup, T0)
     assert "本周积分榜" in posted.actions[0].text and kinds(posted) == ["leaderboard_posted"]
     assert step(Tick(), state, setup, T0 + timedelta(hours=1)).actions == ()
+
+
+def test_the_same_text_in_three_groups_is_an_ad(setup: Setup) -> None:
+    from dataclasses import replace
+
+    state = BotState()
+    ad = "超低价茶叶批发，欢迎来看看我们的店铺"
+    found = []
+    for i, community in enumerate(("tea", "tea-2", "tea-3")):
+        here = replace(setup, community=community)
+        at = T0 + timedelta(minutes=i)
+        found.append(kinds(step(message(BOB, ad, community=community), state, here, at)))
+    assert ["violation" in k for k in found] == [False, False, True]
+    short = [
+        kinds(step(message(ALICE, "早上好", community=c), state, replace(setup, community=c), T0))
+        for c in ("tea", "tea-2", "tea-3")
+    ]
+    assert not any("violation" in k for k in short)  # too short to be an ad

@@ -32,7 +32,7 @@ from shequn.bot.moderation import Message, check, ladder_step
 from shequn.bot.normalise import normalise
 from shequn.bot.points import award
 from shequn.bot.setup import Setup
-from shequn.bot.state import BotState, apply_record, observe
+from shequn.bot.state import BotState, apply_record, observe, text_key
 from shequn.bot.texts import duration, say
 from shequn.bot.welcome import name_of
 from shequn.domain.events import Event
@@ -113,7 +113,7 @@ def _moderate(event: Event, state: BotState, setup: Setup, now: datetime) -> Dec
     at = now.timestamp()
     mine = state.member(setup.community, event.member)
     text = normalise(event.text)
-    posts = state.posts.get(text, ())
+    posts = state.posts.get(text_key(text), ())
     message = Message(
         text=text,
         new_member=mine.joined is not None and at - mine.joined < rules.new_member_hours * 3600,

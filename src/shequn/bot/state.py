@@ -12,6 +12,7 @@ texts live only as long as the flood and repeat windows, authors of the last
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,7 +67,7 @@ class BotState:
     members: dict[tuple[str, str], MemberState] = field(default_factory=dict)
     groups: dict[str, GroupState] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=dict)  # workspace points per member
-    posts: dict[str, deque[tuple[str, float]]] = field(default_factory=dict)  # text → where
+    posts: dict[bytes, deque[tuple[str, float]]] = field(default_factory=dict)  # text_key →
     challenges: dict[str, Challenge] = field(default_factory=dict)  # by member key
 
     def member(self, community: str, member: str) -> MemberState:
@@ -81,6 +82,11 @@ class BotState:
 
     def _group(self, community: str) -> GroupState:
         return self.groups.setdefault(community, GroupState())
+
+
+def text_key(text: str) -> bytes:
+    """What the repeat rule compares: a 16-byte digest, so a 1 MB message costs 16 bytes."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _trim(times: deque[Any], now: float, window: float, at: Any = lambda t: t) -> None:
@@ -109,7 +115,7 @@ def observe(
         if len(group.authors) > AUTHORS:
             group.authors.popitem(last=False)
     if facts.get("text"):
-        posts = state.posts.setdefault(facts["text"], deque())
+        posts = state.posts.setdefault(text_key(facts["text"]), deque())
         posts.append((community, now))
         _trim(posts, now, WINDOW, lambda p: p[1])
     if len(state.posts) > 20 * AUTHORS:  # keep memory bounded: drop texts gone quiet
