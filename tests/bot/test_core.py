@@ -248,3 +248,18 @@ def test_the_same_text_in_three_groups_is_an_ad(setup: Setup) -> None:
         for c in ("tea", "tea-2", "tea-3")
     ]
     assert not any("violation" in k for k in short)  # too short to be an ad
+
+
+def test_no_links_in_a_new_members_first_hours(setup: Setup) -> None:
+    from dataclasses import replace
+
+    rules = setup.config.moderation.model_copy(
+        update={"new_member_hours": 24, "allowed_domains": None}
+    )
+    here = replace(setup, config=setup.config.model_copy(update={"moderation": rules}))
+    state = BotState()
+    step(join(ALICE), state, here, T0)
+    early = step(message(ALICE, "look www.example.com/tea"), state, here, T0 + timedelta(hours=2))
+    assert early.records[0].meta["rule"] == "new_member_link"
+    later = step(message(ALICE, "look www.example.com/tea"), state, here, T0 + timedelta(hours=25))
+    assert "violation" not in kinds(later)
