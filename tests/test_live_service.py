@@ -19,7 +19,7 @@ from shequn.store.engine import read_transaction
 from shequn.store.schema import events, members
 from shequn.store.sop_schema import outbox
 from shequn.workspace import Workspace
-from tests.sop.helpers import at, write_playbook
+from tests.sop.helpers import GROUP_WELCOME, at, write_playbook
 
 ROOM, OTHER = "!room:localhost", "!other:localhost"
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -138,7 +138,7 @@ def test_a_difference_must_be_seen_twice_when_confirming(bound: Workspace) -> No
 def test_an_event_arriving_after_its_tick_still_triggers_its_step(bound: Workspace) -> None:
     """A join stored after the tick that covered its time (the listener was
     reconnecting) is welcomed at the next tick, once."""
-    write_playbook(bound, "welcome", WELCOME)
+    write_playbook(bound, "welcome", GROUP_WELCOME)
     clock = FrozenClock(T0)
     tick(bound, clock)  # the first tick only records the time
     at(clock, "2026-11-01T12:10:00+00:00")
@@ -154,18 +154,14 @@ def test_an_event_arriving_after_its_tick_still_triggers_its_step(bound: Workspa
     assert targets == [("matrix:@late:x", "send_group")]
 
 
-WELCOME = """
-    name: welcome
-    applies_to:
-      communities: ["*"]
-    trigger:
-      type: member_joined
-    steps:
-      - id: hello
-        at: "+0m"
-        action:
-          type: send_group
-          text: "welcome {{ member.name }}"
-        owner: role:assistant
-        emergency: {do: "welcome them by hand", alert: "role:lead"}
-"""
+def test_each_group_feeds_its_own_community(ws: Workspace) -> None:
+    ws.settings = Settings(
+        communities=[
+            Community(key="fans", platform="matrix", group=ROOM),
+            Community(key="club", platform="matrix", group=OTHER),
+            Community(key="tg", platform="telegram", group=ROOM),  # same id, other platform
+        ]
+    )
+    batch = Batch((ev("join", "@a:x", "$1"), ev("join", "@b:x", "$2", room=OTHER)), "s")
+    assert live.ingest(ws, "matrix", batch).added == 2
+    assert [(r[0], r[2]) for r in stored(ws)] == [("fans", "matrix:@a:x"), ("club", "matrix:@b:x")]

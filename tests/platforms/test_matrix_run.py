@@ -21,25 +21,9 @@ from shequn.store.engine import read_transaction
 from shequn.store.sop_schema import outbox, state
 from tests.platforms.conftest import PASSWORD_ENV, LiveRoom, wait_for
 from tests.platforms.synapse import ROOT, Client
-from tests.sop.helpers import write_playbook
+from tests.sop.helpers import GROUP_WELCOME, write_playbook
 
 pytestmark = [pytest.mark.synapse, pytest.mark.slow]
-
-WELCOME = """
-    name: welcome
-    applies_to:
-      communities: ["*"]
-    trigger:
-      type: member_joined
-    steps:
-      - id: hello
-        at: "+0m"
-        action:
-          type: send_group
-          text: "welcome {{ member.name }}"
-        owner: role:assistant
-        emergency: {do: "welcome them by hand", alert: "role:lead"}
-"""
 
 
 def _env() -> dict[str, str]:
@@ -80,7 +64,7 @@ def stop(proc: subprocess.Popen[bytes]) -> int:
 def test_the_welcome_reaches_the_newcomer_through_shequn_run(
     live_room: LiveRoom, tmp_path: Path
 ) -> None:
-    write_playbook(live_room.ws, "welcome", WELCOME)
+    write_playbook(live_room.ws, "welcome", GROUP_WELCOME)
     log = tmp_path / "run.log"
     proc = start(["-m", "shequn", "run", "-w", str(live_room.ws.root), "--health-every", "1"], log)
     try:
@@ -101,7 +85,7 @@ def test_the_welcome_reaches_the_newcomer_through_shequn_run(
 def test_sigkill_mid_send_then_restart_posts_each_welcome_once(
     live_room: LiveRoom, tmp_path: Path
 ) -> None:
-    write_playbook(live_room.ws, "welcome", WELCOME)
+    write_playbook(live_room.ws, "welcome", GROUP_WELCOME)
     log = tmp_path / "run.log"
     proc = engine(live_room, log)
     wait_for(lambda: ticked(live_room), 60, "the first tick")

@@ -24,10 +24,12 @@ from shequn.clock import to_micros
 from shequn.domain.events import Event, EventType
 from shequn.platforms.base import Batch, member_key
 from shequn.services import sop
+from shequn.sop import lease
 from shequn.sop.dispatch import Policy
 from shequn.store import dialect, positions
 from shequn.store.engine import write_transaction
 from shequn.store.schema import communities, events, members
+from shequn.store.sop_schema import leases
 from shequn.workspace import Workspace
 
 log = logging.getLogger("shequn.live")
@@ -84,7 +86,7 @@ def append(conn: Connection, rows: list[dict[str, Any]], platform: str) -> int:
     known = _stored_ids(conn, rows[0]["source"], [r["source_id"] for r in rows])
     new = [r for r in rows if r["source_id"] not in known]
     dialect.insert_ignore(conn, events, new)
-    first = {}
+    first: dict[str, int] = {}
     for row in new:
         first.setdefault(row["community"], row["ts"])
     dialect.insert_ignore(
@@ -130,6 +132,8 @@ def ingest(ws: Workspace, adapter: str, batch: Batch, platform: str | None = Non
             continue
         rows.append(_row(event, community, adapter))
     with write_transaction(ws.engine) as conn:
+        if rows:
+            _after_running_tick(conn)
         added = append(conn, rows, platform)
         positions.put(conn, adapter, batch.position)
         if added:
@@ -137,6 +141,13 @@ def ingest(ws: Workspace, adapter: str, batch: Batch, platform: str | None = Non
     if unbound:
         log.debug("%s: %d events in unbound groups not stored", adapter, unbound)
     return IngestResult(added=added, repeated=len(rows) - added, unbound=unbound)
+
+
+def _after_running_tick(conn: Connection) -> None:
+    """Wait for a tick in progress to commit (it holds the engine's lease row), so the
+    window it stores cannot overwrite a rewind made meanwhile (PostgreSQL; SQLite has
+    one writer at a time). Taken before the append lock, in the order ticks take them."""
+    conn.execute(select(leases.c.name).where(leases.c.name == lease.ENGINE_LEASE).with_for_update())
 
 
 def _rewind_tick(conn: Connection, earliest: int) -> None:
