@@ -263,3 +263,8 @@ def test_no_links_in_a_new_members_first_hours(setup: Setup) -> None:
     assert early.records[0].meta["rule"] == "new_member_link"
     later = step(message(ALICE, "look www.example.com/tea"), state, here, T0 + timedelta(hours=25))
     assert "violation" not in kinds(later)
+
+
+def test_a_command_does_not_carry_an_ad_past_moderation(setup: Setup) -> None:
+    d = step(message(BOB, "/faq 来玩 casino"), BotState(), setup, T0)
+    assert kinds(d)[:2] == ["violation", "warned"]

@@ -3,7 +3,7 @@
 It reads the state and the community's compiled setup and says what to do and what to
 record; it never changes the state (the runner folds the event and the records in
 afterwards with `shequn.bot.state`). Messages go through, in order: a pending join
-question, a command, moderation, the FAQ, and message points.
+question, moderation, a command, the FAQ, and message points.
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ def step(event: Event | Request | Tick, state: BotState, setup: Setup, now: date
 
 def _message(event: Event, state: BotState, setup: Setup, now: datetime) -> Decision:
     at = now.timestamp()
-    for handler in (welcome.answer, commands.handle, _moderate, _faq):
+    # Moderation before commands: "/faq <an ad>" is an ad all the same.
+    for handler in (welcome.answer, _moderate, commands.handle, _faq):
         found = handler(event, state, setup, now)
         if found is not None:
             return found
@@ -126,12 +127,12 @@ def _moderate(event: Event, state: BotState, setup: Setup, now: datetime) -> Dec
     if violation is None:
         return None
     strikes = sum(1 for t in mine.strikes if at - t < rules.expire)
-    step = ladder_step(rules, strikes)
+    rung = ladder_step(rules, strikes)
     meta: dict[str, Any] = {
         "rule": violation.rule,
         "evidence": violation.evidence,
-        "step": step.action,
-        "seconds": step.duration,
+        "step": rung.action,
+        "seconds": rung.duration,
         "strikes": strikes + 1,
         "dry_run": setup.config.dry_run,
         "message_id": event.message_id,
@@ -141,14 +142,14 @@ def _moderate(event: Event, state: BotState, setup: Setup, now: datetime) -> Dec
         return Decision(setup.community, event.source_id, records=tuple(records))
     actions: list[Action] = [Delete(event.message_id)] if rules.delete and event.message_id else []
     more, notice = ladder_actions(
-        setup, event.member, name_of(event), step.action, step.duration, violation.rule
+        setup, event.member, name_of(event), rung.action, rung.duration, violation.rule
     )
     records.append(
         Record(
-            LADDER_RECORD[step.action],
+            LADDER_RECORD[rung.action],
             event.member,
             text=violation.rule,
-            amount=step.duration or None,
+            amount=rung.duration or None,
             meta={"by": "bot"},
         )
     )
