@@ -42,9 +42,9 @@ def test_a_banned_latin_word_inside_another_word_is_not_caught() -> None:
 
 def test_a_one_megabyte_message_is_decided_quickly(setup: Setup) -> None:
     big = ("正常的聊天内容 normal chat " * 40_000)[:1_000_000] + " scam"
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time: the shared test machine's load is not ours
     d = step(message(EVE, big), BotState(), setup, T0)
-    assert time.perf_counter() - started < 2.0
+    assert time.thread_time() - started < 2.0
     assert d.records[0].type == "violation" and len(d.records[0].meta["evidence"]) <= 80
 
 
