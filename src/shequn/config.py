@@ -24,9 +24,11 @@ from pydantic import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from shequn.domain.bot import BotConfig
 from shequn.domain.metrics import goal_metrics
 from shequn.errors import InputError, WorkspaceError
 from shequn.periods import horizon_days, parse_period
+from shequn.toml_lines import line_of
 
 SETTINGS_FILE = "shequn.toml"
 DATABASE_ENV = "SHEQUN_DATABASE_URL"
@@ -149,6 +151,7 @@ class Community(BaseModel):
     channels: list[str] = Field(default_factory=list)
     long_term_goals: list[Goal] = Field(default_factory=list)
     short_term_goals: list[Goal] = Field(default_factory=list)
+    bot: BotConfig | None = None  # docs/bot.md; replaces the template's bot table
 
 
 class Operator(BaseModel):
@@ -205,6 +208,7 @@ class Settings(BaseModel):
     communities: list[Community] = Field(default_factory=list)
     operators: list[Operator] = Field(default_factory=list)
     tiers: list[Tier] = Field(default_factory=list)
+    bot_templates: dict[str, BotConfig] = Field(default_factory=dict)  # by template name
     platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
 
     @field_validator("tiers")
@@ -258,6 +262,10 @@ class Settings(BaseModel):
     def operator(self, name: str) -> Operator | None:
         return next((o for o in self.operators if o.name == name), None)
 
+    def bot_of(self, community: Community) -> BotConfig | None:
+        """The community's bot: its own `bot` table, else its template's, else none."""
+        return community.bot or self.bot_templates.get(community.template)
+
     def tier_at(self, points: int) -> str | None:
         """The name of the highest tier reached with `points`, or None below the first."""
         reached = [t.name for t in self.tiers if points >= t.min_points]
@@ -283,8 +291,9 @@ def load_settings(root: Path) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
+        line = line_of(path.read_text(encoding="utf-8"), first["loc"])
         raise WorkspaceError(
-            f"{path}: {where}: {first['msg']}",
+            f"{path}{f':{line}' if line else ''}: {where}: {first['msg']}",
             hint="see `shequn init --help` for a complete example of the settings",
         ) from None
 

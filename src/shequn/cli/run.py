@@ -48,7 +48,9 @@ def run(
 def _run_live(
     ws: Workspace, console_platform: Platform, tick_every: float, health_every: float
 ) -> None:
-    """Listeners, tick and dispatcher in one asyncio process (services.live_run)."""
+    """Listeners, bots, tick and dispatcher in one asyncio process (services.live_run)."""
+    from shequn.bot.runner import runners
+    from shequn.clock import SystemClock
     from shequn.platforms.registry import build
     from shequn.services.live_run import LiveRun
 
@@ -62,5 +64,6 @@ def _run_live(
         {"console": console_platform},
         tick_every=tick_every,
         health_every=health_every,
+        bots=runners(ws, adapters, SystemClock()),
     )
     asyncio.run(runner.run())

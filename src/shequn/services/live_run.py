@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from shequn.bot.runner import Runner
 from shequn.platforms.base import Adapter, Platform, TransientError, Unauthorized
 from shequn.platforms.delivery import AdapterPlatform
 from shequn.services import live
@@ -79,6 +80,7 @@ class LiveRun:
         extra: other dispatcher platforms (the console, webhooks).
         tick_every, health_every: seconds between ticks and between health lines.
         reconcile_every: seconds between member-list reconciliations.
+        bots: the group bot of an adapter, handed every batch once it is stored.
         policy: the dispatcher's retries and lease.
     """
 
@@ -90,6 +92,7 @@ class LiveRun:
     reconcile_every: float = 600.0
     policy: Policy = field(default_factory=Policy)
     health: dict[str, Health] = field(default_factory=dict)
+    bots: Mapping[str, Runner] = field(default_factory=dict)  # by adapter name (docs/bot.md)
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Run until SIGINT/SIGTERM (or `stop` is set); then stop everything cleanly."""
@@ -141,6 +144,8 @@ class LiveRun:
                         health.events += result.added
                     if result.added:
                         engine.wake.set()
+                    if name in self.bots:
+                        await self.bots[name].handle(batch)
                     if time.monotonic() - reconciled_at >= self.reconcile_every:
                         await self._reconcile(name, adapter, seen)
                         reconciled_at = time.monotonic()
