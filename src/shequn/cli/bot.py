@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from shequn.cli_options import WorkspaceOpt, parse_day
+from shequn.cli.options import WorkspaceOpt, parse_day
 from shequn.errors import InputError
 from shequn.workspace import Workspace
 
