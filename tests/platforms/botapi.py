@@ -105,7 +105,10 @@ def _answer(state: BotApiState, method: str, params: dict[str, Any]) -> Any:
     if method == "getchat":
         return group_chat(int(params["chat_id"]))
     if method == "getchatadministrators":
-        return [{"status": "creator", "user": user(1, "Owner"), "is_anonymous": False}, *state.admins]
+        return [
+            {"status": "creator", "user": user(1, "Owner"), "is_anonymous": False},
+            *state.admins,
+        ]
     if method == "getchatmembercount":
         return 42
     if method == "createchatinvitelink":

@@ -63,7 +63,11 @@ def member_change(
             "from": actor,
             "date": T0 + update_id,
             "old_chat_member": {"status": old, "user": who},
-            "new_chat_member": {"status": new, "user": who, **({"until_date": 0} if new == "kicked" else {})},
+            "new_chat_member": {
+                "status": new,
+                "user": who,
+                **({"until_date": 0} if new == "kicked" else {}),
+            },
             **extra,
         },
     }

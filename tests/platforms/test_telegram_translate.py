@@ -114,7 +114,10 @@ def test_private_chats_and_service_messages_give_nothing() -> None:
 def test_topic_starter_is_not_a_reply() -> None:
     update = message(113, 30, ALICE, "in a topic", is_topic_message=True, message_thread_id=7)
     update["message"]["reply_to_message"] = {
-        "message_id": 7, "chat": group_chat(), "date": T0, "forum_topic_created": {}
+        "message_id": 7,
+        "chat": group_chat(),
+        "date": T0,
+        "forum_topic_created": {},
     }
     assert translate(update).events[0].reply_to == ""
 

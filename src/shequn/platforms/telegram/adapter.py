@@ -115,6 +115,7 @@ class TelegramAdapter:
         journal: where sends are recorded before and after (required to send).
         base_url: the Bot API root up to ``/bot``.
         poll_timeout: seconds one `getUpdates` long poll waits.
+        request_timeout: seconds any other call waits for its answer.
     """
 
     platform = PLATFORM
@@ -129,8 +130,11 @@ class TelegramAdapter:
         base_url: str = DEFAULT_BASE_URL,
         token_env: str = "",
         poll_timeout: int = 25,
+        request_timeout: float = 20.0,
     ) -> None:
-        self.api = BotApi(token, base_url=base_url, token_env=token_env)
+        self.api = BotApi(
+            token, base_url=base_url, token_env=token_env, request_timeout=request_timeout
+        )
         self.groups = tuple(groups)
         self.journal = journal
         self.poll_timeout = poll_timeout
@@ -210,11 +214,13 @@ class TelegramAdapter:
         reply_to: str | None = None,
     ) -> str:
         chat = numeric_id(private_to) if private_to else group
-        reply = {"message_id": int(reply_to), "allow_sending_without_reply": True}
+        reply = (
+            {"message_id": int(reply_to), "allow_sending_without_reply": True} if reply_to else None
+        )
 
         async def post() -> str:
             sent = await self.api.call(
-                "sendMessage", chat_id=chat, text=text, reply_parameters=reply if reply_to else None
+                "sendMessage", chat_id=chat, text=text, reply_parameters=reply
             )
             return str(sent["message_id"])
 
@@ -229,7 +235,10 @@ class TelegramAdapter:
         if seconds <= 0:
             permissions = {name: True for name in _MUTED}
             await self.api.call(
-                "restrictChatMember", chat_id=group, user_id=numeric_id(user), permissions=permissions
+                "restrictChatMember",
+                chat_id=group,
+                user_id=numeric_id(user),
+                permissions=permissions,
             )
             return
         until = int(time.time()) + max(seconds, MIN_MUTE_SECONDS)
@@ -251,7 +260,9 @@ class TelegramAdapter:
     async def ban(self, group: str, user: str) -> None:
         await self.api.call("banChatMember", chat_id=group, user_id=numeric_id(user))
 
-    async def decide_join(self, group: str, request_id: str, approve: bool, reason: str = "") -> None:
+    async def decide_join(
+        self, group: str, request_id: str, approve: bool, reason: str = ""
+    ) -> None:
         """Approve or decline; Telegram has no field for a reason, so it is not sent."""
         method = "approveChatJoinRequest" if approve else "declineChatJoinRequest"
         await self.api.call(method, chat_id=group, user_id=numeric_id(request_id))

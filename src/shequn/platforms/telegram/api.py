@@ -30,7 +30,9 @@ class TokenRejected(PermanentError):
     """The Bot API refused the token (401/404): revoked, or mistyped."""
 
 
-def _seconds(value: int | float | timedelta) -> float:
+def _retry_seconds(exc: tg.RetryAfter) -> float:
+    """Seconds to wait: python-telegram-bot 22 gives an int, later versions a timedelta."""
+    value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -43,7 +45,14 @@ class BotApi:
         token_env: the variable's name, for error messages.
     """
 
-    def __init__(self, token: str, *, base_url: str = DEFAULT_BASE_URL, token_env: str = "") -> None:
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        token_env: str = "",
+        request_timeout: float = 20.0,
+    ) -> None:
         if not token:
             raise PermanentError(
                 f"telegram: no bot token; set the environment variable {token_env or 'named'}"
@@ -51,8 +60,9 @@ class BotApi:
             )
         self.bot = Bot(token, base_url=base_url)
         self.token_env = token_env
+        self.request_timeout = request_timeout
 
-    async def call(self, method: str, *, read_timeout: float = 20.0, **params: Any) -> Any:
+    async def call(self, method: str, *, read_timeout: float | None = None, **params: Any) -> Any:
         """The `result` of one Bot API method.
 
         Raises:
@@ -62,6 +72,7 @@ class BotApi:
             PermanentError: any other refusal (no rights, chat gone, bad request).
         """
         kwargs = {k: v for k, v in params.items() if v is not None}
+        read_timeout = read_timeout or self.request_timeout
         try:
             return await self.bot.do_api_request(
                 method.lower(),
@@ -70,7 +81,7 @@ class BotApi:
                 write_timeout=read_timeout,
             )
         except tg.RetryAfter as exc:
-            wait = _seconds(exc.retry_after)
+            wait = _retry_seconds(exc)
             raise TransientError(
                 f"telegram {method}: rate limited, retry after {wait:g} s", retry_after=wait
             ) from None
