@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from shequn.platforms.base import Batch, Capability, PermanentError, TransientError
 from shequn.platforms.intents import MaybeSent, UncertainError
 from shequn.platforms.telegram.adapter import TelegramAdapter
 from shequn.platforms.telegram.api import TokenRejected
+from shequn.platforms.telegram.settings import Webhook
+from shequn.platforms.telegram.webhook import SECRET_HEADER
 from shequn.services.send_intents import SqlJournal, settle, uncertain
 from shequn.workspace import Workspace
 from tests.platforms.botapi import BOT, GROUP, TOKEN, BotApiState, admin, bot_api_server
@@ -294,3 +298,55 @@ def test_identity_names_a_missing_right_and_how_to_grant_it(
     assert count == 42
     assert url == "https://t.me/+link1"
     assert state.called("createChatInviteLink") == [{"chat_id": G, "name": "海报A"}]
+
+
+def test_the_webhook_refuses_a_wrong_secret_and_answers_after_the_batch_is_taken(
+    server: tuple[str, BotApiState],
+) -> None:
+    base, state = server
+    hook = Webhook(secret="s3cret", port=0, public_url="https://bot.example.org/telegram")
+
+    async def run() -> tuple[int, int, Batch, bool, int]:
+        tg = adapter(base, webhook=hook)
+        listening = tg.listen(None)
+        first = asyncio.ensure_future(anext(listening))
+        while tg.webhook_port is None:
+            await asyncio.sleep(0.01)
+        url = f"http://127.0.0.1:{tg.webhook_port}/telegram"
+        async with httpx.AsyncClient() as client:
+            wrong = await client.post(
+                url, json=reply_with_mentions(100), headers={SECRET_HEADER: "guess"}
+            )
+            malformed = await client.post(
+                url, content=b"{not json", headers={SECRET_HEADER: "s3cret"}
+            )
+            posting = asyncio.ensure_future(
+                client.post(url, json=member_change(101, ALICE, DAVE, "left", "member"),
+                            headers={SECRET_HEADER: "s3cret"})
+            )  # fmt: skip
+            batch = await asyncio.wait_for(first, 10)
+            await asyncio.sleep(0.2)
+            answered_before_taken = posting.done()
+            following = asyncio.ensure_future(anext(listening))
+            answer = await asyncio.wait_for(posting, 10)
+        following.cancel()  # stops the listener, and with it the webhook server
+        with contextlib.suppress(asyncio.CancelledError):
+            await following
+        await tg.close()
+        return (
+            wrong.status_code,
+            malformed.status_code,
+            batch,
+            answered_before_taken,
+            answer.status_code,
+        )
+
+    wrong, malformed, batch, early, status = asyncio.run(run())
+    assert (wrong, malformed, status) == (401, 200, 200)
+    assert [(e.type, e.member) for e in batch.events] == [("join", "telegram:user5004")]
+    assert batch.position == "102"
+    assert not early  # Telegram hears 200 only once the ingest asked for the next batch
+    (registered,) = state.called("setWebhook")
+    assert registered["url"] == "https://bot.example.org/telegram"
+    assert registered["secret_token"] == "s3cret"
+    assert "chat_member" in registered["allowed_updates"]

@@ -23,13 +23,14 @@ from shequn.platforms.base import (
     TransientError,
 )
 from shequn.platforms.intents import SendJournal, send_once
-from shequn.platforms.native import Malformed, Parsed
-from shequn.platforms.telegram.api import DEFAULT_BASE_URL, BotApi, TokenRejected
+from shequn.platforms.telegram.api import DEFAULT_BASE_URL, BotApi
+from shequn.platforms.telegram.settings import Webhook
 from shequn.platforms.telegram.translate import (
     ALLOWED_UPDATES,
     PLATFORM,
+    batch_of,
+    next_offset,
     numeric_id,
-    translate,
     user_id,
 )
 
@@ -84,28 +85,6 @@ _MUTED = {
 }
 
 
-def batch_of(updates: Iterable[Any], position: str) -> Batch:
-    """Translate updates (raw JSON); malformed ones are logged with their type, skipped."""
-    events, requests = [], []
-    for update in updates:
-        try:
-            parsed = translate(update)
-        except Malformed as exc:
-            kinds = [k for k in update if k != "update_id"] if isinstance(update, dict) else []
-            log.warning("telegram: skipped a malformed %s update: %s", "/".join(kinds), exc)
-            parsed = Parsed()
-        events.extend(parsed.events)
-        requests.extend(parsed.requests)
-    return Batch(events=tuple(events), position=position, requests=tuple(requests))
-
-
-def next_offset(updates: Iterable[Any], position: str | None) -> str | None:
-    """The offset after these updates (the largest well-formed update_id + 1)."""
-    ids = [u["update_id"] for u in updates if isinstance(u, dict)]
-    ids = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
-    return str(max(ids) + 1) if ids else position
-
-
 class TelegramAdapter:
     """Telegram groups through one bot.
 
@@ -116,6 +95,7 @@ class TelegramAdapter:
         base_url: the Bot API root up to ``/bot``.
         poll_timeout: seconds one `getUpdates` long poll waits.
         request_timeout: seconds any other call waits for its answer.
+        webhook: receive updates on this webhook instead of polling.
     """
 
     platform = PLATFORM
@@ -131,6 +111,7 @@ class TelegramAdapter:
         token_env: str = "",
         poll_timeout: int = 25,
         request_timeout: float = 20.0,
+        webhook: Webhook | None = None,
     ) -> None:
         self.api = BotApi(
             token, base_url=base_url, token_env=token_env, request_timeout=request_timeout
@@ -138,6 +119,8 @@ class TelegramAdapter:
         self.groups = tuple(groups)
         self.journal = journal
         self.poll_timeout = poll_timeout
+        self.webhook = webhook
+        self.webhook_port: int | None = None  # the port served, once listening
 
     async def identity(self) -> Identity:
         me = await self.api.call("getMe")
@@ -177,7 +160,13 @@ class TelegramAdapter:
     async def member_count(self, group: str) -> int:
         return int(await self.api.call("getChatMemberCount", chat_id=group))
 
-    async def listen(self, position: str | None) -> AsyncIterator[Batch]:
+    def listen(self, position: str | None) -> AsyncIterator[Batch]:
+        """Batches from the webhook if one is set, else by long polling from `position`."""
+        if self.webhook is not None:
+            return self._receive(self.webhook)
+        return self._poll(position)
+
+    async def _poll(self, position: str | None) -> AsyncIterator[Batch]:
         """Long-poll `getUpdates` from `position` (None: what Telegram still holds)."""
         backoff = 1.0
         while True:
@@ -190,8 +179,6 @@ class TelegramAdapter:
                     timeout=self.poll_timeout,
                     allowed_updates=list(ALLOWED_UPDATES),
                 )
-            except TokenRejected:
-                raise
             except TransientError as exc:
                 wait = exc.retry_after if exc.retry_after is not None else backoff
                 log.warning("telegram: getUpdates failed (%s); retrying in %g s", exc, wait)
@@ -203,6 +190,20 @@ class TelegramAdapter:
             if new_position != position:
                 position = new_position
                 yield batch_of(updates, str(position))
+
+    async def _receive(self, webhook: Webhook) -> AsyncIterator[Batch]:
+        """Serve the webhook; each batch is acknowledged when the next is asked for."""
+        from shequn.platforms.telegram.webhook import serve
+
+        async with serve(webhook) as inbox:
+            self.webhook_port = inbox.port
+            if webhook.public_url:
+                await self.set_webhook(webhook.public_url, webhook.secret)
+            while True:
+                batch, stored = await inbox.queue.get()
+                yield batch
+                if not stored.done():
+                    stored.set_result(None)
 
     async def send(
         self,

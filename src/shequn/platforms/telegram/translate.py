@@ -20,11 +20,11 @@ the webhook delivers. Choices, documented because they shape the data:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from shequn.domain.events import Event, EventType
-from shequn.platforms.base import MESSAGE_EDIT, JoinRequest, member_key
+from shequn.platforms.base import MESSAGE_EDIT, Batch, JoinRequest, member_key
 from shequn.platforms.native import (
     NOTHING,
     Malformed,
@@ -292,3 +292,25 @@ def translate(update: Mapping[str, Any]) -> Parsed:
             return handler(obj(update, kind, "update"))
     log.debug("telegram: update %s of a kind shequn does not read", update["update_id"])
     return NOTHING
+
+
+def batch_of(updates: Iterable[Any], position: str) -> Batch:
+    """Translate updates (raw JSON); malformed ones are logged with their type, skipped."""
+    events, requests = [], []
+    for update in updates:
+        try:
+            parsed = translate(update)
+        except Malformed as exc:
+            kinds = [k for k in update if k != "update_id"] if isinstance(update, dict) else []
+            log.warning("telegram: skipped a malformed %s update: %s", "/".join(kinds), exc)
+            parsed = Parsed()
+        events.extend(parsed.events)
+        requests.extend(parsed.requests)
+    return Batch(events=tuple(events), position=position, requests=tuple(requests))
+
+
+def next_offset(updates: Iterable[Any], position: str | None) -> str | None:
+    """The offset after these updates (the largest well-formed update_id + 1)."""
+    ids = [u["update_id"] for u in updates if isinstance(u, dict)]
+    ids = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
+    return str(max(ids) + 1) if ids else position
