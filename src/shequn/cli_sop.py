@@ -16,7 +16,7 @@ from collections import Counter
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
@@ -369,7 +369,10 @@ def run(
 ) -> None:
     """Run the SOP engine: tick, dispatch the outbox; stop cleanly on SIGTERM or Ctrl-C.
 
-    Deliveries go to the console and to data/console-deliveries.jsonl in this release.
+    With live platforms ([platforms.NAME], see `shequn platforms add`), their listeners
+    run in the same process: events are stored as they arrive (and wake the engine),
+    messages to bound communities go through them, and each adapter has a health line.
+    Other deliveries go to the console and to data/console-deliveries.jsonl.
 
     Example: `shequn run --tick-every 30`
     """
@@ -379,7 +382,30 @@ def run(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     ws = Workspace.open(workspace)
     platform = ConsolePlatform(ws.root / "data" / FILE_NAME, echo=sys.stdout)
+    if ws.settings.platforms:
+        _run_live(ws, platform, tick_every, health_every)
+        return
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     Engine(ws, {"console": platform}, tick_every=tick_every, health_every=health_every).run(stop)
+
+
+def _run_live(ws: Workspace, console_platform: Any, tick_every: float, health_every: float) -> None:
+    import asyncio
+
+    from shequn.platforms.registry import build
+    from shequn.services.live_run import LiveRun
+
+    adapters = {
+        name: build(name, config, ws.root / "data")
+        for name, config in ws.settings.platforms.items()
+    }
+    runner = LiveRun(
+        ws,
+        adapters,
+        {"console": console_platform},
+        tick_every=tick_every,
+        health_every=health_every,
+    )
+    asyncio.run(runner.run())

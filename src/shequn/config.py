@@ -150,6 +150,7 @@ class Community(BaseModel):
     key: str = Field(min_length=1)
     name: str = ""
     platform: str = ""
+    group: str = ""  # the platform's group id a live adapter serves (`communities bind`)
     template: str = ""
     created: date | None = None  # the day 0 of horizon goals (default: the first event)
     positioning: str = ""
@@ -172,6 +173,22 @@ class Operator(BaseModel):
     roles: list[str] = Field(default_factory=list)
     contact: str = "console"
     escalate_to: str = ""
+
+
+class PlatformConfig(BaseModel):
+    """A live platform the workspace connects to (`shequn platforms add`).
+
+    Secrets are never written here: `token_env` / `password_env` name the environment
+    variables that hold them.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = ""  # Matrix homeserver, Bot API base, OneBot WebSocket
+    user: str = ""  # the bot's own user id, where the platform needs one to log in
+    token_env: str = ""
+    password_env: str = ""
+    device_name: str = "shequn"
 
 
 class Tier(BaseModel):
@@ -197,6 +214,7 @@ class Settings(BaseModel):
     communities: list[Community] = Field(default_factory=list)
     operators: list[Operator] = Field(default_factory=list)
     tiers: list[Tier] = Field(default_factory=list)
+    platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
 
     @field_validator("tiers")
     @classmethod
@@ -239,6 +257,12 @@ class Settings(BaseModel):
 
     def community(self, key: str) -> Community | None:
         return next((c for c in self.communities if c.key == key), None)
+
+    def bound(self, platform: str, group: str) -> str | None:
+        """The key of the community bound to `group` on `platform`, if any."""
+        return next(
+            (c.key for c in self.communities if c.platform == platform and c.group == group), None
+        )
 
     def operator(self, name: str) -> Operator | None:
         return next((o for o in self.operators if o.name == name), None)

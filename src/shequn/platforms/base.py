@@ -56,6 +56,11 @@ class PermanentError(Exception):
     """Delivery can never succeed (blocked, chat gone, message rejected, no permission)."""
 
 
+class Unauthorized(PermanentError):
+    """The platform refused the bot's credentials (token revoked, bot removed): the
+    adapter stops with this error; the others go on."""
+
+
 class Platform(Protocol):
     name: str
 

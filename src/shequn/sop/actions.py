@@ -115,7 +115,7 @@ def payload(action: Any, values: dict[str, Any], ctx: Context) -> dict[str, Any]
 
 def route(action: str, community_platform: str, target: str, ctx: Context) -> tuple[str, str]:
     """(platform, target): an operator task, the store, a webhook, an operator's contact,
-    or (in this release) the console."""
+    the community's live platform when the workspace connects to it, else the console."""
     if action == "create_task":
         return TASK, target
     if action in STATE_ACTIONS:
@@ -126,4 +126,6 @@ def route(action: str, community_platform: str, target: str, ctx: Context) -> tu
         return alerts.route(ctx.settings, target)
     if community_platform in NEEDS_PERSON and action in ("send_group", "send_private"):
         return TASK, target
+    if community_platform in ctx.settings.platforms and action in ("send_group", "send_private"):
+        return community_platform, target  # a live adapter ([platforms.NAME])
     return "console", target
