@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from shequn.platforms.base import PermanentError, TransientError
+from shequn.platforms.base import PermanentError, TransientError, Unauthorized
 from shequn.platforms.intents import MaybeSent
 
 try:
@@ -26,7 +26,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the install
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 
 
-class TokenRejected(PermanentError):
+class TokenRejected(Unauthorized):
     """The Bot API refused the token (401/404): revoked, or mistyped."""
 
 
