@@ -24,6 +24,7 @@ from shequn.platforms.base import Adapter, Platform, TransientError, Unauthorize
 from shequn.platforms.delivery import AdapterPlatform
 from shequn.services import live
 from shequn.services.sop import Engine
+from shequn.sop.dispatch import Policy
 from shequn.store.engine import read_transaction
 from shequn.store.sop_schema import outbox
 from shequn.workspace import Workspace
@@ -78,6 +79,7 @@ class LiveRun:
         extra: other dispatcher platforms (the console, webhooks).
         tick_every, health_every: seconds between ticks and between health lines.
         reconcile_every: seconds between member-list reconciliations.
+        policy: the dispatcher's retries and lease.
     """
 
     ws: Workspace
@@ -86,6 +88,7 @@ class LiveRun:
     tick_every: float = 60.0
     health_every: float = 60.0
     reconcile_every: float = 600.0
+    policy: Policy = field(default_factory=Policy)
     health: dict[str, Health] = field(default_factory=dict)
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
@@ -99,7 +102,11 @@ class LiveRun:
             platforms[name] = AdapterPlatform(adapter, self.ws.settings, loop)
             self.health[name] = Health()
         engine = Engine(
-            self.ws, platforms, tick_every=self.tick_every, health_every=self.health_every
+            self.ws,
+            platforms,
+            policy=self.policy,
+            tick_every=self.tick_every,
+            health_every=self.health_every,
         )
         engine_stop = threading.Event()
         engine_task = asyncio.create_task(asyncio.to_thread(engine.run, engine_stop))
