@@ -47,6 +47,7 @@ bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/sop_bench.py --no-loop --members $(SOP_MEMBERS)
 	$(BIN)/python benchmarks/sop_bench.py --members 100000 --repeat 5
 	$(BIN)/python benchmarks/sop_bench.py --tick --members $(SOP_TICK_MEMBERS)
+	$(BIN)/python benchmarks/ingest_bench.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -15,6 +15,10 @@ Measured, in the same run:
 - baseline: one event per transaction (a batch per message), as an adapter without
   batching would append.
 
+Messages per CPU-second (this process's CPU time: adapter and ingest, the flood's
+process excluded) is what one free core would sustain; on a shared machine the wall
+rate is lower by the load, which the run prints.
+
     python benchmarks/ingest_bench.py                      # 30,000 flooded, 3,000 baseline
     python benchmarks/ingest_bench.py --messages 100000 --baseline 5000 --rate 5000
 """
@@ -25,6 +29,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import statistics
 import tempfile
 import time
@@ -119,6 +124,7 @@ class Run:
     seconds: float
     latencies: list[float]
     transactions: int
+    cpu: float  # CPU seconds of this process (adapter + ingest), the flood excluded
 
     @property
     def rate(self) -> float:
@@ -134,6 +140,7 @@ async def consume(ws: Workspace, port: int, count: int, start: Any, single: bool
     adapter = OneBotAdapter(link)
     listening = adapter.listen(None)
     stored, transactions, latencies = 0, 0, []
+    cpu = time.process_time()
     start.set()
     while stored < count:
         batch = await anext(listening)
@@ -147,8 +154,9 @@ async def consume(ws: Workspace, port: int, count: int, start: Any, single: bool
         stored += len(batch.events)
     first = link.received[0]
     seconds = time.perf_counter() - first
+    cpu = time.process_time() - cpu
     await adapter.close()
-    return Run("", count, seconds, latencies, transactions)
+    return Run("", count, seconds, latencies, transactions, cpu)
 
 
 def main() -> None:
@@ -180,13 +188,18 @@ def main() -> None:
             runs.append(run)
         ws.close()
     child.terminate()
-    print("| run | messages | transactions | messages/s | latency median (ms) | p99 (ms) |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| run | messages | transactions | messages/s | messages per CPU-second "
+        "| latency median (ms) | p99 (ms) |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for run in runs:
         print(
             f"| {run.name} | {run.messages:,} | {run.transactions:,} | {run.rate:,.0f} "
+            f"| {run.messages / run.cpu:,.0f} "
             f"| {statistics.median(run.latencies) * 1000:.1f} | {run.quantile(0.99):.1f} |"
         )
+    print(f"\nload average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"\nbatched flood / one-per-transaction: {runs[0].rate / runs[2].rate:.1f}x")
 
 
