@@ -5,6 +5,7 @@ adapters the registry builds (SQLite workspace, local Bot API and OneBot servers
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,8 +15,11 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from shequn.cli import app
+from shequn.platforms.base import Adapter, Outgoing, PermanentError
+from shequn.platforms.delivery import AdapterPlatform
 from shequn.platforms.registry import build
 from shequn.services import live
+from shequn.services.send_intents import SqlJournal
 from shequn.services.workspace import init_workspace
 from shequn.store.engine import read_transaction
 from shequn.store.schema import events
@@ -131,3 +135,37 @@ def test_qq_reconciliation_from_the_member_list(root: Path) -> None:
     joined, left = asyncio.run(run())
     assert joined == ["qq:10000", "qq:20001", "qq:20002"]
     assert left == []
+
+
+def test_the_dispatcher_never_sends_twice_and_sees_uncertain_sends(
+    root: Path, server: tuple[str, BotApiState]
+) -> None:
+    """Through AdapterPlatform, as `shequn run` delivers: a retry after a crash that
+    lost the outbox's record sends nothing; a send with an intent and no outcome is a
+    permanent 'uncertain' failure naming what to check."""
+    base, state = server
+    w = ("-w", str(root))
+    cli("platforms", "add", "telegram", "--url", base, "--token-env", "TG_TOKEN", *w)
+    cli("communities", "bind", *w, "readers", "telegram", "--", str(GROUP))
+    ws = Workspace.open(root)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    adapter = asyncio.run_coroutine_threadsafe(_built(ws, "telegram"), loop).result(10)
+    platform = AdapterPlatform(adapter, ws.settings, loop)
+    welcome = Outgoing("k1", "readers", "readers", "send_group", {"text": "欢迎新朋友"})
+    platform.send(welcome)
+    platform.send(welcome)  # the dispatcher crashed before recording the first: no resend
+    assert [c["text"] for c in state.called("sendMessage")] == ["欢迎新朋友"]
+    SqlJournal(ws.engine).begin("k2", "telegram", str(GROUP), "第二条")  # then a crash
+    with pytest.raises(PermanentError, match=r"uncertain: look in telegram group .*'第二条'"):
+        platform.send(Outgoing("k2", "readers", "readers", "send_group", {"text": "第二条"}))
+    assert len(state.called("sendMessage")) == 1
+    asyncio.run_coroutine_threadsafe(adapter.close(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    ws.close()
+
+
+async def _built(ws: Workspace, name: str) -> Adapter:
+    return build(name, ws.settings.platforms[name], ws.root / "data")
