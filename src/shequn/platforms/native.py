@@ -8,13 +8,16 @@ the JSON path of the field that is wrong, so the log line says where to look.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from shequn.domain.events import Event
-from shequn.platforms.base import JoinRequest
+from shequn.platforms.base import Batch, JoinRequest
+
+log = logging.getLogger(__name__)
 
 
 class Malformed(ValueError):
@@ -64,3 +67,26 @@ def unix_time(data: Mapping[str, Any], key: str, where: str) -> datetime:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise Malformed(f"{where}.{key} is missing or not a Unix time")
     return datetime.fromtimestamp(value, UTC)
+
+
+def batch_of(
+    raws: Iterable[Any],
+    translate: Callable[[Any], Parsed],
+    *,
+    platform: str,
+    kind: Callable[[Any], str],
+    position: str,
+) -> Batch:
+    """Translate native payloads into one batch; a malformed one is logged with its
+    kind (`kind(raw)`, e.g. "message update") and skipped."""
+    events: list[Event] = []
+    requests: list[JoinRequest] = []
+    for raw in raws:
+        try:
+            parsed = translate(raw)
+        except Malformed as exc:
+            log.warning("%s: skipped a malformed %s: %s", platform, kind(raw), exc)
+            continue
+        events.extend(parsed.events)
+        requests.extend(parsed.requests)
+    return Batch(events=tuple(events), position=position, requests=tuple(requests))

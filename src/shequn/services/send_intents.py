@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Row, select
 
 from shequn.clock import Clock, SystemClock, from_micros, to_micros
 from shequn.platforms.intents import UncertainError
@@ -83,13 +84,13 @@ class SqlJournal:
             )
 
 
-def _uncertain(row: object) -> Uncertain:
+def _uncertain(row: Row[Any]) -> Uncertain:
     return Uncertain(
-        key=row.key,  # type: ignore[attr-defined]
-        platform=row.platform,  # type: ignore[attr-defined]
-        group_id=row.group_id,  # type: ignore[attr-defined]
-        what=row.what,  # type: ignore[attr-defined]
-        since=from_micros(row.created_ts),  # type: ignore[attr-defined]
+        key=row.key,
+        platform=row.platform,
+        group_id=row.group_id,
+        what=row.what,
+        since=from_micros(row.created_ts),
     )
 
 

@@ -12,9 +12,10 @@ cannot de-duplicate) as a segment array, so member text is never read as CQ code
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import Any
 
+from shequn.platforms import native
 from shequn.platforms.base import (
     Batch,
     Capability,
@@ -23,7 +24,6 @@ from shequn.platforms.base import (
     TransientError,
 )
 from shequn.platforms.intents import SendJournal, send_once
-from shequn.platforms.native import Malformed
 from shequn.platforms.onebot.link import CLOSED, Link
 from shequn.platforms.onebot.translate import PLATFORM, translate
 
@@ -56,21 +56,16 @@ def _user(user: str) -> int:
     return int(digits)
 
 
-def batch_of(raw_events: Iterable[Any]) -> Batch:
-    """Translate raw events; malformed ones are logged with their type and skipped."""
-    events, requests, last = [], [], ""
-    for raw in raw_events:
-        try:
-            parsed = translate(raw)
-        except Malformed as exc:
-            kind = raw.get("post_type") if isinstance(raw, dict) else type(raw).__name__
-            log.warning("qq: skipped a malformed %s event: %s", kind, exc)
-            continue
-        events.extend(parsed.events)
-        requests.extend(parsed.requests)
-        if isinstance(raw, dict) and raw.get("time"):
-            last = str(raw["time"])
-    return Batch(events=tuple(events), position=last, requests=tuple(requests))
+def _kind(raw: Any) -> str:
+    return f"{raw.get('post_type') if isinstance(raw, dict) else type(raw).__name__} event"
+
+
+def batch_of(raw_events: list[Any]) -> Batch:
+    """Translate raw events; malformed ones are logged with their type and skipped.
+    The position is the time of the last event (OneBot replays nothing)."""
+    times = [r.get("time") for r in raw_events if isinstance(r, dict) and r.get("time")]
+    position = str(times[-1]) if times else ""
+    return native.batch_of(raw_events, translate, platform=PLATFORM, kind=_kind, position=position)
 
 
 class OneBotAdapter:
@@ -117,7 +112,7 @@ class OneBotAdapter:
             while len(raw) < BATCH_MAX and not self.link.events.empty():
                 raw.append(self.link.events.get_nowait())
             closed = any(r is CLOSED for r in raw)
-            batch = batch_of(r for r in raw if r is not CLOSED)
+            batch = batch_of([r for r in raw if r is not CLOSED])
             if batch.events or batch.requests:
                 yield batch
             if closed:

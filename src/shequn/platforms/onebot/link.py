@@ -131,9 +131,8 @@ class Link:
         self._attach(connection)
         if old is not None:
             await old.close()
-        log.info(
-            "qq: OneBot implementation %s connected", connection.request.headers.get("X-Self-ID")
-        )
+        who = connection.request.headers.get("X-Self-ID") if connection.request else None
+        log.info("qq: OneBot implementation %s connected", who)
         await self._read(connection)
 
     def _attach(self, connection: ClientConnection | ServerConnection) -> None:

@@ -47,7 +47,7 @@ def _unescape(value: str) -> str:
 def segments_of(message: Any) -> list[dict[str, Any]]:
     """A message as segments, from the array format or a CQ-coded string."""
     if isinstance(message, list):
-        return [s for s in message if isinstance(s, Mapping)]
+        return [s for s in message if isinstance(s, dict)]
     if not isinstance(message, str):
         raise Malformed("message.message is neither an array of segments nor a string")
     found: list[dict[str, Any]] = []
@@ -100,7 +100,8 @@ def message_events(event: Mapping[str, Any]) -> Parsed:
     group = _group(event, where)
     mid = integer(event, "message_id", where)
     body, mentions, reply_to = _read_segments(segments_of(event.get("message")))
-    sender = event.get("sender") if isinstance(event.get("sender"), Mapping) else {}
+    sender = event.get("sender")
+    sender = sender if isinstance(sender, Mapping) else {}
     meta: dict[str, Any] = {"name": sender.get("card") or sender.get("nickname") or ""}
     if mentions:
         meta["mentions"] = mentions

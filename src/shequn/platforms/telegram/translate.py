@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from shequn.domain.events import Event, EventType
+from shequn.platforms import native
 from shequn.platforms.base import MESSAGE_EDIT, Batch, JoinRequest, member_key
 from shequn.platforms.native import (
     NOTHING,
@@ -294,19 +295,14 @@ def translate(update: Mapping[str, Any]) -> Parsed:
     return NOTHING
 
 
+def _kind(update: Any) -> str:
+    kinds = [k for k in update if k != "update_id"] if isinstance(update, Mapping) else []
+    return f"{'/'.join(kinds) or 'empty'} update"
+
+
 def batch_of(updates: Iterable[Any], position: str) -> Batch:
     """Translate updates (raw JSON); malformed ones are logged with their type, skipped."""
-    events, requests = [], []
-    for update in updates:
-        try:
-            parsed = translate(update)
-        except Malformed as exc:
-            kinds = [k for k in update if k != "update_id"] if isinstance(update, dict) else []
-            log.warning("telegram: skipped a malformed %s update: %s", "/".join(kinds), exc)
-            parsed = Parsed()
-        events.extend(parsed.events)
-        requests.extend(parsed.requests)
-    return Batch(events=tuple(events), position=position, requests=tuple(requests))
+    return native.batch_of(updates, translate, platform=PLATFORM, kind=_kind, position=position)
 
 
 def next_offset(updates: Iterable[Any], position: str | None) -> str | None:
