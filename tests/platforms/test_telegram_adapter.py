@@ -350,3 +350,22 @@ def test_the_webhook_refuses_a_wrong_secret_and_answers_after_the_batch_is_taken
     assert registered["url"] == "https://bot.example.org/telegram"
     assert registered["secret_token"] == "s3cret"
     assert "chat_member" in registered["allowed_updates"]
+
+
+def test_identity_names_a_group_the_bot_cannot_see(server: tuple[str, BotApiState]) -> None:
+    base, state = server
+    state.fail_next("getChat", 400, description="Bad Request: chat not found")
+
+    async def run() -> Any:
+        tg = adapter(base)
+        identity = await tg.identity()
+        await tg.close()
+        return identity
+
+    (group,) = asyncio.run(run()).groups
+    assert group.can == frozenset()
+    assert group.missing == (
+        # python-telegram-bot drops the "Bad Request: " prefix and capitalises the rest
+        "the bot cannot see this group (telegram getChat: Chat not found): "
+        "add the bot to it, or fix the binding",
+    )

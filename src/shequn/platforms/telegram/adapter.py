@@ -21,6 +21,7 @@ from shequn.platforms.base import (
     Identity,
     PermanentError,
     TransientError,
+    Unauthorized,
 )
 from shequn.platforms.intents import SendJournal, send_once
 from shequn.platforms.telegram.api import DEFAULT_BASE_URL, BotApi
@@ -133,8 +134,14 @@ class TelegramAdapter:
         )
 
     async def _group_info(self, group: str, bot_id: int) -> GroupInfo:
-        chat = await self.api.call("getChat", chat_id=group)
-        admins = await self.api.call("getChatAdministrators", chat_id=group)
+        try:
+            chat = await self.api.call("getChat", chat_id=group)
+            admins = await self.api.call("getChatAdministrators", chat_id=group)
+        except Unauthorized:
+            raise
+        except PermanentError as exc:
+            why = f"the bot cannot see this group ({exc}): add the bot to it, or fix the binding"
+            return GroupInfo(group_id=group, title="", can=frozenset(), missing=(why,))
         mine = next((a for a in admins if a.get("user", {}).get("id") == bot_id), None)
         can = set(_SENDING)
         missing = []
@@ -226,7 +233,12 @@ class TelegramAdapter:
             return str(sent["message_id"])
 
         return await send_once(
-            self.journal, key=key, platform=PLATFORM, group=str(chat), what=text, send=post
+            self.journal,
+            key=key,
+            platform=PLATFORM,
+            group=f"{group} (private to {private_to})" if private_to else group,
+            what=text,
+            send=post,
         )
 
     async def delete(self, group: str, message_id: str) -> None:
