@@ -1,0 +1,122 @@
+"""`shequn run` (LiveRun) with the QQ adapter: a member joins the OneBot group, the join is
+in the log within seconds and the playbook's welcome reaches the group once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from shequn.config import PlatformConfig
+from shequn.platforms.registry import build
+from shequn.services.live_run import LiveRun
+from shequn.services.platforms import add_platform, bind
+from shequn.services.workspace import init_workspace
+from shequn.store.engine import read_transaction
+from shequn.store.schema import events
+from shequn.store.sop_schema import log
+from shequn.workspace import Workspace
+from tests.platforms.onebot_events import GROUP, group_message, notice, text
+from tests.platforms.onebot_server import TOKEN, FakeOneBot, forward_server
+from tests.sop.helpers import write_playbook
+
+WELCOME = """
+    name: newcomer-7day
+    applies_to:
+      communities: ["*"]
+    trigger:
+      type: member_joined
+    steps:
+      - id: welcome
+        at: "+0m"
+        action:
+          type: send_group
+          text: "欢迎新朋友 {{ member.key }}"
+        owner: role:assistant
+        emergency: {do: "welcome them by hand", alert: "role:lead"}
+"""
+
+
+async def until(check, seconds: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+def _engine_started(ws: Workspace) -> bool:
+    """The engine has ticked once (it logs the playbooks it loaded)."""
+    with read_transaction(ws.engine) as conn:
+        return conn.scalar(select(log.c.id).where(log.c.type == "playbook_loaded")) is not None
+
+
+async def _welcomes(root: Path, bot: FakeOneBot, late: int) -> tuple[list[tuple], float]:
+    """Run `shequn run` on QQ; a member joins (stamped `late` seconds ago) and speaks.
+    The rows OneBot brought into the log, and seconds from the join to the welcome."""
+    async with forward_server(bot) as url:
+        add_platform(root, "qq", PlatformConfig(url=url, token_env="QQ_TOKEN"))
+        bind(root, "readers", "qq", str(GROUP))
+        ws = Workspace.open(root)
+        write_playbook(ws, "newcomer-7day", WELCOME)  # the prepare stage runs it
+        adapters = {"qq": build("qq", ws.settings.platforms["qq"], root / "data")}
+        runner = LiveRun(ws, adapters, tick_every=1.0, health_every=60.0)
+        stop = asyncio.Event()
+        running = asyncio.create_task(runner.run(stop))
+        try:  # stop the runner whatever happens: its engine thread would outlive the test
+            await until(lambda: _engine_started(ws), 60)
+            joined = time.monotonic()
+            # OneBot stamps whole seconds; the next second keeps the join after the tick
+            # that is running now (see the known gap below for a join stamped earlier).
+            stamp = int(time.time()) + 1 - late
+            await bot.push(
+                notice("group_increase", "approve", 20002, 20001, at=stamp),
+                group_message(3001, 20002, [text("大家好")], at=stamp),
+            )
+            await until(lambda: bool(bot.called("send_group_msg")), 20)
+            welcomed = time.monotonic() - joined
+            await asyncio.sleep(1.5)  # another tick: nothing is sent twice
+        finally:
+            stop.set()
+            await running
+        with read_transaction(ws.engine) as conn:
+            rows = conn.execute(
+                select(events.c.community, events.c.type, events.c.member)
+                .where(events.c.source == "qq")
+                .order_by(events.c.id)
+            ).all()
+        ws.close()
+        return [tuple(r) for r in rows], welcomed
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("QQ_TOKEN", TOKEN)
+    init_workspace(tmp_path / "ws", community="readers").close()
+    return tmp_path / "ws"
+
+
+def test_a_join_on_qq_is_logged_and_welcomed_once(root: Path) -> None:
+    # The member list reconciliation reads: the same as the log, so it adds nothing.
+    bot = FakeOneBot(members=[20002])
+    rows, welcomed = asyncio.run(_welcomes(root, bot, late=0))
+    assert rows == [("readers", "join", "qq:20002"), ("readers", "message", "qq:20002")]
+    (sent,) = bot.called("send_group_msg")
+    assert sent["group_id"] == GROUP
+    assert sent["message"] == [{"type": "text", "data": {"text": "欢迎新朋友 qq:20002"}}]
+    assert welcomed < 20
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,  # the welcome never comes: `until` times out
+    reason="KNOWN GAP (SOP engine): a +0m step is due at the trigger's own time, and a tick "
+    "handles only due times after the previous tick; a join that reaches the log later than "
+    "its timestamp (a reconnect, a backlog, a platform stamping whole seconds) is never "
+    "welcomed",
+)
+def test_a_join_that_arrives_late_is_still_welcomed(root: Path) -> None:
+    bot = FakeOneBot(members=[20002])
+    asyncio.run(_welcomes(root, bot, late=10))
