@@ -41,13 +41,14 @@ test: $(VENV)/.dev $(ECHARTS) synapse
 METRICS_EVENTS ?= 10000000
 SOP_MEMBERS ?= 1000000
 SOP_TICK_MEMBERS ?= 100000
-bench: $(VENV)/.bench
+bench: $(VENV)/.bench synapse
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/metrics_bench.py --events $(METRICS_EVENTS)
 	$(BIN)/python benchmarks/sop_bench.py --no-loop --members $(SOP_MEMBERS)
 	$(BIN)/python benchmarks/sop_bench.py --members 100000 --repeat 5
 	$(BIN)/python benchmarks/sop_bench.py --tick --members $(SOP_TICK_MEMBERS)
 	$(BIN)/python benchmarks/ingest_bench.py
+	$(BIN)/python benchmarks/live_bench.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

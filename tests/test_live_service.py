@@ -9,13 +9,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from shequn.clock import FrozenClock
 from shequn.config import Community, Settings
 from shequn.domain.events import Event
 from shequn.platforms.base import Batch
 from shequn.services import live
+from shequn.services.sop import tick
 from shequn.store.engine import read_transaction
 from shequn.store.schema import events, members
+from shequn.store.sop_schema import outbox
 from shequn.workspace import Workspace
+from tests.sop.helpers import GROUP_WELCOME, at, write_playbook
 
 ROOM, OTHER = "!room:localhost", "!other:localhost"
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -90,17 +94,20 @@ def test_reconcile_appends_the_difference_once(bound: Workspace) -> None:
         bound,
         "matrix",
         Batch(
-            (ev("join", "@a:x", "$1"), ev("join", "@b:x", "$2"), ev("leave", "@b:x", "$3", 5)), "s"
+            (ev("join", "@a:x", "$1"), ev("join", "@b:x", "$2"), ev("leave", "@b:x", "$3", 5)),
+            "s",
         ),
     )
     # on the platform: a (logged) and c (joined while we were away); b left (logged)
     now = T0 + timedelta(hours=1)
-    assert live.reconcile(bound, "matrix", ROOM, {"@a:x", "@c:x"}, now) == (["matrix:@c:x"], [])
-    assert live.reconcile(bound, "matrix", ROOM, {"@a:x", "@c:x"}, now) == ([], [])
+    first = live.reconcile(bound, "matrix", ROOM, {"@a:x", "@c:x"}, now)
+    assert (first.joined, first.left) == (["matrix:@c:x"], [])
+    again = live.reconcile(bound, "matrix", ROOM, {"@a:x", "@c:x"}, now)
+    assert (again.joined, again.left) == ([], [])
     assert stored(bound)[-1] == ("fans", "join", "matrix:@c:x", "reconcile:fans:matrix:@c:x:join:0")
     # c leaves unseen, then comes back unseen: a leave, then a second join, each once
-    assert live.reconcile(bound, "matrix", ROOM, {"@a:x"}, now) == ([], ["matrix:@c:x"])
-    assert live.reconcile(bound, "matrix", ROOM, {"@a:x", "@c:x"}, now) == (["matrix:@c:x"], [])
+    assert live.reconcile(bound, "matrix", ROOM, {"@a:x"}, now).left == ["matrix:@c:x"]
+    assert live.reconcile(bound, "matrix", ROOM, {"@a:x", "@c:x"}, now).joined == ["matrix:@c:x"]
     reconciled = [r[3] for r in stored(bound) if r[3].startswith("reconcile:")]
     assert reconciled == [
         "reconcile:fans:matrix:@c:x:join:0",
@@ -109,4 +116,52 @@ def test_reconcile_appends_the_difference_once(bound: Workspace) -> None:
     ]
     with read_transaction(bound.engine) as conn:
         metas = conn.scalars(select(events.c.meta).where(events.c.source_id.like("reconcile:%")))
-        assert {m for m in metas} == {'{"reconciled": true}'}
+        assert set(metas) == {'{"reconciled": true}'}
+
+
+def test_a_difference_must_be_seen_twice_when_confirming(bound: Workspace) -> None:
+    """A join on the member list whose event is still on its way is not appended;
+    one still missing at the next run is."""
+    live.ingest(bound, "matrix", Batch((ev("join", "@a:x", "$1"),), "s"))
+    now = T0 + timedelta(hours=1)
+    first = live.reconcile(bound, "matrix", ROOM, {"@a:x", "@late:x", "@lost:x"}, now, ())
+    assert (first.joined, first.differences) == ([], {"join:matrix:@late:x", "join:matrix:@lost:x"})
+    live.ingest(bound, "matrix", Batch((ev("join", "@late:x", "$2"),), "s2"))  # it arrives
+    second = live.reconcile(
+        bound, "matrix", ROOM, {"@a:x", "@late:x", "@lost:x"}, now, first.differences
+    )
+    assert (second.joined, second.differences) == (["matrix:@lost:x"], frozenset())
+    joins = [r[2] for r in stored(bound) if r[1] == "join"]
+    assert joins == ["matrix:@a:x", "matrix:@late:x", "matrix:@lost:x"]
+
+
+def test_an_event_arriving_after_its_tick_still_triggers_its_step(bound: Workspace) -> None:
+    """A join stored after the tick that covered its time (the listener was
+    reconnecting) is welcomed at the next tick, once."""
+    write_playbook(bound, "welcome", GROUP_WELCOME)
+    clock = FrozenClock(T0)
+    tick(bound, clock)  # the first tick only records the time
+    at(clock, "2026-11-01T12:10:00+00:00")
+    assert tick(bound, clock).queued == 0
+    live.ingest(bound, "matrix", Batch((ev("join", "@late:x", "$9", 5),), "s1"))
+    at(clock, "2026-11-01T12:11:00+00:00")
+    assert tick(bound, clock).queued == 1
+    at(clock, "2026-11-01T12:12:00+00:00")
+    live.ingest(bound, "matrix", Batch((ev("join", "@late:x", "$9", 5),), "s2"))  # replayed
+    assert tick(bound, clock).queued == 0
+    with read_transaction(bound.engine) as conn:
+        targets = conn.execute(select(outbox.c.target, outbox.c.action)).all()
+    assert targets == [("matrix:@late:x", "send_group")]
+
+
+def test_each_group_feeds_its_own_community(ws: Workspace) -> None:
+    ws.settings = Settings(
+        communities=[
+            Community(key="fans", platform="matrix", group=ROOM),
+            Community(key="club", platform="matrix", group=OTHER),
+            Community(key="tg", platform="telegram", group=ROOM),  # same id, other platform
+        ]
+    )
+    batch = Batch((ev("join", "@a:x", "$1"), ev("join", "@b:x", "$2", room=OTHER)), "s")
+    assert live.ingest(ws, "matrix", batch).added == 2
+    assert [(r[0], r[2]) for r in stored(ws)] == [("fans", "matrix:@a:x"), ("club", "matrix:@b:x")]

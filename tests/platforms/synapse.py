@@ -75,6 +75,7 @@ registration_shared_secret: "{shared_secret}"
 macaroon_secret_key: "{secrets.token_hex(16)}"
 form_secret: "{secrets.token_hex(16)}"
 enable_registration: false
+bcrypt_rounds: 4
 report_stats: false
 trusted_key_servers: []
 suppress_key_server_warning: true

@@ -196,3 +196,15 @@ def test_sync_events_skips_malformed_logs_them_and_keeps_order(
         "skipped $bad in !abc:localhost: m.room.message event without a valid 'sender'"
         in caplog.text
     )
+
+
+def test_an_inviter_missing_from_the_join_comes_from_the_invite_seen_before() -> None:
+    """Homeservers other than Synapse may not send `unsigned.prev_sender`."""
+    invite = member("@e:localhost", "invite", None, sender="@al:localhost")
+    join = member("@e:localhost", "join", "invite")  # no prev_sender
+    invites: dict[tuple[str, str], str] = {}
+    first, _ = sync_events({"join": {ROOM: {"timeline": {"events": [invite]}}}}, BOT, invites)
+    assert first == []  # an invite is no membership yet
+    found, _ = sync_events({"join": {ROOM: {"timeline": {"events": [join]}}}}, BOT, invites)
+    assert [(e.type, e.inviter) for e in found] == [("join", "matrix:@al:localhost")]
+    assert invites == {}

@@ -3,15 +3,17 @@
 `ingest` appends a batch idempotently (the unique `(source, source_id)`, with the
 adapter's name as the source and the platform's own ids as source ids) and stores the
 adapter's position in the same transaction, so a crash neither loses nor repeats an
-event. `reconcile` compares a group's member list with the members the log says are
-in it and appends the difference as joins and leaves marked `meta.reconciled`.
+event; events older than the engine's last tick move its window back so their
+playbook steps still fall due. `reconcile` compares a group's member list with the
+members the log says are in it and appends the difference as joins and leaves marked
+`meta.reconciled`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,9 +23,13 @@ from sqlalchemy import Connection, and_, func, select
 from shequn.clock import to_micros
 from shequn.domain.events import Event, EventType
 from shequn.platforms.base import Batch, member_key
+from shequn.services import sop
+from shequn.sop import lease
+from shequn.sop.dispatch import Policy
 from shequn.store import dialect, positions
 from shequn.store.engine import write_transaction
 from shequn.store.schema import communities, events, members
+from shequn.store.sop_schema import leases
 from shequn.workspace import Workspace
 
 log = logging.getLogger("shequn.live")
@@ -80,7 +86,7 @@ def append(conn: Connection, rows: list[dict[str, Any]], platform: str) -> int:
     known = _stored_ids(conn, rows[0]["source"], [r["source_id"] for r in rows])
     new = [r for r in rows if r["source_id"] not in known]
     dialect.insert_ignore(conn, events, new)
-    first = {}
+    first: dict[str, int] = {}
     for row in new:
         first.setdefault(row["community"], row["ts"])
     dialect.insert_ignore(
@@ -126,11 +132,33 @@ def ingest(ws: Workspace, adapter: str, batch: Batch, platform: str | None = Non
             continue
         rows.append(_row(event, community, adapter))
     with write_transaction(ws.engine) as conn:
+        if rows:
+            _after_running_tick(conn)
         added = append(conn, rows, platform)
         positions.put(conn, adapter, batch.position)
+        if added:
+            _rewind_tick(conn, min(r["ts"] for r in rows))
     if unbound:
         log.debug("%s: %d events in unbound groups not stored", adapter, unbound)
     return IngestResult(added=added, repeated=len(rows) - added, unbound=unbound)
+
+
+def _after_running_tick(conn: Connection) -> None:
+    """Wait for a tick in progress to commit (it holds the engine's lease row), so the
+    window it stores cannot overwrite a rewind made meanwhile (PostgreSQL; SQLite has
+    one writer at a time). Taken before the append lock, in the order ticks take them."""
+    conn.execute(select(leases.c.name).where(leases.c.name == lease.ENGINE_LEASE).with_for_update())
+
+
+def _rewind_tick(conn: Connection, earliest: int) -> None:
+    """Let the next tick see events that arrive after the tick that covered their time
+    (a reconnect, an engine restart): its window starts again just before the earliest
+    of them, at most the dispatcher's grace back. Steps that fell due already are not
+    queued twice: the outbox keys are idempotent."""
+    last = sop.get_state(conn, sop.LAST_TICK)
+    if last is not None and earliest <= int(last):
+        start = max(earliest - 1, int(last) - Policy().grace)
+        sop.put_state(conn, sop.LAST_TICK, str(start))
 
 
 def position(ws: Workspace, adapter: str) -> str | None:
@@ -172,17 +200,32 @@ def current_members(conn: Connection, community: str) -> dict[str, int]:
     return {m: n for m, (n, kind) in state.items() if kind == EventType.JOIN.value}
 
 
+@dataclass(frozen=True)
+class Reconciliation:
+    """What one reconciliation found and appended (member keys)."""
+
+    joined: list[str]
+    left: list[str]
+    differences: frozenset[str]  # "join:KEY" / "leave:KEY": give back as `confirmed`
+
+
 def reconcile(
-    ws: Workspace, platform: str, group: str, present: Iterable[str], now: datetime
-) -> tuple[list[str], list[str]]:
+    ws: Workspace,
+    platform: str,
+    group: str,
+    present: Iterable[str],
+    now: datetime,
+    confirmed: Collection[str] | None = None,
+) -> Reconciliation:
     """Append joins for members present on the platform but not in the log, and leaves
     for members in the log but gone, marked `meta.reconciled`.
 
-    The source id names the member and how many membership events the log held for
-    them, so running the same reconciliation twice appends nothing the second time.
-
-    Returns:
-        (joined, left): the member keys appended as joins and as leaves.
+    A member list and a stream of events are never read at the same instant: a join
+    can be on the list before its event arrives. So a live caller passes the previous
+    run's `differences` as `confirmed`, and only a difference seen twice is appended
+    (None: append every difference, for a one-off check). The source id names the
+    member and how many membership events the log held for them, so the same
+    reconciliation run twice appends nothing the second time.
     """
     community = ws.settings.bound(platform, group)
     if community is None:
@@ -190,9 +233,13 @@ def reconcile(
     present_keys = {member_key(platform, user) for user in present}
     with write_transaction(ws.engine) as conn:
         logged = current_members(conn, community)
-        counts = _membership_counts(conn, community, present_keys - logged.keys())
-        joined = sorted(present_keys - logged.keys())
-        left = sorted(logged.keys() - present_keys)
+        found = {f"join:{k}" for k in present_keys - logged.keys()} | {
+            f"leave:{k}" for k in logged.keys() - present_keys
+        }
+        chosen = found if confirmed is None else found & set(confirmed)
+        joined = sorted(d.split(":", 1)[1] for d in chosen if d.startswith("join:"))
+        left = sorted(d.split(":", 1)[1] for d in chosen if d.startswith("leave:"))
+        counts = _membership_counts(conn, community, set(joined))
         rows = [
             _reconciled(EventType.JOIN, community, key, counts.get(key, 0), now, platform)
             for key in joined
@@ -200,7 +247,7 @@ def reconcile(
             _reconciled(EventType.LEAVE, community, key, logged[key], now, platform) for key in left
         ]
         append(conn, rows, platform)
-    return joined, left
+    return Reconciliation(joined, left, frozenset(found - chosen))
 
 
 def _membership_counts(conn: Connection, community: str, keys: set[str]) -> dict[str, int]:

@@ -128,7 +128,7 @@ class LiveRun:
     async def _listen(self, name: str, adapter: Adapter, engine: Engine) -> None:
         """Listen from the stored position; store each batch; reconnect with backoff."""
         health, backoff = self.health[name], Backoff()
-        reconciled_at = 0.0
+        reconciled_at, seen = 0.0, {}  # type: float, dict[str, frozenset[str]]
         while True:
             try:
                 position = await asyncio.to_thread(live.position, self.ws, name)
@@ -142,7 +142,7 @@ class LiveRun:
                     if result.added:
                         engine.wake.set()
                     if time.monotonic() - reconciled_at >= self.reconcile_every:
-                        await self._reconcile(name, adapter)
+                        await self._reconcile(name, adapter, seen)
                         reconciled_at = time.monotonic()
             except Unauthorized as exc:
                 health.connected, health.stopped, health.last_error = False, True, str(exc)
@@ -158,17 +158,33 @@ class LiveRun:
                 log.exception("%s: listener failed; restarting", name)
                 await asyncio.sleep(backoff.next())
 
-    async def _reconcile(self, name: str, adapter: Adapter) -> None:
-        """Compare each bound group's member list with the log (lost callbacks)."""
+    async def _reconcile(
+        self, name: str, adapter: Adapter, seen: dict[str, frozenset[str]]
+    ) -> None:
+        """Compare each bound group's member list with the log (lost callbacks); a
+        difference is appended once two runs in a row have found it (`seen`)."""
         for community in self.ws.settings.communities:
             if community.platform != name or not community.group:
                 continue
             present = await adapter.members(community.group)
-            joined, left = await asyncio.to_thread(
-                live.reconcile, self.ws, name, community.group, present, datetime.now(UTC)
+            found = await asyncio.to_thread(
+                live.reconcile,
+                self.ws,
+                name,
+                community.group,
+                present,
+                datetime.now(UTC),
+                seen.get(community.group, frozenset()),
             )
-            if joined or left:
-                log.info("%s: reconciled %s: +%d -%d", name, community.key, len(joined), len(left))
+            seen[community.group] = found.differences
+            if found.joined or found.left:
+                log.info(
+                    "%s: reconciled %s: +%d -%d",
+                    name,
+                    community.key,
+                    len(found.joined),
+                    len(found.left),
+                )
 
     def _queued(self) -> dict[str, int]:
         with read_transaction(self.ws.engine) as conn:

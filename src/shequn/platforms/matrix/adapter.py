@@ -86,6 +86,7 @@ class MatrixAdapter:
         self.config, self.data, self.environ = config, data, environ
         self.poll_seconds = poll_seconds
         self._client: Any = None
+        self._invites: dict[tuple[str, str], str] = {}  # (room, user) -> inviter
 
     async def client(self) -> Any:
         if self._client is None:
@@ -118,7 +119,7 @@ class MatrixAdapter:
             next_batch = answer.get("next_batch")
             if not isinstance(next_batch, str):
                 raise PermanentError("sync answered without next_batch")
-            events, _ = sync_events(answer.get("rooms") or {}, self.user_id)
+            events, _ = sync_events(answer.get("rooms") or {}, self.user_id, self._invites)
             yield Batch(tuple(events), next_batch)  # even empty: the runner's heartbeat
             since = next_batch
 

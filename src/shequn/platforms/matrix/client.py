@@ -24,7 +24,13 @@ from shequn.platforms.base import PermanentError, TransientError, Unauthorized
 
 try:
     import aiohttp
-    from nio import AsyncClient, AsyncClientConfig, ErrorResponse, LoginResponse, WhoamiResponse
+    from nio import (  # type: ignore[import-untyped]
+        AsyncClient,
+        AsyncClientConfig,
+        ErrorResponse,
+        LoginResponse,
+        WhoamiResponse,
+    )
 except ImportError as exc:  # pragma: no cover - the message is the point
     raise ImportError("the Matrix adapter needs matrix-nio: pip install 'shequn[matrix]'") from exc
 

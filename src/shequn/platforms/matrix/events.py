@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -59,9 +60,13 @@ def _membership(room: str, event: Native) -> Event | None:
             inviter = unsigned.get("prev_sender") or ""
         elif sender != user:  # joined on the user's behalf (an appservice)
             inviter = sender
-        meta = {"name": name} if name else None
         return _base(
-            room, event, EventType.JOIN, user, inviter=_key(inviter) if inviter else "", meta=meta
+            room,
+            event,
+            EventType.JOIN,
+            user,
+            inviter=_key(inviter) if inviter else "",
+            meta={"name": name} if name else None,
         )
     if now in ("leave", "ban") and before == "join":
         how = "left" if sender == user else ("banned" if now == "ban" else "kicked")
@@ -175,20 +180,42 @@ def room_events(rooms: Mapping[str, Any]) -> Iterator[tuple[str, Native]]:
                     yield room, event
 
 
-def sync_events(rooms: Mapping[str, Any], own_user: str) -> tuple[list[Event], int]:
+def _remember_invite(room: str, event: Native, invites: dict[tuple[str, str], str]) -> None:
+    """Note who invited whom, for homeservers that do not send `prev_sender`."""
+    content = event.get("content") or {}
+    if event.get("type") == "m.room.member" and content.get("membership") == "invite":
+        invites[(room, str(event.get("state_key")))] = str(event.get("sender"))
+
+
+def sync_events(
+    rooms: Mapping[str, Any],
+    own_user: str,
+    invites: dict[tuple[str, str], str] | None = None,
+) -> tuple[list[Event], int]:
     """The canonical events of a /sync response's `rooms`, and how many were skipped
-    as malformed (each logged with its type and id)."""
+    as malformed (each logged with its type and id).
+
+    `invites` (kept by the caller across syncs) remembers the invites seen, so a join
+    whose event does not name its inviter gets it from the invite.
+    """
+    invites = {} if invites is None else invites
     found: list[Event] = []
     seen: set[str] = set()
     bad = 0
     for room, event in room_events(rooms):
+        _remember_invite(room, event, invites)
         try:
             result = to_event(room, event, own_user)
         except Malformed as exc:
             bad += 1
             log.warning("matrix: skipped %s in %s: %s", event.get("event_id"), room, exc)
             continue
-        if result is not None and result.source_id not in seen:
-            seen.add(result.source_id)
-            found.append(result)
+        if result is None or result.source_id in seen:
+            continue
+        if result.type == EventType.JOIN and not result.inviter:
+            inviter = invites.pop((room, str(event.get("state_key"))), "")
+            if inviter and inviter != event.get("state_key"):
+                result = replace(result, inviter=_key(inviter))
+        seen.add(result.source_id)
+        found.append(result)
     return found, bad
