@@ -128,9 +128,10 @@ def test_qq_reconciliation_from_the_member_list(root: Path) -> None:
             present = await adapter.members(str(QQ_GROUP))
             await adapter.close()
             first = live.reconcile(ws, "qq", str(QQ_GROUP), present, NOW)
-            assert live.reconcile(ws, "qq", str(QQ_GROUP), present, NOW) == ([], [])
+            again = live.reconcile(ws, "qq", str(QQ_GROUP), present, NOW)
+            assert (again.joined, again.left) == ([], [])
             ws.close()
-            return first
+            return first.joined, first.left
 
     joined, left = asyncio.run(run())
     assert joined == ["qq:10000", "qq:20001", "qq:20002"]
