@@ -1,5 +1,5 @@
-"""`shequn run` (LiveRun) with the QQ adapter: a member joins the OneBot group, the join is
-in the log within seconds and the playbook's welcome reaches the group once."""
+"""`shequn run` (LiveRun) with the QQ and Telegram adapters: a member joins, the join is in
+the log within seconds and the playbook's welcome reaches the group once."""
 
 from __future__ import annotations
 
@@ -19,8 +19,12 @@ from shequn.store.engine import read_transaction
 from shequn.store.schema import events
 from shequn.store.sop_schema import log
 from shequn.workspace import Workspace
+from tests.platforms.botapi import GROUP as TG_GROUP
+from tests.platforms.botapi import TOKEN as BOT_TOKEN
+from tests.platforms.botapi import bot_api_server
 from tests.platforms.onebot_events import GROUP, group_message, notice, text
 from tests.platforms.onebot_server import TOKEN, FakeOneBot, forward_server
+from tests.platforms.telegram_updates import DAVE, link, member_change, message
 from tests.sop.helpers import write_playbook
 
 WELCOME = """
@@ -115,3 +119,46 @@ def test_a_join_that_arrives_late_is_still_welcomed_once(root: Path) -> None:
     rows, _ = asyncio.run(_welcomes(root, bot, late=10))
     assert ("readers", "join", "qq:20002") in rows
     assert len(bot.called("send_group_msg")) == 1
+
+
+def test_telegram_under_shequn_run(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Long polling in LiveRun: the join is stored and welcomed once; Telegram has no
+    member list, so reconciliation leaves it alone and the listener never restarts."""
+    monkeypatch.setenv("TG_TOKEN", BOT_TOKEN)
+    with bot_api_server() as (base, state):
+
+        async def run() -> tuple[list[tuple], str]:
+            add_platform(root, "telegram", PlatformConfig(url=base, token_env="TG_TOKEN"))
+            bind(root, "readers", "telegram", str(TG_GROUP))
+            ws = Workspace.open(root)
+            write_playbook(ws, "newcomer-7day", WELCOME)
+            adapter = build("telegram", ws.settings.platforms["telegram"], root / "data")
+            adapter.poll_timeout = 1  # type: ignore[attr-defined]
+            runner = LiveRun(ws, {"telegram": adapter}, tick_every=1.0, health_every=60.0)
+            stop = asyncio.Event()
+            running = asyncio.create_task(runner.run(stop))
+            try:
+                await until(lambda: _engine_started(ws), 60)
+                joined = member_change(
+                    100, DAVE, DAVE, "left", "member", invite_link=link("公众号")
+                )
+                joined["chat_member"]["date"] = int(time.time())
+                state.push(joined, message(101, 11, DAVE, "大家好"))
+                await until(lambda: bool(state.called("sendMessage")), 30)
+                await asyncio.sleep(1.5)
+            finally:
+                stop.set()
+                await running
+            with read_transaction(ws.engine) as conn:
+                rows = conn.execute(
+                    select(events.c.type, events.c.member, events.c.channel)
+                    .where(events.c.source == "telegram")
+                    .order_by(events.c.id)
+                ).all()
+            ws.close()
+            return [tuple(r) for r in rows], runner.health["telegram"].last_error
+
+        rows, last_error = asyncio.run(run())
+    assert rows == [("join", "telegram:user5004", "公众号"), ("message", "telegram:user5004", None)]
+    assert [c["text"] for c in state.called("sendMessage")] == ["欢迎新朋友 telegram:user5004"]
+    assert last_error == ""
