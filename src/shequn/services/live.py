@@ -23,16 +23,17 @@ from sqlalchemy import Connection, and_, func, select
 from shequn.clock import to_micros
 from shequn.domain.events import Event, EventType
 from shequn.platforms.base import Batch, member_key
-from shequn.services import sop
+from shequn.services.sop import LAST_TICK
 from shequn.sop import lease
 from shequn.sop.dispatch import Policy
-from shequn.store import dialect, positions
+from shequn.store import dialect, state
 from shequn.store.engine import write_transaction
 from shequn.store.schema import communities, events, members
 from shequn.store.sop_schema import leases
 from shequn.workspace import Workspace
 
 log = logging.getLogger("shequn.live")
+POSITION = "position:"  # + the adapter's name: its position in the engine's state
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def ingest(ws: Workspace, adapter: str, batch: Batch, platform: str | None = Non
         if rows:
             _after_running_tick(conn)
         added = append(conn, rows, platform)
-        positions.put(conn, adapter, batch.position)
+        state.put(conn, POSITION + adapter, batch.position)
         if added:
             _rewind_tick(conn, min(r["ts"] for r in rows))
     if unbound:
@@ -155,16 +156,16 @@ def _rewind_tick(conn: Connection, earliest: int) -> None:
     (a reconnect, an engine restart): its window starts again just before the earliest
     of them, at most the dispatcher's grace back. Steps that fell due already are not
     queued twice: the outbox keys are idempotent."""
-    last = sop.get_state(conn, sop.LAST_TICK)
+    last = state.get(conn, LAST_TICK)
     if last is not None and earliest <= int(last):
         start = max(earliest - 1, int(last) - Policy().grace)
-        sop.put_state(conn, sop.LAST_TICK, str(start))
+        state.put(conn, LAST_TICK, str(start))
 
 
 def position(ws: Workspace, adapter: str) -> str | None:
     """Where `adapter` resumes: the position stored with its last batch."""
     with write_transaction(ws.engine) as conn:
-        return positions.get(conn, adapter)
+        return state.get(conn, POSITION + adapter)
 
 
 def current_members(conn: Connection, community: str) -> dict[str, int]:
@@ -194,10 +195,10 @@ def current_members(conn: Connection, community: str) -> dict[str, int]:
         )
         .order_by(events.c.id)
     )
-    state: dict[str, tuple[int, str]] = {}
+    last_kind: dict[str, tuple[int, str]] = {}
     for member, n, kind in conn.execute(query):
-        state[member] = (n, kind)  # the last by id wins among events at the same ts
-    return {m: n for m, (n, kind) in state.items() if kind == EventType.JOIN.value}
+        last_kind[member] = (n, kind)  # the last by id wins among events at the same ts
+    return {m: n for m, (n, kind) in last_kind.items() if kind == EventType.JOIN.value}
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shequn.errors import InputError
-from shequn.sop.loader import Lines, build_data, validation_problem
 from shequn.sop.model import STAGES
 from shequn.sop.thresholds import Threshold
+from shequn.yamlio import Lines, build_data, validation_problem
 
 PLAN_FILE = "lifecycle.yaml"
 DAY_US = 86_400_000_000

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -101,9 +101,3 @@ def occurrences(cron: str, zone: ZoneInfo, start: datetime, end: datetime) -> li
         if at > end:
             return found
         found.append(at)
-
-
-def local_day_at(day_start_local: datetime, days: int, at: time, zone: ZoneInfo) -> datetime:
-    """The instant of clock time `at` on the local day `days` after the given one."""
-    day = (day_start_local + timedelta(days=days)).date()
-    return datetime.combine(day, at, tzinfo=zone)
