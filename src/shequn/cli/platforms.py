@@ -27,7 +27,7 @@ CHECKED = (Capability.MEMBER_LIST, Capability.SEND_GROUP, Capability.DELETE, Cap
 
 def register(app: typer.Typer) -> None:
     """Add the `platforms` and `communities` command groups to the main app."""
-    from shequn import cli_channels
+    from shequn.cli import channels as cli_channels
 
     app.add_typer(platforms_app, name="platforms")
     app.add_typer(communities_app, name="communities")

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from shequn.cli_options import WorkspaceOpt
+from shequn.cli.options import WorkspaceOpt
 from shequn.workspace import Workspace
 
 if TYPE_CHECKING:
