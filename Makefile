@@ -47,6 +47,7 @@ bench: $(VENV)/.bench synapse
 	$(BIN)/python benchmarks/sop_bench.py --no-loop --members $(SOP_MEMBERS)
 	$(BIN)/python benchmarks/sop_bench.py --members 100000 --repeat 5
 	$(BIN)/python benchmarks/sop_bench.py --tick --members $(SOP_TICK_MEMBERS)
+	$(BIN)/python benchmarks/ingest_bench.py
 	$(BIN)/python benchmarks/live_bench.py
 	$(BIN)/python benchmarks/bot_bench.py
 

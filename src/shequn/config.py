@@ -183,6 +183,12 @@ class PlatformConfig(BaseModel):
     token_env: str = ""
     password_env: str = ""
     device_name: str = "shequn"
+    # How updates arrive: Telegram "polling" (default) or "webhook"; OneBot "forward"
+    # (default: shequn connects to `url`) or "reverse" (the implementation connects).
+    mode: Literal["", "polling", "webhook", "forward", "reverse"] = ""
+    listen: str = ""  # host:port shequn serves on (Telegram webhook, OneBot reverse)
+    public_url: str = ""  # the https URL Telegram posts the webhook to
+    secret_env: str = ""  # the variable holding the Telegram webhook's secret token
 
 
 class Tier(BaseModel):

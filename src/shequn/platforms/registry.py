@@ -17,6 +17,8 @@ from shequn.platforms.base import Adapter
 ADAPTERS: dict[str, tuple[str, str]] = {
     # name: (module:Class, the extra that installs its library)
     "matrix": ("shequn.platforms.matrix.adapter:MatrixAdapter", "matrix"),
+    "telegram": ("shequn.services.live_adapters:telegram", "telegram"),
+    "qq": ("shequn.services.live_adapters:qq", "qq"),
 }
 
 
