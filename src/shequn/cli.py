@@ -19,7 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from shequn import __version__, cli_analytics, cli_lifecycle, cli_review, cli_sop
+from shequn import __version__, cli_analytics, cli_lifecycle, cli_review, cli_sop, cli_web
 from shequn.cli_options import WorkspaceOpt
 from shequn.clock import from_micros
 from shequn.errors import InputError, ShequnError
@@ -383,6 +383,7 @@ app.add_typer(cli_sop.sop_app, name="sop")
 app.add_typer(cli_sop.tasks_app, name="tasks")
 app.command("run")(cli_sop.run)
 app.add_typer(cli_lifecycle.lifecycle_app, name="lifecycle")
+app.add_typer(cli_web.web_app)
 
 
 def main() -> None:

@@ -1,0 +1,26 @@
+"""Read-only queries the console pages need and no CLI command had yet."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from shequn.store.engine import read_transaction
+from shequn.store.schema import communities
+from shequn.store.sop_schema import outbox
+from shequn.workspace import Workspace
+
+
+def outbox_counts(ws: Workspace, community: str | None) -> dict[str, int]:
+    """Outbox rows per state, for one community or all."""
+    query = select(outbox.c.state, func.count()).group_by(outbox.c.state)
+    if community is not None:
+        query = query.where(outbox.c.community == community)
+    with read_transaction(ws.engine) as conn:
+        return {state: int(n) for state, n in conn.execute(query)}
+
+
+def community_keys(ws: Workspace) -> list[str]:
+    """Every community in the log or the settings, sorted."""
+    with read_transaction(ws.engine) as conn:
+        seen = set(conn.scalars(select(communities.c.key)))
+    return sorted(seen | {c.key for c in ws.settings.communities})
