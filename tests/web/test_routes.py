@@ -14,7 +14,7 @@ from tests.web.conftest import HOSTILE, csrf_of
 
 PUBLIC = {"/login"}
 # Example values for the path parameters of GET routes.
-EXAMPLES = {"{key}": "wx:alice", "{fmt}": "json", "{task_id}": "1", "{job}": "0"}
+EXAMPLES = {"{key:path}": "wx:alice", "{fmt}": "json", "{task_id}": "1", "{job}": "0"}
 QUERIES = {
     "/": "?from=2026-10-01&to=2026-11-01",
     "/dashboard/goals": "?from=2026-10-01&to=2026-11-01",

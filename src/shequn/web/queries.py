@@ -24,3 +24,22 @@ def community_keys(ws: Workspace) -> list[str]:
     with read_transaction(ws.engine) as conn:
         seen = set(conn.scalars(select(communities.c.key)))
     return sorted(seen | {c.key for c in ws.settings.communities})
+
+
+def audit_log(ws: Workspace, limit: int = 200) -> list[dict[str, object]]:
+    """The newest audit rows: when, who, what, detail (JSON text)."""
+    from shequn.clock import from_micros
+    from shequn.store.schema import audit
+
+    query = select(audit).order_by(audit.c.id.desc()).limit(limit)
+    zone = ws.settings.zone
+    with read_transaction(ws.engine) as conn:
+        return [
+            {
+                "when": from_micros(r.ts).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                "actor": r.actor,
+                "action": r.action,
+                "detail": r.detail or "",
+            }
+            for r in conn.execute(query)
+        ]
