@@ -43,3 +43,34 @@ def audit_log(ws: Workspace, limit: int = 200) -> list[dict[str, object]]:
             }
             for r in conn.execute(query)
         ]
+
+
+def outbox_rows(ws: Workspace, state: str, community: str | None, limit: int = 200) -> list[dict]:
+    """Outbox rows in one state, newest due first, with the reason of the last failure."""
+    from shequn.clock import from_micros
+
+    query = (
+        select(
+            outbox.c.id,
+            outbox.c.playbook,
+            outbox.c.step,
+            outbox.c.community,
+            outbox.c.target,
+            outbox.c.action,
+            outbox.c.state,
+            outbox.c.attempts,
+            outbox.c.due_ts,
+            outbox.c.reason,
+        )
+        .where(outbox.c.state == state)
+        .order_by(outbox.c.due_ts.desc())
+        .limit(limit)
+    )
+    if community is not None:
+        query = query.where(outbox.c.community == community)
+    zone = ws.settings.zone
+    with read_transaction(ws.engine) as conn:
+        return [
+            {**r, "due": from_micros(r["due_ts"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")}
+            for r in conn.execute(query).mappings()
+        ]
