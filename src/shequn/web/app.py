@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -32,8 +32,8 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(ws: Workspace, clock: Clock | None = None) -> FastAPI:
-    """The console for one workspace (its store is migrated on first use)."""
+def routers() -> list[APIRouter]:
+    """Every router of the console (the route-walk test reads the routes from here)."""
     from shequn.web import (
         routes_admin,
         routes_auth,
@@ -43,21 +43,20 @@ def create_app(ws: Workspace, clock: Clock | None = None) -> FastAPI:
         routes_sop,
     )
 
+    modules = (routes_auth, routes_dashboard, routes_members, routes_sop, routes_reviews)
+    return [m.router for m in (*modules, routes_admin)]
+
+
+def create_app(ws: Workspace, clock: Clock | None = None) -> FastAPI:
+    """The console for one workspace (its store is migrated on first use)."""
     app = FastAPI(title="shequn", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ws = ws
     app.state.clock = clock or SystemClock()
     # ECharts is vendored once, for the reports; the console serves the same file.
     app.mount("/echarts", StaticFiles(directory=ECHARTS, check_dir=False), name="echarts")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (
-        routes_auth,
-        routes_dashboard,
-        routes_members,
-        routes_sop,
-        routes_reviews,
-        routes_admin,
-    ):
-        app.include_router(module.router)
+    for router in routers():
+        app.include_router(router)
 
     @app.middleware("http")
     async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
