@@ -11,9 +11,12 @@
       legend: { top: 0 },
       grid: { left: 48, right: 16, top: 32, bottom: 32, containLabel: true },
       xAxis: { type: "category", data: spec.days },
-      yAxis: { type: "value" },
-      series: spec.series.map(function (s) {
-        return { name: s.label, type: bar ? "bar" : "line", data: s.data, showSymbol: false };
+      yAxis: spec.dual ? [{ type: "value" }, { type: "value" }] : { type: "value" },
+      series: spec.series.map(function (s, i) {
+        return {
+          name: s.label, type: bar ? "bar" : "line", data: s.data, showSymbol: false,
+          yAxisIndex: spec.dual ? i : 0
+        };
       })
     };
   }
