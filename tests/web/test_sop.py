@@ -104,7 +104,7 @@ def test_analyst_reads_tasks_but_cannot_close_them(sop_app) -> None:  # type: ig
 def test_sop_page_lists_playbooks_and_the_outbox(sop_app) -> None:  # type: ignore[no-untyped-def]
     app, _ws = sop_app
     client = sign_in(app, "owner")
-    page = client.get("/sop?state=sent").text
+    page = client.get("/sop?state=sent&lang=en").text
     assert "call-newcomer" in page and ">valid<" in page
     assert "sent (2)" in page
     assert client.get("/sop?state=nonsense").status_code == 400

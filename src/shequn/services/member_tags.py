@@ -7,27 +7,17 @@ the member's tags replay the same way whoever added them; each is audited.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
 from shequn.services import audit
 from shequn.sop import state
+from shequn.sop.outbox import OutboxRow
 from shequn.store import members as store
 from shequn.store.engine import write_transaction
 from shequn.workspace import Workspace
 
 MAX_TAG_LENGTH = 64
-
-
-@dataclass(frozen=True)
-class _Action:
-    """The fields of an outbox row that a state action reads."""
-
-    action: str
-    key: str
-    community: str
-    payload: str
 
 
 def tag_members(
@@ -60,11 +50,23 @@ def tag_members(
             )
         changed = 0
         for key in keys:
-            action = _Action(
-                action=verb,
+            # Not stored: the state action runs at once, as the dispatcher runs a row.
+            action = OutboxRow(
                 key=f"console|{verb}|{tag}|{key}|{now}",
+                playbook="console",
+                step=verb,
                 community=community,
+                target=key,
+                platform=state.PLATFORM,
+                action=verb,
                 payload=json.dumps({"member": key, "tag": tag}, ensure_ascii=False),
+                due_ts=now,
+                state="sent",
+                late=False,
+                attempts=0,
+                next_ts=now,
+                reason=None,
+                created_ts=now,
             )
             changed += len(state.execute(conn, action, now, ws.settings))
         audit.record(conn, clock, f"members.{verb}", tag=tag, members=keys, changed=changed)
