@@ -48,17 +48,32 @@ def _events() -> list[dict]:
     return out
 
 
-@pytest.fixture(scope="session")
-def console_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    root = tmp_path_factory.mktemp("console") / "ws"
+def make_workspace(root: Path, *users: str) -> Workspace:
+    """A workspace holding `_events()`, with one user per name (the name is the role)."""
     ws = init_workspace(root, name="console-test")
     export = root.parent / "events.jsonl"
     export.write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in _events()) + "\n")
     clock = FrozenClock(NOW)
     import_path(ws, export, clock=clock)
-    for role in ROLES:
+    for role in users:
         add_user(ws, role, PASSWORD, role, clock=clock)
-    add_user(ws, "scoped", PASSWORD, "operator", ("my-community",), clock=clock)
+    return ws
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[tuple[Workspace, object]]:
+    """A workspace of its own (for tests that change it) and its app."""
+    ws = make_workspace(tmp_path / "ws", *ROLES)
+    try:
+        yield ws, create_app(ws, FrozenClock(NOW))
+    finally:
+        ws.close()
+
+
+@pytest.fixture(scope="session")
+def console_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    ws = make_workspace(tmp_path_factory.mktemp("console") / "ws", *ROLES)
+    add_user(ws, "scoped", PASSWORD, "operator", ("my-community",), clock=FrozenClock(NOW))
     try:
         yield ws
     finally:

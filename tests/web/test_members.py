@@ -8,9 +8,7 @@ import json
 
 import pytest
 
-from shequn.services.users import add_user
-from shequn.web import create_app
-from tests.web.conftest import HOSTILE, NOW, PASSWORD, TEMPLATE_INJECTION, csrf_of, sign_in
+from tests.web.conftest import HOSTILE, TEMPLATE_INJECTION, csrf_of, sign_in
 
 HOSTILE_KEY = f"wx:{HOSTILE}"
 
@@ -118,18 +116,8 @@ def test_bulk_tag_then_filter_by_tag(clients) -> None:  # type: ignore[no-untype
     assert "members.tag" in audit and "operator" in audit
 
 
-def test_merge_two_identities(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from shequn.clock import FrozenClock
-    from shequn.services.imports import import_path
-    from shequn.services.workspace import init_workspace
-    from tests.web.conftest import _events
-
-    ws = init_workspace(tmp_path / "ws", name="merge")
-    export = tmp_path / "e.jsonl"
-    export.write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in _events()))
-    import_path(ws, export, clock=FrozenClock(NOW))
-    add_user(ws, "op", PASSWORD, "operator", clock=FrozenClock(NOW))
-    client = sign_in(create_app(ws, FrozenClock(NOW)), "op")
+def test_merge_two_identities(fresh) -> None:  # type: ignore[no-untyped-def]
+    client = sign_in(fresh[1], "operator")
     token = csrf_of(client, "/members")
     answer = client.post(
         "/members/merge",
@@ -139,4 +127,3 @@ def test_merge_two_identities(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert answer.status_code == 303
     page = client.get("/member/wx:alice").text
     assert "o1" in page and "o2" in page  # both accounts' orders on one page
-    ws.close()

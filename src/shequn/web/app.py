@@ -38,13 +38,14 @@ def routers() -> list[APIRouter]:
         routes_admin,
         routes_auth,
         routes_dashboard,
+        routes_imports,
         routes_members,
         routes_reviews,
         routes_sop,
     )
 
     modules = (routes_auth, routes_dashboard, routes_members, routes_sop, routes_reviews)
-    return [m.router for m in (*modules, routes_admin)]
+    return [m.router for m in (*modules, routes_imports, routes_admin)]
 
 
 def create_app(ws: Workspace, clock: Clock | None = None) -> FastAPI:
