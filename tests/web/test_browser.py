@@ -183,8 +183,8 @@ def test_each_role_sees_its_menu_and_is_refused_elsewhere(browser, server, role)
     links = set(page.locator("header nav a").all_inner_texts())
     expected = {
         "owner": {"数据看板", "成员", "任务", "SOP", "复盘", "导入", "社群", "用户"},
-        "operator": {"数据看板", "成员", "任务", "SOP", "复盘", "导入"},
-        "analyst": {"数据看板", "成员", "任务", "SOP", "复盘"},
+        "operator": {"数据看板", "成员", "任务", "SOP", "社群", "复盘", "导入"},
+        "analyst": {"数据看板", "成员", "任务", "SOP", "社群", "复盘"},
         "viewer": {"数据看板"},
     }[role]
     assert links == expected

@@ -37,6 +37,7 @@ def routers() -> list[APIRouter]:
     from shequn.web import (
         routes_admin,
         routes_auth,
+        routes_communities,
         routes_dashboard,
         routes_imports,
         routes_members,
@@ -45,7 +46,7 @@ def routers() -> list[APIRouter]:
     )
 
     modules = (routes_auth, routes_dashboard, routes_members, routes_sop, routes_reviews)
-    return [m.router for m in (*modules, routes_imports, routes_admin)]
+    return [m.router for m in (*modules, routes_imports, routes_communities, routes_admin)]
 
 
 def create_app(ws: Workspace, clock: Clock | None = None) -> FastAPI:
