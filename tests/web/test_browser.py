@@ -29,6 +29,7 @@ from shequn.services.sop import tick
 from shequn.services.users import ROLES, add_user
 from shequn.services.workspace import init_workspace
 from shequn.sop.dispatch import Dispatcher
+from shequn.workspace import Workspace
 from tests.sop.helpers import add_events, at, write_playbook
 from tests.web.conftest import HOSTILE, PASSWORD, _events
 
@@ -55,6 +56,24 @@ CALL = """
         emergency: {do: "lead calls", alert: owner}
 """
 
+BOOK_CLUB = """
+[[communities]]
+key = "book-club"
+name = "读书会"
+
+[[communities.long_term_goals]]
+text = "十月入群 5 人"
+metric = "joins"
+target = 5
+direction = "at_least"
+"""
+UPLOAD = (
+    "ts,community,member,type,channel,inviter,visitor,message_id,reply_to,content_id,"
+    "order_id,amount,text,source_id\n"
+    "2026-10-10T09:00:00+08:00,upload-club,wx:dora,join,,,,,,,,,,u1\n"
+    "2026-10-10T10:00:00+08:00,upload-club,wx:dora,message,,,,,,,,,hi,u2\n"
+)
+
 if not CHROMIUM.exists():
     if os.environ.get("CI") == "true":
         pytest.fail("CI needs /usr/bin/chromium (apt-get install chromium)", pytrace=False)
@@ -70,6 +89,9 @@ def _free_port() -> int:
 def _workspace(root: Path) -> Path:
     clock = FrozenClock(datetime(2026, 11, 1, 0, 0, tzinfo=UTC))
     ws = init_workspace(root, name="browser")
+    settings = root / "shequn.toml"
+    settings.write_text(settings.read_text() + BOOK_CLUB, encoding="utf-8")
+    ws = Workspace.open(root)
     export = root.parent / "events.jsonl"
     export.write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in _events()) + "\n")
     import_path(ws, export, clock=clock)
@@ -240,3 +262,33 @@ def test_pages_at_phone_width(browser, server) -> None:  # type: ignore[no-untyp
         page.set_viewport_size({"width": 1280, "height": 900})
         _shoot(page, f"{name}-1280")
         page.set_viewport_size({"width": 390, "height": 900})
+
+
+def test_upload_an_export_and_see_the_counts(browser, server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    export = tmp_path / "events.csv"
+    export.write_text(UPLOAD, encoding="utf-8")
+    page = _page(browser, server, "operator")
+    page.goto(f"{server}/imports")
+    page.set_input_files("input[type=file]", str(export))
+    _shoot(page, "imports-1280")
+    page.click("button.primary")
+    page.wait_for_selector("[data-count=added]", timeout=60_000)  # HTMX polled the job
+    assert page.locator("[data-count=read]").inner_text() == "2"
+    assert page.locator("[data-count=added]").inner_text() == "2"
+    _shoot(page, "import-done-1280")
+
+
+def test_edit_a_goal_and_see_the_review_change(browser, server) -> None:  # type: ignore[no-untyped-def]
+    page = _page(browser, server, "owner")
+    review = f"{server}/reviews?community=book-club&period=2026-10"
+    page.goto(review)
+    row = page.locator("table.goals tbody tr", has_text="十月入群 5 人")
+    assert row.locator("td").last.inner_text() == "未达成"  # 3 joins in October
+    page.goto(f"{server}/communities")
+    _shoot(page, "communities-1280")
+    page.fill("#c-book-club input[name='target:long_term_goals:0']", "3")
+    page.locator("#c-book-club button.primary").click()
+    page.wait_for_url(re.compile(r"saved=book-club"))
+    page.goto(review)
+    assert row.locator("td").last.inner_text() == "达成"
+    _shoot(page, "review-after-edit-1280")
