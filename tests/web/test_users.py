@@ -73,3 +73,33 @@ def test_scope_of_a_user() -> None:
     everyone = users.User(2, "p", "owner", (), None)
     assert scoped.sees("book-club") and not scoped.sees("tea-shop")
     assert everyone.sees("tea-shop")
+
+
+def test_cli_users_add_reads_the_password_from_the_environment(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from shequn.cli.app import app
+    from shequn.services.workspace import init_workspace
+
+    ws = init_workspace(tmp_path / "ws", name="cli")
+    monkeypatch.setenv("DEMO_PW", "a-long-password")
+    runner = CliRunner()
+    args = [
+        "users",
+        "add",
+        "demo",
+        "--role",
+        "owner",
+        "--password-env",
+        "DEMO_PW",
+        "-w",
+        str(ws.root),
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Added demo (owner; all communities)" in result.output
+    assert users.sign_in(ws, "demo", "a-long-password", "127.0.0.1").user.role == "owner"
+    monkeypatch.delenv("DEMO_PW")
+    result = runner.invoke(app, [*args[:2], "other", *args[3:]])
+    assert result.exit_code != 0 and "DEMO_PW" in str(result.exception)
+    ws.close()

@@ -85,7 +85,7 @@ def directory(ws: Workspace) -> pl.DataFrame:
     from shequn.store.schema import members
 
     with open_copy(ws) as (con, _result):
-        frame = pl.from_arrow(con.execute(_DIRECTORY).to_arrow_table())
+        frame = pl.from_arrow(con.sql(_DIRECTORY).to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     with read_transaction(ws.engine) as conn:
         names = conn.execute(members.select().with_only_columns(members.c.key, members.c.name))
