@@ -109,3 +109,56 @@ def test_sop_page_lists_playbooks_and_the_outbox(sop_app) -> None:  # type: igno
     assert "sent (2)" in page
     assert client.get("/sop?state=nonsense").status_code == 400
     assert client.get("/sop/plan").status_code == 200
+
+
+def test_retry_and_cancel_a_dead_row(sop_app) -> None:  # type: ignore[no-untyped-def]
+    from shequn.sop.outbox import enqueue, row
+    from shequn.store.engine import write_transaction
+    from shequn.store.sop_schema import outbox
+
+    app, ws = sop_app
+    # A row the engine wrote dead (as a template error does), through the outbox's own API.
+    with write_transaction(ws.engine) as conn:
+        enqueue(
+            conn,
+            [
+                row(
+                    key="k1",
+                    playbook="p",
+                    step="s",
+                    community="club",
+                    target="wx:alice",
+                    platform="console",
+                    action="send_private",
+                    payload={"text": "hi"},
+                    due_ts=1,
+                    now=1,
+                    state="dead",
+                    reason="template: no such filter",
+                )
+            ],
+        )
+    with ws.engine.connect() as conn:
+        dead = [r.id for r in conn.execute(select(outbox.c.id).where(outbox.c.state == "dead"))]
+    assert len(dead) == 1
+    client = sign_in(app, "operator")
+    token = csrf_of(client, "/sop?state=dead")
+    assert (
+        client.post(
+            f"/sop/outbox/{dead[0]}/retry", data={"csrf": token}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    with ws.engine.connect() as conn:
+        state, reason = conn.execute(
+            select(outbox.c.state, outbox.c.reason).where(outbox.c.id == dead[0])
+        ).one()
+    assert state == "retry" and reason.startswith("retried by operator")
+    again = client.post(f"/sop/outbox/{dead[0]}/cancel", data={"csrf": token})
+    assert again.status_code == 400 and "is not dead" in again.text
+    assert (
+        sign_in(app, "analyst")
+        .post(f"/sop/outbox/{dead[0]}/cancel", data={"csrf": token})
+        .status_code
+        == 403
+    )

@@ -59,6 +59,24 @@ def sop_page(ctx: Annotated[Ctx, Depends(need("read"))], state: str = "dead") ->
     )
 
 
+@router.post("/sop/outbox/{row_id}/{verb}")
+def outbox_action(
+    ctx: Annotated[Ctx, Depends(need("operate"))], row_id: int, verb: str
+) -> Response:
+    """Retry or cancel a dead outbox row."""
+    from shequn.services.outbox_admin import cancel_dead, retry_dead
+
+    act = {"retry": retry_dead, "cancel": cancel_dead}.get(verb)
+    if act is None:
+        raise InputError(f"unknown action {verb!r}", field="action", hint="retry or cancel")
+    rows = {r["id"]: r for r in outbox_rows(ctx.ws, "dead", None, limit=100_000)}
+    if row_id in rows and not ctx.user.sees(rows[row_id]["community"]):
+        raise Forbidden(f"row {row_id} is outside the communities of {ctx.user.name}")
+    with ctx.acting():
+        act(ctx.ws, row_id, ctx.request.app.state.clock)
+    return RedirectResponse("/sop?state=dead", status_code=303)
+
+
 @router.get("/sop/plan")
 def plan_page(ctx: Annotated[Ctx, Depends(need("read"))], days: int = 7) -> Response:
     from shequn.services.sop_plan import plan
