@@ -147,3 +147,13 @@ def test_review_downloads_and_the_scoped_operator(clients) -> None:  # type: ign
     assert xlsx.content[:2] == b"PK"
     assert clients["viewer"].get("/reviews").status_code == 403
     assert clients["scoped"].get("/reviews?community=book-club").status_code == 403
+
+
+def test_dashboard_channels_table(clients) -> None:  # type: ignore[no-untyped-def]
+    page = clients["viewer"].get("/?community=book-club&from=2026-10-01&to=2026-11-01&lang=en")
+    row = re.search(r"<tr><td>公众号</td>(.*?)</tr>", page.text, re.S)
+    assert row, page.text
+    # One visit (v1); two joins by the channel (alice, the hostile one); the per-channel
+    # traffic_conversion is channel_joins / visits (docs/metrics.md) = 2 / 1.
+    cells = re.findall(r'<td class="num">([^<]*)</td>', row.group(1))
+    assert cells == ["1", "2", "200.0%"]

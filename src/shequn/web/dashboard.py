@@ -33,6 +33,7 @@ class Dashboard:
     end: date
     figures: list[dict[str, Any]]  # name, label, kind, value
     charts: list[dict[str, Any]]  # id, days, series [{name, label, data}]
+    channels: dict[str, dict[str, Any]]  # by_channel: visits, channel_joins, conversion
 
 
 @dataclass
@@ -94,6 +95,7 @@ def gather(ws: Workspace, scope: str, start: date, end: date, lang: str) -> Dash
         end=end,
         figures=_figures(figures.get(scope, {}), lang),
         charts=_charts(rows, lang),
+        channels=figures.get(scope, {}).get("by_channel") or {},
     )
 
 
