@@ -282,16 +282,23 @@ def load_settings(root: Path) -> Settings:
     """Read and validate <root>/shequn.toml, naming the field of any error."""
     path = root / SETTINGS_FILE
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise WorkspaceError(
             f"{root} is not a shequn workspace (no {SETTINGS_FILE})",
             hint=f"create one with `shequn init {root}`, or pass --workspace DIR",
         ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise WorkspaceError(f"{path}: {exc}", hint="fix the TOML syntax at that line") from None
     except UnicodeDecodeError:
         raise WorkspaceError(f"{path}: not UTF-8", hint="save the file as UTF-8") from None
+    return parse_settings(text, path)
+
+
+def parse_settings(text: str, path: Path) -> Settings:
+    """Validate the text of a settings file; errors name `path` and the field or line."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"{path}: {exc}", hint="fix the TOML syntax at that line") from None
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
