@@ -23,6 +23,7 @@ from shequn import __version__, cli_analytics, cli_lifecycle, cli_review, cli_so
 from shequn.cli_options import WorkspaceOpt
 from shequn.clock import from_micros
 from shequn.errors import InputError, ShequnError
+from shequn.redact import redact
 from shequn.workspace import Workspace
 
 app = typer.Typer(
@@ -84,7 +85,7 @@ def init(
     )
     console.print(f"Created workspace [bold]{ws.root}[/]")
     console.print(f"  settings: {ws.root / 'shequn.toml'} (edit communities and goals there)")
-    console.print(f"  database: {ws.database_url}")
+    console.print(f"  database: {redact(ws.database_url)}")
     console.print("Next: `shequn import EXPORT` or `shequn simulate`, then `shequn status`.")
 
 
@@ -242,7 +243,7 @@ def status(
     if as_json:
         payload = {
             "workspace": ws.settings.name,
-            "database": ws.engine.url.render_as_string(hide_password=True),
+            "database": redact(ws.engine.url),
             "events": view.events,
             "first": _local(ws, view.first_ts) if view.first_ts else None,
             "last": _local(ws, view.last_ts) if view.last_ts else None,

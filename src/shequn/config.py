@@ -22,10 +22,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from shequn.errors import WorkspaceError
+from shequn.redact import credentials, parse, redact
 
 SETTINGS_FILE = "shequn.toml"
 DATABASE_ENV = "SHEQUN_DATABASE_URL"
@@ -219,17 +218,18 @@ class Settings(BaseModel):
 
     @field_validator("database_url")
     @classmethod
-    def _no_password(cls, value: str) -> str:
+    def _no_credentials(cls, value: str) -> str:
         if not value:
             return value
-        try:
-            url = make_url(value)
-        except ArgumentError:
-            raise ValueError(f"{value!r} is not a database URL") from None
-        if url.password:
+        url = parse(value)
+        if url is None:
+            raise ValueError(f"{redact(value)} is not a database URL")
+        found = credentials(url)
+        if found:
             raise ValueError(
-                f"the database password must not be written in {SETTINGS_FILE}; "
-                f"set {DATABASE_ENV} in the environment instead"
+                f"a credential ({', '.join(found)}) must not be written in {SETTINGS_FILE}; "
+                f"remove it and set {DATABASE_ENV}=postgresql://user:PASSWORD@host/db "
+                "in the environment (or name another variable with database_url_env)"
             )
         return value
 

@@ -25,6 +25,7 @@ from typing import Any
 from shequn.domain.events import Event
 from shequn.errors import InputError
 from shequn.importers.base import ImportContext, Item, community_key, content_id
+from shequn.importers.csv_fields import allow_long_fields
 from shequn.importers.source import Source
 from shequn.importers.text import head_text, open_text
 
@@ -168,8 +169,7 @@ class WeChatImporter:
         return "StrContent" in columns and len(columns & set(HEADER)) >= 4
 
     def read(self, source: Source, ctx: ImportContext) -> Iterator[Item]:
-        # Forwarded chat histories keep their XML in one cell, beyond csv's 128 KiB.
-        csv.field_size_limit(max(csv.field_size_limit(), 64 << 20))
+        allow_long_fields()  # long cells: HTML descriptions, forwarded chats as XML
         for name in source.names():
             file = self._open(source, name)
             with (
