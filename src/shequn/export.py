@@ -11,12 +11,15 @@ from sqlalchemy import Connection, select
 
 from shequn.domain.events import CANONICAL_FIELDS
 from shequn.sop.journal import SOURCE as SOP_SOURCE
+from shequn.spreadsheet import escape_column
 from shequn.store.schema import events, members
 
 ExportFormat = Literal["csv", "jsonl", "parquet"]
 CHUNK = 200_000
 # The canonical fields plus `source`, which re-import needs for idempotency.
 EXPORT_COLUMNS: tuple[str, ...] = (*CANONICAL_FIELDS, "source")
+# Columns of free text; `ts` and `amount` are never formulas (an amount may be -20).
+TEXT_COLUMNS = tuple(c for c in EXPORT_COLUMNS if c not in ("ts", "amount"))
 
 
 def _chunks(conn: Connection, persons: bool, sop: bool) -> Iterator[pl.DataFrame]:
@@ -71,7 +74,7 @@ def export_events(
             first = True
             for frame in _chunks(conn, persons, sop):
                 if fmt == "csv":
-                    fh.write(frame.write_csv(include_header=first))
+                    fh.write(_spreadsheet_safe(frame).write_csv(include_header=first))
                 else:
                     fh.write(frame.write_ndjson())
                 first = False
@@ -80,6 +83,11 @@ def export_events(
                 fh.write(_empty().write_csv())
     tmp.replace(out)
     return count
+
+
+def _spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells a spreadsheet would run as formulas, prefixed with a quote."""
+    return frame.with_columns(escape_column(c) for c in TEXT_COLUMNS)
 
 
 def _empty() -> pl.DataFrame:

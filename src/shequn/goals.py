@@ -20,6 +20,7 @@ from shequn.errors import InputError
 
 # The playbook loader's YAML-with-line-numbers machinery fits goal files as well.
 from shequn.sop.loader import Lines, build_data, field_line
+from shequn.yaml_errors import yaml_problem
 
 GOALS_DIR = "goals"
 WORKSPACE = "*"
@@ -116,13 +117,7 @@ def load_goal_file(path: Path) -> list[GoalEntry]:
     except UnicodeDecodeError:
         raise InputError("not UTF-8", path=file, hint="save the file as UTF-8") from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise InputError(
-            f"not valid YAML: {exc.problem}",
-            path=file,
-            line=mark.line + 1 if mark else None,
-            hint="check indentation and quote values that contain ': ' or '#'",
-        ) from None
+        raise yaml_problem(exc, file, source) from None
     if node is None:
         return []
     if not isinstance(node, yaml.MappingNode):

@@ -20,6 +20,7 @@ from shequn.importers.base import ImportContext, Item
 from shequn.importers.csv_fields import numbered_rows
 from shequn.importers.source import Source
 from shequn.importers.text import open_text
+from shequn.spreadsheet import unescape_column
 
 BATCH_ROWS = 100_000
 _ISO = "%Y-%m-%dT%H:%M:%S%.f%z"
@@ -179,7 +180,9 @@ class CanonicalImporter:
     ) -> pl.DataFrame:
         columns = {h: [r[i] for r in rows] for i, h in enumerate(header)}
         frame = pl.DataFrame(columns, schema={h: pl.String for h in header})
-        return _finish(frame, lines, where, ctx)
+        # An export's quote before a formula-like cell (shequn.spreadsheet) comes off.
+        texts = [h for h in header if h not in ("ts", "amount")]
+        return _finish(frame.with_columns(unescape_column(h) for h in texts), lines, where, ctx)
 
     def _read_jsonl(
         self, source: Source, name: str, where: str, ctx: ImportContext

@@ -154,14 +154,14 @@ class Dispatcher:
         if platform is None:
             result.dead.append((row, f"no platform {row.platform!r} is configured"))
             return
-        if platform.delivered(row.key):
-            result.recovered.append(row)
-            return
-        if not self._allowed(row.platform, row.community, now):
-            result.throttled += 1
-            return
         message = Outgoing(row.key, row.community, row.target, row.action, json.loads(row.payload))
         try:
+            if platform.delivered(row.key):
+                result.recovered.append(row)
+                return
+            if not self._allowed(row.platform, row.community, now):
+                result.throttled += 1
+                return
             platform.send(message)
         except TransientError as exc:
             target = result.dead if row.attempts + 1 >= self.policy.max_attempts else result.retry

@@ -23,6 +23,7 @@ from shequn.errors import InputError
 from shequn.sop.loader import Lines, build_data, validation_problem
 from shequn.sop.model import STAGES
 from shequn.sop.thresholds import Threshold
+from shequn.yaml_errors import yaml_problem
 
 PLAN_FILE = "lifecycle.yaml"
 DAY_US = 86_400_000_000
@@ -134,10 +135,7 @@ def check(source: str, file: str) -> tuple[Plan | None, list[InputError]]:
     try:
         node = yaml.compose(source, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        hint = "check indentation and quote values that contain ': ' or '#'"
-        return None, [InputError(f"not valid YAML: {exc.problem}", path=file, line=line, hint=hint)]
+        return None, [yaml_problem(exc, file, source)]
     if not isinstance(node, yaml.MappingNode):
         hint = "start with stages: (see `shequn lifecycle show-default`)"
         return None, [InputError("a lifecycle plan is a mapping", path=file, line=1, hint=hint)]

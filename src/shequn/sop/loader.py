@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from shequn.errors import InputError
 from shequn.sop.model import Playbook
+from shequn.yaml_errors import yaml_problem
 
 Lines = dict[tuple[Any, ...], int]
 
@@ -97,15 +98,7 @@ def check(source: str, file: str) -> tuple[Playbook | None, list[InputError]]:
     try:
         node = yaml.compose(source, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        return None, [
-            InputError(
-                f"not valid YAML: {exc.problem}",
-                path=file,
-                line=mark.line + 1 if mark else None,
-                hint="check indentation and quote values that contain ': ' or '#'",
-            )
-        ]
+        return None, [yaml_problem(exc, file, source)]
     if not isinstance(node, yaml.MappingNode):
         return None, [
             InputError("a playbook is a mapping", path=file, line=1, hint="start with name: ...")
