@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -25,6 +25,9 @@ from shequn.clock import from_micros
 from shequn.errors import InputError, ShequnError
 from shequn.redact import redact
 from shequn.workspace import Workspace
+
+if TYPE_CHECKING:
+    from shequn.services.imports import ImportResult
 
 app = typer.Typer(
     help="shequn (社群): run and measure online communities.\n\n"
@@ -135,8 +138,6 @@ def import_(
         shequn import orders.csv -c shop-fans --map order_id=订单号,member=买家,amount=实付金额
     """
     from shequn.importers import registry
-    from shequn.services.imports import Progress as ImportProgress
-    from shequn.services.imports import import_path
 
     if format_name != "auto" and format_name not in registry():
         raise InputError(
@@ -147,33 +148,48 @@ def import_(
     ws = Workspace.open(workspace)
     columns = _parse_map(mapping or [])
     for path in paths:
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            transient=True,
-            disable=not err.is_terminal,
-        ) as bar:
-            task = bar.add_task(f"importing {path.name}", total=None)
-            result = import_path(
-                ws,
-                path,
-                format_name=format_name,
-                community=community,
-                mapping=columns,
-                progress=ImportProgress(
-                    start=lambda total, t=task: bar.update(t, total=total),
-                    advance=lambda n, t=task: bar.advance(t, n),
-                ),
-            )
+        try:
+            result = _import_one(ws, path, format_name, community, columns)
+        except KeyboardInterrupt:
+            # One transaction per file: earlier files are stored, this one is not.
+            err.print(f"{escape(str(path))}: interrupted, nothing stored", highlight=False)
+            raise typer.Exit(130) from None
         communities = ", ".join(result.communities) or "-"
         console.print(
             f"[green]{escape(str(path))}[/]: {result.added:,} events added, "
             f"{result.skipped:,} already stored ({', '.join(result.formats)}; "
             f"communities: {escape(communities)})"
+        )
+
+
+def _import_one(
+    ws: Workspace, path: Path, format_name: str, community: str, columns: dict[str, str]
+) -> ImportResult:
+    """One file imported, with a progress bar on a terminal."""
+    from shequn.services.imports import Progress as ImportProgress
+    from shequn.services.imports import import_path
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task(f"importing {path.name}", total=None)
+        return import_path(
+            ws,
+            path,
+            format_name=format_name,
+            community=community,
+            mapping=columns,
+            progress=ImportProgress(
+                start=lambda total, t=task: bar.update(t, total=total),
+                advance=lambda n, t=task: bar.advance(t, n),
+            ),
         )
 
 

@@ -15,6 +15,7 @@ Either way a failure before `commit()` leaves the store untouched, and events wh
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -28,6 +29,7 @@ from sqlalchemy import Connection, Engine
 from shequn.store import dialect
 from shequn.store.engine import write_transaction
 from shequn.store.schema import EVENT_COLUMNS, communities, members
+from shequn.store.staging import STAGING_PREFIX, claim, remove_stale
 
 _COLUMN_LIST = ", ".join(EVENT_COLUMNS)
 _MERGE = (
@@ -152,7 +154,9 @@ class _SqliteStage:
 
         self.engine = engine
         scratch_dir.mkdir(parents=True, exist_ok=True)
-        self.path = scratch_dir / f".staging-{uuid.uuid4().hex}.db"
+        remove_stale(scratch_dir)
+        self.path = scratch_dir / f"{STAGING_PREFIX}{uuid.uuid4().hex}.db"
+        self.owner = claim(self.path)
         self.conn = adbc.connect(str(self.path), autocommit=True)
         self.cursor = self.conn.cursor()
         self.cursor.execute("PRAGMA journal_mode=OFF")
@@ -179,7 +183,10 @@ class _SqliteStage:
                 with conn.begin():
                     yield conn, lambda: self._merge(conn) if self.created else 0
             finally:
-                raw.execute("DETACH DATABASE stage")
+                # After an interrupt SQLAlchemy may have closed the connection already:
+                # then there is nothing to detach, and the interrupt must surface.
+                with suppress(sqlite3.Error):
+                    raw.execute("DETACH DATABASE stage")
 
     @staticmethod
     def _merge(conn: Connection) -> int:
@@ -192,6 +199,7 @@ class _SqliteStage:
         with suppress(Exception):
             self.conn.close()
         self.path.unlink(missing_ok=True)
+        self.owner.close()
 
 
 class _PostgresStage:
