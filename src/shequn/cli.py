@@ -23,6 +23,7 @@ from shequn import __version__, cli_analytics, cli_lifecycle, cli_review, cli_so
 from shequn.cli_options import WorkspaceOpt
 from shequn.clock import from_micros
 from shequn.errors import InputError, ShequnError
+from shequn.interrupts import interrupted_late
 from shequn.redact import redact
 from shequn.workspace import Workspace
 
@@ -160,6 +161,9 @@ def import_(
             f"{result.skipped:,} already stored ({', '.join(result.formats)}; "
             f"communities: {escape(communities)})"
         )
+        if interrupted_late():
+            err.print(f"interrupted after {escape(str(path))} was stored", highlight=False)
+            raise typer.Exit(130)
 
 
 def _import_one(

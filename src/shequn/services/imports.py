@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from shequn.importers import detect
 from shequn.importers.base import ImportContext, Importer
 from shequn.importers.pipeline import choose, frames
 from shequn.importers.source import Source
+from shequn.interrupts import uninterrupted
 from shequn.services import audit
 from shequn.store import members as members_store
 from shequn.store.bulk import EventSink
@@ -98,7 +100,7 @@ def import_path(
             progress=progress.advance,
         )
         formats = tuple(sorted({imp.name for _, imp in parts}))
-        with EventSink(ws.engine, ws.root / "data") as sink:
+        with ExitStack() as after_commit, EventSink(ws.engine, ws.root / "data") as sink:
             for part, importer in parts:
                 for frame in frames(importer.read(part, ctx), str(part.path)):
                     sink.add(frame, importer.name)
@@ -117,6 +119,8 @@ def import_path(
                 audit.record(
                     conn, clock, "import", path=str(path), read=sink.staged, added=sink.added
                 )
+                # From the commit on, the import is stored: Ctrl-C waits until we return.
+                after_commit.enter_context(uninterrupted())
     finally:
         source.close()
     return ImportResult(

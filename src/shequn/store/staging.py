@@ -12,6 +12,9 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
@@ -50,3 +53,28 @@ def remove_stale(folder: Path) -> list[Path]:
         log.warning("removed %s (%d bytes) left by an import that was killed", path, size)
         removed.append(path)
     return removed
+
+
+# How the merging connection runs: temporary data on disk, a 64 MiB page cache (the
+# workspace's connections keep 256 MiB for reading) and no memory-mapped reads, so
+# neither the staged file nor the growing store is mapped into the process.
+# No checkpoint at the merge's commit either: the staged file is deleted first.
+_MERGE_PRAGMAS = {"temp_store": 1, "cache_size": -65_536, "mmap_size": 0, "wal_autocheckpoint": 0}
+
+
+@contextmanager
+def bounded_memory(raw: sqlite3.Connection) -> Iterator[None]:
+    """For a merge: temporary data (sorts, statement journals) on disk, a smaller
+    page cache, no mmap (`_MERGE_PRAGMAS`); the connection's settings come back after.
+
+    Must be entered outside a transaction (SQLite resets temp storage on change).
+    """
+    saved = {name: raw.execute(f"PRAGMA {name}").fetchone()[0] for name in _MERGE_PRAGMAS}
+    for name, value in _MERGE_PRAGMAS.items():
+        raw.execute(f"PRAGMA {name}={value}")
+    try:
+        yield
+    finally:
+        with suppress(sqlite3.Error):  # a connection closed by an interrupt
+            for name, value in saved.items():
+                raw.execute(f"PRAGMA {name}={int(value)}")
