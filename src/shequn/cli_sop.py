@@ -25,7 +25,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from shequn.cli_options import WorkspaceOpt, parse_day
-from shequn.errors import InputError
+from shequn.config import Settings
+from shequn.errors import InputError, WorkspaceError
 from shequn.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -60,26 +61,45 @@ def sop_validate(
     Example: `shequn sop validate playbooks/newcomer-7day.yaml`
     """
     from shequn.sop.content import check_playbook, library_for
-    from shequn.sop.loader import check, scan
+    from shequn.sop.loader import Loaded, check, scan
+    from shequn.sop.template_check import check_workspace
 
     library = library_for(workspace)  # content items: content/NAME.md in the workspace
+    settings, stored = _known(workspace)
+    problems = []
+    loaded: list[Loaded] = []
     if files:
-        problems = []
         for path in files:
             source = path.read_text(encoding="utf-8")
             playbook, found = check(source, str(path))
-            problems += found or check_playbook(playbook, str(path), source, library)
+            problems += found
+            loaded += [Loaded(playbook, str(path), source)] if playbook else []
         count = len(files)
     else:
         loaded, problems = scan(Workspace.open(workspace).root / "playbooks")
-        for item in loaded:
-            problems += check_playbook(item.playbook, item.path, item.source, library)
         count = len(loaded) + len({p.path for p in problems if p.path not in _paths(loaded)})
+    for item in loaded:
+        args = (item.playbook, item.path, item.source, library)
+        problems += check_playbook(*args) + check_workspace(*args, settings, stored)
     for problem in problems:
         err.print(f"[red]error:[/] {escape(str(problem))}", highlight=False)
     if problems:
         raise typer.Exit(2)
     console.print(f"{count} playbook(s) valid")
+
+
+def _known(workspace: Path | None) -> tuple[Settings | None, list[str]]:
+    """The settings and community keys (settings and store) to validate against;
+    outside a workspace none (templates are then checked on a sample, keys not)."""
+    from shequn.sop.tick import known_communities
+    from shequn.store.engine import read_transaction
+
+    try:
+        ws = Workspace.open(workspace)
+    except WorkspaceError:
+        return None, []
+    with read_transaction(ws.engine) as conn:
+        return ws.settings, list(known_communities(conn, ws.settings))
 
 
 def _paths(loaded: list) -> set[str]:

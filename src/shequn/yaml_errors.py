@@ -10,6 +10,8 @@ likely mistake, so its first line is named.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import yaml
 
 from shequn.errors import InputError
@@ -61,3 +63,18 @@ def _spanning_quote(source: str) -> yaml.ScalarToken | None:
     except yaml.YAMLError:
         pass
     return last
+
+
+def line_of(source: str, parts: Sequence[str | int]) -> int | None:
+    """The line of a value in YAML text, by its path (keys and list indexes)."""
+    node = yaml.compose(source, Loader=yaml.SafeLoader)
+    for part in parts:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            node = node.value[part] if part < len(node.value) else None
+        else:
+            node = None
+        if node is None:
+            return None
+    return node.start_mark.line + 1
