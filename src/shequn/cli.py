@@ -161,6 +161,14 @@ def import_(
             f"{result.skipped:,} already stored ({', '.join(result.formats)}; "
             f"communities: {escape(communities)})"
         )
+        late, last_tick = result.late
+        if late and last_tick is not None:
+            err.print(
+                f"warning: {late:,} of these events are timed before the SOP engine's last "
+                f"tick ({_local(ws, last_tick)}): their playbook steps run late at the next "
+                "tick within the grace, or are recorded as missed (`shequn export events --sop`)",
+                highlight=False,
+            )
         if interrupted_late():
             err.print(f"interrupted after {escape(str(path))} was stored", highlight=False)
             raise typer.Exit(130)

@@ -17,8 +17,10 @@ from shequn.importers.pipeline import choose, frames
 from shequn.importers.source import Source
 from shequn.interrupts import uninterrupted
 from shequn.services import audit
+from shequn.sop import late
 from shequn.store import members as members_store
 from shequn.store.bulk import EventSink
+from shequn.store.engine import read_transaction
 from shequn.store.schema import imports
 from shequn.workspace import Workspace
 
@@ -30,6 +32,9 @@ class ImportResult:
     read: int
     added: int
     communities: tuple[str, ...]
+    # Events timed at or before the SOP engine's last tick, and that tick (µs): their
+    # triggers are evaluated late by the next tick (sop.late), or recorded as missed.
+    late: tuple[int, int | None] = (0, None)
 
     @property
     def skipped(self) -> int:
@@ -104,8 +109,11 @@ def import_path(
             for part, importer in parts:
                 for frame in frames(importer.read(part, ctx), str(part.path)):
                     sink.add(frame, importer.name)
+            with read_transaction(ws.engine) as conn:
+                newest = late.newest_id(conn)
             with sink.commit() as conn:
                 _record_aliases(conn, ctx.aliases)
+                behind = _behind_the_engine(conn, newest)
                 conn.execute(
                     imports.insert().values(
                         started_at=started,
@@ -129,7 +137,18 @@ def import_path(
         read=sink.staged,
         added=sink.added,
         communities=tuple(sorted(sink.seen.communities)),
+        late=behind,
     )
+
+
+def _behind_the_engine(conn: Connection, newest: int) -> tuple[int, int | None]:
+    """(events of this import timed at or before the engine's last tick, that tick)."""
+    from shequn.services.sop import LAST_TICK, get_state
+
+    last = get_state(conn, LAST_TICK)
+    if last is None:
+        return 0, None
+    return late.late_events(conn, newest, int(last))[0], int(last)
 
 
 def _record_aliases(conn: Connection, aliases: dict[str, str]) -> None:

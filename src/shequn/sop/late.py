@@ -1,0 +1,95 @@
+"""Events imported after the tick that covered their time ("late" events).
+
+A tick evaluates the window since the last tick; an import that arrives afterwards
+with events inside an evaluated window (an export brought in the next morning)
+would trigger nothing. Each tick therefore remembers the newest event id it has
+seen; at the next tick, events with a larger id but a time at or before the last
+window's start are late. Their steps are evaluated over the windows already passed
+(at most `HORIZON` back) and go through the same rows as any other: due within the
+grace, they are queued (and sent, marked late); older, they are recorded as missed
+with `LATE_REASON` (a `sop_action_missed` event), so nothing disappears silently.
+Keys make it idempotent: actions already queued for that time are not queued twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, func, select
+
+from shequn.config import Settings
+from shequn.sop.evaluate import DUE_SCHEMA, Window, due_steps
+from shequn.sop.journal import SOURCE as SOP_SOURCE
+from shequn.sop.model import Playbook
+from shequn.sop.recent import read_frames
+from shequn.sop.tick import scopes
+from shequn.sop.triggers import DAY_US
+from shequn.store.schema import events
+from shequn.store.sop_schema import MISSED
+
+SEEN = "events_seen"  # the engine state: the newest event id the last tick had seen
+HORIZON = 7 * DAY_US  # how far back late events are evaluated
+LATE_REASON = "its trigger was imported after the tick that covered its time"
+
+
+@dataclass(frozen=True)
+class Late:
+    """What a tick found imported late."""
+
+    due: pl.DataFrame  # DUE_SCHEMA: the steps they make due in windows already passed
+    events: int  # late events (all of them, also those beyond the horizon)
+    seen: int  # the newest event id now: remember it for the next tick
+
+
+def newest_id(conn: Connection) -> int:
+    return int(conn.scalar(select(func.max(events.c.id))) or 0)
+
+
+def late_events(conn: Connection, seen: int, covered: int) -> tuple[int, int | None]:
+    """(count, earliest time) of events newer than id `seen` timed at or before
+    `covered` (the engine's own journal excepted)."""
+    row = conn.execute(
+        select(func.count(), func.min(events.c.ts)).where(
+            events.c.id > seen, events.c.ts <= covered, events.c.source != SOP_SOURCE
+        )
+    ).one()
+    return int(row[0]), row[1]
+
+
+def find(
+    conn: Connection,
+    settings: Settings,
+    root: Path,
+    playbooks: Sequence[Playbook],
+    window: Window,
+    seen: int | None,
+) -> Late:
+    """The late events since the last tick and the steps they make due before `window`.
+
+    Args:
+        seen: the newest event id the last tick had seen (None: the first tick).
+    """
+    top = newest_id(conn)
+    empty = pl.DataFrame(schema=DUE_SCHEMA)
+    if seen is None or not playbooks:
+        return Late(empty, 0, top)
+    count, earliest = late_events(conn, seen, window.start)
+    if not count or earliest is None:
+        return Late(empty, 0, top)
+    # Due times from just before the earliest late event up to the last tick.
+    passed = Window(max(earliest - 1, window.start - HORIZON), window.start)
+    frames = read_frames(conn, playbooks, passed)
+    scope = scopes(conn, settings, root, playbooks)
+    due = due_steps(playbooks, frames, passed, settings.timezone, scope)
+    return Late(due, count, top)
+
+
+def explain(rows: list[dict[str, Any]], late_keys: set[str]) -> None:
+    """Give the rows of late events that are past the grace the reason they were missed."""
+    for row in rows:
+        if row["key"] in late_keys and row["state"] == MISSED:
+            row["reason"] = LATE_REASON
