@@ -187,3 +187,14 @@ def test_plan_shows_an_action_that_will_not_be_sent_and_why(
     ]
     out = _validate(school.root)
     assert "the template fails for community 'class-1'" in out.stderr
+
+
+def test_a_template_out_of_time_fails_at_once_the_next_times() -> None:
+    slow = "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}x"
+    with pytest.raises(RenderError, match="steps"):
+        render(slow, {})
+    started = time.monotonic()
+    for _ in range(1000):  # a thousand members: not a thousand times the budget
+        with pytest.raises(RenderError, match="steps"):
+            render(slow, {})
+    assert time.monotonic() - started < 1

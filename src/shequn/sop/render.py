@@ -33,6 +33,10 @@ class RenderError(Exception):
     """A template failed to render for one target."""
 
 
+class _OverBudget(RenderError):
+    """A render ran out of time or steps: the costly failure, remembered per text."""
+
+
 class _Budget:
     """What one render may still spend."""
 
@@ -43,12 +47,13 @@ class _Budget:
     def spend(self, steps: int = 1) -> None:
         self.steps -= steps
         if self.steps < 0:
-            raise RenderError(f"the template does more than {MAX_STEPS:,} steps")
+            raise _OverBudget(f"the template does more than {MAX_STEPS:,} steps")
         if time.monotonic() > self.deadline:
-            raise RenderError(f"the template takes longer than {MAX_SECONDS} s to render")
+            raise _OverBudget(f"the template takes longer than {MAX_SECONDS} s to render")
 
 
 _BUDGET: ContextVar[_Budget | None] = ContextVar("render_budget", default=None)
+_OVER_BUDGET: dict[str, str] = {}  # template text -> why it ran out of time or steps
 
 
 def _spend(steps: int = 1) -> None:
@@ -143,6 +148,9 @@ def render(text: str, values: dict[str, Any]) -> str:
     the tick for every other step; the message says what went wrong and the row is
     dead-lettered.
     """
+    known = _OVER_BUDGET.get(text)
+    if known is not None:  # it failed on time or steps already: fail at once
+        raise RenderError(known)
     token = _BUDGET.set(_Budget())
     try:
         size, parts = 0, []
@@ -153,6 +161,13 @@ def render(text: str, values: dict[str, Any]) -> str:
             _spend()
             parts.append(part)
         return "".join(parts)
+    except _OverBudget as exc:
+        # A template that ran out of time for one member will for the next thousand:
+        # remember it, so a tick holds the write lock MAX_SECONDS at most per template.
+        if len(_OVER_BUDGET) >= 512:
+            _OVER_BUDGET.clear()
+        _OVER_BUDGET[text] = str(exc)
+        raise RenderError(str(exc)) from None
     except RenderError:
         raise
     except Exception as exc:  # a template must never crash the tick (TypeError too)
