@@ -25,8 +25,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from shequn.cli_options import WorkspaceOpt, parse_day
-from shequn.config import Settings
-from shequn.errors import InputError, WorkspaceError
+from shequn.errors import InputError
 from shequn.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -62,10 +61,10 @@ def sop_validate(
     """
     from shequn.sop.content import check_playbook, library_for
     from shequn.sop.loader import Loaded, check, scan
-    from shequn.sop.template_check import check_workspace
+    from shequn.sop.template_check import check_workspace, known_for
 
     library = library_for(workspace)  # content items: content/NAME.md in the workspace
-    settings, stored = _known(workspace)
+    settings, stored = known_for(workspace)
     problems = []
     loaded: list[Loaded] = []
     if files:
@@ -86,20 +85,6 @@ def sop_validate(
     if problems:
         raise typer.Exit(2)
     console.print(f"{count} playbook(s) valid")
-
-
-def _known(workspace: Path | None) -> tuple[Settings | None, list[str]]:
-    """The settings and community keys (settings and store) to validate against;
-    outside a workspace none (templates are then checked on a sample, keys not)."""
-    from shequn.sop.tick import known_communities
-    from shequn.store.engine import read_transaction
-
-    try:
-        ws = Workspace.open(workspace)
-    except WorkspaceError:
-        return None, []
-    with read_transaction(ws.engine) as conn:
-        return ws.settings, list(known_communities(conn, ws.settings))
 
 
 def _paths(loaded: list) -> set[str]:

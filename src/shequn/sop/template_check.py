@@ -11,12 +11,13 @@ the line and the fix.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from jinja2 import TemplateError, meta, nodes
 
 from shequn.config import Community, Settings
-from shequn.errors import InputError
+from shequn.errors import InputError, WorkspaceError
 from shequn.sop.content import ContentError, Library
 from shequn.sop.model import Playbook
 from shequn.sop.render import RenderError, environment, render, variables
@@ -192,3 +193,18 @@ def check_workspace(
         *check_templates(pb, path, source, library, chosen),
         *check_keys(pb, path, source, settings, stored),
     ]
+
+
+def known_for(workspace: Path | None) -> tuple[Settings | None, list[str]]:
+    """The settings and community keys (settings and store) to validate against;
+    outside a workspace none (templates are then checked on a sample, keys not)."""
+    from shequn.sop.tick import known_communities
+    from shequn.store.engine import read_transaction
+    from shequn.workspace import Workspace
+
+    try:
+        ws = Workspace.open(workspace)
+    except WorkspaceError:
+        return None, []
+    with read_transaction(ws.engine) as conn:
+        return ws.settings, list(known_communities(conn, ws.settings))
