@@ -67,3 +67,13 @@ def test_events_in_a_window_not_yet_ticked_are_not_late(ws: Workspace, clock: Fr
     assert tick(ws, at(clock, "2026-11-01T01:30:00+00:00")).late_events == 0
     # Queued by the window that covers it (30 min after: marked late, not "late event").
     assert _rows(ws) == [("wx:a", "welcome", "pending", 1, None)]
+
+
+def test_history_from_before_the_first_tick_is_not_missed_work(
+    ws: Workspace, clock: FrozenClock
+) -> None:
+    write_playbook(ws, "newcomer", NEWCOMER)
+    tick(ws, at(clock, "2026-11-01T00:00:00+00:00"))  # the engine starts here
+    add_events(ws, [("2026-10-30T01:00:00+00:00", "club", "wx:past", "join", "")], tag="p")
+    result = tick(ws, at(clock, "2026-11-01T00:10:00+00:00"))
+    assert result.late_events == 1 and _rows(ws) == []  # counted, but nothing to do

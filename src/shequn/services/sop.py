@@ -178,9 +178,8 @@ def _tick(
         else:
             due = pl.DataFrame(schema=DUE_SCHEMA)
         # Events imported since the last tick but timed before it (sop.late).
-        seen = get_state(conn, late.SEEN)
-        found = late.find(conn, ws.settings, ws.root, running, window, _int(seen))
-        put_state(conn, late.SEEN, str(found.seen))
+        found = late.find(conn, ws.settings, ws.root, running, window, get_state(conn, late.SEEN))
+        put_state(conn, late.SEEN, found.state)
         due = pl.concat([due, found.due]) if found.due.height else due
         seconds = time.perf_counter() - started
         rows = outbox_rows(
@@ -208,10 +207,6 @@ def _tick(
         if new:
             audit.record(conn, clock, "sop_tick", queued=len(new), window_end=window.end)
     return result
-
-
-def _int(value: str | None) -> int | None:
-    return None if value is None else int(value)
 
 
 def _decision(row: dict[str, Any], now: int) -> dict[str, Any]:

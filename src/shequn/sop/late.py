@@ -5,9 +5,11 @@ with events inside an evaluated window (an export brought in the next morning)
 would trigger nothing. Each tick therefore remembers the newest event id it has
 seen; at the next tick, events with a larger id but a time at or before the last
 window's start are late. Their steps are evaluated over the windows already passed
-(at most `HORIZON` back) and go through the same rows as any other: due within the
-grace, they are queued (and sent, marked late); older, they are recorded as missed
-with `LATE_REASON` (a `sop_action_missed` event), so nothing disappears silently.
+(at most `HORIZON` back, never before the first tick: older history imported later
+is history, not missed work; schedules are not re-run) and go through the same rows
+as any other: due within the grace, they are queued (and sent, marked late); older,
+they are recorded as missed with `LATE_REASON` (a `sop_action_missed` event), so
+nothing disappears silently.
 Keys make it idempotent: actions already queued for that time are not queued twice.
 """
 
@@ -24,14 +26,14 @@ from sqlalchemy import Connection, func, select
 from shequn.config import Settings
 from shequn.sop.evaluate import DUE_SCHEMA, Window, due_steps
 from shequn.sop.journal import SOURCE as SOP_SOURCE
-from shequn.sop.model import Playbook
+from shequn.sop.model import Playbook, ScheduleTrigger
 from shequn.sop.recent import read_frames
 from shequn.sop.tick import scopes
 from shequn.sop.triggers import DAY_US
 from shequn.store.schema import events
 from shequn.store.sop_schema import MISSED
 
-SEEN = "events_seen"  # the engine state: the newest event id the last tick had seen
+SEEN = "late_events"  # engine state: "<newest event id seen> <covered since, µs>"
 HORIZON = 7 * DAY_US  # how far back late events are evaluated
 LATE_REASON = "its trigger was imported after the tick that covered its time"
 
@@ -42,7 +44,7 @@ class Late:
 
     due: pl.DataFrame  # DUE_SCHEMA: the steps they make due in windows already passed
     events: int  # late events (all of them, also those beyond the horizon)
-    seen: int  # the newest event id now: remember it for the next tick
+    state: str  # what to remember for the next tick (`SEEN`)
 
 
 def newest_id(conn: Connection) -> int:
@@ -66,26 +68,33 @@ def find(
     root: Path,
     playbooks: Sequence[Playbook],
     window: Window,
-    seen: int | None,
+    state: str | None,
 ) -> Late:
     """The late events since the last tick and the steps they make due before `window`.
 
     Args:
-        seen: the newest event id the last tick had seen (None: the first tick).
+        state: what the last tick remembered: the newest event id it had seen and
+            the time from which ticks have covered (None: this is the first tick).
     """
     top = newest_id(conn)
-    empty = pl.DataFrame(schema=DUE_SCHEMA)
-    if seen is None or not playbooks:
-        return Late(empty, 0, top)
+    if state is None:  # the first tick covers from the end of its window
+        return Late(pl.DataFrame(schema=DUE_SCHEMA), 0, f"{top} {window.end}")
+    seen, since = (int(part) for part in state.split())
+    remember = f"{top} {since}"
+    # Schedules do not depend on events: their passed windows are already done.
+    triggered = [pb for pb in playbooks if not isinstance(pb.trigger, ScheduleTrigger)]
     count, earliest = late_events(conn, seen, window.start)
-    if not count or earliest is None:
-        return Late(empty, 0, top)
-    # Due times from just before the earliest late event up to the last tick.
-    passed = Window(max(earliest - 1, window.start - HORIZON), window.start)
-    frames = read_frames(conn, playbooks, passed)
-    scope = scopes(conn, settings, root, playbooks)
-    due = due_steps(playbooks, frames, passed, settings.timezone, scope)
-    return Late(due, count, top)
+    if not count or earliest is None or not triggered:
+        return Late(pl.DataFrame(schema=DUE_SCHEMA), count, remember)
+    # Due times from just before the earliest late event up to the last tick, never
+    # before the ticks began (history imported later is history, not a missed step).
+    passed = Window(max(earliest - 1, window.start - HORIZON, since), window.start)
+    if passed.end <= passed.start:
+        return Late(pl.DataFrame(schema=DUE_SCHEMA), count, remember)
+    frames = read_frames(conn, triggered, passed)
+    scope = scopes(conn, settings, root, triggered)
+    due = due_steps(triggered, frames, passed, settings.timezone, scope)
+    return Late(due, count, remember)
 
 
 def explain(rows: list[dict[str, Any]], late_keys: set[str]) -> None:
