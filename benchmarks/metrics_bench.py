@@ -108,11 +108,11 @@ def step_pandas(root: Path) -> dict:
     """The pandas baseline: load from the copy (timed, as the engine's reads are) and
     compute the same figures; the main ones are checked against the engine's."""
     from shequn.analytics import report, sync
-    from shequn.analytics.period import Period
+    from shequn.analytics.period import ZonedPeriod
 
     ws = _open(root)
     sync(ws)  # the copy up to date, as for the engine's warm report
-    period = Period(*MONTH, ws.settings.zone)
+    period = ZonedPeriod(*MONTH, ws.settings.zone)
     started = time.perf_counter()
     frame = pandas_load(root / "data" / "analytics.duckdb")
     figures = pandas_figures(frame, period)

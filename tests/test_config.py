@@ -180,7 +180,7 @@ def test_goal_fields_and_the_older_spellings(tmp_path: Path) -> None:
     ],
 )
 def test_goals_checked_together(tmp_path: Path, extra: str, needle: str) -> None:
-    from shequn.goals import workspace_goals
+    from shequn.goals.gather import workspace_goals
 
     body = GOAL + 'id = "g"\ntext = "first"\n' + extra
     root = write(tmp_path / "w", body)
@@ -209,7 +209,7 @@ def test_goals_checked_together(tmp_path: Path, extra: str, needle: str) -> None
     ],
 )
 def test_goal_files_name_the_line(tmp_path: Path, yaml_text: str, needle: str) -> None:
-    from shequn.goals import workspace_goals
+    from shequn.goals.gather import workspace_goals
 
     root = write(tmp_path / "w", GOAL + 'text = "t"\n')
     (root / "goals").mkdir()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from shequn.errors import InputError
-from shequn.goals import load_goal_file
+from shequn.goals.gather import load_goal_file
 from shequn.sop.loader import check
 
 PLAYBOOK = """name: open-quote

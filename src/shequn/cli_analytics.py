@@ -109,7 +109,7 @@ def metrics(
         shequn metrics --json | jq '."*".active_rate'
     """
     from shequn.analytics.engine import compute
-    from shequn.analytics.metrics import METRICS
+    from shequn.domain.metrics import METRICS
 
     ws = Workspace.open(workspace)
     start, end = _period(ws, _parse_day(from_, "--from"), _parse_day(to, "--to"))

@@ -7,7 +7,6 @@ Secrets never live in the file: a database password comes from the environment
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -23,7 +22,9 @@ from pydantic import (
     model_validator,
 )
 
-from shequn.errors import WorkspaceError
+from shequn.domain.metrics import goal_metrics
+from shequn.errors import InputError, WorkspaceError
+from shequn.periods import horizon_days, parse_period
 from shequn.redact import credentials, parse, redact
 
 SETTINGS_FILE = "shequn.toml"
@@ -31,24 +32,16 @@ DATABASE_ENV = "SHEQUN_DATABASE_URL"
 
 
 GOAL_ID = r"^[a-z0-9][a-z0-9_-]*$"
-_HORIZON = re.compile(r"^(?:day\s*)?(\d+)$", re.IGNORECASE)
 GOAL_PERIOD_HINT = (
     "write week, month, a month (2026-10), an ISO week (2026-W43), or dates as "
     'from = 2026-10-01 and to = 2026-10-15 (to exclusive); a horizon goes in horizon = "day 30"'
 )
 
 
-def goal_metrics() -> tuple[str, ...]:
-    """The metric names a goal may use: every single-valued metric of docs/metrics.md."""
-    from shequn.analytics.metrics import METRICS
-
-    return tuple(m.name for m in METRICS if m.kind != "table")
-
-
 class Goal(BaseModel):
     """One goal: a metric, a scope, a period or horizon, a target and a direction.
 
-    Written under a community in shequn.toml or in `goals/*.yaml`; `shequn.goals`
+    Written under a community in shequn.toml or in `goals/*.yaml`; `shequn.goals.gather`
     gathers them and checks what needs every goal at once (ids, `serves`, scopes).
     `period = "day 30"` (the older spelling of a horizon) is read as `horizon = 30`.
     """
@@ -75,18 +68,19 @@ class Goal(BaseModel):
             return data
         data = dict(data)
         period = data.get("period")
-        if isinstance(period, str) and _HORIZON.match(period.strip()) and "day" in period.lower():
+        if isinstance(period, str) and horizon_days(period, bare=False) is not None:
             if data.get("horizon") is not None:
                 raise ValueError("a goal has either a period or a horizon, not both; remove period")
             data["horizon"] = period
             data.pop("period")
         horizon = data.get("horizon")
         if isinstance(horizon, str):
-            if not (m := _HORIZON.match(horizon.strip())):
+            days = horizon_days(horizon)
+            if days is None:
                 raise ValueError(
                     f'horizon {horizon!r} is not a number of days; write horizon = "day 30"'
                 )
-            data["horizon"] = int(m[1])
+            data["horizon"] = days
         return data
 
     @field_validator("period")
@@ -94,9 +88,6 @@ class Goal(BaseModel):
     def _known_period(cls, value: str | None) -> str | None:
         if value is None or value.strip().lower() in ("week", "month"):
             return value.strip().lower() if value else value
-        from shequn.errors import InputError
-        from shequn.review.periods import parse_period
-
         try:
             parse_period(value)
         except InputError:

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from shequn.analytics.backend import Backend, ChdbBackend, DuckBackend, to_clickhouse
 from shequn.analytics.copy import memory_copy
 from shequn.analytics.engine import data_days, figures_of, prepare
-from shequn.analytics.period import Period
+from shequn.analytics.period import ZonedPeriod
 from shequn.analytics.series import daily_of, report, retention_of
 from tests.analytics import test_canonical_only, test_examples, test_property
 from tests.analytics.helpers import SHANGHAI, local_us, persons_table, to_arrow
@@ -78,7 +78,7 @@ def both_reports(
     try:
         out = []
         for start, end in periods:
-            period = Period(start, end, zone, cohort_days)
+            period = ZonedPeriod(start, end, zone, cohort_days)
             duck = _report(DuckBackend(con), period)
             assert_same(duck, _report(click, period), "report")
             out.append(duck)
@@ -89,7 +89,7 @@ def both_reports(
         con.close()
 
 
-def _report(db: Backend, period: Period) -> dict[str, Any]:
+def _report(db: Backend, period: ZonedPeriod) -> dict[str, Any]:
     prepare(db, period)
     return {
         "metrics": figures_of(db, period),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from shequn.goals.evaluate import GoalSpec
 from shequn.review.funnel import diagnose, explain, stage_targets
-from shequn.review.goals import GoalSpec
 
 CURRENT = {
     "traffic_conversion": 0.08,

@@ -31,7 +31,7 @@ from openpyxl import load_workbook
 
 from shequn.config import load_settings
 from shequn.errors import InputError
-from shequn.goals import workspace_goals
+from shequn.goals.gather import workspace_goals
 from shequn.reports.markdown import render_markdown
 from shequn.reports.xlsx import render_xlsx
 from shequn.review.run import review_workspace

@@ -8,9 +8,9 @@ import pytest
 
 from shequn.config import Community, Goal
 from shequn.errors import InputError
+from shequn.goals.evaluate import GoalSpec, community_goals, evaluate_goal, parse_goal_period
+from shequn.periods import Period, month, parse_period, previous
 from shequn.review.evaluation import evaluate_goals
-from shequn.review.goals import GoalSpec, community_goals, evaluate_goal, parse_goal_period
-from shequn.review.periods import Period, month, parse_period, previous
 
 
 def spec(metric: str = "active_rate", target: float = 0.6, direction: str = "at_least") -> GoalSpec:
@@ -145,7 +145,7 @@ def test_evaluate_goals_windows_and_horizon_due_date() -> None:
 
 
 def test_weeks_belong_to_the_month_of_their_thursday() -> None:
-    from shequn.review.periods import units
+    from shequn.periods import units
 
     october = units("week", month(2026, 10))
     assert [(w.label, w.start, w.end) for w in october[:: len(october) - 1]] == [
@@ -211,9 +211,9 @@ def test_weeks_not_begun_are_pending_and_the_summary_waits() -> None:
 
 def test_template_goals_expand_and_milestones_find_their_goal() -> None:
     from shequn.config import Settings
-    from shequn.goals import settings_goals
+    from shequn.goals.evaluate import goal_specs
+    from shequn.goals.gather import settings_goals
     from shequn.review.evaluation import arrange
-    from shequn.review.goals import goal_specs
 
     settings = Settings(
         communities=[

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shequn.review.goals import GoalSpec, evaluate_goal
+from shequn.goals.evaluate import GoalSpec, evaluate_goal
 from shequn.review.replication import CommunityOutcome, replication_rates
 
 GOAL = GoalSpec("x:long:0", "x", "30% buy", "purchase_conversion", 0.3, "at_least", "long")

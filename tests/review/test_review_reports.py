@@ -12,14 +12,14 @@ import pytest
 from openpyxl import load_workbook
 
 from shequn.errors import ShequnError
+from shequn.goals.evaluate import GoalSpec, evaluate_goal
+from shequn.periods import month
 from shequn.reports import render
 from shequn.reports.html import load_echarts, render_html
 from shequn.reports.markdown import render_markdown
 from shequn.reports.xlsx import render_xlsx
 from shequn.review.build import Review, build_review
-from shequn.review.goals import GoalSpec, evaluate_goal
 from shequn.review.knowledge import load_knowledge
-from shequn.review.periods import month
 from shequn.review.replication import ReplicationRate
 
 EVIL = "<script>alert('x')</script>茶舍"

@@ -32,9 +32,9 @@ def add(ws: Workspace, rows: list[tuple[str, ...]], tag: str) -> None:
     import_path(ws, path)
 
 
-def configure(ws: Workspace, goal: float | None = None) -> None:
-    """Make `club` a configured community, with an active_rate goal if given."""
-    goals = [Goal(text="active", metric="active_rate", target=goal)] if goal is not None else []
+def configure(ws: Workspace, goal: float | None = None, metric: str = "active_rate") -> None:
+    """Make `club` a configured community, with a goal on `metric` if given."""
+    goals = [Goal(text="goal", metric=metric, target=goal)] if goal is not None else []
     club = Community(key="club", name="Club", short_term_goals=goals)
     ws.settings = ws.settings.model_copy(update={"communities": [club]})
 

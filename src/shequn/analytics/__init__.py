@@ -2,7 +2,7 @@
 
 Every figure is defined in docs/metrics.md. `shequn.analytics.sync` keeps a DuckDB copy
 of the log up to date by event id; `shequn.analytics.engine` computes the metrics of
-`shequn.analytics.metrics` over it.
+`shequn.domain.metrics` over it.
 
 Example:
     >>> from datetime import date

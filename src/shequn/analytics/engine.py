@@ -25,8 +25,8 @@ import duckdb
 
 from shequn.analytics import sql
 from shequn.analytics.backend import Backend, DuckBackend
-from shequn.analytics.metrics import FACTS, FLAGS, METRICS
-from shequn.analytics.period import Period
+from shequn.analytics.period import ZonedPeriod
+from shequn.domain.metrics import FACTS, FLAGS, METRICS
 from shequn.workspace import Workspace
 
 Figures = dict[str, dict[str, Any]]
@@ -96,12 +96,12 @@ def compute(
         money is Decimal.
     """
     with copy_cursor(source, zone) as (db, tz):
-        period = Period(start, end, tz, cohort_days)
+        period = ZonedPeriod(start, end, tz, cohort_days)
         prepare(db, period)
         return figures_of(db, period)
 
 
-def figures_of(db: Backend, period: Period) -> Figures:
+def figures_of(db: Backend, period: ZonedPeriod) -> Figures:
     """Every metric, on a cursor `prepare`d for the period."""
     figures = _scope_metrics(db, period)
     for scope, rows in _by_channel(db, period).items():
@@ -111,10 +111,16 @@ def figures_of(db: Backend, period: Period) -> Figures:
     return figures
 
 
-def prepare(db: Backend, period: Period) -> None:
-    """Stage the period's intervals, member flags, channels and daily actives."""
+def prepare(db: Backend, period: ZonedPeriod, only: tuple[str, ...] = ()) -> None:
+    """Stage the period's intervals, member flags, channels and daily actives.
+
+    `only` names the tables to stage (in `stages` order; each after those it reads),
+    for readers that need a few: the daily watch stages spans and daily actives.
+    """
     params = period.params()
     for name, statement in stages().items():
+        if only and name not in only:
+            continue
         db.execute(f"DROP TABLE IF EXISTS {name}")
         db.execute(statement.format(**params))
 
@@ -182,7 +188,7 @@ def _facts_sql() -> str:
     )
 
 
-def _scope_metrics(db: Backend, period: Period) -> Figures:
+def _scope_metrics(db: Backend, period: ZonedPeriod) -> Figures:
     shown = [m for m in METRICS if m.kind != "table"]
     columns = ["scope"]
     for i, metric in enumerate(shown):
@@ -211,7 +217,7 @@ def _value(kind: str, value: Any, per: Any, has_per: str | None) -> Any:
     return int(value)
 
 
-def _by_channel(db: Backend, period: Period) -> dict[str, dict[str, Any]]:
+def _by_channel(db: Backend, period: ZonedPeriod) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     rows = db.rows(sql.BY_CHANNEL.format(**period.params()))
     for scope, channel, visits, channel_joins, joins, buyers, gmv in rows:
@@ -226,7 +232,7 @@ def _by_channel(db: Backend, period: Period) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _content(db: Backend, period: Period) -> dict[str, dict[str, Any]]:
+def _content(db: Backend, period: ZonedPeriod) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     rows = db.rows(sql.CONTENT.format(**period.params()))
     for scope, content_id, clickers, members in rows:

@@ -1,4 +1,9 @@
-"""A period of local dates and the integers the engine's SQL is written in."""
+"""A period pinned to a time zone, and the integers the engine's SQL is written in.
+
+`shequn.periods.Period` is a period as the user writes it (a month, a week, dates);
+`ZonedPeriod` is the same half-open date range in the workspace zone, as the engine
+measures it (instants, day numbers, the join-cohort N).
+"""
 
 from __future__ import annotations
 
@@ -37,7 +42,7 @@ def week_monday(week: int) -> date:
 
 
 @dataclass(frozen=True)
-class Period:
+class ZonedPeriod:
     """Local dates [start, end) in a zone; `cohort_days` is N of the join cohort."""
 
     start: date

@@ -1,7 +1,8 @@
 """Figures over time: daily series and weekly retention cohorts (docs/metrics.md).
 
 - `daily_series`: per scope and local day of [start, end): dau, joins, leaves,
-  messages, gmv.
+  messages, gmv. `daily_counts`, `daily_active` and `daily_orders` are the one daily
+  form of the log; the daily watch (`shequn.sop.watch`) reads them too.
 - `retention`: cohort w = members whose first join (in the scope) falls in week w, for
   the weeks that overlap [start, end); for k = 0 .. while week w+k starts before `end`:
   `retention` = share of the cohort active in week w+k, `membership_retention` = share
@@ -19,7 +20,7 @@ from shequn.analytics import sql
 from shequn.analytics.backend import Backend
 from shequn.analytics.engine import Source, copy_cursor, figures_of, prepare
 from shequn.analytics.period import (
-    Period,
+    ZonedPeriod,
     day_number,
     from_day_number,
     local_midnight_us,
@@ -37,6 +38,21 @@ SELECT {sql.SCOPE} AS scope, day,
 FROM pev
 GROUP BY GROUPING SETS ((community, day), (day))
 """
+
+# Orders of a day: the day's rows of one (community, order_id) with a net amount > 0.
+_DAILY_ORDERS = f"""
+WITH {sql.EVENTS}
+SELECT {sql.SCOPE} AS scope, day, COUNT(*) AS orders FROM (
+    SELECT community, day, order_id, CASE WHEN order_id IS NULL THEN id ELSE 0 END AS solo,
+           SUM(COALESCE(amount, 0)) AS net
+    FROM pev WHERE type = 'order'
+    GROUP BY community, day, order_id, solo
+) AS per_order WHERE net > 0
+GROUP BY GROUPING SETS ((community, day), (day))
+"""
+# What `daily_active` reads, for callers that stage no more (`prepare(..., only=...)`).
+DAILY_STAGES = ("t_ad", "dd")
+DayKey = tuple[str, int]  # (scope, day number)
 
 _RETENTION = f"""
 WITH {sql.EVENTS},
@@ -83,34 +99,49 @@ def daily_series(
     """Per scope, one row per local day of [start, end): dau, joins, leaves,
     messages, gmv (days with nothing are zeros)."""
     with copy_cursor(source, zone) as (db, tz):
-        period = Period(start, end, tz)
+        period = ZonedPeriod(start, end, tz)
         prepare(db, period)
         return daily_of(db, period)
 
 
-def daily_of(db: Backend, period: Period) -> dict[str, list[dict[str, Any]]]:
+def daily_of(db: Backend, period: ZonedPeriod) -> dict[str, list[dict[str, Any]]]:
     """The daily series, on a cursor `prepare`d for the period."""
     params = period.params()
-    counts = {(r[0], r[1]): r[2:] for r in db.rows(_DAILY.format(**params))}
-    dau = {(r[0], r[1]): r[2] for r in db.rows("SELECT scope, day, dau FROM dd")}
-    scopes = _scopes(db)
-    days = range(params["ds"], params["de"])
+    counts = daily_counts(db, period)
+    dau = daily_active(db)
     out: dict[str, list[dict[str, Any]]] = {}
-    for scope in scopes:
+    for scope in _scopes(db):
         out[scope] = []
-        for day in days:
-            joins, leaves, messages, gmv = counts.get((scope, day), (0, 0, 0, 0))
+        for day in range(params["ds"], params["de"]):
+            joins, leaves, messages, gmv = counts.get((scope, day), (0, 0, 0, Decimal(0)))
             out[scope].append(
                 {
                     "day": from_day_number(day),
-                    "dau": int(dau.get((scope, day), 0)),
-                    "joins": int(joins),
-                    "leaves": int(leaves),
-                    "messages": int(messages),
-                    "gmv": Decimal(gmv),
+                    "dau": dau.get((scope, day), 0),
+                    "joins": joins,
+                    "leaves": leaves,
+                    "messages": messages,
+                    "gmv": gmv,
                 }
             )
     return out
+
+
+def daily_counts(db: Backend, period: ZonedPeriod) -> dict[DayKey, tuple[int, int, int, Decimal]]:
+    """Joins, leaves, messages and gmv per scope and day of the period (days with events)."""
+    rows = db.rows(_DAILY.format(**period.params()))
+    return {(r[0], r[1]): (int(r[2]), int(r[3]), int(r[4]), Decimal(r[5])) for r in rows}
+
+
+def daily_active(db: Backend) -> dict[DayKey, int]:
+    """Distinct active members per scope and day (the staged `dd`; days with any)."""
+    return {(r[0], r[1]): int(r[2]) for r in db.rows("SELECT scope, day, dau FROM dd")}
+
+
+def daily_orders(db: Backend, period: ZonedPeriod) -> dict[DayKey, int]:
+    """Orders per scope and day: a day's rows of one order netting more than 0."""
+    rows = db.rows(_DAILY_ORDERS.format(**period.params()))
+    return {(r[0], r[1]): int(r[2]) for r in rows}
 
 
 def _scopes(db: Backend) -> list[str]:
@@ -123,12 +154,12 @@ def retention(
 ) -> dict[str, list[dict[str, Any]]]:
     """Weekly retention cohorts per scope (see the module docstring)."""
     with copy_cursor(source, zone) as (db, tz):
-        period = Period(start, end, tz)
+        period = ZonedPeriod(start, end, tz)
         prepare(db, period)
         return retention_of(db, period)
 
 
-def retention_of(db: Backend, period: Period) -> dict[str, list[dict]]:
+def retention_of(db: Backend, period: ZonedPeriod) -> dict[str, list[dict]]:
     """The retention cohorts, on a cursor `prepare`d for the period."""
     tz = period.zone
     first_week = week_number(day_number(period.start))
@@ -158,7 +189,7 @@ def report(
 ) -> dict[str, Any]:
     """Metrics, daily series and retention cohorts for one period, staged once."""
     with copy_cursor(source, zone) as (db, tz):
-        period = Period(start, end, tz)
+        period = ZonedPeriod(start, end, tz)
         prepare(db, period)
         return {
             "metrics": figures_of(db, period),

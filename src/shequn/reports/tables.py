@@ -9,21 +9,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from shequn.goals.evaluate import GoalResult
 from shequn.review.build import Review, as_float, attainment
 from shequn.review.drivers import describe
 from shequn.review.evaluation import milestones
 from shequn.review.funnel import explain
-from shequn.review.goals import GoalResult
-from shequn.review.i18n import (
-    FACTOR_METRICS,
-    MONEY_METRICS,
-    RATIO_METRICS,
-    fmt_gap,
-    fmt_share,
-    fmt_value,
-    metric_label,
-    t,
-)
+from shequn.review.i18n import fmt_gap, fmt_share, fmt_value, metric_label, t, unit_of
 
 
 @dataclass(frozen=True)
@@ -46,15 +37,12 @@ class Table:
     note: str = ""
 
 
+_NUMBER_FORMATS = {"percent": "0.0%", "money": "#,##0.00", "factor": "0.00"}
+
+
 def number_format(metric: str) -> str:
-    """The Excel number format for a metric's values."""
-    if metric in RATIO_METRICS:
-        return "0.0%"
-    if metric in MONEY_METRICS:
-        return "#,##0.00"
-    if metric in FACTOR_METRICS:
-        return "0.00"
-    return "#,##0"
+    """The Excel number format for a metric's values (by the registry's kind)."""
+    return _NUMBER_FORMATS.get(unit_of(metric), "#,##0")
 
 
 def text(value: str) -> Cell:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from shequn.goals.evaluate import GoalResult
+from shequn.periods import Period, previous
 from shequn.review.drivers import (
     Driver,
     channel_buyer_drivers,
@@ -19,9 +21,7 @@ from shequn.review.drivers import (
 )
 from shequn.review.evaluation import arrange
 from shequn.review.funnel import STAGE_OF_METRIC, Funnel, diagnose, stage_targets
-from shequn.review.goals import GoalResult
 from shequn.review.knowledge import Action, actions_for
-from shequn.review.periods import Period, previous
 from shequn.review.replication import ReplicationRate
 
 Metrics = Mapping[str, Mapping[str, Any]]

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from shequn.review.goals import FLAT, GoalResult, GoalSpec, Status, Trend, evaluate_goal
-from shequn.review.periods import Period, previous, units
+from shequn.goals.evaluate import FLAT, GoalResult, GoalSpec, Status, Trend, evaluate_goal
+from shequn.periods import Period, previous, units
 
 Metrics = Mapping[str, Mapping[str, Any]]
 Figures = Callable[[Period], Metrics]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from shequn.review.goals import GoalSpec
+from shequn.goals.evaluate import GoalSpec
 from shequn.review.i18n import fmt_gap, fmt_share, fmt_value, metric_label, t
 
 STAGES: tuple[tuple[str, str], ...] = (

@@ -1,91 +1,16 @@
-"""Every string of the review, in one catalogue per language, and number formatting."""
+"""Every string of the review, in one catalogue per language, and number formatting.
+
+Metric labels and kinds are not here: they are the registry's (`shequn.domain.metrics`).
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
+from shequn.domain.metrics import Unit, figure
+
 LANGS = ("zh_CN", "en")
-
-RATIO_METRICS = frozenset(
-    {
-        "growth_rate",
-        "churn_rate",
-        "active_rate",
-        "speaking_rate",
-        "stickiness",
-        "traffic_conversion",
-        "purchase_conversion",
-        "repurchase_rate",
-        "replication_success_rate",
-        "sop_on_time_rate",
-    }
-)
-MONEY_METRICS = frozenset({"gmv", "aov", "arpu"})
-FACTOR_METRICS = frozenset({"k_factor", "fission_multiplier", "messages_per_active"})
-
-METRIC_LABELS: dict[str, dict[str, str]] = {
-    "zh_CN": {
-        "members_at_start": "期初成员数",
-        "members_at_end": "期末成员数",
-        "members_during": "期内成员数",
-        "joins": "入群数",
-        "leaves": "退群数",
-        "net_growth": "净增长",
-        "growth_rate": "用户增长率",
-        "churn_rate": "流失率",
-        "active_members": "活跃成员数",
-        "active_rate": "活跃度",
-        "speaking_rate": "发言率",
-        "stickiness": "黏性",
-        "messages": "消息数",
-        "messages_per_active": "人均消息数",
-        "visits": "访问数",
-        "channel_joins": "渠道入群数",
-        "traffic_conversion": "引流转化率",
-        "buyers": "购买人数",
-        "purchase_conversion": "成交转化率",
-        "repurchase_rate": "复购率",
-        "orders": "订单数",
-        "gmv": "成交额",
-        "aov": "客单价",
-        "arpu": "人均收入",
-        "k_factor": "K 因子",
-        "fission_multiplier": "裂变倍增率",
-        "replication_success_rate": "复制成功率",
-        "sop_on_time_rate": "SOP 执行率",
-    },
-    "en": {
-        "members_at_start": "members at start",
-        "members_at_end": "members at end",
-        "members_during": "members during",
-        "joins": "joins",
-        "leaves": "leaves",
-        "net_growth": "net growth",
-        "growth_rate": "growth rate",
-        "churn_rate": "churn rate",
-        "active_members": "active members",
-        "active_rate": "active rate",
-        "speaking_rate": "speaking rate",
-        "stickiness": "stickiness",
-        "messages": "messages",
-        "messages_per_active": "messages per active member",
-        "visits": "visits",
-        "channel_joins": "channel joins",
-        "traffic_conversion": "traffic conversion",
-        "buyers": "buyers",
-        "purchase_conversion": "purchase conversion",
-        "repurchase_rate": "repurchase rate",
-        "orders": "orders",
-        "gmv": "GMV",
-        "aov": "average order value",
-        "arpu": "revenue per member",
-        "k_factor": "k-factor",
-        "fission_multiplier": "fission multiplier",
-        "replication_success_rate": "replication success rate",
-        "sop_on_time_rate": "SOP on-time rate",
-    },
-}
 
 MESSAGES: dict[str, dict[str, str]] = {
     "zh_CN": {
@@ -275,32 +200,33 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def check_lang(lang: str) -> str:
-    """Return `lang` if it has a catalogue, else raise ValueError naming the choices."""
-    if lang not in LANGS:
-        raise ValueError(f"unknown language {lang!r}; use one of {', '.join(LANGS)}")
-    return lang
-
-
 def t(lang: str, key: str, **values: Any) -> str:
     """The catalogue string `key` in `lang`, formatted with `values`."""
     return MESSAGES[lang][key].format(**values)
 
 
 def metric_label(lang: str, metric: str) -> str:
-    """The human name of a metric, or the metric key when it has none."""
-    return METRIC_LABELS[lang].get(metric, metric)
+    """The registry's label of a metric in `lang`, or the metric key when it has none."""
+    found = figure(metric)
+    return found.label_in(lang) if found else metric
+
+
+def unit_of(metric: str) -> Unit:
+    """How a metric's value reads (the registry's kind; a count when unknown)."""
+    found = figure(metric)
+    return found.unit if found else "count"
 
 
 def fmt_value(metric: str, value: float | Decimal | int | None) -> str:
     """A metric value as shown: ratios as percent, money with cents, counts with commas."""
     if value is None:
         return "—"
-    if metric in RATIO_METRICS:
+    unit = unit_of(metric)
+    if unit == "percent":
         return f"{float(value):.1%}"
-    if metric in MONEY_METRICS:
+    if unit == "money":
         return f"{Decimal(str(value)):,.2f}"
-    if metric in FACTOR_METRICS or (isinstance(value, float) and not value.is_integer()):
+    if unit == "factor" or (isinstance(value, float) and not value.is_integer()):
         return f"{float(value):,.2f}"
     return f"{int(value):,}"
 
@@ -309,9 +235,10 @@ def fmt_gap(lang: str, metric: str, gap: float | None) -> str:
     """An absolute difference: percentage points for ratios, else the metric's unit."""
     if gap is None:
         return "—"
-    if metric in RATIO_METRICS:
+    unit = unit_of(metric)
+    if unit == "percent":
         return t(lang, "pp", value=f"{abs(gap) * 100:.1f}")
-    return fmt_value(metric, abs(gap) if metric in MONEY_METRICS else float(abs(gap)))
+    return fmt_value(metric, abs(gap) if unit == "money" else float(abs(gap)))
 
 
 def fmt_share(value: float | None) -> str:

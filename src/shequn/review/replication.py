@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shequn.review.goals import GoalResult
+from shequn.goals.evaluate import GoalResult
 
 DEFAULT_HORIZON = 30
 

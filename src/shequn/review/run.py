@@ -8,13 +8,13 @@ from typing import Any
 
 from shequn.config import Settings
 from shequn.errors import InputError
-from shequn.goals import workspace_goals
+from shequn.goals.evaluate import GoalSpec, goal_specs
+from shequn.goals.gather import workspace_goals
+from shequn.periods import Period, last_full_month, parse_period, previous
 from shequn.review.build import WORKSPACE, Metrics, Review, build_review
 from shequn.review.evaluation import evaluate_goals, judge
-from shequn.review.goals import GoalSpec, goal_specs
 from shequn.review.i18n import LANGS, t
 from shequn.review.knowledge import workspace_knowledge
-from shequn.review.periods import Period, last_full_month, parse_period, previous
 from shequn.review.replication import DEFAULT_HORIZON, CommunityOutcome, replication_rates
 from shequn.workspace import Workspace
 

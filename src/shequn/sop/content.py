@@ -17,7 +17,7 @@ from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
 from shequn.errors import InputError
-from shequn.yaml_errors import line_of
+from shequn.yamlio import line_of
 
 FOLDER = "content"
 SUFFIXES = (".md", ".txt")

@@ -206,11 +206,6 @@ def moves(
     return rows
 
 
-def plan_thresholds(root: Path) -> set[Threshold]:
-    """The thresholds the workspace's plan watches (the built-in one without a file)."""
-    return load_plan(root)[0].thresholds()
-
-
 def advance(
     conn: Connection,
     settings: Settings,

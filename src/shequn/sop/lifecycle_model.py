@@ -20,10 +20,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shequn.errors import InputError
-from shequn.sop.loader import Lines, build_data, validation_problem
 from shequn.sop.model import STAGES
 from shequn.sop.thresholds import Threshold
-from shequn.yaml_errors import yaml_problem
+from shequn.yamlio import Lines, build_data, compose, validation_problem
 
 PLAN_FILE = "lifecycle.yaml"
 DAY_US = 86_400_000_000
@@ -133,9 +132,9 @@ def default_text() -> str:
 def check(source: str, file: str) -> tuple[Plan | None, list[InputError]]:
     """Validate a plan's YAML text: the plan, or every problem with file, line and fix."""
     try:
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        return None, [yaml_problem(exc, file, source)]
+        node = compose(source, file)
+    except InputError as exc:
+        return None, [exc]
     if not isinstance(node, yaml.MappingNode):
         hint = "start with stages: (see `shequn lifecycle show-default`)"
         return None, [InputError("a lifecycle plan is a mapping", path=file, line=1, hint=hint)]

@@ -21,7 +21,7 @@ from shequn.errors import InputError, WorkspaceError
 from shequn.sop.content import ContentError, Library
 from shequn.sop.model import Playbook
 from shequn.sop.render import RenderError, environment, render, variables
-from shequn.yaml_errors import line_of
+from shequn.yamlio import line_of
 
 TEMPLATE_FIELDS = ("text", "title", "body")
 # What the engine adds to the variables for its own use (sop.tick).

@@ -8,17 +8,20 @@ event per run: the run is counted from a day that fails the condition, so the wa
 re-arms after such a day. Runs are found from the values alone (no streak counters to
 keep), so a day watched twice records nothing twice.
 
-Daily values follow docs/metrics.md on the columnar copy (`shequn.analytics`), with
-merged member keys resolved to persons:
+Daily values are the registry's daily figures (`shequn.domain.metrics.DAILY`, keyed by
+their names: `daily_members`, `daily_active_rate`, ...), read from the daily form of the
+columnar copy (`shequn.analytics.series`), with merged member keys resolved to persons:
 
-- `members`: memberships covering the instant the day ends (`members_at`);
-- `joins`, `leaves`, `messages`: events of the day; `dau`: distinct active members;
-- `active_rate`: dau / members at the day's end (None when there are no members);
-- `orders`: orders whose rows of the day have a net amount > 0; `gmv`: exact decimal.
+- `daily_members`: memberships covering the instant the day ends (`members_at`);
+- `daily_joins`, `daily_leaves`, `daily_messages`: events of the day; `daily_dau`:
+  distinct active members;
+- `daily_active_rate`: DAU / members at the day's end (None when there are no members);
+- `daily_orders`: orders whose rows of the day net more than 0; `daily_gmv`: exact.
 
 A day before a community's first event has no values, and no value satisfies a
 condition. `below: goal` / `above: goal` use the target of the community's first goal
-in shequn.toml on that metric (short-term goals first); without one, no crossing.
+in shequn.toml on the metric the daily figure declares as its `goal` (short-term goals
+first); without one, no crossing.
 
 Measuring reads the copy, never the store's write lock: `prefetch` runs before the
 tick's write transaction; `watch` (inside it) only measures itself when given nothing.
@@ -38,13 +41,14 @@ from zoneinfo import ZoneInfo
 import duckdb
 from sqlalchemy import Connection, select
 
-from shequn.analytics import sql
+from shequn.analytics import series
 from shequn.analytics.backend import Backend
-from shequn.analytics.period import Period, local_midnight_us
+from shequn.analytics.engine import copy_cursor, prepare
+from shequn.analytics.period import ZonedPeriod, local_midnight_us
 from shequn.clock import from_micros
 from shequn.config import Community, Settings
 from shequn.sop import journal
-from shequn.sop.thresholds import WATCHABLE, Threshold
+from shequn.sop.thresholds import Threshold
 from shequn.store import dialect
 from shequn.store.sop_schema import state
 from shequn.workspace import Workspace
@@ -54,32 +58,7 @@ WATCH_DAY = "watch_day"  # the last local day watched (ISO date)
 WATCH_HELD = "watch_held"  # {community: [threshold ids holding on that day]}
 MAX_DAYS = 90  # the longest run a threshold may ask for (Threshold.days)
 CATCH_UP = 90  # days watched at most after downtime
-# The goal metric (docs/metrics.md) a watched metric's `goal` bound is read from.
-GOAL_METRIC = {"members": "members_at_end"}
 Value = int | float | Decimal | None
-
-_DAILY = f"""
-WITH {sql.EVENTS}
-SELECT community, day,
-       SUM(CASE WHEN type = 'join' THEN 1 ELSE 0 END) AS joins,
-       SUM(CASE WHEN type = 'leave' THEN 1 ELSE 0 END) AS leaves,
-       SUM(CASE WHEN type = 'message' THEN 1 ELSE 0 END) AS messages,
-       COUNT(DISTINCT CASE WHEN type IN ('message', 'reaction', 'checkin') AND member IS NOT NULL
-                           THEN member END) AS dau,
-       SUM(CASE WHEN type = 'order' THEN COALESCE(amount, 0) ELSE 0 END) AS gmv
-FROM pev GROUP BY community, day
-"""
-
-# Orders of a day: the day's rows of one (community, order_id) with a net amount > 0.
-_ORDERS = f"""
-WITH {sql.EVENTS}
-SELECT community, day, COUNT(*) AS orders FROM (
-    SELECT community, day, order_id, CASE WHEN order_id IS NULL THEN id ELSE 0 END AS solo,
-           SUM(COALESCE(amount, 0)) AS net
-    FROM pev WHERE type = 'order'
-    GROUP BY community, day, order_id, solo
-) AS per_order WHERE net > 0 GROUP BY community, day
-"""
 
 
 @dataclass
@@ -99,20 +78,20 @@ class Readings:
 
 def measure(ws: Workspace, first: date, last: date) -> Readings:
     """Daily values of local days [first, last], from the synced columnar copy."""
-    from shequn.analytics.engine import copy_cursor
-
     with copy_cursor(ws) as (db, zone):
         return measure_on(db, zone, first, last)
 
 
 def measure_on(db: Backend, zone: ZoneInfo, first: date, last: date) -> Readings:
     """Daily values on a backend holding the copy's tables (see the module docstring)."""
-    period = Period(first, last + timedelta(days=1), zone)
-    params = period.params()
+    period = ZonedPeriod(first, last + timedelta(days=1), zone)
+    prepare(db, period, only=("t_jl", "t_iv", *series.DAILY_STAGES))
+    start = period.params()["ds"]
     days = [first + timedelta(days=i) for i in range(period.days)]
-    members = _members(db, params, [local_midnight_us(d + timedelta(days=1), zone) for d in days])
-    counts = {(r[0], r[1]): r[2:] for r in db.rows(_DAILY.format(**params))}
-    orders = {(r[0], r[1]): r[2] for r in db.rows(_ORDERS.format(**params))}
+    members = _members(db, [local_midnight_us(d + timedelta(days=1), zone) for d in days])
+    counts = series.daily_counts(db, period)
+    active = series.daily_active(db)
+    orders = series.daily_orders(db, period)
     readings = Readings(first, last)
     for community, first_ts in db.rows("SELECT community, first_ts FROM community_start"):
         opened = from_micros(first_ts).astimezone(zone).date()
@@ -120,28 +99,25 @@ def measure_on(db: Backend, zone: ZoneInfo, first: date, last: date) -> Readings
         for i, day in enumerate(days):
             if day < opened:
                 continue
-            number = params["ds"] + i
-            joins, leaves, messages, dau, gmv = counts.get((community, number), (0, 0, 0, 0, 0))
-            held = members.get((community, i), 0)
+            key = (community, start + i)
+            joins, leaves, messages, gmv = counts.get(key, (0, 0, 0, Decimal(0)))
+            held, dau = members.get((community, i), 0), active.get(key, 0)
             per_day[day] = {
-                "members": held,
-                "joins": int(joins),
-                "leaves": int(leaves),
-                "messages": int(messages),
-                "dau": int(dau),
-                "active_rate": int(dau) / held if held else None,
-                "orders": int(orders.get((community, number), 0)),
-                "gmv": Decimal(gmv),
+                "daily_members": held,
+                "daily_joins": joins,
+                "daily_leaves": leaves,
+                "daily_messages": messages,
+                "daily_dau": dau,
+                "daily_active_rate": dau / held if held else None,
+                "daily_orders": orders.get(key, 0),
+                "daily_gmv": gmv,
             }
         readings.values[community] = per_day
     return readings
 
 
-def _members(db: Backend, params: dict[str, int], ends: list[int]) -> dict[tuple[str, int], int]:
+def _members(db: Backend, ends: list[int]) -> dict[tuple[str, int], int]:
     """Members at each day's end (index i): intervals with start <= end of day < their end."""
-    for name, statement in (("t_jl", sql.MAKE_JL), ("t_iv", sql.MAKE_SPANS)):
-        db.execute(f"DROP TABLE IF EXISTS {name}")
-        db.execute(statement.format(**params))
     days = ", ".join(f"({i}, {end})" for i, end in enumerate(ends))
     query = f"""
         WITH days AS (SELECT i, e FROM (VALUES {days}) AS d (i, e))
@@ -157,7 +133,7 @@ def goal_bound(threshold: Threshold, community: Community | None) -> float | Non
         return float(threshold.bound)
     if community is None:
         return None
-    wanted = GOAL_METRIC.get(threshold.metric, threshold.metric)
+    wanted = threshold.figure.goal
     for goal in (*community.short_term_goals, *community.long_term_goals):
         if goal.metric == wanted and goal.target is not None:
             return float(goal.target)
@@ -176,7 +152,7 @@ def _runs(
     readings: Readings, community: str, threshold: Threshold, bound: float | None, day: date
 ) -> tuple[bool, bool]:
     """(held: the last `days` days up to `day` satisfy it, crossed: and the day before not)."""
-    values = [readings.value(community, day - timedelta(days=k), threshold.metric) for k in
+    values = [readings.value(community, day - timedelta(days=k), threshold.figure.name) for k in
               range(threshold.days + 1)]  # fmt: skip
     ok = [satisfied(threshold, value, bound) for value in values]
     held = all(ok[: threshold.days])
@@ -281,7 +257,7 @@ def _crossing(
     readings: Readings,
     zone: ZoneInfo,
 ) -> dict[str, Any]:
-    value = readings.value(community, day, threshold.metric)
+    value = readings.value(community, day, threshold.figure.name)
     return journal.entry(
         "metric_crossed",
         local_midnight_us(day + timedelta(days=1), zone),
@@ -306,6 +282,3 @@ def held(conn: Connection) -> dict[str, set[str]]:
     """Per community, the thresholds that held on the last watched day."""
     stored = _get(conn, WATCH_HELD)
     return {c: set(ids) for c, ids in json.loads(stored).items()} if stored else {}
-
-
-assert set(WATCHABLE) >= set(GOAL_METRIC)

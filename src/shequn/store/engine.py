@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
@@ -15,10 +14,6 @@ from shequn.redact import parse, redact
 # How long a writer waits for another writer before giving up (an import holds the
 # write lock for its whole transaction; readers never wait in WAL mode).
 SQLITE_BUSY_TIMEOUT_MS = 600_000
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
 
 
 def open_engine(url: str) -> Engine:

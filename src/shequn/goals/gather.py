@@ -10,19 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from yaml import MappingNode
 
 from shequn.config import SETTINGS_FILE, Goal, Settings
 from shequn.errors import InputError
-
-# The playbook loader's YAML-with-line-numbers machinery fits goal files as well.
-from shequn.sop.loader import Lines, build_data, field_line
-from shequn.yaml_errors import yaml_problem
+from shequn.yamlio import Lines, build_data, compose, validation_problem
 
 GOALS_DIR = "goals"
+GOALS_DOC = "docs/workspace.md, “Goals”"
 WORKSPACE = "*"
 TEMPLATE = "template:"
 Level = Literal["long", "short"]
@@ -113,14 +111,12 @@ def load_goal_file(path: Path) -> list[GoalEntry]:
     file = str(path)
     try:
         source = path.read_text(encoding="utf-8")
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
     except UnicodeDecodeError:
         raise InputError("not UTF-8", path=file, hint="save the file as UTF-8") from None
-    except yaml.MarkedYAMLError as exc:
-        raise yaml_problem(exc, file, source) from None
+    node = compose(source, file)
     if node is None:
         return []
-    if not isinstance(node, yaml.MappingNode):
+    if not isinstance(node, MappingNode):
         raise InputError(
             "a goal file is a mapping", path=file, line=1, hint="start with long_term_goals:"
         )
@@ -129,7 +125,7 @@ def load_goal_file(path: Path) -> list[GoalEntry]:
     try:
         parsed = GoalFile.model_validate(data)
     except ValidationError as exc:
-        raise _problem(exc.errors()[0], lines, file) from None
+        raise validation_problem(exc.errors()[0], lines, file, docs=GOALS_DOC) from None
     return _file_entries(parsed, path, lines)
 
 
@@ -160,21 +156,6 @@ def _file_entries(parsed: GoalFile, path: Path, lines: Lines) -> list[GoalEntry]
                 )
             )
     return entries
-
-
-def _problem(error: Any, lines: Lines, file: str) -> InputError:
-    line, field = field_line(tuple(error["loc"]), lines)
-    message = str(error["msg"]).removeprefix("Value error, ")
-    hint = "see docs/workspace.md, “Goals”"
-    if "; " in message and error["type"] == "value_error":
-        message, hint = message.split("; ", 1)
-    elif error["type"] == "extra_forbidden":
-        hint = "remove it or check its spelling (see docs/workspace.md, “Goals”)"
-    elif error["type"] == "literal_error":
-        hint = message.replace("Input should be", "use")
-    elif error["type"] == "string_pattern_mismatch":
-        hint = "use lower-case letters, digits, '-' and '_'"
-    return InputError(message, path=file, line=line, field=field, hint=hint)
 
 
 def check_goals(entries: list[GoalEntry], settings: Settings) -> None:

@@ -1,6 +1,6 @@
 """Goals as the review reads them, and their evaluation against measured values.
 
-`shequn.config.Goal` holds what the operator wrote and `shequn.goals` gathers them;
+`shequn.config.Goal` holds what the operator wrote and `shequn.goals.gather` gathers them;
 `GoalSpec` is the normalized form, one per community a goal applies to, with the window
 kind (period or horizon) and the long-term goals it serves. Evaluation is pure: it
 takes the measured value and the previous period's value.
@@ -8,7 +8,6 @@ takes the measured value and the previous period's value.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,12 +15,11 @@ from typing import Literal
 
 from shequn.config import Community, Goal, Settings
 from shequn.errors import InputError
-from shequn.goals import TEMPLATE, WORKSPACE, GoalEntry, settings_goals
-from shequn.review.periods import PERIOD_HINT, Period, parse_period
+from shequn.goals.gather import TEMPLATE, WORKSPACE, GoalEntry, settings_goals
+from shequn.periods import PERIOD_HINT, Period, horizon_days, parse_period
 
 Status = Literal["met", "missed", "no_data", "pending", "untracked"]
 Trend = Literal["better", "worse", "flat"]
-_HORIZON = re.compile(r"^day\s*(\d+)$", re.IGNORECASE)
 FLAT = 1e-9
 
 
@@ -82,8 +80,8 @@ def parse_goal_period(text: str | None, where: str) -> tuple[str, Period | None,
         return "review", None, None
     if text.strip().lower() in ("week", "month"):
         return text.strip().lower(), None, None
-    if m := _HORIZON.match(text.strip()):
-        return "horizon", None, int(m[1])
+    if (days := horizon_days(text, bare=False)) is not None:
+        return "horizon", None, days
     try:
         return "fixed", parse_period(text, field=where), None
     except InputError:

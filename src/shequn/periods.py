@@ -1,6 +1,9 @@
-"""Review periods: a month, an ISO week or custom dates, and the period before it.
+"""Periods as written: a month, an ISO week or custom dates, the period before, horizons.
 
-Periods are half-open local-date ranges `[start, end)` (docs/metrics.md, "Time").
+Periods are half-open local-date ranges `[start, end)` (docs/metrics.md, "Time"). The
+review and goals use `Period`; the analytics engine pins one to a time zone as
+`shequn.analytics.period.ZonedPeriod`. Imports nothing of shequn but `errors`, so the
+settings (`shequn.config`) can check a goal's period with it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from shequn.errors import InputError
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.IGNORECASE)
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+_HORIZON = re.compile(r"^(?:day\s*)?(\d+)$", re.IGNORECASE)
 PERIOD_HINT = "write a month (2026-10), an ISO week (2026-W43) or dates (2026-10-01..2026-10-15)"
 
 
@@ -71,6 +75,15 @@ def parse_period(text: str, *, field: str = "--period") -> Period:
     except ValueError:
         pass
     raise InputError(f"{text!r} is not a period", field=field, hint=PERIOD_HINT)
+
+
+def horizon_days(text: str, *, bare: bool = True) -> int | None:
+    """The days of a horizon written `day 30` (or `30` when `bare`), else None."""
+    value = text.strip()
+    found = _HORIZON.match(value)
+    if found is None or (not bare and not value.lower().startswith("day")):
+        return None
+    return int(found[1])
 
 
 def previous(period: Period) -> Period:

@@ -9,9 +9,17 @@ Three layers, each a list of small declarations (declare, don't branch):
   per-member flags; the others are row sources of the engine's SQL).
 - `METRICS`: what is shown: a fact expression, or a ratio of two (None when the
   denominator is 0).
+- `DERIVED`: figures the review derives from goal results, not from the event log.
+- `DAILY`: figures of one local day, per community, measured by the daily watch
+  (`shequn.sop.watch`) for thresholds (their `frequency` is "day").
 
 Adding a metric over existing facts is one `Metric(...)` line; a metric that needs a
-new fact adds a `Fact(...)` (and maybe a `Flag(...)`) beside it.
+new fact adds a `Fact(...)` (and maybe a `Flag(...)`) beside it. Every figure's name,
+Chinese and English label and kind live here and nowhere else: the review, the reports
+and the CLI read them through `figure`.
+
+This module is pure declarations (it imports nothing of shequn), so the settings
+(`shequn.config`) can check a goal's metric against it.
 """
 
 from __future__ import annotations
@@ -20,6 +28,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["count", "ratio", "money", "table"]
+Unit = Literal["count", "percent", "factor", "money", "table"]
+Lang = Literal["zh_CN", "en"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,10 @@ class Metric:
         value: SQL over facts; for a ratio, its numerator.
         per: for a ratio, SQL over facts for the denominator.
         percent: whether a ratio reads as a percentage (not a count per something).
+        frequency: "period" (measured over a review period) or "day" (one local day).
+        threshold: for a daily figure, the name a threshold writes (`active_rate`).
+        goal: for a daily figure, the metric whose goal target a `goal` bound reads (a
+            figure of the same meaning), or None when no goal measures it.
     """
 
     name: str
@@ -63,6 +77,20 @@ class Metric:
     value: str = ""
     per: str | None = None
     percent: bool = True
+    frequency: Literal["period", "day"] = "period"
+    threshold: str = ""
+    goal: str | None = None
+
+    def label_in(self, lang: str) -> str:
+        """The label in `lang` ("zh_CN" or "en")."""
+        return self.label if lang == "zh_CN" else self.english
+
+    @property
+    def unit(self) -> Unit:
+        """How a value reads: a count, a percent, a factor (x per y), money or a table."""
+        if self.kind == "ratio":
+            return "percent" if self.percent else "factor"
+        return self.kind
 
 
 _IN_P = "{ps} <= {col} AND {col} < {pe}"
@@ -190,4 +218,43 @@ METRICS: tuple[Metric, ...] = (
     _ratio("sop_on_time_rate", "SOP 执行率", "SOP on-time rate", "tasks_on_time", "tasks_due"),
 )
 
-BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
+DERIVED: tuple[Metric, ...] = (
+    _ratio("replication_success_rate", "复制成功率", "replication success rate", "", ""),
+)
+
+
+def _daily(
+    name: str, label: str, english: str, kind: Kind, threshold: str, goal: str | None
+) -> Metric:
+    return Metric(name, label, english, kind, frequency="day", threshold=threshold, goal=goal)
+
+
+# A `goal` bound compares a day's value with the target of a goal on `goal`: only where
+# the goal's metric means the same for one day. `active_rate` of a period is active ÷
+# members during it; the daily active rate is DAU ÷ members at the day's end: no goal.
+DAILY: tuple[Metric, ...] = (
+    _daily("daily_members", "日末成员数", "members at day end", "count", "members",
+           "members_at_end"),
+    _daily("daily_joins", "当日入群数", "joins of the day", "count", "joins", "joins"),
+    _daily("daily_leaves", "当日退群数", "leaves of the day", "count", "leaves", "leaves"),
+    _daily("daily_messages", "当日消息数", "messages of the day", "count", "messages",
+           "messages"),
+    _daily("daily_dau", "当日日活", "DAU of the day", "count", "dau", "dau"),
+    _daily("daily_active_rate", "日活跃率", "daily active rate", "ratio", "active_rate", None),
+    _daily("daily_orders", "当日订单数", "orders of the day", "count", "orders", "orders"),
+    _daily("daily_gmv", "当日成交额", "GMV of the day", "money", "gmv", "gmv"),
+)  # fmt: skip
+
+FIGURES: tuple[Metric, ...] = (*METRICS, *DERIVED, *DAILY)
+BY_NAME: dict[str, Metric] = {m.name: m for m in FIGURES}
+DAILY_BY_THRESHOLD: dict[str, Metric] = {m.threshold: m for m in DAILY}
+
+
+def figure(name: str) -> Metric | None:
+    """The registry entry of a figure (metric, derived or daily), or None."""
+    return BY_NAME.get(name)
+
+
+def goal_metrics() -> tuple[str, ...]:
+    """The metric names a goal may use: every single-valued metric of a period."""
+    return tuple(m.name for m in METRICS if m.kind != "table")
