@@ -161,7 +161,7 @@ def _spanning_quote(source: str) -> yaml.ScalarToken | None:
 
 def line_of(source: str, parts: Sequence[str | int]) -> int | None:
     """The line of a value in YAML text, by its path (keys and list indexes)."""
-    node = yaml.compose(source, Loader=yaml.SafeLoader)
+    node: yaml.Node | None = yaml.compose(source, Loader=yaml.SafeLoader)
     for part in parts:
         if isinstance(node, yaml.MappingNode):
             node = next((v for k, v in node.value if k.value == part), None)
@@ -171,4 +171,4 @@ def line_of(source: str, parts: Sequence[str | int]) -> int | None:
             node = None
         if node is None:
             return None
-    return node.start_mark.line + 1
+    return None if node is None else node.start_mark.line + 1

@@ -73,11 +73,12 @@ def unknown_names(text: str) -> list[str]:
         if name not in shape and name not in environment().globals
     ]
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        assert isinstance(node, nodes.Getattr | nodes.Getitem)
         attr = node.attr if isinstance(node, nodes.Getattr) else _constant(node.arg)
-        base = node.node
-        known = shape.get(base.name) if isinstance(base, nodes.Name) else None
+        base = node.node.name if isinstance(node.node, nodes.Name) else None
+        known = shape.get(base) if base is not None else None
         if isinstance(known, dict) and attr is not None and attr not in known:
-            found.append(f"{base.name}.{attr}")
+            found.append(f"{base}.{attr}")
     return found
 
 
