@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +12,7 @@ import pytest
 from shequn.config import load_settings
 from shequn.errors import WorkspaceError
 from shequn.redact import credentials, parse, redact
-
-SRC = Path(__file__).parent.parent / "src"
+from tests.helpers.process import child_env
 
 
 @pytest.mark.parametrize(
@@ -64,7 +62,7 @@ def test_a_plain_url_is_accepted(tmp_path: Path) -> None:
 
 
 def shequn(*args: str, url: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(SRC), "COLUMNS": "300"}
+    env = {**child_env(), "COLUMNS": "300"}
     env.pop("SHEQUN_WORKSPACE", None)
     if url:
         env["SHEQUN_DATABASE_URL"] = url

@@ -18,9 +18,8 @@ from shequn.services.workspace import init_workspace
 from shequn.sop.render import RenderError, render
 from shequn.store.sop_schema import outbox
 from shequn.workspace import Workspace
+from tests.helpers.process import child_env
 from tests.sop.helpers import add_events, at, write_playbook
-
-SRC = Path(__file__).parent.parent.parent / "src"
 
 
 @pytest.mark.parametrize(
@@ -94,7 +93,7 @@ def _validate(root: Path, *files: Path) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "shequn", "sop", "validate", *map(str, files), "-w", str(root)],
         capture_output=True,
         text=True,
-        env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin", "COLUMNS": "300"},
+        env={**child_env(), "COLUMNS": "300"},
     )
 
 

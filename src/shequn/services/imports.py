@@ -82,6 +82,7 @@ def import_path(
     format_name: str = "auto",
     community: str = "",
     mapping: Mapping[str, str] | None = None,
+    me: str = "",
     progress: Progress | None = None,
     clock: Clock | None = None,
 ) -> ImportResult:
@@ -94,6 +95,7 @@ def import_path(
     clock = clock or SystemClock()
     progress = progress or Progress()
     started = to_micros(clock.now())
+    format_name = _format_for(format_name, mapping)
     source = Source.open(path)
     try:
         parts = plan(source, format_name)
@@ -102,6 +104,7 @@ def import_path(
             community=community,
             timezone=ws.settings.zone,
             mapping=dict(mapping or {}),
+            me=me,
             progress=progress.advance,
         )
         formats = tuple(sorted({imp.name for _, imp in parts}))
@@ -143,12 +146,26 @@ def import_path(
 
 def _behind_the_engine(conn: Connection, newest: int) -> tuple[int, int | None]:
     """(events of this import timed at or before the engine's last tick, that tick)."""
-    from shequn.services.sop import LAST_TICK, get_state
+    from shequn.services.sop import LAST_TICK
+    from shequn.store import state as store_state
 
-    last = get_state(conn, LAST_TICK)
+    last = store_state.get(conn, LAST_TICK)
     if last is None:
         return 0, None
     return late.late_events(conn, newest, int(last))[0], int(last)
+
+
+def _format_for(format_name: str, mapping: Mapping[str, str] | None) -> str:
+    """The format to read: a column mapping (``--map``) is only for orders, so it names it."""
+    if not mapping or format_name == "orders":
+        return format_name
+    if format_name == "auto":
+        return "orders"
+    raise InputError(
+        f"--map is for orders files, not {format_name}",
+        field="--map",
+        hint="drop --map, or import the file with --format orders",
+    )
 
 
 def _record_aliases(conn: Connection, aliases: dict[str, str]) -> None:

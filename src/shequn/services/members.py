@@ -1,15 +1,22 @@
-"""Merging member keys from different platforms into one person."""
+"""Member keys: listing them, merging one person's keys from different platforms."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from shequn.clock import Clock, SystemClock
 from shequn.errors import InputError
 from shequn.services import audit
 from shequn.store import members as store
-from shequn.store.engine import write_transaction
+from shequn.store.engine import read_transaction, write_transaction
 from shequn.workspace import Workspace
+
+
+def list_members(ws: Workspace, community: str | None, limit: int) -> list[dict[str, Any]]:
+    """Member keys, first seen first: all, or those with events in `community`."""
+    with read_transaction(ws.engine) as conn:
+        return store.listing(conn, community, limit)
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+import msgspec
 import polars as pl
 from sqlalchemy import Connection, func, select
 
@@ -27,11 +27,15 @@ from shequn.config import Settings
 from shequn.sop.evaluate import DUE_SCHEMA, Window, due_steps
 from shequn.sop.journal import SOURCE as SOP_SOURCE
 from shequn.sop.model import Playbook, ScheduleTrigger
+from shequn.sop.outbox import OutboxRow
 from shequn.sop.recent import read_frames
 from shequn.sop.tick import scopes
 from shequn.sop.triggers import DAY_US
 from shequn.store.schema import events
 from shequn.store.sop_schema import MISSED
+
+if TYPE_CHECKING:
+    from shequn.sop.lifecycle import Lifecycle
 
 SEEN = "late_events"  # engine state: "<newest event id seen> <covered since, µs>"
 HORIZON = 7 * DAY_US  # how far back late events are evaluated
@@ -65,7 +69,7 @@ def late_events(conn: Connection, seen: int, covered: int) -> tuple[int, int | N
 def find(
     conn: Connection,
     settings: Settings,
-    root: Path,
+    stages: Lifecycle | None,
     playbooks: Sequence[Playbook],
     window: Window,
     state: str | None,
@@ -73,6 +77,7 @@ def find(
     """The late events since the last tick and the steps they make due before `window`.
 
     Args:
+        stages: the lifecycle the tick loaded (routines run by stage, as in the tick).
         state: what the last tick remembered: the newest event id it had seen and
             the time from which ticks have covered (None: this is the first tick).
     """
@@ -92,13 +97,16 @@ def find(
     if passed.end <= passed.start:
         return Late(pl.DataFrame(schema=DUE_SCHEMA), count, remember)
     frames = read_frames(conn, triggered, passed)
-    scope = scopes(conn, settings, root, triggered)
+    scope = scopes(conn, settings, triggered, stages)
     due = due_steps(triggered, frames, passed, settings.timezone, scope)
     return Late(due, count, remember)
 
 
-def explain(rows: list[dict[str, Any]], late_keys: set[str]) -> None:
-    """Give the rows of late events that are past the grace the reason they were missed."""
-    for row in rows:
-        if row["key"] in late_keys and row["state"] == MISSED:
-            row["reason"] = LATE_REASON
+def explain(rows: list[OutboxRow], late_keys: set[str]) -> list[OutboxRow]:
+    """The rows, those of late events past the grace given the reason they were missed."""
+    return [
+        msgspec.structs.replace(row, reason=LATE_REASON)
+        if row.key in late_keys and row.state == MISSED
+        else row
+        for row in rows
+    ]
