@@ -18,6 +18,7 @@ from jinja2 import TemplateError, meta, nodes
 
 from shequn.config import Community, Settings
 from shequn.errors import InputError, WorkspaceError
+from shequn.sop.capability_check import check_capabilities
 from shequn.sop.content import ContentError, Library
 from shequn.sop.model import Playbook
 from shequn.sop.render import RenderError, environment, render, variables
@@ -193,6 +194,7 @@ def check_workspace(
     return [
         *check_templates(pb, path, source, library, chosen),
         *check_keys(pb, path, source, settings, stored),
+        *check_capabilities(pb, path, source, settings, chosen),
     ]
 
 
