@@ -91,34 +91,42 @@ def import_(
         shequn import "WhatsApp Chat with Book Club.txt" --me "Mei Lin"
     """
     from shequn.importers import get
-    from shequn.services.imports import Progress as ImportProgress
-    from shequn.services.imports import import_path
 
     if format_name != "auto":
         get(format_name)  # an unknown name fails here, before anything is read
     ws = Workspace.open(workspace)
     columns = _parse_map(mapping or [])
     for path in paths:
-        with _bytes_bar() as bar:
-            task = bar.add_task(f"importing {path.name}", total=None)
-            result = import_path(
-                ws,
-                path,
-                format_name=format_name,
-                community=community,
-                mapping=columns,
-                me=me,
-                progress=ImportProgress(
-                    start=lambda total, t=task: bar.update(t, total=total),
-                    advance=lambda n, t=task: bar.advance(t, n),
-                ),
-            )
-        communities = ", ".join(result.communities) or "-"
-        console.print(
-            f"[green]{escape(str(path))}[/]: {result.added:,} events added, "
-            f"{result.skipped:,} already stored ({', '.join(result.formats)}; "
-            f"communities: {escape(communities)})"
+        _import_one(ws, path, format_name=format_name, community=community, mapping=columns, me=me)
+
+
+def _import_one(
+    ws: Workspace, path: Path, *, format_name: str, community: str, mapping: dict[str, str], me: str
+) -> None:
+    """Import one path under a bytes bar, then print what it added."""
+    from shequn.services.imports import Progress as ImportProgress
+    from shequn.services.imports import import_path
+
+    with _bytes_bar() as bar:
+        task = bar.add_task(f"importing {path.name}", total=None)
+        result = import_path(
+            ws,
+            path,
+            format_name=format_name,
+            community=community,
+            mapping=mapping,
+            me=me,
+            progress=ImportProgress(
+                start=lambda total: bar.update(task, total=total),
+                advance=lambda n: bar.advance(task, n),
+            ),
         )
+    communities = ", ".join(result.communities) or "-"
+    console.print(
+        f"[green]{escape(str(path))}[/]: {result.added:,} events added, "
+        f"{result.skipped:,} already stored ({', '.join(result.formats)}; "
+        f"communities: {escape(communities)})"
+    )
 
 
 def simulate(
