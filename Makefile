@@ -43,6 +43,7 @@ bench: $(VENV)/.bench
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info demo-workspace

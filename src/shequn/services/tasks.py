@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Row, func, select
 
 from shequn.clock import Clock, SystemClock, from_micros, to_micros
 from shequn.errors import InputError
@@ -54,8 +55,8 @@ def list_tasks(
         return [_task(row) for row in conn.execute(query)]
 
 
-def _task(row: object) -> Task:
-    r = row._mapping  # type: ignore[attr-defined]
+def _task(row: Row[Any]) -> Task:
+    r = row._mapping
     return Task(
         id=r["id"],
         owner=r["owner"],
@@ -124,4 +125,4 @@ def on_time_rate(conn: Connection, start: int, end: int) -> float | None:
         .select_from(tasks)
         .where(due, tasks.c.done_ts.is_not(None), tasks.c.done_ts <= tasks.c.due_ts)
     )
-    return on_time / total
+    return (on_time or 0) / total

@@ -122,7 +122,7 @@ def _content_line(source: str, step: int) -> int | None:
             node = node.value[part] if part < len(node.value) else None
         if node is None:
             return None
-    return node.start_mark.line + 1
+    return None if node is None else node.start_mark.line + 1
 
 
 def check_playbook(playbook: Any, path: str, source: str, library: Library) -> list[InputError]:

@@ -18,7 +18,7 @@ events are the record; `sop.positions` caches each community's position.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -81,9 +81,9 @@ def current_plan(conn: Connection, root: Path, *, remember: bool = True) -> Plan
     except InputError as problem:
         log.warning("lifecycle.yaml rejected, the previous plan keeps running: %s", problem)
         previous = store_state.get(conn, PLAN_SOURCE)
-        plan = check(previous or default_text(), "previous lifecycle plan")[0]
-        assert plan is not None
-        return plan
+        kept = check(previous or default_text(), "previous lifecycle plan")[0]
+        assert kept is not None, "a stored plan was valid when it was stored"
+        return kept
     if remember and source != "built-in":
         text = (root / "lifecycle.yaml").read_text(encoding="utf-8")
         if store_state.get(conn, PLAN_SOURCE) != text:
@@ -256,7 +256,7 @@ class Standing:
     community: str
     stage: str | None
     since: int | None
-    next_stages: list[tuple[str, list[str]]]
+    next_stages: Sequence[tuple[str, list[str]]]
     routines: list[str] = field(default_factory=list)  # the playbooks its stage lists
 
 

@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shequn.errors import InputError
-from shequn.sop.model import STAGES
+from shequn.sop.model import STAGES, StageName
 from shequn.sop.thresholds import Threshold
 from shequn.yamlio import Lines, build_data, validation_problem
 
@@ -78,7 +78,7 @@ class Entry(_Strict):
 class Stage(_Strict):
     """One stage: its entry conditions and its routines (playbook names)."""
 
-    name: Literal[STAGES]  # type: ignore[valid-type]
+    name: StageName
     title: str = ""
     enter: Entry | None = None
     playbooks: list[str] = Field(default_factory=list)

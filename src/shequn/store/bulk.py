@@ -15,12 +15,13 @@ Either way a failure before `commit()` leaves the store untouched, and events wh
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from sqlalchemy import Connection, Engine
@@ -28,6 +29,9 @@ from sqlalchemy import Connection, Engine
 from shequn.store import dialect
 from shequn.store.engine import write_transaction
 from shequn.store.schema import EVENT_COLUMNS, communities, members
+
+if TYPE_CHECKING:
+    import psycopg
 
 _COLUMN_LIST = ", ".join(EVENT_COLUMNS)
 _MERGE = (
@@ -161,17 +165,18 @@ class _SqliteStage:
         self.created = False
 
     def add(self, stored: pl.DataFrame) -> None:
-        mode = "append" if self.created else "create"
-        self.cursor.adbc_ingest("incoming", stored.to_arrow(), mode=mode)
+        self.cursor.adbc_ingest(
+            "incoming", stored.to_arrow(), mode="append" if self.created else "create"
+        )
         self.created = True
 
     @contextmanager
-    def transaction(self) -> Iterator[tuple[Connection, Any]]:
+    def transaction(self) -> Iterator[tuple[Connection, Callable[[], int]]]:
         self.cursor.execute("COMMIT")
         self.cursor.close()
         self.conn.close()
         with self.engine.connect() as outer:
-            raw = outer.connection.driver_connection
+            raw = _sqlite_connection(outer)
             # ATTACH is refused inside a transaction: do it before SQLAlchemy begins.
             raw.execute("ATTACH DATABASE ? AS stage", (str(self.path),))
             try:
@@ -183,7 +188,7 @@ class _SqliteStage:
 
     @staticmethod
     def _merge(conn: Connection) -> int:
-        raw = conn.connection.driver_connection
+        raw = _sqlite_connection(conn)
         before = raw.total_changes
         conn.exec_driver_sql(_MERGE.format(table="stage.incoming"))
         return raw.total_changes - before
@@ -194,11 +199,27 @@ class _SqliteStage:
         self.path.unlink(missing_ok=True)
 
 
+def _sqlite_connection(conn: Connection) -> sqlite3.Connection:
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, sqlite3.Connection):
+        raise TypeError(f"expected sqlite3 under SQLAlchemy, found {type(raw).__name__}")
+    return raw
+
+
+def _psycopg_connection(conn: Connection) -> psycopg.Connection[Any]:
+    import psycopg
+
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        raise TypeError(f"expected psycopg under SQLAlchemy, found {type(raw).__name__}")
+    return raw
+
+
 class _PostgresStage:
     def __init__(self, engine: Engine) -> None:
         self._cm = write_transaction(engine)
         self.conn = self._cm.__enter__()
-        self.raw = self.conn.connection.driver_connection
+        self.raw = _psycopg_connection(self.conn)
         with self.raw.cursor() as cur:
             cur.execute(
                 "CREATE TEMP TABLE incoming ON COMMIT DROP AS "
@@ -218,7 +239,7 @@ class _PostgresStage:
         self.created = True
 
     @contextmanager
-    def transaction(self) -> Iterator[tuple[Connection, Any]]:
+    def transaction(self) -> Iterator[tuple[Connection, Callable[[], int]]]:
         def merge() -> int:
             if not self.created:
                 return 0

@@ -93,7 +93,7 @@ def system_events(
     content: str, ts: datetime, community: str, sid: str, people: People
 ) -> Iterator[Event]:
     """Joins and removals; every other notice (recalls, renames, pats) is skipped."""
-    text, wxids = content.strip(), {}
+    text, wxids = content.strip(), dict[str, str]()
     if text.startswith("<sysmsg") and "sysmsgtemplate" in text:
         text, wxids = _template(text)
     for pattern, kind, who_spec, by_spec, channel in _SYSTEM_RULES:
