@@ -13,23 +13,17 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from shequn.domain.events import EVENT_TYPES, MEMBERLESS_TYPES, OPTIONAL_TEXT_FIELDS, Event
+from shequn.domain.events import (
+    CANONICAL_FIELDS,
+    EVENT_TYPES,
+    MEMBERLESS_TYPES,
+    OPTIONAL_TEXT_FIELDS,
+    Event,
+)
 from shequn.errors import InputError
 
 TEXT_COLUMNS: tuple[str, ...] = (
-    "community",
-    "member",
-    "type",
-    "channel",
-    "inviter",
-    "visitor",
-    "message_id",
-    "reply_to",
-    "content_id",
-    "order_id",
-    "amount",
-    "text",
-    "source_id",
+    *(name for name in CANONICAL_FIELDS if name != "ts"),
     "meta",
     # Overrides the importer's name as the event's source (canonical round trips).
     "source",

@@ -107,19 +107,7 @@ def import_path(
                     sink.add(frame, importer.name)
             with sink.commit() as conn:
                 _record_aliases(conn, ctx.aliases)
-                conn.execute(
-                    imports.insert().values(
-                        started_at=started,
-                        finished_at=to_micros(clock.now()),
-                        path=str(path),
-                        format="+".join(formats),
-                        events_read=sink.staged,
-                        events_added=sink.added,
-                    )
-                )
-                audit.record(
-                    conn, clock, "import", path=str(path), read=sink.staged, added=sink.added
-                )
+                _record_import(conn, clock, str(path), formats, started, sink)
     finally:
         source.close()
     return ImportResult(
@@ -129,6 +117,28 @@ def import_path(
         added=sink.added,
         communities=tuple(sorted(sink.seen.communities)),
     )
+
+
+def _record_import(
+    conn: Connection,
+    clock: Clock,
+    path: str,
+    formats: tuple[str, ...],
+    started: int,
+    sink: EventSink,
+) -> None:
+    """The import's row in `imports`, and its audit event, in the merge's transaction."""
+    conn.execute(
+        imports.insert().values(
+            started_at=started,
+            finished_at=to_micros(clock.now()),
+            path=path,
+            format="+".join(formats),
+            events_read=sink.staged,
+            events_added=sink.added,
+        )
+    )
+    audit.record(conn, clock, "import", path=path, read=sink.staged, added=sink.added)
 
 
 def _format_for(format_name: str, mapping: Mapping[str, str] | None) -> str:

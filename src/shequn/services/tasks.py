@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Row, select
 
 from shequn.clock import Clock, SystemClock, from_micros, to_micros
 from shequn.errors import InputError
@@ -111,18 +111,3 @@ def complete(ws: Workspace, task_id: int, *, by: str = "", clock: Clock | None =
         audit.record(conn, clock, "task_done", task=task_id, by=who)
         done = conn.execute(select(tasks).where(tasks.c.id == task_id)).one()
     return _task(done)
-
-
-def on_time_rate(conn: Connection, start: int, end: int) -> float | None:
-    """sop_on_time_rate (METRICS.md): tasks due in [start, end) done by their due time
-    / tasks due in [start, end); None when no task was due."""
-    due = tasks.c.due_ts.between(start, end - 1)
-    total = conn.scalar(select(func.count()).select_from(tasks).where(due))
-    if not total:
-        return None
-    on_time = conn.scalar(
-        select(func.count())
-        .select_from(tasks)
-        .where(due, tasks.c.done_ts.is_not(None), tasks.c.done_ts <= tasks.c.due_ts)
-    )
-    return (on_time or 0) / total

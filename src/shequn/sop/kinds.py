@@ -37,7 +37,7 @@ Events = list[dict[str, Any]]
 TASK = "task"  # an operator task (sop_tasks)
 STATE = "state"  # executed in the store by the dispatcher (sop.state)
 WEBHOOK = "webhook"  # an HTTP POST (platforms.webhook)
-# The platform that delivers messages in this release (the live adapters come later).
+# The platform chat messages are delivered to (platforms/console.py).
 DELIVERY = "console"
 
 

@@ -96,7 +96,7 @@ def _check_stages(stages: list[Stage]) -> list[Stage]:
     return stages
 
 
-class Plan(_Strict):
+class LifecyclePlan(_Strict):
     """The whole plan: the default stages and per-template stage lists."""
 
     stages: list[Stage]
@@ -129,7 +129,7 @@ def default_text() -> str:
     return (resources.files("shequn") / "lifecycle" / "default.yaml").read_text(encoding="utf-8")
 
 
-def check(source: str, file: str) -> tuple[Plan | None, list[InputError]]:
+def check(source: str, file: str) -> tuple[LifecyclePlan | None, list[InputError]]:
     """Validate a plan's YAML text: the plan, or every problem with file, line and fix."""
     try:
         node = yaml.compose(source, Loader=yaml.SafeLoader)
@@ -143,7 +143,7 @@ def check(source: str, file: str) -> tuple[Plan | None, list[InputError]]:
         return None, [InputError("a lifecycle plan is a mapping", path=file, line=1, hint=hint)]
     lines: Lines = {}
     try:
-        return Plan.model_validate(build_data(node, (), lines, file)), []
+        return LifecyclePlan.model_validate(build_data(node, (), lines, file)), []
     except InputError as exc:
         return None, [exc]
     except ValidationError as exc:
@@ -157,7 +157,7 @@ def _fixed(problem: InputError) -> InputError:
     return problem
 
 
-def load_plan(root: Path) -> tuple[Plan, str]:
+def load_plan(root: Path) -> tuple[LifecyclePlan, str]:
     """The workspace's plan and where it came from (its file, or "built-in").
 
     Raises:
