@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from shequn.config import Community, Goal, Settings
+from shequn.config import Goal, Settings
 from shequn.errors import InputError
-from shequn.goals.gather import TEMPLATE, WORKSPACE, GoalEntry, settings_goals
+from shequn.goals.gather import TEMPLATE, WORKSPACE, GoalEntry
 from shequn.periods import PERIOD_HINT, Period, horizon_days, parse_period
 
 Status = Literal["met", "missed", "no_data", "pending", "untracked"]
@@ -167,12 +167,6 @@ def _spec(e: GoalEntry, community: str, serves: tuple[str, ...]) -> GoalSpec:
         horizon=horizon,
         serves=serves,
     )
-
-
-def community_goals(community: Community) -> list[GoalSpec]:
-    """The goals written under one community, long-term first (for tests and tools)."""
-    settings = Settings(communities=[community])
-    return goal_specs(settings_goals(settings), settings)
 
 
 def _number(value: object) -> float | None:
