@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
-from shequn.analytics.period import local_midnight_us
 from shequn.config import Settings
 from shequn.store.schema import communities
 
@@ -12,6 +11,9 @@ from shequn.store.schema import communities
 def known_communities(conn: Connection, settings: Settings) -> dict[str, int | None]:
     """Every community key (settings and store) with when it began, if known: its
     `created` date in shequn.toml (local midnight) or its first event, the earlier."""
+    # Imported here: the analytics package loads DuckDB, which the engine's start avoids.
+    from shequn.analytics.period import local_midnight_us
+
     zone = settings.zone
     found: dict[str, int | None] = {
         c.key: local_midnight_us(c.created, zone) if c.created else None
