@@ -55,6 +55,7 @@ bench: $(VENV)/.bench synapse
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) $(SYNAPSE_VENV) build src/*.egg-info demo-workspace

@@ -21,7 +21,6 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from shequn.bot.report import figures
-from shequn.bot.runner import runners
 from shequn.cli import app
 from shequn.clock import FrozenClock
 from shequn.platforms.base import Batch
@@ -29,6 +28,7 @@ from shequn.platforms.matrix.adapter import MatrixAdapter
 from shequn.reports.markdown import render_markdown
 from shequn.review.run import review_workspace
 from shequn.services import live
+from shequn.services.bot_runner import runners
 from shequn.services.tasks import list_tasks
 from shequn.store.engine import read_transaction
 from shequn.store.schema import events

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from shequn.bot.runner import Runner
 from shequn.bot.setup import load
 from shequn.clock import FrozenClock
 from shequn.config import load_settings
@@ -23,6 +22,7 @@ from shequn.platforms.base import (
     PermanentError,
     TransientError,
 )
+from shequn.services.bot_runner import Runner
 from shequn.store.engine import read_transaction
 from shequn.store.schema import events
 from shequn.workspace import Workspace

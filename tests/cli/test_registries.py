@@ -1,8 +1,7 @@
-"""The registries the CLI asks for its choices, and the import rules around them."""
+"""The registries the CLI asks for its choices (the import rules: tests/test_architecture.py)."""
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 
@@ -56,35 +55,3 @@ def test_starting_the_cli_imports_no_writer() -> None:
         [sys.executable, "-c", code], env=child_env(), capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
-
-
-def _imports(package: str) -> set[tuple[str, str]]:
-    found = set()
-    for path in (SRC / package).rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                found.add((str(path.relative_to(SRC)), node.module))
-            elif isinstance(node, ast.Import):
-                found.update((str(path.relative_to(SRC)), a.name) for a in node.names)
-    return found
-
-
-@pytest.mark.parametrize("package", ["importers", "reports", "export"])
-def test_lower_packages_import_neither_services_nor_the_cli(package: str) -> None:
-    upward = {
-        (where, module)
-        for where, module in _imports(package)
-        if module.startswith(("shequn.services", "shequn.cli"))
-    }
-    assert upward == set()
-
-
-def test_nothing_outside_the_cli_imports_it() -> None:
-    outside = {p.name for p in SRC.iterdir() if p.is_dir() and p.name not in ("cli", "__pycache__")}
-    users = {
-        (where, module)
-        for package in outside
-        for where, module in _imports(package)
-        if module.startswith("shequn.cli")
-    }
-    assert users == set()

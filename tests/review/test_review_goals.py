@@ -6,9 +6,10 @@ from datetime import date
 
 import pytest
 
-from shequn.config import Community, Goal
+from shequn.config import Community, Goal, Settings
 from shequn.errors import InputError
-from shequn.goals.evaluate import GoalSpec, community_goals, evaluate_goal, parse_goal_period
+from shequn.goals.evaluate import GoalSpec, evaluate_goal, goal_specs, parse_goal_period
+from shequn.goals.gather import settings_goals
 from shequn.periods import Period, month, parse_period, previous
 from shequn.review.evaluation import evaluate_goals
 
@@ -82,7 +83,8 @@ def test_short_term_goals_serve_the_long_term_ones() -> None:
         long_term_goals=[Goal(text="L", metric="purchase_conversion", target=0.3, period="day 30")],
         short_term_goals=[Goal(text="S", metric="active_rate", target=0.6, period="week")],
     )
-    long, short = community_goals(c)
+    settings = Settings(communities=[c])
+    long, short = goal_specs(settings_goals(settings), settings)
     assert (long.id, long.level, long.period, long.horizon) == (
         "camp:long:0",
         "long",
@@ -210,9 +212,6 @@ def test_weeks_not_begun_are_pending_and_the_summary_waits() -> None:
 
 
 def test_template_goals_expand_and_milestones_find_their_goal() -> None:
-    from shequn.config import Settings
-    from shequn.goals.evaluate import goal_specs
-    from shequn.goals.gather import settings_goals
     from shequn.review.evaluation import arrange
 
     settings = Settings(

@@ -30,6 +30,7 @@ steps:
     emergency: {do: "ask them by hand", alert: "role:lead"}
 """
 
+
 def _settings() -> Settings:
     return Settings(
         communities=[

@@ -48,7 +48,7 @@ class CoreReader:
 
     def max_id(self) -> int:
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar())
+            return int(conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
 
     def source_key(self, event_id: int) -> tuple[str | None, str | None]:
         query = select(events.c.source, events.c.source_id).where(events.c.id == event_id)

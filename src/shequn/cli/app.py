@@ -1,7 +1,7 @@
 """The `shequn` app: its command modules registered in --help order, and `main`.
 
 Commands parse input, call a service, shape the output; each command group is one
-module of this package (docs/architecture-cli.md says how to add one).
+module of this package (docs/architecture.md says how to add one).
 """
 
 from __future__ import annotations

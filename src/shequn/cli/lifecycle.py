@@ -20,7 +20,7 @@ lifecycle_app = typer.Typer(
     "Example: `shequn lifecycle --community book-club`",
     invoke_without_command=True,
 )
-# Stage names as shown: English key and the Chinese name of issue 4.
+# Stage names as shown: the English key and the Chinese name operators use.
 LABELS = {
     "prepare": "prepare 筹备",
     "cold_start": "cold_start 冷启动",

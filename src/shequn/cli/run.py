@@ -49,9 +49,9 @@ def _run_live(
     ws: Workspace, console_platform: Platform, tick_every: float, health_every: float
 ) -> None:
     """Listeners, bots, tick and dispatcher in one asyncio process (services.live_run)."""
-    from shequn.bot.runner import runners
     from shequn.clock import SystemClock
     from shequn.platforms.registry import build
+    from shequn.services.bot_runner import runners
     from shequn.services.live_run import LiveRun
 
     adapters = {

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from shequn.clock import Clock
-    from shequn.services.sop_plan import Plan
+    from shequn.services.sop_plan import DryRun
     from shequn.services.sop_replay import ReplayResult
 
 sop_app = typer.Typer(help="Playbooks (SOPs): validate, list, start from the built-in library.")
@@ -192,7 +192,7 @@ def sop_plan(
     _print_plan(ws, result)
 
 
-def _print_plan(ws: Workspace, result: Plan) -> None:
+def _print_plan(ws: Workspace, result: DryRun) -> None:
     known = "no event yet" if result.based_on is None else _iso(ws, result.based_on)[:16]
     console.print(
         f"Plan {_iso(ws, result.now)[:16]} → {_iso(ws, result.until)[:16]} "

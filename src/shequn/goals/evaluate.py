@@ -13,13 +13,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from shequn.config import Community, Goal, Settings
+from shequn.config import Goal, Settings
 from shequn.errors import InputError
-from shequn.goals.gather import TEMPLATE, WORKSPACE, GoalEntry, settings_goals
+from shequn.goals.gather import TEMPLATE, WORKSPACE, GoalEntry
 from shequn.periods import PERIOD_HINT, Period, horizon_days, parse_period
 
 Status = Literal["met", "missed", "no_data", "pending", "untracked"]
 Trend = Literal["better", "worse", "flat"]
+Scope = Literal["community", "template", "workspace"]
+# The window a goal is measured over: the review's, a calendar week or month, fixed
+# dates, or a horizon of days from the community's start.
+GoalWindow = Literal["review", "week", "month", "fixed", "horizon"]
+_CALENDAR: dict[str, GoalWindow] = {"week": "week", "month": "month"}
 FLAT = 1e-9
 
 
@@ -46,8 +51,8 @@ class GoalSpec:
     target: float | None
     direction: Literal["at_least", "at_most"]
     level: Literal["long", "short"]
-    scope: Literal["community", "template", "workspace"] = "community"
-    period: Literal["review", "week", "month", "fixed", "horizon"] = "review"
+    scope: Scope = "community"
+    period: GoalWindow = "review"
     fixed: Period | None = None
     horizon: int | None = None
     serves: tuple[str, ...] = ()
@@ -74,12 +79,12 @@ class GoalResult:
     previous_met: tuple[int, int] | None = None  # (met, of) over the previous period
 
 
-def parse_goal_period(text: str | None, where: str) -> tuple[str, Period | None, int | None]:
+def parse_goal_period(text: str | None, where: str) -> tuple[GoalWindow, Period | None, int | None]:
     """Split a goal's `period` into (kind, fixed dates, horizon days)."""
     if text is None or not text.strip():
         return "review", None, None
-    if text.strip().lower() in ("week", "month"):
-        return text.strip().lower(), None, None
+    if (calendar := _CALENDAR.get(text.strip().lower())) is not None:
+        return calendar, None, None
     if (days := horizon_days(text, bare=False)) is not None:
         return "horizon", None, days
     try:
@@ -92,7 +97,7 @@ def parse_goal_period(text: str | None, where: str) -> tuple[str, Period | None,
         ) from None
 
 
-def _window(goal: Goal) -> tuple[str, Period | None, int | None]:
+def _window(goal: Goal) -> tuple[GoalWindow, Period | None, int | None]:
     if goal.horizon is not None:
         return "horizon", None, goal.horizon
     if goal.from_ is not None and goal.to is not None:
@@ -147,7 +152,7 @@ def _instance(ids: dict[str, str], community: str) -> list[str]:
 
 def _spec(e: GoalEntry, community: str, serves: tuple[str, ...]) -> GoalSpec:
     kind, fixed, horizon = _window(e.goal)
-    scope = "template" if e.scope.startswith(TEMPLATE) else "community"
+    scope: Scope = "template" if e.scope.startswith(TEMPLATE) else "community"
     return GoalSpec(
         id=_spec_id(e, community),
         community=community,
@@ -156,18 +161,12 @@ def _spec(e: GoalEntry, community: str, serves: tuple[str, ...]) -> GoalSpec:
         target=e.goal.target,
         direction=e.goal.direction,
         level=e.level,
-        scope="workspace" if community == WORKSPACE else scope,  # type: ignore[arg-type]
-        period=kind,  # type: ignore[arg-type]
+        scope="workspace" if community == WORKSPACE else scope,
+        period=kind,
         fixed=fixed,
         horizon=horizon,
         serves=serves,
     )
-
-
-def community_goals(community: Community) -> list[GoalSpec]:
-    """The goals written under one community, long-term first (for tests and tools)."""
-    settings = Settings(communities=[community])
-    return goal_specs(settings_goals(settings), settings)
 
 
 def _number(value: object) -> float | None:

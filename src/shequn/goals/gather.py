@@ -83,15 +83,16 @@ def settings_goals(settings: Settings, path: str = SETTINGS_FILE) -> list[GoalEn
     """The goals written under each community of shequn.toml (scope: that community)."""
     entries = []
     for ci, community in enumerate(settings.communities):
-        for level, goals in (
+        levels: tuple[tuple[Level, list[Goal]], ...] = (
             ("long", community.long_term_goals),
             ("short", community.short_term_goals),
-        ):
+        )
+        for level, goals in levels:
             for i, goal in enumerate(goals):
                 entries.append(
                     GoalEntry(
                         goal,
-                        level,  # type: ignore[arg-type]
+                        level,
                         goal.scope or community.key,
                         goal.id or f"{community.key}:{level}:{i}",
                         group=community.key,
@@ -131,7 +132,11 @@ def load_goal_file(path: Path) -> list[GoalEntry]:
 
 def _file_entries(parsed: GoalFile, path: Path, lines: Lines) -> list[GoalEntry]:
     entries = []
-    for level, goals in (("long", parsed.long_term_goals), ("short", parsed.short_term_goals)):
+    levels: tuple[tuple[Level, list[Goal]], ...] = (
+        ("long", parsed.long_term_goals),
+        ("short", parsed.short_term_goals),
+    )
+    for level, goals in levels:
         for i, goal in enumerate(goals):
             key = (f"{level}_term_goals", i)
             scope = goal.scope or parsed.scope
@@ -147,7 +152,7 @@ def _file_entries(parsed: GoalFile, path: Path, lines: Lines) -> list[GoalEntry]
             entries.append(
                 GoalEntry(
                     goal,
-                    level,  # type: ignore[arg-type]
+                    level,
                     scope,
                     goal.id or f"{path.name}:{level}:{i}",
                     group=f"{path}|{scope}",

@@ -8,28 +8,23 @@ this schema before they are stored, so there is one validation path.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import polars as pl
 
-from shequn.domain.events import EVENT_TYPES, MEMBERLESS_TYPES, OPTIONAL_TEXT_FIELDS, Event
+from shequn.domain.events import (
+    CANONICAL_FIELDS,
+    EVENT_TYPES,
+    MEMBERLESS_TYPES,
+    OPTIONAL_TEXT_FIELDS,
+    Event,
+)
 from shequn.errors import InputError
 from shequn.wall_time import to_utc
 
 TEXT_COLUMNS: tuple[str, ...] = (
-    "community",
-    "member",
-    "type",
-    "channel",
-    "inviter",
-    "visitor",
-    "message_id",
-    "reply_to",
-    "content_id",
-    "order_id",
-    "amount",
-    "text",
-    "source_id",
+    *(name for name in CANONICAL_FIELDS if name != "ts"),
     "meta",
     # Overrides the importer's name as the event's source (canonical round trips).
     "source",
@@ -125,77 +120,81 @@ def _first_bad(frame: pl.DataFrame, mask: pl.Series) -> tuple[int | None, int]:
     return (int(line) if line is not None else None), index
 
 
+@dataclass(frozen=True)
+class _Rule:
+    """One check of the contract: the rows it rejects, and what the error says."""
+
+    field: str
+    bad: Callable[[pl.DataFrame], pl.Series]
+    message: str  # may name the first bad value as {value!r}
+    hint: str
+
+
+# In the order they are checked: the first failing rule names its first bad row.
+_RULES: tuple[_Rule, ...] = (
+    _Rule(
+        "ts",
+        lambda f: f["ts"].is_null(),
+        "no timestamp",
+        "give an ISO 8601 time with an offset, e.g. 2026-10-01T09:30:00+08:00",
+    ),
+    _Rule(
+        "community",
+        lambda f: f["community"].is_null(),
+        "no community",
+        "name the community in the row or pass --community KEY",
+    ),
+    _Rule(
+        "type",
+        lambda f: ~f["type"].is_in(sorted(EVENT_TYPES)) | f["type"].is_null(),
+        "unknown event type {value!r}",
+        "use one of: " + ", ".join(sorted(EVENT_TYPES)),
+    ),
+    _Rule(
+        "member",
+        lambda f: f["member"].is_null() & ~f["type"].is_in(MEMBERLESS_TYPES),
+        "no member",
+        "every event but an anonymous visit or a bot's message needs a member key",
+    ),
+    _Rule(
+        "amount",
+        lambda f: (f["type"] == "order") & f["amount"].is_null(),
+        "an order needs an amount",
+        "give the order amount as a decimal, e.g. 99.50",
+    ),
+    _Rule(
+        "source_id",
+        lambda f: f["source_id"].is_null(),
+        "no source id",
+        "this is a bug in the importer: every event needs an id at its source",
+    ),
+    _Rule(
+        "amount",
+        lambda f: f["amount"].is_not_null() & ~f["amount"].str.contains(_DECIMAL),
+        "amount {value!r} is not a decimal number",
+        "write amounts like 99.50 or -20 (no currency sign, no thousands separator)",
+    ),
+)
+
+
 def validate(frame: pl.DataFrame, path: str) -> pl.DataFrame:
     """Check a conformed frame against the contract; return it cleaned.
 
     Raises InputError naming the file and line of the first bad row.
     """
-
-    def fail(mask: pl.Series, message: str, field: str, hint: str) -> None:
-        line, index = _first_bad(frame, mask)
-        raise InputError(
-            message, path=path, line=line if line is not None else index + 1, field=field, hint=hint
-        )
-
     if frame.height == 0:
         return frame
-    bad = frame["ts"].is_null()
-    if bad.any():
-        fail(
-            bad,
-            "no timestamp",
-            "ts",
-            "give an ISO 8601 time with an offset, e.g. 2026-10-01T09:30:00+08:00",
-        )
-    bad = frame["community"].is_null()
-    if bad.any():
-        fail(
-            bad,
-            "no community",
-            "community",
-            "name the community in the row or pass --community KEY",
-        )
-    bad = ~frame["type"].is_in(sorted(EVENT_TYPES)) | frame["type"].is_null()
-    if bad.any():
-        line, index = _first_bad(frame, bad)
-        raise InputError(
-            f"unknown event type {frame['type'][index]!r}",
-            path=path,
-            line=line if line is not None else index + 1,
-            field="type",
-            hint="use one of: " + ", ".join(sorted(EVENT_TYPES)),
-        )
-    bad = frame["member"].is_null() & ~frame["type"].is_in(MEMBERLESS_TYPES)
-    if bad.any():
-        hint = "every event but an anonymous visit or a bot's message needs a member key"
-        fail(bad, "no member", "member", hint)
-    is_order = frame["type"] == "order"
-    bad = is_order & frame["amount"].is_null()
-    if bad.any():
-        fail(
-            bad,
-            "an order needs an amount",
-            "amount",
-            "give the order amount as a decimal, e.g. 99.50",
-        )
-    bad = frame["source_id"].is_null()
-    if bad.any():
-        fail(
-            bad,
-            "no source id",
-            "source_id",
-            "this is a bug in the importer: every event needs an id at its source",
-        )
-    bad = frame["amount"].is_not_null() & ~frame["amount"].str.contains(_DECIMAL)
-    if bad.any():
-        line, index = _first_bad(frame, bad)
-        raise InputError(
-            f"amount {frame['amount'][index]!r} is not a decimal number",
-            path=path,
-            line=line if line is not None else index + 1,
-            field="amount",
-            hint="write amounts like 99.50 or -20 (no currency sign, no thousands separator)",
-        )
+    for rule in _RULES:
+        bad = rule.bad(frame)
+        if bad.any():
+            line, index = _first_bad(frame, bad)
+            raise InputError(
+                rule.message.format(value=frame[rule.field][index]),
+                path=path,
+                line=line if line is not None else index + 1,
+                field=rule.field,
+                hint=rule.hint,
+            )
     return _clean_text(frame)
 
 

@@ -202,8 +202,8 @@ def _message_events(message: dict[str, Any], index: int, day: _Day) -> Iterator[
     followed by its reactions."""
     if not isinstance(message, dict) or message.get("type", "message") != "message":
         return
-    ts_raw = message.get("ts")
-    ts = parse_ts(ts_raw, day.where, f"[{index}].ts")
+    ts = parse_ts(message.get("ts"), day.where, f"[{index}].ts")
+    ts_raw = str(message["ts"])  # parse_ts found it a string
     subtype = message.get("subtype") or ""
     user = message.get("user") if isinstance(message.get("user"), str) else ""
     sid = f"{day.channel.id}:{ts_raw}"

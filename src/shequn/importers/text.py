@@ -7,10 +7,13 @@ import codecs
 import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import BinaryIO, TextIO
+from typing import IO, TYPE_CHECKING, TextIO
 
 from shequn.errors import InputError
 from shequn.importers.source import Source
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -76,24 +79,25 @@ def decode(data: bytes, path: str, *, allow_gb18030: bool = True) -> str:
 class _Counting(io.RawIOBase):
     """A binary stream that counts the bytes read through it (for progress bars)."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: IO[bytes]) -> None:
         self.raw = raw
         self.count = 0
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.raw.read(len(buffer))
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer)
+        data = self.raw.read(len(view))
         n = len(data)
-        buffer[:n] = data
+        view[:n] = data
         self.count += n
         return n
 
 
 @contextmanager
 def open_text(
-    raw: BinaryIO, path: str, *, allow_gb18030: bool = True
+    raw: IO[bytes], path: str, *, allow_gb18030: bool = True
 ) -> Iterator[tuple[TextIO, Callable[[], int]]]:
     """A text stream over a binary file with its encoding detected from the head,
     and a function telling how many bytes have been read so far.
@@ -101,15 +105,15 @@ def open_text(
     For large files: memory stays bounded. A byte that the encoding cannot read
     later in the file raises InputError naming the file (callers add the line).
     """
-    buffered = io.BufferedReader(_Counting(raw), buffer_size=1 << 20)
+    counter = _Counting(raw)
+    buffered = io.BufferedReader(counter, buffer_size=1 << 20)
     try:
         encoding = detect_encoding(buffered.peek(65536)[:65536], allow_gb18030=allow_gb18030)
     except InputError as exc:
         raise InputError(exc.message, path=path, hint=exc.hint) from None
-    counter = buffered.raw
     stream = io.TextIOWrapper(buffered, encoding=encoding, newline="")
     try:
-        yield stream, lambda: counter.count  # type: ignore[attr-defined]
+        yield stream, lambda: counter.count
     except UnicodeDecodeError as exc:
         raise InputError(
             f"a byte cannot be read as {encoding} ({exc.reason})",

@@ -7,6 +7,7 @@ from io import BytesIO
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from shequn.reports.tables import Table, heading, sections
 from shequn.review.build import Review
@@ -19,7 +20,7 @@ def _sheet_title(title: str) -> str:
     return _BAD_SHEET_CHARS.sub(" ", title)[:31]
 
 
-def _fill(ws, table: Table) -> None:  # type: ignore[no-untyped-def]
+def _fill(ws: Worksheet, table: Table) -> None:
     ws.append(table.columns)
     for cell in ws[1]:
         cell.font = Font(bold=True)

@@ -78,8 +78,7 @@ def build_review(
         lang: zh_CN or en.
         scope: a community key or "*".
         period: the review period.
-        current: `compute` output for `period`.
-        before: `compute` output for the previous period.
+        current, before: `compute` output for `period` and for the period before it.
         goals: the judged goals of the scope.
         knowledge: the actions to choose suggestions from.
         replication: rates per template.
@@ -87,15 +86,13 @@ def build_review(
         currency: shown next to money.
         warnings: the scope's data-quality warnings.
         runs: what each playbook did in the period (SOP outcome events).
-        window_figures: `compute` output for any window, so a goal judged over its own
-            dates (a horizon, a week) is diagnosed on that window's figures.
-        bot: the group bot's figures of the scope (shequn.services.bot_report), if any.
+        window_figures: `compute` output for any window (a goal over its own dates).
+        bot: the group bot's figures of the scope (shequn.bot.report), if any.
     """
     names = dict(names or {})
     results = tuple(arrange(goals))
     row, row_before = current.get(scope, {}), before.get(scope, {})
-    # Community goals are targets for that community only, not for the sum of all of
-    # them; only goals judged over exactly the review period are its stages' targets.
+    # Only the scope's own goals, over exactly this period, are its stages' targets.
     own = [r for r in results if r.goal.community == scope]
     targets = stage_targets(r.goal for r in own if r.window == period and not r.units)
     diagnosis = _diagnose(results, scope, period, current, before, window_figures)

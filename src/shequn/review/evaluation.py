@@ -107,7 +107,7 @@ def judge(
     due = as_of is None or window.end <= as_of
     if as_of is not None and as_of <= window.start:
         return evaluate_goal(goal, None, None, due=False, window=window)  # not begun yet
-    measured = window if due else Period(window.start, max(as_of, window.start), "custom")  # type: ignore[type-var]
+    measured = window if due or as_of is None else Period(window.start, as_of, "custom")
     actual = _value(figures(measured), goal.community, goal.metric)
     before = None
     if trend and goal.period != "horizon":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shequn.config import Settings
 from shequn.errors import InputError
@@ -19,6 +19,12 @@ from shequn.review.playbook_runs import PlaybookRun, playbook_runs
 from shequn.review.quality import mask_unknown, warnings
 from shequn.review.replication import DEFAULT_HORIZON, CommunityOutcome, replication_rates
 from shequn.workspace import Workspace
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from shequn.analytics.backend import Backend
+    from shequn.analytics.coverage import Coverage
 
 
 def review_workspace(
@@ -42,7 +48,7 @@ def review_workspace(
         InputError: an unknown community, period or language, or a goal that is wrong.
     """
     from shequn.analytics.coverage import log_coverage
-    from shequn.analytics.engine import compute, copy_cursor
+    from shequn.analytics.engine import copy_cursor
 
     settings = ws.settings
     lang = lang or settings.language
@@ -52,18 +58,10 @@ def review_workspace(
     specs = goal_specs(workspace_goals(ws.root, settings), settings)
     created = creation_days(firsts, settings)
     as_of = today + timedelta(days=1)
-    cache: dict[tuple[date, date], Metrics] = {}
     # One copy of the log for every window the goals need (weeks, horizons, ...).
     with copy_cursor(ws) as (cursor, zone):
         coverage = log_coverage(cursor)
-
-        def figures(window: Period) -> Metrics:
-            key = (window.start, window.end)
-            if key not in cache:
-                found = compute(cursor, window.start, window.end, zone=zone)
-                cache[key] = mask_unknown(found, coverage)  # no orders: unknown, not 0
-            return cache[key]
-
+        figures = _figures(cursor, zone, coverage)
         shown = [g for g in specs if community is None or g.community == community]
         results = evaluate_goals(shown, chosen, figures, created=created, as_of=as_of)
         templates = {c.template for c in settings.communities if community in (None, c.key)}
@@ -85,6 +83,24 @@ def review_workspace(
             window_figures=figures,
             bot=bot_figures(ws, chosen, scope),
         )
+
+
+def _figures(
+    cursor: Backend, zone: ZoneInfo, coverage: Mapping[str, Coverage]
+) -> Callable[[Period], Metrics]:
+    """The metrics of any window, each window computed once."""
+    from shequn.analytics.engine import compute
+
+    cache: dict[tuple[date, date], Metrics] = {}
+
+    def figures(window: Period) -> Metrics:
+        key = (window.start, window.end)
+        if key not in cache:
+            found = compute(cursor, window.start, window.end, zone=zone)
+            cache[key] = mask_unknown(found, coverage)  # no orders: unknown, not 0
+        return cache[key]
+
+    return figures
 
 
 def _names(settings: Settings, lang: str) -> dict[str, str]:

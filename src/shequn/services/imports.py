@@ -117,19 +117,7 @@ def import_path(
             with sink.commit() as conn:
                 _record_aliases(conn, ctx.aliases)
                 behind = _behind_the_engine(conn, newest)
-                conn.execute(
-                    imports.insert().values(
-                        started_at=started,
-                        finished_at=to_micros(clock.now()),
-                        path=str(path),
-                        format="+".join(formats),
-                        events_read=sink.staged,
-                        events_added=sink.added,
-                    )
-                )
-                audit.record(
-                    conn, clock, "import", path=str(path), read=sink.staged, added=sink.added
-                )
+                _record_import(conn, clock, str(path), formats, started, sink)
                 # From the commit on, the import is stored: Ctrl-C waits until we return.
                 after_commit.enter_context(uninterrupted())
     finally:
@@ -153,6 +141,28 @@ def _behind_the_engine(conn: Connection, newest: int) -> tuple[int, int | None]:
     if last is None:
         return 0, None
     return late.late_events(conn, newest, int(last))[0], int(last)
+
+
+def _record_import(
+    conn: Connection,
+    clock: Clock,
+    path: str,
+    formats: tuple[str, ...],
+    started: int,
+    sink: EventSink,
+) -> None:
+    """The import's row in `imports`, and its audit event, in the merge's transaction."""
+    conn.execute(
+        imports.insert().values(
+            started_at=started,
+            finished_at=to_micros(clock.now()),
+            path=path,
+            format="+".join(formats),
+            events_read=sink.staged,
+            events_added=sink.added,
+        )
+    )
+    audit.record(conn, clock, "import", path=path, read=sink.staged, added=sink.added)
 
 
 def _format_for(format_name: str, mapping: Mapping[str, str] | None) -> str:

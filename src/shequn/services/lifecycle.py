@@ -8,7 +8,8 @@ from shequn.clock import Clock, to_micros
 from shequn.errors import InputError
 from shequn.services import audit
 from shequn.sop import journal
-from shequn.sop.lifecycle import created, known_communities, stage_row
+from shequn.sop.communities import known_communities
+from shequn.sop.lifecycle import created, stage_row
 from shequn.sop.model import STAGES
 from shequn.sop.positions import positions, save
 from shequn.store.engine import write_transaction

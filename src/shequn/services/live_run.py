@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from shequn.bot.runner import Runner
 from shequn.platforms.base import Adapter, Capability, Platform, TransientError, Unauthorized
 from shequn.platforms.delivery import AdapterPlatform
 from shequn.services import live
+from shequn.services.bot_runner import Runner
 from shequn.services.sop import Engine
 from shequn.sop.dispatch import Policy
 from shequn.store.engine import read_transaction

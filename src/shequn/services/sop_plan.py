@@ -64,7 +64,7 @@ class PlannedAction:
 
 
 @dataclass
-class Plan:
+class DryRun:
     """The result of a dry run."""
 
     now: int
@@ -101,7 +101,7 @@ def plan(
     days: int = 7,
     playbook: str = "",
     community: str = "",
-) -> Plan:
+) -> DryRun:
     """What the engine will send or assign from now to now + `days` days; writes nothing.
 
     Args:
@@ -120,7 +120,7 @@ def plan(
         _check_filter(playbook, [pb.name for pb in running])
         chosen = [pb for pb in running if playbook in ("", pb.name)]
         latest = select(func.max(events.c.ts)).where(events.c.ts <= now)
-        result = Plan(now, until, conn.scalar(latest), rejected=rejected)
+        result = DryRun(now, until, conn.scalar(latest), rejected=rejected)
         due = _due(conn, ws, chosen, now, until)
         if community:
             due = due.filter(pl.col("community") == community)

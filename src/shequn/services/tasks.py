@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Row, select
 
 from shequn.clock import Clock, SystemClock, from_micros, to_micros
 from shequn.errors import InputError
@@ -54,8 +55,8 @@ def list_tasks(
         return [_task(row) for row in conn.execute(query)]
 
 
-def _task(row: object) -> Task:
-    r = row._mapping  # type: ignore[attr-defined]
+def _task(row: Row[Any]) -> Task:
+    r = row._mapping
     return Task(
         id=r["id"],
         owner=r["owner"],
@@ -113,18 +114,3 @@ def complete(
         audit.record(conn, clock, "task_done", task=task_id, by=who, note=note)
         done = conn.execute(select(tasks).where(tasks.c.id == task_id)).one()
     return _task(done)
-
-
-def on_time_rate(conn: Connection, start: int, end: int) -> float | None:
-    """sop_on_time_rate (METRICS.md): tasks due in [start, end) done by their due time
-    / tasks due in [start, end); None when no task was due."""
-    due = tasks.c.due_ts.between(start, end - 1)
-    total = conn.scalar(select(func.count()).select_from(tasks).where(due))
-    if not total:
-        return None
-    on_time = conn.scalar(
-        select(func.count())
-        .select_from(tasks)
-        .where(due, tasks.c.done_ts.is_not(None), tasks.c.done_ts <= tasks.c.due_ts)
-    )
-    return on_time / total

@@ -57,7 +57,7 @@ class DayEvents:
             "type": np.full(n, TYPE_CODE[event_type], dtype=np.int8),
         }
         for name, value in columns.items():
-            array = np.asarray(value, dtype=COLUMNS[name])
+            array: np.ndarray = np.asarray(value, dtype=COLUMNS[name])
             part[name] = np.broadcast_to(array, (n,)) if array.ndim == 0 else array
         self.parts.append(part)
 

@@ -178,8 +178,8 @@ def _step_due(
         found = _occurrences(pb, frames, zone, (lo, hi), communities)
         if found.is_empty():
             continue
-        due = pl.col("occ_ts") + step.offset.micros if due_ts is None else pl.lit(due_ts)
-        parts.append(found.with_columns(due.cast(pl.Int64).alias("due_ts")))
+        due_at = pl.col("occ_ts") + step.offset.micros if due_ts is None else pl.lit(due_ts)
+        parts.append(found.with_columns(due_at.cast(pl.Int64).alias("due_ts")))
     if not parts:
         return None
     due = pl.concat(parts) if len(parts) > 1 else parts[0]

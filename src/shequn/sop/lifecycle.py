@@ -18,25 +18,24 @@ events are the record; `sop.positions` caches each community's position.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from shequn.analytics.period import local_midnight_us
 from shequn.clock import Clock, to_micros
 from shequn.config import Settings
 from shequn.errors import InputError
 from shequn.sop import journal, watch
-from shequn.sop.lifecycle_model import Entry, Plan, Stage, check, default_text, load_plan
+from shequn.sop.communities import known_communities
+from shequn.sop.lifecycle_model import Entry, LifecyclePlan, Stage, check, default_text, load_plan
 from shequn.sop.model import STAGES
 from shequn.sop.positions import Position, cached, positions, save
 from shequn.sop.thresholds import Threshold
 from shequn.store import state as store_state
-from shequn.store.schema import communities
 from shequn.workspace import Workspace
 
 log = logging.getLogger("shequn.sop.lifecycle")
@@ -48,7 +47,7 @@ class Lifecycle:
     """The lifecycle as one tick sees it, loaded once: the plan in force and each
     community's position (moved by `advance`, then read by `routine_scope`)."""
 
-    plan: Plan
+    plan: LifecyclePlan
     positions: dict[str, Position]
 
 
@@ -57,21 +56,7 @@ def load(conn: Connection, root: Path, *, remember: bool = True) -> Lifecycle:
     return Lifecycle(current_plan(conn, root, remember=remember), positions(conn))
 
 
-def known_communities(conn: Connection, settings: Settings) -> dict[str, int | None]:
-    """Every community key (settings and store) with when it began, if known: its
-    `created` date in shequn.toml (local midnight) or its first event, the earlier."""
-    zone = settings.zone
-    found: dict[str, int | None] = {
-        c.key: local_midnight_us(c.created, zone) if c.created else None
-        for c in settings.communities
-    }
-    for key, first in conn.execute(select(communities.c.key, communities.c.first_ts)):
-        began = [ts for ts in (found.get(key), first) if ts is not None]
-        found[key] = min(began) if began else None
-    return found
-
-
-def current_plan(conn: Connection, root: Path, *, remember: bool = True) -> Plan:
+def current_plan(conn: Connection, root: Path, *, remember: bool = True) -> LifecyclePlan:
     """The workspace's plan; an invalid edit keeps the last valid one running.
 
     `remember` stores a valid plan's text (in the tick's write transaction) for that.
@@ -81,9 +66,9 @@ def current_plan(conn: Connection, root: Path, *, remember: bool = True) -> Plan
     except InputError as problem:
         log.warning("lifecycle.yaml rejected, the previous plan keeps running: %s", problem)
         previous = store_state.get(conn, PLAN_SOURCE)
-        plan = check(previous or default_text(), "previous lifecycle plan")[0]
-        assert plan is not None
-        return plan
+        kept = check(previous or default_text(), "previous lifecycle plan")[0]
+        assert kept is not None, "a stored plan was valid when it was stored"
+        return kept
     if remember and source != "built-in":
         text = (root / "lifecycle.yaml").read_text(encoding="utf-8")
         if store_state.get(conn, PLAN_SOURCE) != text:
@@ -256,7 +241,7 @@ class Standing:
     community: str
     stage: str | None
     since: int | None
-    next_stages: list[tuple[str, list[str]]]
+    next_stages: Sequence[tuple[str, list[str]]]
     routines: list[str] = field(default_factory=list)  # the playbooks its stage lists
 
 

@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shequn.errors import InputError
-from shequn.sop.model import STAGES
+from shequn.sop.model import STAGES, StageName
 from shequn.sop.thresholds import Threshold
 from shequn.yamlio import Lines, build_data, compose, validation_problem
 
@@ -78,7 +78,7 @@ class Entry(_Strict):
 class Stage(_Strict):
     """One stage: its entry conditions and its routines (playbook names)."""
 
-    name: Literal[STAGES]  # type: ignore[valid-type]
+    name: StageName
     title: str = ""
     enter: Entry | None = None
     playbooks: list[str] = Field(default_factory=list)
@@ -96,7 +96,7 @@ def _check_stages(stages: list[Stage]) -> list[Stage]:
     return stages
 
 
-class Plan(_Strict):
+class LifecyclePlan(_Strict):
     """The whole plan: the default stages and per-template stage lists."""
 
     stages: list[Stage]
@@ -129,7 +129,7 @@ def default_text() -> str:
     return (resources.files("shequn") / "lifecycle" / "default.yaml").read_text(encoding="utf-8")
 
 
-def check(source: str, file: str) -> tuple[Plan | None, list[InputError]]:
+def check(source: str, file: str) -> tuple[LifecyclePlan | None, list[InputError]]:
     """Validate a plan's YAML text: the plan, or every problem with file, line and fix."""
     try:
         node = compose(source, file)
@@ -140,7 +140,7 @@ def check(source: str, file: str) -> tuple[Plan | None, list[InputError]]:
         return None, [InputError("a lifecycle plan is a mapping", path=file, line=1, hint=hint)]
     lines: Lines = {}
     try:
-        return Plan.model_validate(build_data(node, (), lines, file)), []
+        return LifecyclePlan.model_validate(build_data(node, (), lines, file)), []
     except InputError as exc:
         return None, [exc]
     except ValidationError as exc:
@@ -154,7 +154,7 @@ def _fixed(problem: InputError) -> InputError:
     return problem
 
 
-def load_plan(root: Path) -> tuple[Plan, str]:
+def load_plan(root: Path) -> tuple[LifecyclePlan, str]:
     """The workspace's plan and where it came from (its file, or "built-in").
 
     Raises:

@@ -7,7 +7,7 @@ registered objects of their own (`sop.kinds`, `sop.action_kinds`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias, Union
+from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias, Union, get_args
 
 from pydantic import Field, field_validator, model_validator
 
@@ -16,8 +16,11 @@ from shequn.sop.model_base import ActionModel, Strict
 from shequn.sop.thresholds import Threshold
 from shequn.sop.timing import Offset, parse_offset, to_cron
 
-# Triggers on a member's events (EventTrigger), and the state triggers of issue 4.
-TRIGGERS = ("member_joined", "member_left", "member_inactive", "first_purchase", "purchase")
+# Triggers on a member's events (EventTrigger), and the triggers on a change of state.
+EventTriggerName = Literal[
+    "member_joined", "member_left", "member_inactive", "first_purchase", "purchase"
+]
+TRIGGERS: tuple[str, ...] = get_args(EventTriggerName)
 STATE_TRIGGERS = (
     "tag_changed",
     "tier_changed",
@@ -29,9 +32,11 @@ ALL_TRIGGERS = (*TRIGGERS, *STATE_TRIGGERS, "schedule")
 # Triggers without a member: their steps target the community, like a schedule's.
 COMMUNITY_TRIGGERS = ("community_created", "stage_entered", "metric_threshold", "schedule")
 # A community's lifecycle stages (the lifecycle helper moves communities through them).
-STAGES = ("prepare", "cold_start", "hot", "self_growth", "conversion", "dissolve")
+StageName = Literal["prepare", "cold_start", "hot", "self_growth", "conversion", "dissolve"]
+STAGES: tuple[str, ...] = get_args(StageName)
 # Conditions checked when a step falls due (vectorized in sop.triggers).
-CONDITIONS = ("still_member", "silent_since_trigger", "not_purchased_since_trigger")
+ConditionName = Literal["still_member", "silent_since_trigger", "not_purchased_since_trigger"]
+CONDITIONS: tuple[str, ...] = get_args(ConditionName)
 
 
 class Emergency(Strict):
@@ -61,7 +66,7 @@ class AppliesTo(Strict):
 
 
 class EventTrigger(Strict):
-    type: Literal[TRIGGERS]  # type: ignore[valid-type]
+    type: EventTriggerName
     channel: str | None = None  # member_joined: only joins from this channel
     days: int | None = Field(default=None, ge=1, le=365)  # member_inactive
 
@@ -121,7 +126,7 @@ class StageEntered(Strict):
     """The community moved to a lifecycle stage."""
 
     type: Literal["stage_entered"]
-    stage: Literal[STAGES]  # type: ignore[valid-type]
+    stage: StageName
 
 
 class MetricThreshold(Threshold):
@@ -166,7 +171,7 @@ class Step(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     at: str
     action: Action
-    condition: Literal[CONDITIONS] | None = None  # type: ignore[valid-type]
+    condition: ConditionName | None = None
     owner: str = Field(min_length=1)
     emergency: Emergency
 

@@ -69,10 +69,13 @@ _LATE = OutboxRow.__struct_fields__.index("late")
 
 def _rows(conn: Connection, query: Select) -> list[OutboxRow]:
     """The rows of an outbox query, read back as OutboxRow (`late` as a bool)."""
-    return [
-        OutboxRow(*values[:_LATE], bool(values[_LATE]), *values[_LATE + 1 :])
-        for values in conn.execute(query.with_only_columns(*_COLUMNS))
-    ]
+    return [_read(values) for values in conn.execute(query.with_only_columns(*_COLUMNS))]
+
+
+def _read(values: Sequence[Any]) -> OutboxRow:
+    fields = list(values)
+    fields[_LATE] = bool(fields[_LATE])
+    return OutboxRow(*fields)
 
 
 def row(

@@ -136,6 +136,7 @@ def _merged(kept: pl.DataFrame | None, fresh: pl.DataFrame | None, since: int) -
     if kept is None or kept.is_empty():
         return fresh
     # A late import can bring events older than the newest kept one: re-sort then.
+    # polars types min()/max() as any Python value or None; both parts are non-empty Int64.
     in_order = fresh["ts"].min() >= kept["ts"].max()  # type: ignore[operator]
     merged = pl.concat([kept, fresh], rechunk=False)
     if not in_order:

@@ -9,7 +9,7 @@ member's tags and points are a replay of their `tag_*` and `points_added` events
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, literal_column, select
+from sqlalchemy import ColumnElement, Connection, literal_column, select
 
 from shequn.config import Settings
 from shequn.sop import journal, kinds
@@ -18,7 +18,7 @@ from shequn.store.schema import events
 
 PLATFORM = kinds.STATE
 # Written inline (not as a parameter) so SQLite matches the partial index of migration 0003.
-_SOP = literal_column(f"'{journal.SOURCE}'")
+_SOP: ColumnElement[str] = literal_column(f"'{journal.SOURCE}'")
 
 
 def member_tags(conn: Connection, member: str) -> set[str]:

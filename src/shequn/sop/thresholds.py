@@ -32,6 +32,7 @@ class Threshold(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # Built from the metric registry at import: pydantic reads it, mypy cannot.
     metric: Literal[WATCHABLE]  # type: ignore[valid-type]
     below: Bound | None = None
     above: Bound | None = None

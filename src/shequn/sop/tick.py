@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from shequn.config import Community, Settings
 from shequn.sop import kinds, outbox
+from shequn.sop.communities import known_communities
 from shequn.sop.evaluate import Window, communities_of, due_steps
 from shequn.sop.kinds import Context
 from shequn.sop.model import Playbook, Step
@@ -19,7 +20,6 @@ from shequn.sop.outbox import OutboxRow
 from shequn.sop.recent import RecentEvents
 from shequn.sop.render import RenderError, variables
 from shequn.store import members
-from shequn.store.schema import communities
 from shequn.store.sop_schema import DEAD, MISSED, PENDING
 
 if TYPE_CHECKING:  # sop.lifecycle pulls in the analytics: only a tick needs it
@@ -37,11 +37,6 @@ class Timing:
     grace: int = 6 * 60 * MINUTE
 
 
-def known_communities(conn: Connection, settings: Settings) -> list[str]:
-    stored = set(conn.scalars(select(communities.c.key)))
-    return sorted(stored | {c.key for c in settings.communities})
-
-
 def scopes(
     conn: Connection,
     settings: Settings,
@@ -55,7 +50,7 @@ def scopes(
     now in a stage that lists it (and in those not yet placed in a stage). Without it
     (a replay of history, whose stages are unknown) stages are left out.
     """
-    known = known_communities(conn, settings)
+    known = sorted(known_communities(conn, settings))
     templates = {c.key: c.template for c in settings.communities if c.template}
     found = {pb.name: communities_of(pb, known, templates) for pb in playbooks}
     if lifecycle is not None:

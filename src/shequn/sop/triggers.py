@@ -172,7 +172,7 @@ class Frames:
 def split(events: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """Events (in time order, with `mid`) split by type, each part still in time order."""
     parts = events.partition_by("type", as_dict=True, maintain_order=True)
-    return {key[0]: part for key, part in parts.items()}  # type: ignore[misc]
+    return {key[0]: part for key, part in parts.items()}
 
 
 def _slice(part: pl.DataFrame, lo: int, hi: int | None) -> pl.DataFrame:
@@ -251,6 +251,7 @@ def _none_since(*types: str) -> Condition:
     def keep(frames: Frames, due: pl.DataFrame) -> pl.DataFrame:
         rows = due.select("mid", *KEYS, "occ_ts", "due_ts").with_row_index("row")
         lo, hi = rows["occ_ts"].min(), rows["due_ts"].max()
+        # polars types min()/max() as any Python value or None; both are non-empty Int64.
         since = frames.between(types, lo, hi, rows["mid"])  # type: ignore[arg-type]
         # Rows are dropped by number: no string hashing on the (possibly large) due set.
         blocked = (

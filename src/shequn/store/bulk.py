@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from sqlalchemy import Connection, Engine
@@ -30,6 +30,9 @@ from shequn.store import dialect
 from shequn.store.engine import write_transaction
 from shequn.store.schema import EVENT_COLUMNS, communities, members
 from shequn.store.staging import STAGING_PREFIX, bounded_memory, claim, remove_stale
+
+if TYPE_CHECKING:
+    import psycopg
 
 _COLUMN_LIST = ", ".join(EVENT_COLUMNS)
 _MERGE = (
@@ -186,12 +189,12 @@ class _SqliteStage:
         self.rows += stored.height
 
     @contextmanager
-    def transaction(self) -> Iterator[tuple[Connection, Any]]:
+    def transaction(self) -> Iterator[tuple[Connection, Callable[[], int]]]:
         self.cursor.execute("COMMIT")
         self.cursor.close()
         self.conn.close()
         with self.engine.connect() as outer:
-            raw = outer.connection.driver_connection
+            raw = _sqlite_connection(outer)
             # ATTACH is refused inside a transaction: do it before SQLAlchemy begins.
             raw.execute("ATTACH DATABASE ? AS stage", (str(self.path),))
             try:
@@ -209,7 +212,7 @@ class _SqliteStage:
     def _merge(conn: Connection, rows: int) -> int:
         """INSERT ... SELECT one range of seq at a time, all in the caller's transaction:
         each statement's journal stays small whatever the size of the import."""
-        raw = conn.connection.driver_connection
+        raw = _sqlite_connection(conn)
         before = raw.total_changes
         for lo in range(0, rows, MERGE_RANGE):
             conn.exec_driver_sql(_MERGE_RANGE, (lo, lo + MERGE_RANGE))
@@ -227,11 +230,27 @@ class _SqliteStage:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
+def _sqlite_connection(conn: Connection) -> sqlite3.Connection:
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, sqlite3.Connection):
+        raise TypeError(f"expected sqlite3 under SQLAlchemy, found {type(raw).__name__}")
+    return raw
+
+
+def _psycopg_connection(conn: Connection) -> psycopg.Connection[Any]:
+    import psycopg
+
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        raise TypeError(f"expected psycopg under SQLAlchemy, found {type(raw).__name__}")
+    return raw
+
+
 class _PostgresStage:
     def __init__(self, engine: Engine) -> None:
         self._cm = write_transaction(engine)
         self.conn = self._cm.__enter__()
-        self.raw = self.conn.connection.driver_connection
+        self.raw = _psycopg_connection(self.conn)
         with self.raw.cursor() as cur:
             cur.execute(
                 "CREATE TEMP TABLE incoming ON COMMIT DROP AS "
@@ -251,7 +270,7 @@ class _PostgresStage:
         self.created = True
 
     @contextmanager
-    def transaction(self) -> Iterator[tuple[Connection, Any]]:
+    def transaction(self) -> Iterator[tuple[Connection, Callable[[], int]]]:
         def merge() -> int:
             if not self.created:
                 return 0

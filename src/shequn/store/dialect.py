@@ -23,7 +23,7 @@ def lock_appends(conn: Connection) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_APPEND_LOCK})")
 
 
-def _insert(conn: Connection, table: Table):  # type: ignore[no-untyped-def]
+def _insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
     module = postgresql if conn.dialect.name == "postgresql" else sqlite
     return module.insert(table)
 

@@ -115,7 +115,7 @@ def _row(row: list[str], line: int, where: str, columns: dict[str, list]) -> Non
     for value, field in ((author_id, "AuthorID"), (date, "Date")):
         if not value:
             raise InputError(f"no {field}", path=where, line=line, field=field, hint=_HINT)
-    kind = "message"
+    kind: str | None = "message"
     if not attachments and (content in _NOTICES or _CALL.match(content)):
         kind = _NOTICES.get(content)
         if kind is None:
@@ -126,7 +126,7 @@ def _row(row: list[str], line: int, where: str, columns: dict[str, list]) -> Non
     counts = {emoji: int(n) for emoji, n in _REACTION.findall(reactions)}
     if counts:
         meta["reactions"] = counts
-    for name, value in (
+    cells: tuple[tuple[str, object], ...] = (
         ("_when", date),
         ("_line", line),
         ("type", kind),
@@ -134,8 +134,9 @@ def _row(row: list[str], line: int, where: str, columns: dict[str, list]) -> Non
         ("member_name", author),
         ("text", content if kind == "message" else None),
         ("meta", _META.encode(meta).decode() if meta else None),
-    ):
-        columns[name].append(value)
+    )
+    for name, cell in cells:
+        columns[name].append(cell)
 
 
 def _ids(frame: pl.DataFrame, prefix: str) -> pl.Series:

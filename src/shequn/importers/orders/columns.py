@@ -108,7 +108,7 @@ def resolve(
         if value.isdigit() and 1 <= int(value) <= len(shown):
             resolved[field] = int(value) - 1
         elif norm(value) in normed:
-            exact = header.index(value) if value in (header or []) else None
+            exact = header.index(value) if header and value in header else None
             resolved[field] = normed.index(norm(value)) if exact is None else exact
         else:
             raise InputError(

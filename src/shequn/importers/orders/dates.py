@@ -144,7 +144,7 @@ class DateReader:
         if not found:
             message = "date {value!r} is not a date this importer reads"
             reject(raw.is_not_null(), raw, lines, self.where, "ts", message, _DATE_HINT)
-        return pl.select(**{c: pl.coalesce(*(f[c] for f in found)) for c in "ymdHMSFPZ"})
+        return pl.select([pl.coalesce(*(f[c] for f in found)).alias(c) for c in "ymdHMSFPZ"])
 
 
 @dataclass

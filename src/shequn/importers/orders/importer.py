@@ -251,7 +251,7 @@ class _Occurrences:
         text = [pl.col(c).fill_null("") for c in ("community", "order_id", "member", "amount")]
         stamp = pl.col("ts").dt.epoch("us").cast(pl.String)
         keys = rows.select(pl.concat_str([*text[:2], stamp, *text[2:]], separator="\x1f"))
-        last, counts, digests = self.last, {}, []
+        last, counts, digests = self.last, dict[str, int](), []
         for key in keys.to_series().to_list():
             occurrence = counts.get(key)
             if occurrence is None:

@@ -153,7 +153,7 @@ def _scan(
         add_j(j)
         text = m.text
         meta = None
-        if text.__class__ is not str:
+        if not isinstance(text, str):
             text, mentions = flatten(text)
             if mentions:
                 meta = {"mentions": mentions}

@@ -123,7 +123,7 @@ class TelegramImporter:
                 known=known,
             )
             with _gc_paused():
-                chat = entry.chat if entry.chat is not None else _decode_chat(entry, where)
+                chat = _chat_of(entry, where)
                 frame = chat_frame(chat, place)
             del chat
             if entry.raw is not None:
@@ -221,7 +221,11 @@ def _select(entries: list[_Entry], ctx: ImportContext, where: str) -> list[_Entr
     return chosen
 
 
-def _decode_chat(entry: _Entry, where: str) -> Chat:
+def _chat_of(entry: _Entry, where: str) -> Chat:
+    """The entry's chat: decoded already (a single-chat export) or from its bytes."""
+    if entry.chat is not None:
+        return entry.chat
+    assert entry.raw is not None, "an entry holds its chat or its bytes"
     try:
         return CHAT_DECODER.decode(entry.raw)
     except msgspec.ValidationError as exc:

@@ -46,7 +46,7 @@ class Rows:
         self.columns: dict[str, list] = {name: [] for name in self.SCHEMA}
 
     def add(
-        self, message: Message, index: int, when: str | None = None, **values: str | None
+        self, message: Message, index: int, when: str | None = None, **values: str | int | None
     ) -> None:
         """One event of message number `index`, at its time or at the local time `when`."""
         unix = None if when else message.date_unixtime

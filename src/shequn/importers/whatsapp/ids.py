@@ -97,6 +97,7 @@ class Occurrences:
     def _remember(self, frame: pl.DataFrame) -> None:
         if not frame.height:
             return
+        # polars types max() as any Python value or None; `local` is a non-empty Datetime.
         cutoff = frame["local"].max() - self.window  # type: ignore[operator]
         recent = frame.filter(pl.col("local") >= cutoff).with_columns(n=pl.lit(1, pl.Int64))
         if self._seen is not None:

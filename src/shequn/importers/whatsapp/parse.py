@@ -256,8 +256,12 @@ class ChatParser:
         if (names == "").any():
             entries, names = entries.filter(names != ""), names.filter(names != "")
         local, text = entries["local"], entries["text"]
-        member = names.to_frame().select(pl.lit(f"{PLATFORM}:") + pl.col("member_name"))
-        member = member.to_series().alias("member")
+        member = (
+            names.to_frame()
+            .select(pl.lit(f"{PLATFORM}:") + pl.col("member_name"))
+            .to_series()
+            .alias("member")
+        )
         occurrence = self.occurrences.number(local, member, text)
         return pl.DataFrame(
             {
@@ -315,18 +319,20 @@ class ChatParser:
         )
 
 
-_SYSTEM_SCHEMA = {
-    "local": pl.Datetime("us"),
-    "member": pl.String,
-    "type": pl.String,
-    "channel": pl.String,
-    "inviter": pl.String,
-    "source_id": pl.String,
-    "meta": pl.String,
-    "member_name": pl.String,
-    "inviter_name": pl.String,
-    "_line": pl.Int64,
-}
+_SYSTEM_SCHEMA = pl.Schema(
+    {
+        "local": pl.Datetime("us"),
+        "member": pl.String(),
+        "type": pl.String(),
+        "channel": pl.String(),
+        "inviter": pl.String(),
+        "source_id": pl.String(),
+        "meta": pl.String(),
+        "member_name": pl.String(),
+        "inviter_name": pl.String(),
+        "_line": pl.Int64(),
+    }
+)
 
 
 def _with_continuations(text: pl.Series, extra: pl.DataFrame) -> pl.Series:

@@ -15,8 +15,7 @@ join can name someone who speaks later), the second yields the events.
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +26,7 @@ from shequn.importers.base import ImportContext, Item, community_key, content_id
 from shequn.importers.csv_fields import numbered_rows
 from shequn.importers.source import Source
 from shequn.importers.text import head_text, open_text
+from shequn.importers.wechat.system import People, system_events
 
 HEADER = (
     "localId",
@@ -49,59 +49,9 @@ _SKIPPED_TYPES = frozenset({37, 40, 50, 51, 9999})
 _MEDIA = {3: "image", 34: "voice", 42: "card", 43: "video", 47: "sticker", 48: "location"}
 _APP_MEDIA = {5: "link", 6: "file", 19: "chat_history", 33: "mini_program", 36: "mini_program"}
 _APP_MEDIA |= {57: "quote", 2000: "transfer", 2001: "red_packet"}
-_SELF = "你"
 _EVERYONE = frozenset({"所有人", "全体成员"})
 _MENTION = re.compile(r"(?:^|(?<=[\s\u2005]))@([^@\s\u2005]+)")
 _GROUP_PREFIX = re.compile(r"^([A-Za-z0-9_\-]{3,}):\n(.*)$", re.DOTALL)
-
-_Q = r"[\"“]([^\"”]+)[\"”]"
-# (pattern, event type, who, by whom, channel). "who"/"by" name regex groups, joined
-# by "+"; "你" is the exporting user, as is a group that did not take part.
-_SYSTEM_RULES: tuple[tuple[re.Pattern[str], str, str, str, str], ...] = (
-    (re.compile(rf"^你邀请{_Q}加入了群聊"), "join", "1", _SELF, ""),
-    (re.compile(rf"^{_Q}邀请你和{_Q}加入了群聊"), "join", "你+2", "1", ""),
-    (re.compile(rf"^{_Q}邀请你加入了群聊"), "join", _SELF, "1", ""),
-    (re.compile(rf"^{_Q}邀请{_Q}加入了群聊"), "join", "2", "1", ""),
-    (re.compile(rf"^{_Q}通过扫描你分享的二维码加入群聊"), "join", "1", _SELF, "qr_code"),
-    (re.compile(rf"^{_Q}通过扫描{_Q}分享的二维码加入群聊"), "join", "1", "2", "qr_code"),
-    (re.compile(rf"^{_Q}通过{_Q}的邀请二维码加入群聊"), "join", "1", "2", "qr_code"),
-    (re.compile(rf"^(?:你|{_Q})通过扫描二维码加入群聊"), "join", "1", "", "qr_code"),
-    (re.compile(rf"^{_Q}加入了群聊"), "join", "1", "", ""),
-    (re.compile(rf"^你将{_Q}移出了群聊"), "leave", "1", _SELF, ""),
-    (re.compile(rf"^{_Q}将{_Q}移出了群聊"), "leave", "2", "1", ""),
-    (re.compile(rf"^你被{_Q}移出(?:了)?群聊"), "leave", _SELF, "1", ""),
-    (re.compile(rf"^{_Q}退出了群聊"), "leave", "1", "", ""),
-)
-
-
-@dataclass
-class _People:
-    """Who the file shows: display names with their wxids, and the exporting user."""
-
-    wxids: dict[str, set[str]] = field(default_factory=dict)
-    self_wxid: str = ""
-    self_name: str = ""
-
-    @property
-    def self_key(self) -> str:
-        return f"wechat:{self.self_wxid}" if self.self_wxid else "wechat:self"
-
-    def add(self, name: str, wxid: str) -> None:
-        if name and wxid:
-            self.wxids.setdefault(name, set()).add(wxid)
-
-    def key(self, name: str, extra: Mapping[str, str] | None = None) -> tuple[str, str]:
-        """(member key, display name) for a name in a system line. A name two people
-        share is left as a name: guessing would merge two members."""
-        name = name.strip()
-        if name == _SELF:
-            return self.self_key, self.self_name
-        if extra and name in extra:
-            return f"wechat:{extra[name]}", name
-        wxids = self.wxids.get(name, set())
-        if len(wxids) == 1:
-            return f"wechat:{next(iter(wxids))}", name
-        return f"wechat:name:{name}", name
 
 
 @dataclass
@@ -111,7 +61,7 @@ class _File:
     where: str
     columns: dict[str, int]
     stem: str
-    people: _People
+    people: People
     # Repeats are counted within one second only (rows run in time order), so the
     # table stays small however long the chat is.
     seen: dict[tuple[str, ...], int] = field(default_factory=dict)
@@ -203,7 +153,7 @@ class WeChatImporter:
                         hint="a MemoTrace (留痕) CSV starts with the header " + ",".join(HEADER),
                     )
             stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0].removesuffix("_utf8")
-            file = _File(where, {h: i for i, h in enumerate(header)}, stem, _People())
+            file = _File(where, {h: i for i, h in enumerate(header)}, stem, People())
             for _, row in rows:
                 file.learn(row)
         return file
@@ -270,7 +220,7 @@ def _row_events(row: list[str], line: int, file: _File, ctx: ImportContext) -> I
     epoch = int(ts.timestamp())
     sid = file.source_id(chat or community, epoch, file.raw(row, "Sender"), content)
     if kind in SYSTEM_TYPES:
-        yield from _system_events(content, ts, community, sid, file.people)
+        yield from system_events(content, ts, community, sid, file.people)
         return
     member, name, text = _sender(row, line, file, chat, content)
     meta: dict[str, Any] = {"name": name} if name else {}
@@ -327,68 +277,6 @@ def _sender(
         field="Sender",
         hint="export the chat again with MemoTrace (留痕), which fills Sender with the wxid",
     )
-
-
-def _template(content: str) -> tuple[str, dict[str, str]]:
-    """A ``<sysmsg type="sysmsgtemplate">`` notice as plain text, with the wxids it
-    gives for the names in it."""
-    try:
-        root = ET.fromstring(content.strip())
-    except ET.ParseError:
-        return "", {}
-    text = root.findtext(".//content_template/template") or ""
-    wxids: dict[str, str] = {}
-    for link in root.iter("link"):
-        names = []
-        for member in link.iter("member"):
-            nick = (member.findtext("nickname") or "").strip()
-            wxid = (member.findtext("username") or "").strip()
-            if nick:
-                names.append(nick)
-                if wxid:
-                    wxids[nick] = wxid
-        text = text.replace(f"${link.get('name', '')}$", "、".join(names))
-    return text, wxids
-
-
-def _system_events(
-    content: str, ts: datetime, community: str, sid: str, people: _People
-) -> Iterator[Event]:
-    """Joins and removals; every other notice (recalls, renames, pats) is skipped."""
-    text, wxids = content.strip(), {}
-    if text.startswith("<sysmsg") and "sysmsgtemplate" in text:
-        text, wxids = _template(text)
-    for pattern, kind, who_spec, by_spec, channel in _SYSTEM_RULES:
-        found = pattern.match(text)
-        if found is None:
-            continue
-        by_key, by_name = people.key(_names(found, by_spec)[0], wxids) if by_spec else ("", "")
-        for index, who in enumerate(_names(found, who_spec)):
-            member, name = people.key(who, wxids)
-            meta: dict[str, Any] = {"name": name}
-            if kind == "leave" and by_key:
-                meta["removed_by"], meta["removed"] = by_key, True
-            elif by_key:
-                meta["inviter_name"] = by_name
-            yield Event(
-                ts=ts,
-                community=community,
-                type=kind,
-                member=member,
-                inviter=by_key if kind == "join" else "",
-                channel=channel,
-                source_id=sid if index == 0 else f"{sid}:{index}",
-                meta=meta,
-            )
-        return
-
-
-def _names(found: re.Match[str], spec: str) -> list[str]:
-    names: list[str] = []
-    for part in spec.split("+"):
-        value = _SELF if part == _SELF else found.group(int(part))
-        names.extend(n for n in (value or _SELF).split("、") if n.strip())
-    return names
 
 
 IMPORTER = WeChatImporter()
