@@ -127,8 +127,8 @@ def _import_one(
             mapping=columns,
             me=me,
             progress=ImportProgress(
-                start=lambda total, t=task: bar.update(t, total=total),
-                advance=lambda n, t=task: bar.advance(t, n),
+                start=lambda total: bar.update(task, total=total),
+                advance=lambda n: bar.advance(task, n),
             ),
         )
 

@@ -34,46 +34,52 @@ def register(app: typer.Typer) -> None:
     cli_channels.register(app, platforms_app)
 
 
+UrlOpt = Annotated[
+    str,
+    typer.Option(
+        "--homeserver",
+        "--url",
+        help="Matrix: the homeserver URL. QQ: the OneBot WebSocket (forward mode). "
+        "Telegram: the Bot API root (default https://api.telegram.org/bot).",
+    ),
+]
+TokenEnvOpt = Annotated[
+    str,
+    typer.Option(
+        help="The environment variable that holds the bot's access token (Telegram: "
+        "the bot token; QQ: the OneBot access_token)."
+    ),
+]
+ModeOpt = Annotated[
+    str,
+    typer.Option(
+        help="Telegram: polling (default) or webhook. QQ: forward (default: shequn "
+        "connects to --url) or reverse (the OneBot implementation connects to --listen)."
+    ),
+]
+SecretEnvOpt = Annotated[
+    str,
+    typer.Option(help="Telegram webhook: the variable holding the webhook's secret token."),
+]
+
+
 @platforms_app.command("add")
 def add(
     platform: Annotated[str, typer.Argument(help="The platform: matrix, telegram or qq.")],
-    url: Annotated[
-        str,
-        typer.Option(
-            "--homeserver",
-            "--url",
-            help="Matrix: the homeserver URL. QQ: the OneBot WebSocket (forward mode). "
-            "Telegram: the Bot API root (default https://api.telegram.org/bot).",
-        ),
-    ] = "",
+    url: UrlOpt = "",
     user: Annotated[str, typer.Option(help="The bot's user id, e.g. @shequn:example.org.")] = "",
-    token_env: Annotated[
-        str,
-        typer.Option(
-            help="The environment variable that holds the bot's access token (Telegram: "
-            "the bot token; QQ: the OneBot access_token)."
-        ),
-    ] = "",
+    token_env: TokenEnvOpt = "",
     password_env: Annotated[
         str, typer.Option(help="The environment variable that holds the bot's password.")
     ] = "",
-    mode: Annotated[
-        str,
-        typer.Option(
-            help="Telegram: polling (default) or webhook. QQ: forward (default: shequn "
-            "connects to --url) or reverse (the OneBot implementation connects to --listen)."
-        ),
-    ] = "",
+    mode: ModeOpt = "",
     listen: Annotated[
         str, typer.Option(help="HOST:PORT shequn serves on (Telegram webhook, QQ reverse).")
     ] = "",
     public_url: Annotated[
         str, typer.Option(help="Telegram webhook: the https URL Telegram posts to.")
     ] = "",
-    secret_env: Annotated[
-        str,
-        typer.Option(help="Telegram webhook: the variable holding the webhook's secret token."),
-    ] = "",
+    secret_env: SecretEnvOpt = "",
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Connect the workspace to a platform: writes [platforms.NAME] in shequn.toml with

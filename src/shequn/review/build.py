@@ -75,15 +75,10 @@ def build_review(
     """Assemble the review of `scope` for `period` from metric dicts and judged goals.
 
     Args:
-        lang: zh_CN or en.
-        scope: a community key or "*".
-        period: the review period.
+        lang, scope, period: zh_CN or en; a community key or "*"; the review period.
         current, before: `compute` output for `period` and for the period before it.
-        goals: the judged goals of the scope.
-        knowledge: the actions to choose suggestions from.
-        replication: rates per template.
-        names: display names per community key.
-        currency: shown next to money.
+        goals, knowledge: the judged goals of the scope; the actions to suggest from.
+        replication, names, currency: rates per template; display names; money unit.
         warnings: the scope's data-quality warnings.
         runs: what each playbook did in the period (SOP outcome events).
         window_figures: `compute` output for any window (a goal over its own dates).

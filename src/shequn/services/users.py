@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import ColumnElement, Connection, delete, func, select
 
 from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
@@ -159,7 +159,7 @@ def _check_throttle(conn: Connection, name: str, address: str, now: int) -> None
     since = now - int(THROTTLE_WINDOW.total_seconds() * 1_000_000)
     recent = login_failures.c.ts >= since
 
-    def count(*where: object) -> int:
+    def count(*where: ColumnElement[bool]) -> int:
         query = select(func.count()).select_from(login_failures).where(recent, *where)
         return int(conn.scalar(query) or 0)
 

@@ -23,7 +23,11 @@ def _catalogue(lang: str) -> dict[str, str]:
 
     with path.open("rb") as f:
         catalog = read_po(f, locale=lang)
-    return {m.id: m.string for m in catalog if m.id and m.string and isinstance(m.id, str)}
+    return {
+        m.id: m.string
+        for m in catalog
+        if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string
+    }
 
 
 def translator(lang: str) -> Callable[[str], str]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, RowMapping, select
 
 from shequn.clock import from_micros
 from shequn.errors import InputError
@@ -36,8 +37,6 @@ def profile(ws: Workspace, key: str) -> Profile:
     from shequn.sop.state import member_points, member_tags
     from shequn.store import members as store
     from shequn.store.engine import read_transaction
-    from shequn.store.schema import events
-    from shequn.store.sop_schema import outbox
 
     zone = ws.settings.zone
     with read_transaction(ws.engine) as conn:
@@ -50,44 +49,8 @@ def profile(ws: Workspace, key: str) -> Profile:
         keys = [a["key"] for a in accounts]
         tags = sorted(set().union(*(member_tags(conn, k) for k in keys)))
         points = sum(member_points(conn, k) for k in keys)
-        rows = (
-            conn.execute(
-                select(
-                    events.c.ts,
-                    events.c.community,
-                    events.c.member,
-                    events.c.type,
-                    events.c.channel,
-                    events.c.text,
-                    events.c.amount,
-                    events.c.order_id,
-                    events.c.source,
-                )
-                .where(events.c.member.in_(keys))
-                .order_by(events.c.ts.desc(), events.c.id.desc())
-                .limit(TIMELINE_LIMIT)
-            )
-            .mappings()
-            .all()
-        )
-        actions = (
-            conn.execute(
-                select(
-                    outbox.c.playbook,
-                    outbox.c.step,
-                    outbox.c.community,
-                    outbox.c.action,
-                    outbox.c.state,
-                    outbox.c.due_ts,
-                    outbox.c.sent_ts,
-                    outbox.c.reason,
-                )
-                .where(outbox.c.target.in_(keys))
-                .order_by(outbox.c.due_ts.desc())
-            )
-            .mappings()
-            .all()
-        )
+        rows = _timeline_rows(conn, keys)
+        actions = _action_rows(conn, keys)
     timeline = [
         {**r, "when": from_micros(r["ts"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")}
         for r in rows
@@ -106,3 +69,47 @@ def profile(ws: Workspace, key: str) -> Profile:
             for a in actions
         ],
     )
+
+
+def _timeline_rows(conn: Connection, keys: list[str]) -> Sequence[RowMapping]:
+    """The newest events of any of `keys`, at most TIMELINE_LIMIT."""
+    from shequn.store.schema import events
+
+    query = (
+        select(
+            events.c.ts,
+            events.c.community,
+            events.c.member,
+            events.c.type,
+            events.c.channel,
+            events.c.text,
+            events.c.amount,
+            events.c.order_id,
+            events.c.source,
+        )
+        .where(events.c.member.in_(keys))
+        .order_by(events.c.ts.desc(), events.c.id.desc())
+        .limit(TIMELINE_LIMIT)
+    )
+    return conn.execute(query).mappings().all()
+
+
+def _action_rows(conn: Connection, keys: list[str]) -> Sequence[RowMapping]:
+    """The SOP actions addressed to any of `keys`, newest due first."""
+    from shequn.store.sop_schema import outbox
+
+    query = (
+        select(
+            outbox.c.playbook,
+            outbox.c.step,
+            outbox.c.community,
+            outbox.c.action,
+            outbox.c.state,
+            outbox.c.due_ts,
+            outbox.c.sent_ts,
+            outbox.c.reason,
+        )
+        .where(outbox.c.target.in_(keys))
+        .order_by(outbox.c.due_ts.desc())
+    )
+    return conn.execute(query).mappings().all()
