@@ -40,7 +40,7 @@ from shequn.sop.tick import Timing, evaluate, outbox_rows
 from shequn.store import dialect
 from shequn.store import state as store_state
 from shequn.store.engine import write_transaction
-from shequn.store.sop_schema import DEAD, MISSED, playbooks
+from shequn.store.sop_schema import DEAD, HELD, MISSED, playbooks
 from shequn.store.sop_schema import outbox as outbox_table
 from shequn.workspace import Workspace
 
@@ -175,7 +175,7 @@ def _tick(
             conn, ws.settings, running, due, now, timing, Context(ws.settings, library)
         )
         new = outbox.enqueue(conn, rows)
-        journal.record(conn, [_decision(row, now) for row in new])
+        journal.record(conn, [e for row in new for e in _decisions(row, now)])
         outbox.enqueue(conn, _emergencies(ws, new, now))
         escalated = alerts.queue_overdue(conn, ws.settings, now)
         store_state.put(conn, LAST_TICK, str(window.end))
@@ -196,9 +196,37 @@ def _tick(
     return result
 
 
-def _decision(row: OutboxRow, now: int) -> dict[str, Any]:
+def _decisions(row: OutboxRow, now: int) -> list[dict[str, Any]]:
+    """The events of a queued row: its experiment arm (if any), then the decision.
+
+    A member's arm is recorded whatever becomes of the row (intent to treat); a member
+    held out gets no decision event: nothing was due to them.
+    """
+    data = row.data()
+    found = []
+    if "experiment" in data:
+        found.append(
+            journal.entry(
+                "experiment_assigned",
+                row.due_ts,
+                row.community,
+                row.key,
+                member=data["member"],
+                text=data["arm"],
+                experiment=data["experiment"],
+                playbook=row.playbook,
+                step=row.step,
+                due_ts=row.due_ts,
+            )
+        )
+    if row.state != HELD:
+        found.append(_decision(row, data, now))
+    return found
+
+
+def _decision(row: OutboxRow, data: dict[str, Any], now: int) -> dict[str, Any]:
     """The event of a queued row: due, missed (past the grace) or dead (did not render)."""
-    common: dict[str, Any] = {"member": row.data().get("member"), "due_ts": row.due_ts}
+    common: dict[str, Any] = {"member": data.get("member"), "due_ts": row.due_ts}
     if row.state == MISSED:
         return journal.entry(
             "sop_action_missed", now, row.community, row.key, reason=row.reason, **common

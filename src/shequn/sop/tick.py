@@ -11,7 +11,7 @@ import polars as pl
 from sqlalchemy import Connection, select
 
 from shequn.config import Community, Settings
-from shequn.sop import kinds, outbox
+from shequn.sop import experiments, kinds, outbox
 from shequn.sop.evaluate import Window, communities_of, due_steps
 from shequn.sop.kinds import Context
 from shequn.sop.model import Playbook, Step
@@ -20,7 +20,7 @@ from shequn.sop.recent import RecentEvents
 from shequn.sop.render import RenderError, variables
 from shequn.store import members
 from shequn.store.schema import communities
-from shequn.store.sop_schema import DEAD, MISSED, PENDING
+from shequn.store.sop_schema import DEAD, HELD, MISSED, PENDING
 
 if TYPE_CHECKING:  # sop.lifecycle pulls in the analytics: only a tick needs it
     from shequn.sop.lifecycle import Lifecycle
@@ -162,6 +162,20 @@ def _alert_row(
     )
 
 
+def _arm(pb: Playbook, step: Step, member: str | None) -> tuple[Any, dict[str, str]]:
+    """The action to take for this member, and its experiment and arm (none: {})."""
+    if step.experiment is None or member is None:
+        return step.action, {}
+    name = experiments.experiment_id(pb.name, step.id, step.experiment.salt)
+    variants = [v.name for v in step.variants or ()]
+    arm = experiments.arm_of(experiments.unit(name, member), step.holdout_share, variants)
+    action = step.action
+    if step.variants is not None:
+        chosen = next(v for v in step.variants if v.name == arm)
+        action = action.model_copy(update={"text": chosen.text, "content": chosen.content})
+    return action, {"experiment": name, "arm": arm}
+
+
 def _row(
     d: dict[str, Any],
     pb: Playbook,
@@ -172,12 +186,13 @@ def _row(
     timing: Timing,
     ctx: Context,
 ) -> OutboxRow:
-    action = step.action
+    action, arm = _arm(pb, step, d["member"])
     kind = kinds.get(action.type)
     payload: dict[str, Any] = {
         "owner": step.owner,
         "emergency": step.emergency.model_dump(include={"do", "alert"}),
         "member": d["member"],
+        **arm,
     }
     state, reason = PENDING, None
     values = {
@@ -196,6 +211,8 @@ def _row(
         payload["announce_platform"] = kinds.route("send_group", community.platform, "", ctx)[0]
     if state == PENDING and now - d["due_ts"] > timing.grace:
         state, reason = MISSED, _MISSED_REASON
+    if state == PENDING and arm.get("arm") == experiments.HOLDOUT:
+        state, reason = HELD, f"held out by experiment {arm['experiment']}"
     return outbox.row(
         key=d["key"],
         playbook=pb.name,
