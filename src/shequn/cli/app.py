@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from shequn import __version__
 from shequn.cli import (
+    experiments,
     export,
     imports,
     lifecycle,
@@ -66,6 +67,7 @@ app.add_typer(export.export_app, name="export")
 app.add_typer(sop.sop_app, name="sop")
 app.add_typer(tasks.tasks_app, name="tasks")
 app.add_typer(lifecycle.lifecycle_app, name="lifecycle")
+app.add_typer(experiments.experiments_app, name="experiments")
 
 
 def main() -> None:

@@ -43,6 +43,7 @@ def _next_after(enrolled: pl.DataFrame, events: pl.DataFrame) -> pl.Series:
         right_on="_next",
         by=["community", "member"],
         strategy="forward",
+        check_sortedness=False,  # sorted by time above; polars cannot check within groups
     )
     return found.sort("_row")["_next"]
 

@@ -98,7 +98,9 @@ def compare(
         rate1 = x1 / n1 if n1 else nan
         rate0 = x0 / n0 if n0 else nan
         verdict = f"too small to tell (fewer than {MIN_ARM} members in an arm)"
-        return Comparison(name, ref, n1, n0, rate1, rate0, rate1 - rate0, nan, nan, nan, nan, verdict)
+        return Comparison(
+            name, ref, n1, n0, rate1, rate0, rate1 - rate0, nan, nan, nan, nan, verdict
+        )
     r = {k: float(v) for k, v in difference(x1, n1, x0, n0, alpha).items()}
     if r["p_value"] < alpha:
         verdict = "moved it " + ("up" if r["diff"] > 0 else "down")
@@ -107,6 +109,16 @@ def compare(
     else:
         verdict = f"no effect of {min_effect:.0%} or more"
     return Comparison(
-        name, ref, n1, n0, r["p1"], r["p0"], r["diff"], r["low"], r["high"], r["p_value"],
-        r["mde"], verdict,
+        name,
+        ref,
+        n1,
+        n0,
+        r["p1"],
+        r["p0"],
+        r["diff"],
+        r["low"],
+        r["high"],
+        r["p_value"],
+        r["mde"],
+        verdict,
     )

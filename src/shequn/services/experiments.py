@@ -86,8 +86,12 @@ def enrolments(conn: Connection, ids: list[str]) -> pl.DataFrame:
     frame = pl.DataFrame(
         rows, schema=["community", "member", "ts", "arm", "meta"], orient="row"
     ).with_columns(pl.col("meta").str.json_path_match("$.experiment").alias("experiment"))
-    return frame.filter(pl.col("experiment").is_in(ids)).select(list(ENROLMENT_SCHEMA)).cast(
-        ENROLMENT_SCHEMA  # type: ignore[arg-type]
+    return (
+        frame.filter(pl.col("experiment").is_in(ids))
+        .select(list(ENROLMENT_SCHEMA))
+        .cast(
+            ENROLMENT_SCHEMA  # type: ignore[arg-type]
+        )
     )
 
 
@@ -99,9 +103,7 @@ def outcome_events(conn: Connection, kind: str, communities: list[str]) -> pl.Da
     return pl.DataFrame(conn.execute(query).all(), schema=EVENT_SCHEMA, orient="row")
 
 
-def evaluate(
-    exp: Declared, enrolled: pl.DataFrame, source: pl.DataFrame, now: int
-) -> Result:
+def evaluate(exp: Declared, enrolled: pl.DataFrame, source: pl.DataFrame, now: int) -> Result:
     """An experiment's result from its enrolments and the events its outcome reads."""
     spec = exp.step.experiment
     assert spec is not None

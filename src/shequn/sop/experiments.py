@@ -4,16 +4,19 @@ A step with `holdout: 10%` sends to about 90% of its members and records the res
 held out; a step with `variants:` (two or more texts or content items) sends each
 member one of them. Which arm a member gets depends only on the experiment's id (the
 playbook and step, plus an optional `salt`) and the member's key: a tick, a restart or a
-replay gives the same arm. The outcome and the horizon are declared with the step
-(`experiment:`) so the result is fixed before any data is seen (docs/experiments.md).
+replay gives the same arm (a hash written out in `units`, not Python's `hash`). The
+outcome and the horizon are declared with the step (`experiment:`), so the result is
+fixed before any data is seen (docs/experiments.md).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
+import polars as pl
+import pyarrow as pa
 from pydantic import Field, field_validator
 
 from shequn.sop.model_base import Strict, compiles, duration
@@ -22,7 +25,6 @@ from shequn.sop.timing import parse_offset
 HOLDOUT, TREATED = "holdout", "treated"
 # What an experiment measures after each member's step: (name, window in days).
 OUTCOMES: dict[str, int] = {"spoke_7d": 7, "first_order_30d": 30, "retained_30d": 30}
-_SCALE = float(1 << 64)
 
 
 class Variant(Strict):
@@ -76,10 +78,56 @@ def experiment_id(playbook: str, step: str, salt: str = "") -> str:
     return f"{playbook}.{step}" + (f"#{salt}" if salt else "")
 
 
+_FNV_OFFSET, _FNV_PRIME = 0xCBF29CE484222325, 0x100000001B3
+_MASK = (1 << 64) - 1
+
+
+def _seed(experiment: str) -> int:
+    """FNV-1a 64 of the experiment id and a NUL: the state the members' bytes continue."""
+    h = _FNV_OFFSET
+    for byte in experiment.encode() + b"\x00":
+        h = ((h ^ byte) * _FNV_PRIME) & _MASK
+    return h
+
+
+def _fmix(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer: every input bit moves every output bit."""
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xC4CEB9FE1A85EC53)
+    h ^= h >> np.uint64(33)
+    return h
+
+
+def units(experiment: str, members: Sequence[str] | pl.Series) -> np.ndarray:
+    """Each member's uniform draw in [0, 1) for an experiment (same order).
+
+    FNV-1a over `experiment NUL member` (UTF-8), then MurmurHash3's finalizer: written
+    out here, so no library or Python version can change an arm. Vectorized over the
+    members' bytes (one pass per byte position), for a tick's thousands of due rows.
+    """
+    keys = pl.Series(members, dtype=pl.String).to_arrow().cast(pa.large_binary())
+    if keys.null_count:
+        raise ValueError("a member key is missing: only members can be assigned to an arm")
+    offsets = np.frombuffer(keys.buffers()[1], dtype=np.int64)[
+        keys.offset : keys.offset + len(keys) + 1
+    ]
+    data = np.frombuffer(keys.buffers()[2], dtype=np.uint8) if len(keys) else np.zeros(0, np.uint8)
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    h = np.full(len(keys), _seed(experiment), dtype=np.uint64)
+    last = max(len(data) - 1, 0)
+    with np.errstate(over="ignore"):
+        for j in range(int(lengths.max()) if len(keys) else 0):
+            byte = data[np.minimum(starts + j, last)].astype(np.uint64)
+            h = np.where(lengths > j, (h ^ byte) * np.uint64(_FNV_PRIME), h)
+        h = _fmix(h)
+    return (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
 def unit(experiment: str, member: str) -> float:
-    """A member's uniform draw in [0, 1) for an experiment (a salted BLAKE2b hash)."""
-    digest = hashlib.blake2b(f"{experiment}\x00{member}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / _SCALE
+    """One member's draw (`units` of one)."""
+    return float(units(experiment, [member])[0])
 
 
 def arm_of(draw: float, holdout: float | None, variants: Sequence[str]) -> str:
@@ -90,7 +138,14 @@ def arm_of(draw: float, holdout: float | None, variants: Sequence[str]) -> str:
 
 
 def assign(
-    experiment: str, members: Sequence[str], holdout: float | None, variants: Sequence[str]
+    experiment: str,
+    members: Sequence[str] | pl.Series,
+    holdout: float | None,
+    variants: Sequence[str],
 ) -> list[str]:
     """The arm of each member (same order)."""
-    return [arm_of(unit(experiment, m), holdout, variants) for m in members]
+    draws = units(experiment, members)
+    if holdout is not None:
+        return np.where(draws < holdout, HOLDOUT, TREATED).tolist()
+    index = np.minimum((draws * len(variants)).astype(np.int64), len(variants) - 1)
+    return np.asarray(variants, dtype=object)[index].tolist()

@@ -106,14 +106,15 @@ def outbox_rows(
     settings_of = {c.key: c for c in settings.communities}
     names = members.names(conn, [m for m in due["member"].unique().to_list() if m is not None])
     rows = []
-    for d in due.iter_rows(named=True):
+    assigned = arms(by_name, due)
+    for d, arm in zip(due.iter_rows(named=True), assigned, strict=True):
         pb = by_name[d["playbook"]]
         step = next(s for s in pb.steps if s.id == d["step"])
         community = settings_of.get(d["community"]) or Community(key=d["community"])
         if d.get("kind") == "alert":
             rows.append(_alert_row(d, pb, step, community, now, timing, ctx))
             continue
-        rows.append(_row(d, pb, step, community, names.get(d["member"]), now, timing, ctx))
+        rows.append(_row(d, pb, step, community, names.get(d["member"]), arm, now, timing, ctx))
     return rows
 
 
@@ -162,18 +163,33 @@ def _alert_row(
     )
 
 
-def _arm(pb: Playbook, step: Step, member: str | None) -> tuple[Any, dict[str, str]]:
-    """The action to take for this member, and its experiment and arm (none: {})."""
-    if step.experiment is None or member is None:
-        return step.action, {}
-    name = experiments.experiment_id(pb.name, step.id, step.experiment.salt)
-    variants = [v.name for v in step.variants or ()]
-    arm = experiments.arm_of(experiments.unit(name, member), step.holdout_share, variants)
-    action = step.action
-    if step.variants is not None:
-        chosen = next(v for v in step.variants if v.name == arm)
-        action = action.model_copy(update={"text": chosen.text, "content": chosen.content})
-    return action, {"experiment": name, "arm": arm}
+def arms(playbooks: dict[str, Playbook], due: pl.DataFrame) -> list[dict[str, str]]:
+    """Per due row (same order), its experiment and arm; {} outside experiments.
+
+    Assigned per experiment step in one vectorized call (`sop.experiments.assign`).
+    """
+    found: list[dict[str, str]] = [{} for _ in range(due.height)]
+    if due.is_empty():
+        return found
+    indexed = due.with_row_index("_i").filter(pl.col("member").is_not_null())
+    for (name, step_id), rows in indexed.group_by("playbook", "step"):
+        step = next(s for s in playbooks[str(name)].steps if s.id == step_id)
+        if step.experiment is None or rows.is_empty():
+            continue
+        exp = experiments.experiment_id(str(name), step.id, step.experiment.salt)
+        variants = [v.name for v in step.variants or ()]
+        chosen = experiments.assign(exp, rows["member"], step.holdout_share, variants)
+        for i, arm in zip(rows["_i"].to_list(), chosen, strict=True):
+            found[i] = {"experiment": exp, "arm": arm}
+    return found
+
+
+def _action(step: Step, arm: dict[str, str]) -> Any:
+    """The step's action, with the text of the member's variant when it has one."""
+    if step.variants is None or not arm:
+        return step.action
+    chosen = next(v for v in step.variants if v.name == arm["arm"])
+    return step.action.model_copy(update={"text": chosen.text, "content": chosen.content})
 
 
 def _row(
@@ -182,11 +198,12 @@ def _row(
     step: Step,
     community: Community,
     name: str | None,
+    arm: dict[str, str],
     now: int,
     timing: Timing,
     ctx: Context,
 ) -> OutboxRow:
-    action, arm = _arm(pb, step, d["member"])
+    action = _action(step, arm)
     kind = kinds.get(action.type)
     payload: dict[str, Any] = {
         "owner": step.owner,
