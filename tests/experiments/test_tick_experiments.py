@@ -7,6 +7,8 @@ import json
 from sqlalchemy import select
 
 from shequn.clock import FrozenClock, from_micros
+from shequn.reports.tables import extra_table
+from shequn.review.experiments import experiments_section
 from shequn.services.experiments import enrolments, results
 from shequn.services.sop import tick
 from shequn.simulate.effects import EffectModel, outcome_rows
@@ -135,3 +137,9 @@ def test_end_to_end_the_result_recovers_a_known_effect(ws: Workspace, clock: Fro
     se = (cmp.high - cmp.low) / (2 * 1.959964)
     assert abs(cmp.diff - 0.2) <= 3 * se
     assert cmp.verdict == "moved it up"
+    # The review shows the same result, one row per comparison.
+    section = experiments_section(ws, "en", at(clock, "2026-11-30T00:00:00+00:00").at)
+    (row,) = [r for r in section.rows if r[0] == "hello.welcome"]
+    assert row[2] == "final" and row[-1] == "moved it up"
+    assert row[3] == f"treated {cmp.n} vs holdout {cmp.n_reference}"
+    assert extra_table(section).title == "6. SOP step experiments"

@@ -26,6 +26,7 @@ from shequn.review.knowledge import Action, actions_for
 from shequn.review.playbook_runs import PlaybookRun
 from shequn.review.quality import Warning
 from shequn.review.replication import ReplicationRate
+from shequn.review.sections import Section
 
 Metrics = Mapping[str, Mapping[str, Any]]
 WORKSPACE = "*"
@@ -52,6 +53,7 @@ class Review:
     runs: Mapping[str, PlaybookRun] = field(default_factory=dict)
     figures: Mapping[str, Any] = field(default_factory=dict)  # the scope's, this period
     figures_before: Mapping[str, Any] = field(default_factory=dict)
+    extra: tuple[Section, ...] = ()  # features' own sections (review.sections)
 
 
 def build_review(
@@ -69,6 +71,7 @@ def build_review(
     warnings: Iterable[Warning] = (),
     runs: Mapping[str, PlaybookRun] | None = None,
     window_figures: Callable[[Period], Metrics] | None = None,
+    extra: Iterable[Section] = (),
 ) -> Review:
     """Assemble the review of `scope` for `period` from metric dicts and judged goals.
 
@@ -87,6 +90,7 @@ def build_review(
         runs: what each playbook did in the period (SOP outcome events).
         window_figures: `compute` output for any window, so a goal judged over its own
             dates (a horizon, a week) is diagnosed on that window's figures.
+        extra: sections of other features (experiments, activities), shown last.
     """
     names = dict(names or {})
     results = tuple(arrange(goals))
@@ -116,6 +120,7 @@ def build_review(
         runs=dict(runs or {}),
         figures=row,
         figures_before=row_before,
+        extra=tuple(extra),
     )
 
 

@@ -22,6 +22,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "section.drivers": "三、拖累因素",
         "section.actions": "四、改进建议",
         "section.replication": "五、复制成功率",
+        "section.experiments": "六、SOP 步骤实验",
+        "experiments.cols": "实验|结果指标|状态|对比|差异|95% 区间|p 值|可检出|结论",
+        "experiments.rule": "差异 = 各组达成结果指标的比例之差；未到期的结果为中期数据，仅供参考。",
+        "experiments.none": "没有步骤设置 holdout: 或 variants:。",
         "col.goal": "目标",
         "col.community": "社群",
         "col.communities": "社群数",
@@ -105,6 +109,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "section.drivers": "3. Drivers",
         "section.actions": "4. Suggested actions",
         "section.replication": "5. Replication success rate",
+        "section.experiments": "6. SOP step experiments",
+        "experiments.cols": (
+            "experiment|outcome|status|arms|difference|95% CI|p|detectable|verdict"
+        ),
+        "experiments.rule": (
+            "Difference = the share of members who met the outcome, arm minus reference; "
+            "interim figures are not final (no peeking)."
+        ),
+        "experiments.none": "No step has holdout: or variants:.",
         "col.goal": "goal",
         "col.community": "community",
         "col.communities": "communities",

@@ -18,6 +18,7 @@ from shequn.review.knowledge import workspace_knowledge
 from shequn.review.playbook_runs import PlaybookRun, playbook_runs
 from shequn.review.quality import mask_unknown, warnings
 from shequn.review.replication import DEFAULT_HORIZON, CommunityOutcome, replication_rates
+from shequn.review.sections import Section
 from shequn.workspace import Workspace
 
 
@@ -83,7 +84,17 @@ def review_workspace(
             warnings=warnings(coverage.get(scope), chosen, settings.zone),
             runs=_runs(ws, community, chosen),
             window_figures=figures,
+            extra=_extra(ws, lang, as_of),
         )
+
+
+def _extra(ws: Workspace, lang: str, as_of: date) -> list[Section]:
+    """The sections of other features, one call each, as of the start of `as_of`
+    (the day after the review's today)."""
+    from shequn.review.experiments import experiments_section
+
+    now = datetime.combine(as_of, time(), ws.settings.zone)
+    return [experiments_section(ws, lang, now)]
 
 
 def _names(settings: Settings, lang: str) -> dict[str, str]:
