@@ -8,8 +8,8 @@ the window (ts, ts + days]:
 - `first_order_30d`: their first `order` ever falls in the 30 days after;
 - `retained_30d`: no `leave` in the 30 days after.
 
-Forward as-of joins find each member's next event after their enrolment, so a million
-enrolments cost a sort, not a cross product.
+One sort of the enrolments with their members' events finds each member's next event
+after their enrolment, so a million enrolments cost a sort, not a cross product.
 """
 
 from __future__ import annotations
@@ -34,18 +34,28 @@ SOURCE_TYPE = {"spoke_7d": "message", "first_order_30d": "order", "retained_30d"
 
 
 def _next_after(enrolled: pl.DataFrame, events: pl.DataFrame) -> pl.Series:
-    """Per enrolment (same order), the time of the member's first event after it."""
-    left = enrolled.with_row_index("_row").with_columns((pl.col("ts") + 1).alias("_from"))
-    right = events.select("community", "member", pl.col("ts").alias("_next")).sort("_next")
-    found = left.sort("_from").join_asof(
-        right,
-        left_on="_from",
-        right_on="_next",
-        by=["community", "member"],
-        strategy="forward",
-        check_sortedness=False,  # sorted by time above; polars cannot check within groups
+    """Per enrolment (same order), the time of the member's first event after it.
+
+    The enrolments and their members' events are sorted together by member and time
+    (an event at the enrolment's own instant first, so "after" is strict); each
+    enrolment then takes the next event time below it in its member's group.
+    """
+    keys = ["community", "member"]
+    mine = events.join(enrolled.select(keys).unique(), on=keys, how="semi")
+    both = pl.concat(
+        [
+            mine.select(
+                *keys, "ts", pl.lit(None, pl.UInt32).alias("_row"), pl.col("ts").alias("_next")
+            ),
+            enrolled.with_row_index("_row").select(
+                *keys, "ts", "_row", pl.lit(None, pl.Int64).alias("_next")
+            ),
+        ]
     )
-    return found.sort("_row")["_next"]
+    ordered = both.sort([*keys, "ts", "_row"], nulls_last=False).with_columns(
+        pl.col("_next").backward_fill().over(keys)
+    )
+    return ordered.filter(pl.col("_row").is_not_null()).sort("_row")["_next"]
 
 
 def _spoke(enrolled: pl.DataFrame, events: pl.DataFrame, days: int) -> pl.Series:

@@ -117,10 +117,15 @@ def units(experiment: str, members: Sequence[str] | pl.Series) -> np.ndarray:
     starts, lengths = offsets[:-1], np.diff(offsets)
     h = np.full(len(keys), _seed(experiment), dtype=np.uint64)
     last = max(len(data) - 1, 0)
+    prime = np.uint64(_FNV_PRIME)
+    shortest, longest = (int(lengths.min()), int(lengths.max())) if len(keys) else (0, 0)
     with np.errstate(over="ignore"):
-        for j in range(int(lengths.max()) if len(keys) else 0):
+        for j in range(shortest):  # every key has this byte: in place, no mask
+            h ^= data[starts + j]
+            h *= prime
+        for j in range(shortest, longest):
             byte = data[np.minimum(starts + j, last)].astype(np.uint64)
-            h = np.where(lengths > j, (h ^ byte) * np.uint64(_FNV_PRIME), h)
+            h = np.where(lengths > j, (h ^ byte) * prime, h)
         h = _fmix(h)
     return (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
@@ -142,10 +147,10 @@ def assign(
     members: Sequence[str] | pl.Series,
     holdout: float | None,
     variants: Sequence[str],
-) -> list[str]:
-    """The arm of each member (same order)."""
+) -> np.ndarray:
+    """The arm of each member (same order), as an array of str objects."""
     draws = units(experiment, members)
     if holdout is not None:
-        return np.where(draws < holdout, HOLDOUT, TREATED).tolist()
+        return np.where(draws < holdout, HOLDOUT, TREATED).astype(object)
     index = np.minimum((draws * len(variants)).astype(np.int64), len(variants) - 1)
-    return np.asarray(variants, dtype=object)[index].tolist()
+    return np.asarray(variants, dtype=object)[index]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 from sqlalchemy import Connection, select
 
@@ -106,15 +107,16 @@ def outbox_rows(
     settings_of = {c.key: c for c in settings.communities}
     names = members.names(conn, [m for m in due["member"].unique().to_list() if m is not None])
     rows = []
-    assigned = arms(by_name, due)
-    for d, arm in zip(due.iter_rows(named=True), assigned, strict=True):
+    exps, assigned = arms(by_name, due)
+    for d, exp, arm in zip(due.iter_rows(named=True), exps, assigned, strict=True):
         pb = by_name[d["playbook"]]
         step = next(s for s in pb.steps if s.id == d["step"])
         community = settings_of.get(d["community"]) or Community(key=d["community"])
         if d.get("kind") == "alert":
             rows.append(_alert_row(d, pb, step, community, now, timing, ctx))
             continue
-        rows.append(_row(d, pb, step, community, names.get(d["member"]), arm, now, timing, ctx))
+        name = names.get(d["member"])
+        rows.append(_row(d, pb, step, community, name, (exp, arm), now, timing, ctx))
     return rows
 
 
@@ -163,33 +165,34 @@ def _alert_row(
     )
 
 
-def arms(playbooks: dict[str, Playbook], due: pl.DataFrame) -> list[dict[str, str]]:
-    """Per due row (same order), its experiment and arm; {} outside experiments.
+def arms(playbooks: dict[str, Playbook], due: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per due row (same order), its experiment and arm; None outside experiments.
 
     Assigned per experiment step in one vectorized call (`sop.experiments.assign`).
     """
-    found: list[dict[str, str]] = [{} for _ in range(due.height)]
+    names = np.full(due.height, None, dtype=object)
+    chosen = np.full(due.height, None, dtype=object)
     if due.is_empty():
-        return found
+        return names, chosen
     indexed = due.with_row_index("_i").filter(pl.col("member").is_not_null())
     for (name, step_id), rows in indexed.group_by("playbook", "step"):
         step = next(s for s in playbooks[str(name)].steps if s.id == step_id)
-        if step.experiment is None or rows.is_empty():
+        if step.experiment is None:
             continue
         exp = experiments.experiment_id(str(name), step.id, step.experiment.salt)
         variants = [v.name for v in step.variants or ()]
-        chosen = experiments.assign(exp, rows["member"], step.holdout_share, variants)
-        for i, arm in zip(rows["_i"].to_list(), chosen, strict=True):
-            found[i] = {"experiment": exp, "arm": arm}
-    return found
+        where = rows["_i"].to_numpy()
+        names[where] = exp
+        chosen[where] = experiments.assign(exp, rows["member"], step.holdout_share, variants)
+    return names, chosen
 
 
-def _action(step: Step, arm: dict[str, str]) -> Any:
+def _action(step: Step, arm: str | None) -> Any:
     """The step's action, with the text of the member's variant when it has one."""
-    if step.variants is None or not arm:
+    if step.variants is None or arm is None:
         return step.action
-    chosen = next(v for v in step.variants if v.name == arm["arm"])
-    return step.action.model_copy(update={"text": chosen.text, "content": chosen.content})
+    variant = next(v for v in step.variants if v.name == arm)
+    return step.action.model_copy(update={"text": variant.text, "content": variant.content})
 
 
 def _row(
@@ -198,19 +201,20 @@ def _row(
     step: Step,
     community: Community,
     name: str | None,
-    arm: dict[str, str],
+    arm: tuple[str | None, str | None],
     now: int,
     timing: Timing,
     ctx: Context,
 ) -> OutboxRow:
-    action = _action(step, arm)
+    action = _action(step, arm[1])
     kind = kinds.get(action.type)
     payload: dict[str, Any] = {
         "owner": step.owner,
         "emergency": step.emergency.model_dump(include={"do", "alert"}),
         "member": d["member"],
-        **arm,
     }
+    if arm[0] is not None:  # an experiment's step (sop.experiments)
+        payload.update(experiment=arm[0], arm=arm[1])
     state, reason = PENDING, None
     values = {
         **variables(d["member"], name, community),
@@ -228,8 +232,8 @@ def _row(
         payload["announce_platform"] = kinds.route("send_group", community.platform, "", ctx)[0]
     if state == PENDING and now - d["due_ts"] > timing.grace:
         state, reason = MISSED, _MISSED_REASON
-    if state == PENDING and arm.get("arm") == experiments.HOLDOUT:
-        state, reason = HELD, f"held out by experiment {arm['experiment']}"
+    if state == PENDING and arm[1] == experiments.HOLDOUT:
+        state, reason = HELD, f"held out by experiment {arm[0]}"
     return outbox.row(
         key=d["key"],
         playbook=pb.name,
