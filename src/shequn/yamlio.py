@@ -106,3 +106,36 @@ def validation_problem(
         hint = "use lower-case letters, digits, '-' and '_'"
     generic = docs.removesuffix(" for the fields")
     return InputError(message, path=file, line=line, field=field, hint=hint or f"see {generic}")
+
+
+def validate_text(
+    source: str, file: str, model: Any, *, what: str, start: str, docs: str
+) -> tuple[Any | None, list[InputError]]:
+    """Validate one YAML document against a pydantic model: the value, or every problem.
+
+    Args:
+        source: the YAML text.
+        file: its path, for the messages.
+        model: the pydantic model class.
+        what: what the document is ("a playbook"), for the error when it is no mapping.
+        start: how such a document starts ("name: ..."), for that error's hint.
+        docs: the page that lists the fields (`validation_problem`).
+    """
+    from pydantic import ValidationError
+
+    try:
+        node = compose(source, file)
+    except InputError as exc:
+        return None, [exc]
+    if not isinstance(node, yaml.MappingNode):
+        return None, [
+            InputError(f"{what} is a mapping", path=file, line=1, hint=f"start with {start}")
+        ]
+    lines: Lines = {}
+    try:
+        data = build_data(node, (), lines, file)
+        return model.model_validate(data), []
+    except InputError as exc:
+        return None, [exc]
+    except ValidationError as exc:
+        return None, [validation_problem(e, lines, file, docs=docs) for e in exc.errors()]

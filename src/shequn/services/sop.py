@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, delete, func, select
 
+from shequn.activities.plan import promotion_playbooks
 from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
 from shequn.platforms.base import Platform
@@ -70,7 +71,11 @@ class TickResult:
 
 
 def sync_playbooks(
-    conn: Connection, folder: Path, now: int, library: Library | None = None
+    conn: Connection,
+    folder: Path,
+    now: int,
+    library: Library | None = None,
+    generated: tuple[list[Playbook], list] = ([], []),
 ) -> tuple[list[Playbook], list]:
     """The playbooks in force (`sop.selection`), recording what changed.
 
@@ -78,7 +83,7 @@ def sync_playbooks(
     rejected like an invalid edit (the problem names the file, line and path looked for).
     """
     stored = {row.name: row for row in conn.execute(select(playbooks))}
-    chosen = selection.select(folder, library, stored)
+    chosen = selection.select(folder, library, stored, generated)
     for item in chosen.loaded:
         old = stored.get(item.playbook.name)
         if old is None or old.digest != item.digest:
@@ -159,7 +164,8 @@ def _tick(
         ):
             return TickResult(leased=False)
         library = Library(ws.root / FOLDER)
-        running, problems = sync_playbooks(conn, ws.root / "playbooks", now, library)
+        plans = promotion_playbooks(ws.root, ws.settings.zone, now)
+        running, problems = sync_playbooks(conn, ws.root / "playbooks", now, library, plans)
         # The plan and positions, loaded once: `advance` moves them, the scopes read them.
         stages = lifecycle.load(conn, ws.root)
         lifecycle.advance(conn, ws.settings, ws.root, stages, now, thresholds_of(running), readings)

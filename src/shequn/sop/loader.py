@@ -10,12 +10,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-from yaml import MappingNode
-
 from shequn.errors import InputError
 from shequn.sop.model import Playbook
-from shequn.yamlio import Lines, build_data, compose, validation_problem
+from shequn.yamlio import validate_text
 
 
 @dataclass(frozen=True)
@@ -33,22 +30,14 @@ class Loaded:
 
 def check(source: str, file: str) -> tuple[Playbook | None, list[InputError]]:
     """Validate one playbook's YAML text: the playbook, or every problem found."""
-    try:
-        node = compose(source, file)
-    except InputError as exc:
-        return None, [exc]
-    if not isinstance(node, MappingNode):
-        return None, [
-            InputError("a playbook is a mapping", path=file, line=1, hint="start with name: ...")
-        ]
-    lines: Lines = {}
-    try:
-        data = build_data(node, (), lines, file)
-        return Playbook.model_validate(data), []
-    except InputError as exc:
-        return None, [exc]
-    except ValidationError as exc:
-        return None, [validation_problem(e, lines, file) for e in exc.errors()]
+    return validate_text(
+        source,
+        file,
+        Playbook,
+        what="a playbook",
+        start="name: ...",
+        docs="docs/sop.md for the fields",
+    )
 
 
 def load_file(path: Path) -> Loaded:

@@ -37,8 +37,18 @@ class Selection:
     gone: list[str] = field(default_factory=list)  # stored names whose file is gone
 
 
-def select(folder: Path, library: Library | None, stored: Mapping[str, Stored]) -> Selection:
-    """The playbooks of `folder` in force, given the versions the engine stored."""
+def select(
+    folder: Path,
+    library: Library | None,
+    stored: Mapping[str, Stored],
+    generated: tuple[list[Playbook], list[InputError]] = ([], []),
+) -> Selection:
+    """The playbooks of `folder` in force, given the versions the engine stored.
+
+    `generated` are playbooks made from other workspace files (the promotion plans of
+    `activities/`, `shequn.activities.plan`) and those files' problems: they run beside
+    the files' playbooks; a name already used by a file is left to the file.
+    """
     loaded, problems = scan(folder)
     if library is not None:
         kept = []
@@ -61,4 +71,8 @@ def select(folder: Path, library: Library | None, stored: Mapping[str, Stored]) 
                 chosen.running.append(previous)
         else:
             chosen.gone.append(name)
+    extra, problems = generated
+    taken = {pb.name for pb in chosen.running}
+    chosen.running.extend(pb for pb in extra if pb.name not in taken)
+    chosen.problems.extend(problems)
     return chosen
