@@ -58,12 +58,9 @@ def per_member(
     table = base.join(window(*before, "before"), on="member", how="left").join(
         window(*after, "after"), on="member", how="left"
     )
-    return table.fill_null(0.0).with_columns(
-        pl.col("messages_before")
-        .cut(STRATA[1:], left_closed=True, labels=None)
-        .to_physical()
-        .alias("stratum")
-    )
+    table = table.fill_null(0.0)
+    stratum = np.searchsorted(STRATA, table["messages_before"].to_numpy(), side="right") - 1
+    return table.with_columns(pl.Series("stratum", stratum, dtype=pl.Int64))
 
 
 def _did(
