@@ -8,8 +8,10 @@ import textwrap
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from shequn.activities.loader import check
+from shequn.cli.app import app
 from shequn.clock import FrozenClock
 from shequn.services import activities as service
 from shequn.services.imports import import_path
@@ -144,3 +146,24 @@ def test_a_bad_file_names_its_line(edit: str, line: str, words: str) -> None:
     _, problems = check(textwrap.dedent(TALK).replace(edit, line), "activities/talk.yaml")
     assert problems and words in str(problems[0])
     assert "activities/talk.yaml" in str(problems[0])
+
+
+def test_the_cli_reports_lists_and_compares(ws: Workspace) -> None:
+    if ws.settings.database_url:
+        pytest.skip("the CLI test runs once, on SQLite (the service tests run on both)")
+    _setup(ws)
+    runner = CliRunner()
+    root = str(ws.root)
+    report = runner.invoke(
+        app, ["activities", "report", "talk", "-w", root], catch_exceptions=False
+    )
+    assert "sign-ups 4, attended 3, no-shows 1, attendance rate 75.0%" in report.output
+    assert "ROI -33%" in report.output
+    listed = runner.invoke(app, ["activities", "list", "-w", root], catch_exceptions=False)
+    assert "talk" in listed.output
+    shown = runner.invoke(app, ["activities", "show", "talk", "-w", root], catch_exceptions=False)
+    assert "2026-11-07 20:00" in shown.output  # the announcement, three days before
+    compared = runner.invoke(app, ["activities", "compare", "sharing", "-w", root])
+    assert "club" in compared.output
+    none = runner.invoke(app, ["experiments", "list", "-w", root], catch_exceptions=False)
+    assert none.exit_code == 0

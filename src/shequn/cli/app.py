@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from shequn import __version__
 from shequn.cli import (
+    activities,
     experiments,
     export,
     imports,
@@ -68,6 +69,7 @@ app.add_typer(sop.sop_app, name="sop")
 app.add_typer(tasks.tasks_app, name="tasks")
 app.add_typer(lifecycle.lifecycle_app, name="lifecycle")
 app.add_typer(experiments.experiments_app, name="experiments")
+app.add_typer(activities.activities_app, name="activities")
 
 
 def main() -> None:

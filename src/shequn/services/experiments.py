@@ -83,16 +83,11 @@ def enrolments(conn: Connection, ids: list[str]) -> pl.DataFrame:
     """The `experiment_assigned` events of these experiments."""
     query = select(events.c.community, events.c.member, events.c.ts, events.c.text, events.c.meta)
     rows = conn.execute(query.where(events.c.type == "experiment_assigned")).all()
+    schema = {"community": pl.String, "member": pl.String, "ts": pl.Int64}
     frame = pl.DataFrame(
-        rows, schema=["community", "member", "ts", "arm", "meta"], orient="row"
+        rows, schema={**schema, "arm": pl.String, "meta": pl.String}, orient="row"
     ).with_columns(pl.col("meta").str.json_path_match("$.experiment").alias("experiment"))
-    return (
-        frame.filter(pl.col("experiment").is_in(ids))
-        .select(list(ENROLMENT_SCHEMA))
-        .cast(
-            ENROLMENT_SCHEMA  # type: ignore[arg-type]
-        )
-    )
+    return frame.filter(pl.col("experiment").is_in(ids)).select(list(ENROLMENT_SCHEMA))
 
 
 def outcome_events(conn: Connection, kind: str, communities: list[str]) -> pl.DataFrame:
