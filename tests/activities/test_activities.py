@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import math
 import textwrap
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from shequn.activities.loader import check
 from shequn.cli.app import app
 from shequn.clock import FrozenClock
+from shequn.review.activities import activities_section
 from shequn.services import activities as service
 from shequn.services.imports import import_path
 from shequn.services.sop import tick
@@ -167,3 +169,28 @@ def test_the_cli_reports_lists_and_compares(ws: Workspace) -> None:
     assert "club" in compared.output
     none = runner.invoke(app, ["experiments", "list", "-w", root], catch_exceptions=False)
     assert none.exit_code == 0
+
+
+def test_the_review_shows_the_activities_that_ended_in_its_period(ws: Workspace) -> None:
+    _setup(ws)
+    zone = ws.settings.zone
+    november = activities_section(
+        ws, "en", datetime(2026, 11, 1, tzinfo=zone), datetime(2026, 12, 1, tzinfo=zone), None
+    )
+    assert november.rows == (
+        (
+            "周三分享会",
+            "club",
+            "sharing",
+            "4 / 5 signups",
+            "75%",
+            "+33",
+            "100.00",
+            november.rows[0][7],
+        ),
+    )
+    assert november.rows[0][7].startswith("-33% (")
+    october = activities_section(
+        ws, "en", datetime(2026, 10, 1, tzinfo=zone), datetime(2026, 11, 1, tzinfo=zone), None
+    )
+    assert october.rows == () and october.note == "No activity ended in the period."

@@ -84,17 +84,25 @@ def review_workspace(
             warnings=warnings(coverage.get(scope), chosen, settings.zone),
             runs=_runs(ws, community, chosen),
             window_figures=figures,
-            extra=_extra(ws, lang, as_of),
+            extra=_extra(ws, lang, as_of, chosen, community),
         )
 
 
-def _extra(ws: Workspace, lang: str, as_of: date) -> list[Section]:
+def _extra(
+    ws: Workspace, lang: str, as_of: date, period: Period, community: str | None
+) -> list[Section]:
     """The sections of other features, one call each, as of the start of `as_of`
     (the day after the review's today)."""
+    from shequn.review.activities import activities_section
     from shequn.review.experiments import experiments_section
 
-    now = datetime.combine(as_of, time(), ws.settings.zone)
-    return [experiments_section(ws, lang, now)]
+    zone = ws.settings.zone
+    now = datetime.combine(as_of, time(), zone)
+    start, end = (datetime.combine(day, time(), zone) for day in (period.start, period.end))
+    return [
+        experiments_section(ws, lang, now),
+        activities_section(ws, lang, start, end, community),
+    ]
 
 
 def _names(settings: Settings, lang: str) -> dict[str, str]:
