@@ -9,6 +9,8 @@ shequn but `errors`, so any layer may use it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -139,3 +141,38 @@ def validate_text(
         return None, [exc]
     except ValidationError as exc:
         return None, [validation_problem(e, lines, file, docs=docs) for e in exc.errors()]
+
+
+def scan_folder(
+    folder: Path, check: Callable[[str, str], tuple[Any | None, list[InputError]]], what: str
+) -> tuple[list[tuple[Any, str, str]], list[InputError]]:
+    """Every valid document of a folder (*.yaml, *.yml) as (value, path, source), and the
+    problems of the others; a second document with a `name` already used is a problem.
+
+    Args:
+        folder: where to look.
+        check: validates one text (`validate_text` with its model).
+        what: the kind of document ("playbook"), for the duplicate-name error.
+    """
+    found: list[tuple[Any, str, str]] = []
+    problems: list[InputError] = []
+    names: dict[str, str] = {}
+    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        source = path.read_text(encoding="utf-8")
+        value, errors = check(source, str(path))
+        if value is None:
+            problems.extend(errors)
+        elif value.name in names:
+            problems.append(
+                InputError(
+                    f"{what} name {value.name!r} is also used by {names[value.name]}",
+                    path=str(path),
+                    line=1,
+                    field="name",
+                    hint=f"give every {what} its own name",
+                )
+            )
+        else:
+            names[value.name] = str(path)
+            found.append((value, str(path), source))
+    return found, problems

@@ -17,6 +17,7 @@ from shequn.activities.results import Results, measure
 from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
 from shequn.services import audit
+from shequn.services.sop import decision_events
 from shequn.sop import journal, outbox
 from shequn.sop.kinds import TASK
 from shequn.store.engine import read_transaction, write_transaction
@@ -106,23 +107,7 @@ def follow_up_low_scores(ws: Workspace, name: str, clock: Clock | None = None) -
     ]
     with write_transaction(ws.engine) as conn:
         new = outbox.enqueue(conn, rows)
-        journal.record(
-            conn,
-            [
-                journal.entry(
-                    "sop_action_due",
-                    now,
-                    r.community,
-                    r.key,
-                    member=r.target,
-                    playbook=r.playbook,
-                    step=r.step,
-                    late=False,
-                    due_ts=now,
-                )
-                for r in new
-            ],
-        )
+        journal.record(conn, [e for row in new for e in decision_events(row, now)])
         if new:
             audit.record(conn, clock, "activity_follow_up", activity=name, queued=len(new))
     return len(new)

@@ -181,7 +181,7 @@ def _tick(
             conn, ws.settings, running, due, now, timing, Context(ws.settings, library)
         )
         new = outbox.enqueue(conn, rows)
-        journal.record(conn, [e for row in new for e in _decisions(row, now)])
+        journal.record(conn, [e for row in new for e in decision_events(row, now)])
         outbox.enqueue(conn, _emergencies(ws, new, now))
         escalated = alerts.queue_overdue(conn, ws.settings, now)
         store_state.put(conn, LAST_TICK, str(window.end))
@@ -202,7 +202,7 @@ def _tick(
     return result
 
 
-def _decisions(row: OutboxRow, now: int) -> list[dict[str, Any]]:
+def decision_events(row: OutboxRow, now: int) -> list[dict[str, Any]]:
     """The events of a queued row: its experiment arm (if any), then the decision.
 
     A member's arm is recorded whatever becomes of the row (intent to treat); a member

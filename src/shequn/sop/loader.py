@@ -12,7 +12,7 @@ from pathlib import Path
 
 from shequn.errors import InputError
 from shequn.sop.model import Playbook
-from shequn.yamlio import validate_text
+from shequn.yamlio import scan_folder, validate_text
 
 
 @dataclass(frozen=True)
@@ -55,25 +55,5 @@ def load_file(path: Path) -> Loaded:
 
 def scan(folder: Path) -> tuple[list[Loaded], list[InputError]]:
     """Every playbook in a folder (*.yaml, *.yml), and the problems of the invalid ones."""
-    loaded: list[Loaded] = []
-    problems: list[InputError] = []
-    names: dict[str, str] = {}
-    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-        source = path.read_text(encoding="utf-8")
-        playbook, found = check(source, str(path))
-        if playbook is None:
-            problems.extend(found)
-        elif playbook.name in names:
-            problems.append(
-                InputError(
-                    f"playbook name {playbook.name!r} is also used by {names[playbook.name]}",
-                    path=str(path),
-                    line=1,
-                    field="name",
-                    hint="give every playbook its own name",
-                )
-            )
-        else:
-            names[playbook.name] = str(path)
-            loaded.append(Loaded(playbook, str(path), source))
-    return loaded, problems
+    found, problems = scan_folder(folder, check, "playbook")
+    return [Loaded(pb, path, source) for pb, path, source in found], problems
