@@ -98,8 +98,26 @@ def outcome_events(conn: Connection, kind: str, communities: list[str]) -> pl.Da
     return pl.DataFrame(conn.execute(query).all(), schema=EVENT_SCHEMA, orient="row")
 
 
-def evaluate(exp: Declared, enrolled: pl.DataFrame, source: pl.DataFrame, now: int) -> Result:
-    """An experiment's result from its enrolments and the events its outcome reads."""
+def with_outcomes(
+    found: list[Declared], enrolled: pl.DataFrame, sources: dict[str, pl.DataFrame]
+) -> pl.DataFrame:
+    """The enrolments with `met`, each outcome kind computed once for all its experiments.
+
+    Args:
+        found: the declared experiments.
+        enrolled: their enrolments (`enrolments`).
+        sources: per event type, the events outcomes read (`outcome_events`).
+    """
+    parts = []
+    for outcome in sorted({d.step.experiment.outcome for d in found if d.step.experiment}):
+        ids = [d.id for d in found if d.step.experiment and d.step.experiment.outcome == outcome]
+        mine = enrolled.filter(pl.col("experiment").is_in(ids))
+        parts.append(mine.with_columns(outcomes(mine, outcome, sources[SOURCE_TYPE[outcome]])))
+    return pl.concat(parts) if parts else enrolled.with_columns(pl.lit(False).alias("met"))
+
+
+def evaluate(exp: Declared, enrolled: pl.DataFrame, now: int) -> Result:
+    """An experiment's result from its enrolments (with `met`, see `with_outcomes`)."""
     spec = exp.step.experiment
     assert spec is not None
     if enrolled.is_empty():
@@ -109,8 +127,9 @@ def evaluate(exp: Declared, enrolled: pl.DataFrame, source: pl.DataFrame, now: i
     final_ts = enrol_end + spec.window_micros
     inside = enrolled.filter(pl.col("ts") < enrol_end)
     assigned = dict(inside.group_by("arm").len().iter_rows())
+    # Only members whose outcome window has closed: interim figures never peek ahead.
     matured = inside.filter(pl.col("ts") + spec.window_micros <= now)
-    counts = tally(matured, outcomes(matured, spec.outcome, source))
+    counts = tally(matured, matured["met"])
     ref, *others = exp.arms
     x0, n0 = counts.get(ref, (0, 0))
     comparisons = [
@@ -118,6 +137,18 @@ def evaluate(exp: Declared, enrolled: pl.DataFrame, source: pl.DataFrame, now: i
         for arm in others
     ]
     return Result(exp, start, enrol_end, final_ts, now >= final_ts, assigned, counts, comparisons)
+
+
+def report(
+    found: list[Declared], enrolled: pl.DataFrame, sources: dict[str, pl.DataFrame], now: int
+) -> list[Result]:
+    """Every experiment's result: outcomes in one pass per kind, then each experiment."""
+    met = with_outcomes(found, enrolled, sources)
+    by_id = {
+        str(key[0]): part for key, part in met.partition_by("experiment", as_dict=True).items()
+    }
+    empty = met.clear()
+    return [evaluate(d, by_id.get(d.id, empty), now) for d in found]
 
 
 def results(ws: Workspace, clock: Clock | None = None) -> list[Result]:
@@ -132,9 +163,4 @@ def results(ws: Workspace, clock: Clock | None = None) -> list[Result]:
             kind: outcome_events(conn, kind, communities)
             for kind in {SOURCE_TYPE[d.step.experiment.outcome] for d in found if d.step.experiment}
         }
-    out = []
-    for exp in found:
-        assert exp.step.experiment is not None
-        mine = enrolled.filter(pl.col("experiment") == exp.id)
-        out.append(evaluate(exp, mine, sources[SOURCE_TYPE[exp.step.experiment.outcome]], now))
-    return out
+    return report(found, enrolled, sources, now)
