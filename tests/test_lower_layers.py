@@ -14,7 +14,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "shequn.domain.metrics": (),
     "shequn.periods": NEUTRAL,
     "shequn.yamlio": NEUTRAL,
-    "shequn.config": (*NEUTRAL, "shequn.periods", "shequn.domain"),
+    "shequn.toml_lines": (),
+    "shequn.config": (*NEUTRAL, "shequn.periods", "shequn.domain", "shequn.toml_lines"),
     "shequn.goals": (
         *NEUTRAL, "shequn.periods", "shequn.yamlio", "shequn.domain", "shequn.config",
         "shequn.goals",

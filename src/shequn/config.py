@@ -24,9 +24,11 @@ from pydantic import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from shequn.domain.bot import BotConfig
 from shequn.domain.metrics import goal_metrics
 from shequn.errors import InputError, WorkspaceError
 from shequn.periods import horizon_days, parse_period
+from shequn.toml_lines import line_of
 
 SETTINGS_FILE = "shequn.toml"
 DATABASE_ENV = "SHEQUN_DATABASE_URL"
@@ -141,6 +143,7 @@ class Community(BaseModel):
     key: str = Field(min_length=1)
     name: str = ""
     platform: str = ""
+    group: str = ""  # the platform's group id a live adapter serves (`communities bind`)
     template: str = ""
     created: date | None = None  # the day 0 of horizon goals (default: the first event)
     positioning: str = ""
@@ -148,6 +151,7 @@ class Community(BaseModel):
     channels: list[str] = Field(default_factory=list)
     long_term_goals: list[Goal] = Field(default_factory=list)
     short_term_goals: list[Goal] = Field(default_factory=list)
+    bot: BotConfig | None = None  # docs/bot.md; replaces the template's bot table
 
 
 class Operator(BaseModel):
@@ -163,6 +167,28 @@ class Operator(BaseModel):
     roles: list[str] = Field(default_factory=list)
     contact: str = "console"
     escalate_to: str = ""
+
+
+class PlatformConfig(BaseModel):
+    """A live platform the workspace connects to (`shequn platforms add`).
+
+    Secrets are never written here: `token_env` / `password_env` name the environment
+    variables that hold them.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = ""  # Matrix homeserver, Bot API base, OneBot WebSocket
+    user: str = ""  # the bot's own user id, where the platform needs one to log in
+    token_env: str = ""
+    password_env: str = ""
+    device_name: str = "shequn"
+    # How updates arrive: Telegram "polling" (default) or "webhook"; OneBot "forward"
+    # (default: shequn connects to `url`) or "reverse" (the implementation connects).
+    mode: Literal["", "polling", "webhook", "forward", "reverse"] = ""
+    listen: str = ""  # host:port shequn serves on (Telegram webhook, OneBot reverse)
+    public_url: str = ""  # the https URL Telegram posts the webhook to
+    secret_env: str = ""  # the variable holding the Telegram webhook's secret token
 
 
 class Tier(BaseModel):
@@ -188,6 +214,8 @@ class Settings(BaseModel):
     communities: list[Community] = Field(default_factory=list)
     operators: list[Operator] = Field(default_factory=list)
     tiers: list[Tier] = Field(default_factory=list)
+    bot_templates: dict[str, BotConfig] = Field(default_factory=dict)  # by template name
+    platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
 
     @field_validator("tiers")
     @classmethod
@@ -231,8 +259,18 @@ class Settings(BaseModel):
     def community(self, key: str) -> Community | None:
         return next((c for c in self.communities if c.key == key), None)
 
+    def bound(self, platform: str, group: str) -> str | None:
+        """The key of the community bound to `group` on `platform`, if any."""
+        return next(
+            (c.key for c in self.communities if c.platform == platform and c.group == group), None
+        )
+
     def operator(self, name: str) -> Operator | None:
         return next((o for o in self.operators if o.name == name), None)
+
+    def bot_of(self, community: Community) -> BotConfig | None:
+        """The community's bot: its own `bot` table, else its template's, else none."""
+        return community.bot or self.bot_templates.get(community.template)
 
     def tier_at(self, points: int) -> str | None:
         """The name of the highest tier reached with `points`, or None below the first."""
@@ -244,23 +282,31 @@ def load_settings(root: Path) -> Settings:
     """Read and validate <root>/shequn.toml, naming the field of any error."""
     path = root / SETTINGS_FILE
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise WorkspaceError(
             f"{root} is not a shequn workspace (no {SETTINGS_FILE})",
             hint=f"create one with `shequn init {root}`, or pass --workspace DIR",
         ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise WorkspaceError(f"{path}: {exc}", hint="fix the TOML syntax at that line") from None
     except UnicodeDecodeError:
         raise WorkspaceError(f"{path}: not UTF-8", hint="save the file as UTF-8") from None
+    return parse_settings(text, path)
+
+
+def parse_settings(text: str, path: Path) -> Settings:
+    """Validate the text of a settings file; errors name `path` and the field or line."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"{path}: {exc}", hint="fix the TOML syntax at that line") from None
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
+        line = line_of(path.read_text(encoding="utf-8"), first["loc"])
         raise WorkspaceError(
-            f"{path}: {where}: {first['msg']}",
+            f"{path}{f':{line}' if line else ''}: {where}: {first['msg']}",
             hint="see `shequn init --help` for a complete example of the settings",
         ) from None
 

@@ -15,16 +15,19 @@ from rich.markup import escape
 from shequn import __version__
 from shequn.cli import (
     activities,
+    bot,
     experiments,
     export,
     imports,
     lifecycle,
     members,
     metrics,
+    platforms,
     review,
     run,
     sop,
     tasks,
+    web,
     workspace,
 )
 from shequn.cli.output import console, err
@@ -70,6 +73,9 @@ app.add_typer(tasks.tasks_app, name="tasks")
 app.add_typer(lifecycle.lifecycle_app, name="lifecycle")
 app.add_typer(experiments.experiments_app, name="experiments")
 app.add_typer(activities.activities_app, name="activities")
+platforms.register(app)
+bot.register(app)
+app.add_typer(web.web_app)
 
 
 def main() -> None:

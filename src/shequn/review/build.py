@@ -54,6 +54,7 @@ class Review:
     figures: Mapping[str, Any] = field(default_factory=dict)  # the scope's, this period
     figures_before: Mapping[str, Any] = field(default_factory=dict)
     extra: tuple[Section, ...] = ()  # features' own sections (review.sections)
+    bot: Mapping[str, float | int | None] = field(default_factory=dict)  # the group bot's figures
 
 
 def build_review(
@@ -72,6 +73,7 @@ def build_review(
     runs: Mapping[str, PlaybookRun] | None = None,
     window_figures: Callable[[Period], Metrics] | None = None,
     extra: Iterable[Section] = (),
+    bot: Mapping[str, float | int | None] | None = None,
 ) -> Review:
     """Assemble the review of `scope` for `period` from metric dicts and judged goals.
 
@@ -91,6 +93,7 @@ def build_review(
         window_figures: `compute` output for any window, so a goal judged over its own
             dates (a horizon, a week) is diagnosed on that window's figures.
         extra: sections of other features (experiments, activities), shown last.
+        bot: the group bot's figures of the scope (shequn.services.bot_report), if any.
     """
     names = dict(names or {})
     results = tuple(arrange(goals))
@@ -121,6 +124,7 @@ def build_review(
         figures=row,
         figures_before=row_before,
         extra=tuple(extra),
+        bot=dict(bot or {}),
     )
 
 
