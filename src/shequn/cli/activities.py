@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 import typer
@@ -16,6 +17,10 @@ activities_app = typer.Typer(help="Activities: list, plan, results, calendar, co
 
 def _num(value: float | None, fmt: str = "{:,.2f}") -> str:
     return "–" if value is None else fmt.format(value)
+
+
+def _money(value: Decimal | None) -> str:
+    return "–" if value is None else f"{value:,.2f}"
 
 
 @activities_app.command("list")
@@ -81,7 +86,11 @@ def activities_show(
     budget = Table("item", "planned", "actual")
     for c in a.budget:
         budget.add_row(c.item, f"{c.planned:,}", "–" if c.actual is None else f"{c.actual:,}")
-    budget.add_row("total", f"{a.planned_cost:,}", _num(a.actual_cost and float(a.actual_cost)))
+    budget.add_row(
+        "total",
+        f"{a.planned_cost:,}",
+        _money(a.actual_cost),
+    )
     console.print(budget)
     plan = Table("when", "point", "text (send_group)")
     for point, at, text in points(a, ws.settings.zone):
@@ -118,7 +127,7 @@ def activities_report(
         f"keywords: {', '.join(f'{w} ({n})' for w, n in r.keywords) or '–'}",
         f"low scores to follow up: {len(r.low)}",
         f"during: {r.messages} messages, {r.orders} orders, GMV {r.gmv:,.2f}",
-        f"cost: planned {a.planned_cost:,}, actual {_num(a.actual_cost and float(a.actual_cost))}, "
+        f"cost: planned {a.planned_cost:,}, actual {_money(a.actual_cost)}, "
         f"per attendee {_num(r.cost_per_attendee)}",
         f"effect ({e.participants} participants against {e.matched} similar members, 14 days "
         f"before/after): messages {e.did['messages']:+.2f}, orders {e.did['orders']:+.2f}, "

@@ -192,7 +192,8 @@ def _action(step: Step, arm: str | None) -> Any:
     if step.variants is None or arm is None:
         return step.action
     variant = next(v for v in step.variants if v.name == arm)
-    return step.action.model_copy(update={"text": variant.text, "content": variant.content})
+    action: Any = step.action  # a TextAction (Step checks variants are on one)
+    return action.model_copy(update={"text": variant.text, "content": variant.content})
 
 
 def _row(
