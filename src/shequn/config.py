@@ -21,13 +21,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from shequn.domain.bot import BotConfig
 from shequn.domain.metrics import goal_metrics
 from shequn.errors import InputError, WorkspaceError
 from shequn.periods import horizon_days, parse_period
+from shequn.redact import credentials, parse, redact
 from shequn.toml_lines import line_of
 
 SETTINGS_FILE = "shequn.toml"
@@ -238,17 +237,18 @@ class Settings(BaseModel):
 
     @field_validator("database_url")
     @classmethod
-    def _no_password(cls, value: str) -> str:
+    def _no_credentials(cls, value: str) -> str:
         if not value:
             return value
-        try:
-            url = make_url(value)
-        except ArgumentError:
-            raise ValueError(f"{value!r} is not a database URL") from None
-        if url.password:
+        url = parse(value)
+        if url is None:
+            raise ValueError(f"{redact(value)} is not a database URL")
+        found = credentials(url)
+        if found:
             raise ValueError(
-                f"the database password must not be written in {SETTINGS_FILE}; "
-                f"set {DATABASE_ENV} in the environment instead"
+                f"a credential ({', '.join(found)}) must not be written in {SETTINGS_FILE}; "
+                f"remove it and set {DATABASE_ENV}=postgresql://user:PASSWORD@host/db "
+                "in the environment (or name another variable with database_url_env)"
             )
         return value
 
