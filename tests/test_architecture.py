@@ -17,7 +17,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "shequn"
 # branches are adding, so a rule can name the ones it allows instead of the ones it bans.
 UNITS: tuple[str, ...] = (
     "activities", "analytics", "bot", "cli", "clock", "config", "domain", "errors",
-    "export", "goals", "importers", "interrupts", "members", "periods", "platforms",
+    "experiments", "export", "goals", "importers", "interrupts", "members", "periods", "platforms",
     "redact", "registry", "reports", "review", "services", "simulate", "sop",
     "spreadsheet", "store", "toml_lines", "wall_time", "web", "workspace", "yamlio",
 )  # fmt: skip
@@ -50,6 +50,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "bot": ("services", "cli", "web"),
     "members": ("services", "cli", "web"),
     "activities": ("services", "cli", "web"),
+    "experiments": ("services", "cli", "web"),
     "review": ("services", "cli", "web"),
     "reports": ("services", "cli", "web"),
     "export": ("services", "cli", "web"),

@@ -9,7 +9,8 @@ shequn but `errors`, so any layer may use it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -101,6 +102,74 @@ def validation_problem(
         hint = "use lower-case letters, digits, '-' and '_'"
     generic = docs.removesuffix(" for the fields")
     return InputError(message, path=file, line=line, field=field, hint=hint or f"see {generic}")
+
+
+def validate_text(
+    source: str, file: str, model: Any, *, what: str, start: str, docs: str
+) -> tuple[Any | None, list[InputError]]:
+    """Validate one YAML document against a pydantic model: the value, or every problem.
+
+    Args:
+        source: the YAML text.
+        file: its path, for the messages.
+        model: the pydantic model class.
+        what: what the document is ("a playbook"), for the error when it is no mapping.
+        start: how such a document starts ("name: ..."), for that error's hint.
+        docs: the page that lists the fields (`validation_problem`).
+    """
+    from pydantic import ValidationError
+
+    try:
+        node = compose(source, file)
+    except InputError as exc:
+        return None, [exc]
+    if not isinstance(node, yaml.MappingNode):
+        return None, [
+            InputError(f"{what} is a mapping", path=file, line=1, hint=f"start with {start}")
+        ]
+    lines: Lines = {}
+    try:
+        data = build_data(node, (), lines, file)
+        return model.model_validate(data), []
+    except InputError as exc:
+        return None, [exc]
+    except ValidationError as exc:
+        return None, [validation_problem(e, lines, file, docs=docs) for e in exc.errors()]
+
+
+def scan_folder(
+    folder: Path, check: Callable[[str, str], tuple[Any | None, list[InputError]]], what: str
+) -> tuple[list[tuple[Any, str, str]], list[InputError]]:
+    """Every valid document of a folder (*.yaml, *.yml) as (value, path, source), and the
+    problems of the others; a second document with a `name` already used is a problem.
+
+    Args:
+        folder: where to look.
+        check: validates one text (`validate_text` with its model).
+        what: the kind of document ("playbook"), for the duplicate-name error.
+    """
+    found: list[tuple[Any, str, str]] = []
+    problems: list[InputError] = []
+    names: dict[str, str] = {}
+    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        source = path.read_text(encoding="utf-8")
+        value, errors = check(source, str(path))
+        if value is None:
+            problems.extend(errors)
+        elif value.name in names:
+            problems.append(
+                InputError(
+                    f"{what} name {value.name!r} is also used by {names[value.name]}",
+                    path=str(path),
+                    line=1,
+                    field="name",
+                    hint=f"give every {what} its own name",
+                )
+            )
+        else:
+            names[value.name] = str(path)
+            found.append((value, str(path), source))
+    return found, problems
 
 
 # Contexts whose mark is where something opened that was never closed.

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -68,8 +69,8 @@ class Match:
 
 
 @lru_cache(maxsize=1)
-def _jieba():  # type: ignore[no-untyped-def]
-    import jieba  # type: ignore[import-untyped]
+def _jieba() -> Any:
+    import jieba
 
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()

@@ -14,7 +14,9 @@ from rich.markup import escape
 
 from shequn import __version__
 from shequn.cli import (
+    activities,
     bot,
+    experiments,
     export,
     imports,
     lifecycle,
@@ -69,6 +71,8 @@ app.add_typer(export.export_app, name="export")
 app.add_typer(sop.sop_app, name="sop")
 app.add_typer(tasks.tasks_app, name="tasks")
 app.add_typer(lifecycle.lifecycle_app, name="lifecycle")
+app.add_typer(experiments.experiments_app, name="experiments")
+app.add_typer(activities.activities_app, name="activities")
 platforms.register(app)
 bot.register(app)
 app.add_typer(web.web_app)

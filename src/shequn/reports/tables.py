@@ -15,6 +15,7 @@ from shequn.review.drivers import describe
 from shequn.review.evaluation import milestones
 from shequn.review.explain import diagnosis_text, ran_text, warning_text
 from shequn.review.i18n import fmt_gap, fmt_share, fmt_value, metric_label, t, unit_of
+from shequn.review.sections import Section
 from shequn.review.texts import say, stage_name
 
 
@@ -291,8 +292,15 @@ def sections(review: Review) -> list[Table]:
         drivers_table(review),
         actions_table(review),
         replication_table(review),
+        *(extra_table(s) for s in review.extra),
     ]
     return [*found, bot_table(review)] if review.bot else found
+
+
+def extra_table(section: Section) -> Table:
+    """A feature's own section (review.sections) as a table of text cells."""
+    rows = [[text(value) for value in row] for row in section.rows]
+    return Table(section.key, section.title, list(section.columns), rows, section.note)
 
 
 def heading(review: Review) -> tuple[str, str]:

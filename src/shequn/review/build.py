@@ -26,6 +26,7 @@ from shequn.review.knowledge import Action, actions_for
 from shequn.review.playbook_runs import PlaybookRun
 from shequn.review.quality import Warning
 from shequn.review.replication import ReplicationRate
+from shequn.review.sections import Section
 
 Metrics = Mapping[str, Mapping[str, Any]]
 WORKSPACE = "*"
@@ -52,6 +53,7 @@ class Review:
     runs: Mapping[str, PlaybookRun] = field(default_factory=dict)
     figures: Mapping[str, Any] = field(default_factory=dict)  # the scope's, this period
     figures_before: Mapping[str, Any] = field(default_factory=dict)
+    extra: tuple[Section, ...] = ()  # features' own sections (review.sections)
     bot: Mapping[str, float | int | None] = field(default_factory=dict)  # the group bot's figures
 
 
@@ -70,6 +72,7 @@ def build_review(
     warnings: Iterable[Warning] = (),
     runs: Mapping[str, PlaybookRun] | None = None,
     window_figures: Callable[[Period], Metrics] | None = None,
+    extra: Iterable[Section] = (),
     bot: Mapping[str, float | int | None] | None = None,
 ) -> Review:
     """Assemble the review of `scope` for `period` from metric dicts and judged goals.
@@ -79,9 +82,9 @@ def build_review(
         current, before: `compute` output for `period` and for the period before it.
         goals, knowledge: the judged goals of the scope; the actions to suggest from.
         replication, names, currency: rates per template; display names; money unit.
-        warnings: the scope's data-quality warnings.
-        runs: what each playbook did in the period (SOP outcome events).
+        warnings, runs: the scope's data-quality warnings; what each playbook did.
         window_figures: `compute` output for any window (a goal over its own dates).
+        extra: sections of other features (experiments, activities), shown last.
         bot: the group bot's figures of the scope (shequn.bot.report), if any.
     """
     names = dict(names or {})
@@ -111,6 +114,7 @@ def build_review(
         runs=dict(runs or {}),
         figures=row,
         figures_before=row_before,
+        extra=tuple(extra),
         bot=dict(bot or {}),
     )
 

@@ -22,6 +22,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "section.drivers": "三、拖累因素",
         "section.actions": "四、改进建议",
         "section.replication": "五、复制成功率",
+        "section.experiments": "六、SOP 步骤实验",
+        "experiments.cols": "实验|结果指标|状态|对比|差异|95% 区间|p 值|可检出|结论",
+        "experiments.rule": "差异 = 各组达成结果指标的比例之差；未到期的结果为中期数据，仅供参考。",
+        "experiments.none": "没有步骤设置 holdout: 或 variants:。",
+        "section.activities": "七、活动",
+        "activities.cols": "活动|社群|类型|报名/目标|到场率|NPS|人均成本|ROI（95% 区间）",
+        "activities.rule": (
+            "本期结束的活动；ROI =（归因 GMV − 实际成本）÷ 实际成本，与相似未参与成员对比。"
+        ),
+        "activities.none": "本期没有结束的活动。",
         "col.goal": "目标",
         "col.community": "社群",
         "col.communities": "社群数",
@@ -105,6 +115,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "section.drivers": "3. Drivers",
         "section.actions": "4. Suggested actions",
         "section.replication": "5. Replication success rate",
+        "section.experiments": "6. SOP step experiments",
+        "experiments.cols": (
+            "experiment|outcome|status|arms|difference|95% CI|p|detectable|verdict"
+        ),
+        "experiments.rule": (
+            "Difference = the share of members who met the outcome, arm minus reference; "
+            "interim figures are not final (no peeking)."
+        ),
+        "experiments.none": "No step has holdout: or variants:.",
+        "section.activities": "7. Activities",
+        "activities.cols": (
+            "activity|community|kind|sign-ups / goal|attendance|NPS|cost per attendee|ROI (95%)"
+        ),
+        "activities.rule": (
+            "Activities that ended in the period; ROI = (attributed GMV − actual cost) ÷ "
+            "actual cost, against similar members who did not take part."
+        ),
+        "activities.none": "No activity ended in the period.",
         "col.goal": "goal",
         "col.community": "community",
         "col.communities": "communities",

@@ -18,6 +18,7 @@ from shequn.review.knowledge import workspace_knowledge
 from shequn.review.playbook_runs import PlaybookRun, playbook_runs
 from shequn.review.quality import mask_unknown, warnings
 from shequn.review.replication import DEFAULT_HORIZON, CommunityOutcome, replication_rates
+from shequn.review.sections import Section
 from shequn.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ def review_workspace(
             warnings=warnings(coverage.get(scope), chosen, settings.zone),
             runs=_runs(ws, community, chosen),
             window_figures=figures,
+            extra=_extra(ws, lang, as_of, chosen, community),
             bot=bot_figures(ws, chosen, scope),
         )
 
@@ -101,6 +103,23 @@ def _figures(
         return cache[key]
 
     return figures
+
+
+def _extra(
+    ws: Workspace, lang: str, as_of: date, period: Period, community: str | None
+) -> list[Section]:
+    """The sections of other features, one call each, as of the start of `as_of`
+    (the day after the review's today)."""
+    from shequn.review.activities import activities_section
+    from shequn.review.experiments import experiments_section
+
+    zone = ws.settings.zone
+    now = datetime.combine(as_of, time(), zone)
+    start, end = (datetime.combine(day, time(), zone) for day in (period.start, period.end))
+    return [
+        experiments_section(ws, lang, now),
+        activities_section(ws, lang, start, end, community),
+    ]
 
 
 def _names(settings: Settings, lang: str) -> dict[str, str]:

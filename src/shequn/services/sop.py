@@ -24,6 +24,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, delete, func, select
 
+from shequn.activities.plan import promotion_playbooks
 from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
 from shequn.platforms.base import Platform
@@ -40,7 +41,7 @@ from shequn.sop.tick import Timing, evaluate, outbox_rows
 from shequn.store import dialect
 from shequn.store import state as store_state
 from shequn.store.engine import write_transaction
-from shequn.store.sop_schema import DEAD, MISSED, playbooks
+from shequn.store.sop_schema import DEAD, HELD, MISSED, playbooks
 from shequn.store.sop_schema import outbox as outbox_table
 from shequn.workspace import Workspace
 
@@ -71,7 +72,11 @@ class TickResult:
 
 
 def sync_playbooks(
-    conn: Connection, folder: Path, now: int, library: Library | None = None
+    conn: Connection,
+    folder: Path,
+    now: int,
+    library: Library | None = None,
+    generated: tuple[list[Playbook], list] = ([], []),
 ) -> tuple[list[Playbook], list]:
     """The playbooks in force (`sop.selection`), recording what changed.
 
@@ -79,7 +84,7 @@ def sync_playbooks(
     rejected like an invalid edit (the problem names the file, line and path looked for).
     """
     stored = {row.name: row for row in conn.execute(select(playbooks))}
-    chosen = selection.select(folder, library, stored)
+    chosen = selection.select(folder, library, stored, generated)
     for item in chosen.loaded:
         old = stored.get(item.playbook.name)
         if old is None or old.digest != item.digest:
@@ -142,6 +147,25 @@ def tick(
         raise
 
 
+def _due(
+    conn: Connection,
+    ws: Workspace,
+    stages: Any,
+    running: list[Playbook],
+    window: Window,
+    recent: RecentEvents | None,
+) -> tuple[pl.DataFrame, late.Late]:
+    """The steps due in the window, with those of events imported late (sop.late)."""
+    if running and window.end > window.start:
+        due = evaluate(conn, ws.settings, stages, running, window, recent)
+    else:
+        due = pl.DataFrame(schema=DUE_SCHEMA)
+    remembered = store_state.get(conn, late.SEEN)
+    found = late.find(conn, ws.settings, stages, running, window, remembered)
+    store_state.put(conn, late.SEEN, found.state)
+    return (pl.concat([due, found.due]) if found.due.height else due), found
+
+
 def _tick(
     ws: Workspace,
     clock: Clock,
@@ -160,29 +184,22 @@ def _tick(
         ):
             return TickResult(leased=False)
         library = Library(ws.root / FOLDER)
-        running, problems = sync_playbooks(conn, ws.root / "playbooks", now, library)
+        plans = promotion_playbooks(ws.root, ws.settings.zone, now)
+        running, problems = sync_playbooks(conn, ws.root / "playbooks", now, library, plans)
         # The plan and positions, loaded once: `advance` moves them, the scopes read them.
         stages = lifecycle.load(conn, ws.root)
         lifecycle.advance(conn, ws.settings, ws.root, stages, now, thresholds_of(running), readings)
         last = store_state.get(conn, LAST_TICK)
         window = now_window(int(last) if last else None, clock.now())
         started = time.perf_counter()
-        if running and window.end > window.start:
-            due = evaluate(conn, ws.settings, stages, running, window, recent)
-        else:
-            due = pl.DataFrame(schema=DUE_SCHEMA)
-        # Events imported since the last tick but timed before it (sop.late).
-        remembered = store_state.get(conn, late.SEEN)
-        found = late.find(conn, ws.settings, stages, running, window, remembered)
-        store_state.put(conn, late.SEEN, found.state)
-        due = pl.concat([due, found.due]) if found.due.height else due
+        due, found = _due(conn, ws, stages, running, window, recent)
         seconds = time.perf_counter() - started
         rows = outbox_rows(
             conn, ws.settings, running, due, now, timing, Context(ws.settings, library)
         )
         rows = late.explain(rows, set(found.due["key"].to_list()))
         new = outbox.enqueue(conn, rows)
-        journal.record(conn, [_decision(row, now) for row in new])
+        journal.record(conn, [e for row in new for e in decision_events(row, now)])
         outbox.enqueue(conn, _emergencies(ws, new, now))
         escalated = alerts.queue_overdue(conn, ws.settings, now)
         store_state.put(conn, LAST_TICK, str(window.end))
@@ -204,9 +221,37 @@ def _tick(
     return result
 
 
-def _decision(row: OutboxRow, now: int) -> dict[str, Any]:
+def decision_events(row: OutboxRow, now: int) -> list[dict[str, Any]]:
+    """The events of a queued row: its experiment arm (if any), then the decision.
+
+    A member's arm is recorded whatever becomes of the row (intent to treat); a member
+    held out gets no decision event: nothing was due to them.
+    """
+    data = row.data()
+    found = []
+    if "experiment" in data:
+        found.append(
+            journal.entry(
+                "experiment_assigned",
+                row.due_ts,
+                row.community,
+                row.key,
+                member=data["member"],
+                text=data["arm"],
+                experiment=data["experiment"],
+                playbook=row.playbook,
+                step=row.step,
+                due_ts=row.due_ts,
+            )
+        )
+    if row.state != HELD:
+        found.append(_decision(row, data, now))
+    return found
+
+
+def _decision(row: OutboxRow, data: dict[str, Any], now: int) -> dict[str, Any]:
     """The event of a queued row: due, missed (past the grace) or dead (did not render)."""
-    common: dict[str, Any] = {"member": row.data().get("member"), "due_ts": row.due_ts}
+    common: dict[str, Any] = {"member": data.get("member"), "due_ts": row.due_ts}
     if row.state == MISSED:
         return journal.entry(
             "sop_action_missed", now, row.community, row.key, reason=row.reason, **common

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -33,7 +32,7 @@ from shequn.sop.triggers import DAY_US, Frames
 from shequn.store import members
 from shequn.store import state as store_state
 from shequn.store.schema import events
-from shequn.store.sop_schema import PENDING, playbooks
+from shequn.store.sop_schema import PENDING
 from shequn.workspace import Workspace
 
 # What a planned action is: due in the future, already due since the last tick (the
@@ -74,14 +73,6 @@ class DryRun:
     rejected: list[InputError] = field(default_factory=list)
 
 
-def in_force(conn: Connection, folder: Path) -> tuple[list[Playbook], list[InputError]]:
-    """The playbooks the engine runs (`sop.selection`), read-only; and the problems."""
-    query = select(playbooks.c.name, playbooks.c.path, playbooks.c.source)
-    stored = {row.name: row for row in conn.execute(query)}
-    chosen = selection.select(folder, Library(folder.parent / FOLDER), stored)
-    return chosen.running, chosen.problems
-
-
 def as_of(frames: Frames, end: int, since: int | None = None) -> Frames:
     """The frames a tick at `end` would have read: events in (since, end]."""
     ts = pl.col("ts")
@@ -116,7 +107,7 @@ def plan(
     now = to_micros((clock or SystemClock()).now())
     until = now + days * DAY_US
     with ws.engine.connect() as conn:
-        running, rejected = in_force(conn, ws.root / "playbooks")
+        running, rejected = selection.in_force(conn, ws.root / "playbooks")
         _check_filter(playbook, [pb.name for pb in running])
         chosen = [pb for pb in running if playbook in ("", pb.name)]
         latest = select(func.max(events.c.ts)).where(events.c.ts <= now)

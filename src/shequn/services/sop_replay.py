@@ -19,10 +19,11 @@ import polars as pl
 
 from shequn.clock import to_micros
 from shequn.errors import InputError
-from shequn.services.sop_plan import as_of, in_force
+from shequn.services.sop_plan import as_of
 from shequn.sop.evaluate import DUE_SCHEMA, Window, due_steps, lookback
 from shequn.sop.model import Playbook, ScheduleTrigger
 from shequn.sop.recent import read_frames
+from shequn.sop.selection import in_force
 from shequn.sop.tick import scopes
 from shequn.sop.triggers import Frames
 from shequn.store import members

@@ -26,6 +26,7 @@ cause is in `source_id`, after the type):
 | `community_created` | ✓ | | | | how |
 | `stage_entered` | ✓ | | the stage | | from, reason |
 | `metric_crossed` | ✓ | | threshold id | | metric, value, days |
+| `experiment_assigned` | ✓ | ✓ | the arm | | experiment, playbook, step, due_ts |
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ SOP_TYPES = (
     "community_created",
     "stage_entered",
     "metric_crossed",
+    "experiment_assigned",
 )
 
 

@@ -10,12 +10,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-from yaml import MappingNode
-
 from shequn.errors import InputError
 from shequn.sop.model import Playbook
-from shequn.yamlio import Lines, build_data, compose, validation_problem
+from shequn.yamlio import scan_folder, validate_text
 
 
 @dataclass(frozen=True)
@@ -33,22 +30,14 @@ class Loaded:
 
 def check(source: str, file: str) -> tuple[Playbook | None, list[InputError]]:
     """Validate one playbook's YAML text: the playbook, or every problem found."""
-    try:
-        node = compose(source, file)
-    except InputError as exc:
-        return None, [exc]
-    if not isinstance(node, MappingNode):
-        return None, [
-            InputError("a playbook is a mapping", path=file, line=1, hint="start with name: ...")
-        ]
-    lines: Lines = {}
-    try:
-        data = build_data(node, (), lines, file)
-        return Playbook.model_validate(data), []
-    except InputError as exc:
-        return None, [exc]
-    except ValidationError as exc:
-        return None, [validation_problem(e, lines, file) for e in exc.errors()]
+    return validate_text(
+        source,
+        file,
+        Playbook,
+        what="a playbook",
+        start="name: ...",
+        docs="docs/sop.md for the fields",
+    )
 
 
 def load_file(path: Path) -> Loaded:
@@ -66,25 +55,5 @@ def load_file(path: Path) -> Loaded:
 
 def scan(folder: Path) -> tuple[list[Loaded], list[InputError]]:
     """Every playbook in a folder (*.yaml, *.yml), and the problems of the invalid ones."""
-    loaded: list[Loaded] = []
-    problems: list[InputError] = []
-    names: dict[str, str] = {}
-    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-        source = path.read_text(encoding="utf-8")
-        playbook, found = check(source, str(path))
-        if playbook is None:
-            problems.extend(found)
-        elif playbook.name in names:
-            problems.append(
-                InputError(
-                    f"playbook name {playbook.name!r} is also used by {names[playbook.name]}",
-                    path=str(path),
-                    line=1,
-                    field="name",
-                    hint="give every playbook its own name",
-                )
-            )
-        else:
-            names[playbook.name] = str(path)
-            loaded.append(Loaded(playbook, str(path), source))
-    return loaded, problems
+    found, problems = scan_folder(folder, check, "playbook")
+    return [Loaded(pb, path, source) for pb, path, source in found], problems

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias, Union, get_args
 from pydantic import Field, field_validator, model_validator
 
 from shequn.sop import kinds
-from shequn.sop.model_base import ActionModel, Strict
+from shequn.sop.experiments import Experiment, Variant, holdout_share
+from shequn.sop.model_base import ActionModel, Strict, TextAction
 from shequn.sop.thresholds import Threshold
 from shequn.sop.timing import Offset, parse_offset, to_cron
 
@@ -174,10 +175,49 @@ class Step(Strict):
     condition: ConditionName | None = None
     owner: str = Field(min_length=1)
     emergency: Emergency
+    # An experiment (sop.experiments): a holdout or variants, and what it measures.
+    holdout: str | None = None
+    variants: list[Variant] | None = Field(default=None, min_length=2)
+    experiment: Experiment | None = None
 
     @property
     def offset(self) -> Offset:
         return parse_offset(self.at)
+
+    @property
+    def holdout_share(self) -> float | None:
+        return None if self.holdout is None else holdout_share(self.holdout)
+
+    @field_validator("holdout")
+    @classmethod
+    def _holdout(cls, value: str | None) -> str | None:
+        if value is not None:
+            holdout_share(value)
+        return value
+
+    @model_validator(mode="after")
+    def _experiment(self) -> Step:
+        if self.holdout is not None and self.variants is not None:
+            raise ValueError(
+                f"step {self.id!r} has both holdout: and variants:; an experiment is one or "
+                "the other (a holdout arm can be added as a variant that sends nothing later)"
+            )
+        arms = self.holdout is not None or self.variants is not None
+        if arms != (self.experiment is not None):
+            raise ValueError(
+                f"step {self.id!r}: holdout:/variants: and experiment: go together; write "
+                "experiment: {outcome: spoke_7d, horizon: +28d} under a step with holdout: 10%"
+            )
+        if self.variants is not None:
+            if not isinstance(self.action, TextAction):
+                raise ValueError(
+                    f"step {self.id!r}: variants: need a message action "
+                    "(send_private, send_group, create_task, alert_owner)"
+                )
+            names = [v.name for v in self.variants]
+            if len(set(names)) != len(names):
+                raise ValueError(f"step {self.id!r}: two variants share a name; name each once")
+        return self
 
     @field_validator("at")
     @classmethod
@@ -217,6 +257,11 @@ class Playbook(Strict):
         kind = self.trigger.type
         member_kinds = kinds.member_kinds()
         for step in self.steps:
+            if step.experiment is not None:
+                raise ValueError(
+                    f"step {step.id!r}: a {kind} trigger has no member to assign to an arm; "
+                    "put holdout:/variants: on a step of a member trigger such as member_joined"
+                )
             if step.action.type in member_kinds or step.condition is not None:
                 raise ValueError(
                     f"step {step.id!r}: a {kind} trigger has no member, so it can neither "

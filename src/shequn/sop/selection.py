@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from sqlalchemy import Connection
+from sqlalchemy import select as sa_select
+
 from shequn.errors import InputError
-from shequn.sop.content import Library, check_playbook
+from shequn.sop.content import FOLDER, Library, check_playbook
 from shequn.sop.loader import Loaded, check, scan
 from shequn.sop.model import Playbook
 from shequn.sop.template_check import check_templates
+from shequn.store.sop_schema import playbooks
 
 
 class Stored(Protocol):
@@ -39,8 +43,18 @@ class Selection:
     gone: list[str] = field(default_factory=list)  # stored names whose file is gone
 
 
-def select(folder: Path, library: Library | None, stored: Mapping[str, Stored]) -> Selection:
-    """The playbooks of `folder` in force, given the versions the engine stored."""
+def select(
+    folder: Path,
+    library: Library | None,
+    stored: Mapping[str, Stored],
+    generated: tuple[list[Playbook], list[InputError]] = ([], []),
+) -> Selection:
+    """The playbooks of `folder` in force, given the versions the engine stored.
+
+    `generated` are playbooks made from other workspace files (the promotion plans of
+    `activities/`, `shequn.activities.plan`) and those files' problems: they run beside
+    the files' playbooks; a name already used by a file is left to the file.
+    """
     loaded, problems = scan(folder)
     if library is not None:
         kept = []
@@ -64,4 +78,16 @@ def select(folder: Path, library: Library | None, stored: Mapping[str, Stored]) 
                 chosen.running.append(previous)
         else:
             chosen.gone.append(name)
+    extra, problems = generated
+    taken = {pb.name for pb in chosen.running}
+    chosen.running.extend(pb for pb in extra if pb.name not in taken)
+    chosen.problems.extend(problems)
     return chosen
+
+
+def in_force(conn: Connection, folder: Path) -> tuple[list[Playbook], list[InputError]]:
+    """The playbooks the engine runs (`sop.selection`), read-only; and the problems."""
+    query = sa_select(playbooks.c.name, playbooks.c.path, playbooks.c.source)
+    stored = {row.name: row for row in conn.execute(query)}
+    chosen = select(folder, Library(folder.parent / FOLDER), stored)
+    return chosen.running, chosen.problems

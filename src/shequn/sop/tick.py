@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 from sqlalchemy import Connection
 
 from shequn.config import Community, Settings
-from shequn.sop import kinds, outbox
+from shequn.sop import experiments, kinds, outbox
 from shequn.sop.communities import known_communities
 from shequn.sop.evaluate import Window, communities_of, due_steps
 from shequn.sop.kinds import Context
@@ -20,7 +21,7 @@ from shequn.sop.outbox import OutboxRow
 from shequn.sop.recent import RecentEvents
 from shequn.sop.render import RenderError, variables
 from shequn.store import members
-from shequn.store.sop_schema import DEAD, MISSED, PENDING
+from shequn.store.sop_schema import DEAD, HELD, MISSED, PENDING
 
 if TYPE_CHECKING:  # sop.lifecycle pulls in the analytics: only a tick needs it
     from shequn.sop.lifecycle import Lifecycle
@@ -101,14 +102,16 @@ def outbox_rows(
     settings_of = {c.key: c for c in settings.communities}
     names = members.names(conn, [m for m in due["member"].unique().to_list() if m is not None])
     rows = []
-    for d in due.iter_rows(named=True):
+    exps, assigned = arms(by_name, due)
+    for d, exp, arm in zip(due.iter_rows(named=True), exps, assigned, strict=True):
         pb = by_name[d["playbook"]]
         step = next(s for s in pb.steps if s.id == d["step"])
         community = settings_of.get(d["community"]) or Community(key=d["community"])
         if d.get("kind") == "alert":
             rows.append(_alert_row(d, pb, step, community, now, timing, ctx))
             continue
-        rows.append(_row(d, pb, step, community, names.get(d["member"]), now, timing, ctx))
+        name = names.get(d["member"])
+        rows.append(_row(d, pb, step, community, name, (exp, arm), now, timing, ctx))
     return rows
 
 
@@ -157,23 +160,57 @@ def _alert_row(
     )
 
 
+def arms(playbooks: dict[str, Playbook], due: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per due row (same order), its experiment and arm; None outside experiments.
+
+    Assigned per experiment step in one vectorized call (`sop.experiments.assign`).
+    """
+    names = np.full(due.height, None, dtype=object)
+    chosen = np.full(due.height, None, dtype=object)
+    if due.is_empty():
+        return names, chosen
+    indexed = due.with_row_index("_i").filter(pl.col("member").is_not_null())
+    for (name, step_id), rows in indexed.group_by("playbook", "step"):
+        step = next(s for s in playbooks[str(name)].steps if s.id == step_id)
+        if step.experiment is None:
+            continue
+        exp = experiments.experiment_id(str(name), step.id, step.experiment.salt)
+        variants = [v.name for v in step.variants or ()]
+        where = rows["_i"].to_numpy()
+        names[where] = exp
+        chosen[where] = experiments.assign(exp, rows["member"], step.holdout_share, variants)
+    return names, chosen
+
+
+def _action(step: Step, arm: str | None) -> Any:
+    """The step's action, with the text of the member's variant when it has one."""
+    if step.variants is None or arm is None:
+        return step.action
+    variant = next(v for v in step.variants if v.name == arm)
+    action: Any = step.action  # a TextAction (Step checks variants are on one)
+    return action.model_copy(update={"text": variant.text, "content": variant.content})
+
+
 def _row(
     d: dict[str, Any],
     pb: Playbook,
     step: Step,
     community: Community,
     name: str | None,
+    arm: tuple[str | None, str | None],
     now: int,
     timing: Timing,
     ctx: Context,
 ) -> OutboxRow:
-    action = step.action
+    action = _action(step, arm[1])
     kind = kinds.get(action.type)
     payload: dict[str, Any] = {
         "owner": step.owner,
         "emergency": step.emergency.model_dump(include={"do", "alert"}),
         "member": d["member"],
     }
+    if arm[0] is not None:  # an experiment's step (sop.experiments)
+        payload.update(experiment=arm[0], arm=arm[1])
     state, reason = PENDING, None
     values = {
         **variables(d["member"], name, community),
@@ -191,6 +228,8 @@ def _row(
         payload["announce_platform"] = kinds.route("send_group", community.platform, "", ctx)[0]
     if state == PENDING and now - d["due_ts"] > timing.grace:
         state, reason = MISSED, _MISSED_REASON
+    if state == PENDING and arm[1] == experiments.HOLDOUT:
+        state, reason = HELD, f"held out by experiment {arm[0]}"
     return outbox.row(
         key=d["key"],
         playbook=pb.name,

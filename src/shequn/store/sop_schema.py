@@ -15,6 +15,8 @@ from shequn.store.schema import Id, events, metadata
 
 # States of an outbox row. `pending` and `retry` rows are waiting to be sent.
 PENDING, RETRY, SENT, DEAD, MISSED = "pending", "retry", "sent", "dead", "missed"
+# A member an experiment held out of the step (sop.experiments): recorded, never sent.
+HELD = "held_out"
 
 outbox = Table(
     "sop_outbox",

@@ -1,0 +1,1 @@
+"""Activities (活动): declared in `activities/*.yaml`, promoted by the SOP engine, measured."""

@@ -1,0 +1,1 @@
+"""Experiments on playbook steps: outcomes per member, and the difference between arms."""
