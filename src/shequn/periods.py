@@ -122,3 +122,17 @@ def units(kind: str, period: Period) -> list[Period]:
                 found.append(current)
             current = month(current.end.year, current.end.month)
     return found
+
+
+def parse_day(value: str, field: str) -> date:
+    """A local date as a user writes it (`--from 2026-10-01`, `?from=2026-10-01`).
+
+    Raises:
+        InputError: not an ISO date, naming `field`.
+    """
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"{value!r} is not a date", field=field, hint="write a local date: 2026-10-01"
+        ) from None

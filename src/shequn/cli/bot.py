@@ -15,8 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from shequn.cli.options import WorkspaceOpt, parse_day
+from shequn.cli.options import WorkspaceOpt
 from shequn.errors import InputError
+from shequn.periods import parse_day
 from shequn.workspace import Workspace
 
 faq_app = typer.Typer(help="The bot's FAQ library: test a question, report, mark answers wrong.")

@@ -11,9 +11,10 @@ import msgspec
 import typer
 from rich.table import Table
 
-from shequn.cli.options import WorkspaceOpt, parse_day
+from shequn.cli.options import WorkspaceOpt
 from shequn.cli.output import console
 from shequn.errors import InputError
+from shequn.periods import parse_day
 from shequn.workspace import Workspace
 
 _JSON = msgspec.json.Encoder(decimal_format="number")

@@ -15,9 +15,10 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from shequn.cli.options import WorkspaceOpt, parse_day
+from shequn.cli.options import WorkspaceOpt
 from shequn.cli.output import console, err
 from shequn.errors import InputError
+from shequn.periods import parse_day
 from shequn.workspace import Workspace
 
 if TYPE_CHECKING:

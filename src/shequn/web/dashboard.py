@@ -54,15 +54,6 @@ def default_period(ws: Workspace, clock: Clock) -> tuple[date, date]:
     return month.start, month.end
 
 
-def parse_day(value: str, name: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(
-            f"{value!r} is not a date", field=name, hint="write it as 2026-10-01"
-        ) from None
-
-
 def gather(ws: Workspace, scope: str, start: date, end: date, lang: str) -> Dashboard:
     """The figures and daily trends of one scope for local days [start, end)."""
     from shequn.analytics.engine import copy_cursor, figures_of, prepare

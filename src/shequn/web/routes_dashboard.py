@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from shequn.clock import Clock
+from shequn.periods import parse_day
 from shequn.web import dashboard
 from shequn.web.auth import Ctx, Forbidden, need
 from shequn.web.cache import Memo
@@ -39,7 +40,7 @@ def _period(ctx: Ctx) -> tuple[date, date]:
     params = ctx.request.query_params
     start_text, end_text = params.get("from", ""), params.get("to", "")
     if start_text and end_text:
-        return dashboard.parse_day(start_text, "from"), dashboard.parse_day(end_text, "to")
+        return parse_day(start_text, "from"), parse_day(end_text, "to")
     return MEMO.get(ctx.ws, "period", lambda: dashboard.default_period(ctx.ws, _clock(ctx)))
 
 

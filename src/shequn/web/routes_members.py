@@ -25,7 +25,7 @@ def _filters(ctx: Ctx) -> members.Filters:
     values = {f.name: params.get(f.name, "") for f in fields(members.Filters) if f.name != "page"}
     for name in ("joined_from", "joined_to"):
         if values[name]:
-            from shequn.web.dashboard import parse_day
+            from shequn.periods import parse_day
 
             parse_day(values[name], name)
     page_text = params.get("page", "1")
