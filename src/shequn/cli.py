@@ -19,7 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from shequn import __version__, cli_analytics, cli_lifecycle, cli_review, cli_sop
+from shequn import __version__, cli_analytics, cli_lifecycle, cli_members, cli_review, cli_sop
 from shequn.cli_options import WorkspaceOpt
 from shequn.clock import from_micros
 from shequn.errors import InputError, ShequnError
@@ -33,7 +33,9 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-members_app = typer.Typer(help="Members: list them, merge one person's accounts across platforms.")
+members_app = typer.Typer(
+    help="Members: profiles, tiers, lifecycle states, churn risk; merge one person's accounts."
+)
 export_app = typer.Typer(help="Export data in open formats.")
 app.add_typer(members_app, name="members")
 app.add_typer(export_app, name="export")
@@ -317,34 +319,6 @@ def export_events_cmd(
     console.print(f"Wrote {count:,} events to {target}")
 
 
-@members_app.command("list")
-def members_list(
-    community: Annotated[str, typer.Option("--community", "-c", help="Only this community.")] = "",
-    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
-    workspace: WorkspaceOpt = None,
-) -> None:
-    """List member keys with their person and display name.
-
-    Example: `shequn members list -c book-club --limit 20`
-    """
-    from shequn.store.engine import read_transaction
-    from shequn.store.members import listing
-
-    ws = Workspace.open(workspace)
-    with read_transaction(ws.engine) as conn:
-        rows = listing(conn, community or None, limit)
-    table = Table("key", "name", "person", "platform", "first seen")
-    for row in rows:
-        table.add_row(
-            row["key"],
-            row["name"] or "",
-            row["person"],
-            row["platform"] or "",
-            _local(ws, row["first_ts"]),
-        )
-    console.print(table)
-
-
 @members_app.command("merge")
 def members_merge(
     target: Annotated[str, typer.Argument(help="The member key whose person the others join.")],
@@ -383,6 +357,7 @@ app.add_typer(cli_sop.sop_app, name="sop")
 app.add_typer(cli_sop.tasks_app, name="tasks")
 app.command("run")(cli_sop.run)
 app.add_typer(cli_lifecycle.lifecycle_app, name="lifecycle")
+cli_members.register(members_app)
 
 
 def main() -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
 
 from shequn.clock import Clock, SystemClock
 from shequn.errors import InputError
@@ -46,3 +49,60 @@ def unmerge(ws: Workspace, key: str, clock: Clock | None = None) -> None:
             raise InputError(f"unknown member {key!r}", hint="list them with `shequn members list`")
         store.reset_person(conn, key)
         audit.record(conn, clock, "members.unmerge", key=key)
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """What `refresh` recorded: tier and lifecycle-state changes."""
+
+    members: int
+    tier_changes: int
+    state_changes: int
+
+
+def refresh(ws: Workspace, clock: Clock | None = None) -> RefreshResult:
+    """Record each member's tier and lifecycle-state changes as of now.
+
+    One `tier_changed` (with the reason) or `state_changed` SOP event per member whose
+    decided tier or state differs from the last one recorded; running it twice at the
+    same instant records nothing the second time (the event key holds the instant).
+    """
+    from shequn.clock import to_micros
+    from shequn.members.profiles import profiles
+    from shequn.sop import journal
+
+    clock = clock or SystemClock()
+    when = clock.now()
+    now = to_micros(when)
+    frame = profiles(ws, when)
+    tiers = frame.filter(
+        pl.col("tier").ne_missing(pl.col("recorded_tier")) & pl.col("tier").is_not_null()
+    )
+    states = frame.filter(pl.col("state").ne_missing(pl.col("recorded_state")))
+    rows = _changes(tiers, "tier_changed", "tier", now) + _changes(
+        states, "state_changed", "state", now
+    )
+    with write_transaction(ws.engine) as conn:
+        journal.record(conn, rows)
+        audit.record(conn, clock, "members.refresh", tiers=tiers.height, states=states.height)
+    return RefreshResult(frame.height, tiers.height, states.height)
+
+
+def _changes(frame: pl.DataFrame, kind: str, column: str, now: int) -> list[dict[str, Any]]:
+    """One SOP event per row: the new value of `column`, `from` the recorded one."""
+    from shequn.sop import journal
+
+    reason = "tier_reason" if column == "tier" else None
+    return [
+        journal.entry(
+            kind,
+            now,
+            row["communities"].split(",")[0],
+            f"{row['member']}|{now}",
+            member=row["member"],
+            text=row[column],
+            **{"from": row[f"recorded_{column}"]},
+            **({"reason": row[reason]} if reason else {}),
+        )
+        for row in frame.iter_rows(named=True)
+    ]
