@@ -143,7 +143,7 @@ def bench_telegram(messages: int, repeat: int) -> list[dict]:
     data = f"data = open({str(path)!r}, 'rb').read()"
     baseline = measure(f"import json\n{data}", "json.loads(data)", repeat)
     decode = measure(
-        f"from shequn.importers.telegram import decode_export\n{data}",
+        f"from shequn.importers.telegram.importer import decode_export\n{data}",
         "decode_export(data, 'bench')",
         repeat,
     )

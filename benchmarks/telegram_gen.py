@@ -181,7 +181,7 @@ def _best(runs: int, work: Callable[[], object]) -> float:
 
 def main(argv: list[str]) -> None:
     from shequn.importers.pipeline import read_frame
-    from shequn.importers.telegram_model import EXPORT_DECODER
+    from shequn.importers.telegram.model import EXPORT_DECODER
 
     n_messages = int(argv[1]) if len(argv) > 1 else 250_000
     path = Path(__file__).parent / ".data" / f"telegram_{n_messages}.json"

@@ -92,9 +92,6 @@ def ws(engine_name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
         workspace.close()
 
 
-DATA = Path(__file__).parent / "data"
-
-
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never pick up the developer's own workspace or database."""

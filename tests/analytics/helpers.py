@@ -107,3 +107,23 @@ def engine_series(
         return daily_series(con, start, end, zone=zone), retention(con, start, end, zone=zone)
     finally:
         con.close()
+
+
+# The week of the canonical log: 2026-03-02 to 2026-03-09 (local, end exclusive).
+MARCH = (date(2026, 3, 2), date(2026, 3, 9))
+
+
+def canonical_log() -> LogBuilder:
+    """Two communities' canonical events around `MARCH`, one of each kind that counts."""
+    log = LogBuilder()
+    log.add("2026-03-01 08:00", "visit", None, channel="ch1", visitor="v1")  # c1 starts here
+    log.add("2026-03-01 09:00", "message", "h")  # history start: a member since 08:00
+    log.add("2026-03-01 10:00", "join", "a", channel="ch1", visitor="v1")
+    log.add("2026-03-02 10:00", "join", "b", inviter="a")
+    log.add("2026-03-03 11:00", "message", "a")
+    log.add("2026-03-03 12:00", "content_sent", None, content_id="x")
+    log.add("2026-03-03 13:00", "content_click", "b", content_id="x")
+    log.add("2026-03-04 09:00", "order", "b", order_id="o1", amount="12.50")
+    log.add("2026-03-05 09:00", "leave", "h")
+    log.add("2026-03-03 09:00", "reaction", "k", community="c2")  # c2 starts here
+    return log

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import duckdb
@@ -10,24 +9,15 @@ import duckdb
 from shequn.analytics.copy import append, create_schema, memory_copy
 from shequn.analytics.engine import compute
 from shequn.sop.journal import SOP_TYPES
-from tests.analytics.helpers import SHANGHAI, LogBuilder, engine_figures, engine_series, to_arrow
-
-MARCH = (date(2026, 3, 2), date(2026, 3, 9))
-
-
-def _canonical() -> LogBuilder:
-    log = LogBuilder()
-    log.add("2026-03-01 08:00", "visit", None, channel="ch1", visitor="v1")  # c1 starts here
-    log.add("2026-03-01 09:00", "message", "h")  # history start: a member since 08:00
-    log.add("2026-03-01 10:00", "join", "a", channel="ch1", visitor="v1")
-    log.add("2026-03-02 10:00", "join", "b", inviter="a")
-    log.add("2026-03-03 11:00", "message", "a")
-    log.add("2026-03-03 12:00", "content_sent", None, content_id="x")
-    log.add("2026-03-03 13:00", "content_click", "b", content_id="x")
-    log.add("2026-03-04 09:00", "order", "b", order_id="o1", amount="12.50")
-    log.add("2026-03-05 09:00", "leave", "h")
-    log.add("2026-03-03 09:00", "reaction", "k", community="c2")  # c2 starts here
-    return log
+from tests.analytics.helpers import (
+    MARCH,
+    SHANGHAI,
+    LogBuilder,
+    canonical_log,
+    engine_figures,
+    engine_series,
+    to_arrow,
+)
 
 
 def _sprinkled(log: LogBuilder) -> list[dict[str, Any]]:
@@ -53,7 +43,7 @@ def _sprinkled(log: LogBuilder) -> list[dict[str, Any]]:
 
 
 def test_sop_events_move_no_metric() -> None:
-    log = _canonical()
+    log = canonical_log()
     mixed = _sprinkled(log)
     assert len(mixed) == len(log.events) + len(SOP_TYPES) + 5
     plain = engine_figures(log.events, *MARCH)
@@ -67,7 +57,7 @@ def test_sop_events_move_no_metric() -> None:
 
 
 def test_appending_in_increments_gives_the_same_copy() -> None:
-    log = _canonical()
+    log = canonical_log()
     mixed = _sprinkled(log)
     whole = memory_copy(to_arrow(mixed), SHANGHAI)
     parts = duckdb.connect()

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from shequn.cli_analytics import last_full_month, metrics
+from shequn.cli.metrics import last_covered_month, metrics
 from shequn.errors import InputError
 from shequn.services.imports import import_path
 from shequn.services.workspace import init_workspace
@@ -59,13 +59,13 @@ def test_json_for_a_period(root: Path) -> None:
     assert figures["*"]["members_at_end"] == 3
 
 
-def test_default_period_is_the_last_full_month(root: Path) -> None:
+def test_default_period_is_the_last_covered_month(root: Path) -> None:
     # The data ends on 2026-11-02: the last full month is October.
     code, out = run("--json", "-c", "club", "-w", str(root))
     assert code == 0
     assert json.loads(out)["club"]["joins"] == 1  # b on 10-01 00:00 (a joined in September)
-    assert last_full_month(date(2026, 11, 2)) == (date(2026, 10, 1), date(2026, 11, 1))
-    assert last_full_month(date(2026, 10, 31)) == (date(2026, 10, 1), date(2026, 11, 1))
+    assert last_covered_month(date(2026, 11, 2)) == (date(2026, 10, 1), date(2026, 11, 1))
+    assert last_covered_month(date(2026, 10, 31)) == (date(2026, 10, 1), date(2026, 11, 1))
 
 
 def test_table_shows_labels_percentages_and_currency(root: Path) -> None:

@@ -13,20 +13,21 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.analytics import reference
-from tests.analytics.helpers import LogBuilder, engine_figures, engine_series
+from tests.analytics.backends import AnalyticsBackend
+from tests.analytics.helpers import LogBuilder
 
 MAR = {d: date(2026, 3, d) for d in range(1, 32)}
 
 
-def both(log: LogBuilder, start: date, end: date, **options) -> dict:
-    """The engine's figures, checked equal to the reference's on the same log."""
+def both(backend: AnalyticsBackend, log: LogBuilder, start: date, end: date, **options) -> dict:
+    """The backend's figures, checked equal to the reference's on the same log."""
     persons = options.pop("persons", None)
-    got = engine_figures(log.events, start, end, log.zone, persons, **options)
+    got = backend.figures(log.events, start, end, log.zone, persons, **options)
     assert got == reference.compute(log.events, start, end, log.zone, persons, **options)
     return got
 
 
-def test_membership_with_leaves_rejoins_and_local_midnight() -> None:
+def test_membership_with_leaves_rejoins_and_local_midnight(backend: AnalyticsBackend) -> None:
     log = LogBuilder()
     log.add("2026-03-01 10:00", "join", "a")
     log.add("2026-03-01 11:00", "join", "b")
@@ -37,7 +38,7 @@ def test_membership_with_leaves_rejoins_and_local_midnight() -> None:
     log.add("2026-03-03 09:00", "join", "b")  # rejoin
     log.add("2026-03-03 20:00", "leave", "c")
     log.add("2026-03-04 00:00", "join", "e")  # P's end instant: not in P, a member at end
-    f = both(log, MAR[2], MAR[4])["c1"]
+    f = both(backend, log, MAR[2], MAR[4])["c1"]
     assert f["members_at_start"] == 3  # a, b, c (c joined at exactly 03-02 00:00)
     assert f["members_at_end"] == 3  # a, b (rejoined), e; c left
     assert f["members_during"] == 3  # a, b, c; e's interval starts at P's end
@@ -48,7 +49,7 @@ def test_membership_with_leaves_rejoins_and_local_midnight() -> None:
     assert f["churn_rate"] == 2 / 3  # b and c left and were members at start; d was not
 
 
-def test_history_starting_mid_life() -> None:
+def test_history_starting_mid_life(backend: AnalyticsBackend) -> None:
     log = LogBuilder()
     log.add("2026-03-01 08:00", "visit", None, channel="ch1")  # the community's first event
     log.add("2026-03-01 09:00", "message", "h")  # no join: a member since 08:00
@@ -57,16 +58,16 @@ def test_history_starting_mid_life() -> None:
     log.add("2026-03-01 14:00", "reaction", "k")  # member since 08:00
     log.add("2026-03-01 15:00", "join", "k")  # already a member: opens nothing
     log.add("2026-03-01 16:00", "checkin", "z")  # a checkin never opens an interval
-    first_day = both(log, MAR[1], MAR[2])["c1"]
+    first_day = both(backend, log, MAR[1], MAR[2])["c1"]
     assert first_day["members_at_start"] == 0  # the history starts at 08:00
     assert first_day["members_at_end"] == 1  # k; h left at 12:00
     assert first_day["members_during"] == 2  # h [08:00, 12:00) and k [08:00, ...)
     assert first_day["growth_rate"] is None  # 1 / 0
     assert first_day["churn_rate"] is None  # 0 / 0
-    assert both(log, MAR[2], MAR[3])["c1"]["members_at_start"] == 1  # k
+    assert both(backend, log, MAR[2], MAR[3])["c1"]["members_at_start"] == 1  # k
 
 
-def test_activity() -> None:
+def test_activity(backend: AnalyticsBackend) -> None:
     log = LogBuilder()
     log.add("2026-02-20 10:00", "join", "a")
     log.add("2026-02-20 10:00", "join", "b")
@@ -78,7 +79,7 @@ def test_activity() -> None:
     log.add("2026-03-03 10:00", "reaction", "b")
     log.add("2026-03-03 11:00", "checkin", "c")  # not a member: activity counts anyway
     log.add("2026-03-04 00:00", "message", "a")  # P's end: outside
-    f = both(log, MAR[2], MAR[4])["c1"]
+    f = both(backend, log, MAR[2], MAR[4])["c1"]
     assert f["dau"] == 2  # on 03-03: b, c
     assert f["wau"] == 3  # 02-25..03-03: a, b, c
     assert f["mau"] == 4  # 02-02..03-03: x, b, a, c (y was active on 02-01)
@@ -90,7 +91,7 @@ def test_activity() -> None:
     assert f["stickiness"] == 0.375  # mean dau (1 + 2) / 2 days = 1.5, / mau 4
 
 
-def test_funnel_and_channels() -> None:
+def test_funnel_and_channels(backend: AnalyticsBackend) -> None:
     log = LogBuilder()
     log.add("2026-03-02 10:00", "visit", None, channel="ch1", visitor="v1")
     log.add("2026-03-02 11:00", "visit", None, channel="ch1", visitor="v1")  # same visitor
@@ -104,7 +105,7 @@ def test_funnel_and_channels() -> None:
     log.add("2026-03-02 15:00", "join", "c", channel="ch3")  # a channel without visits
     log.add("2026-03-02 16:00", "join", "d", visitor="v1")  # no channel: never inferred
     log.add("2026-03-02 17:00", "order", "a", order_id="o1", amount="20.00")
-    figures = both(log, MAR[2], MAR[3])
+    figures = both(backend, log, MAR[2], MAR[3])
     f = figures["c1"]
     assert f["visits"] == 4  # ch1: v1 + 2 keyless = 3; ch2: v1 = 1
     assert f["channel_joins"] == 3  # a, b (ch1), c (ch3)
@@ -129,7 +130,7 @@ def test_funnel_and_channels() -> None:
     assert figures["*"]["visits"] == 4  # ch1 3 + ch2 1
 
 
-def test_orders_with_repeated_ids_and_refunds() -> None:
+def test_orders_with_repeated_ids_and_refunds(backend: AnalyticsBackend) -> None:
     log = LogBuilder()
     for m in ("a", "b", "c"):
         log.add("2026-03-01 09:00", "join", m)
@@ -145,7 +146,7 @@ def test_orders_with_repeated_ids_and_refunds() -> None:
     log.add("2026-03-02 19:00", "order", "b", order_id="o6", amount="10")  # o6 is b's
     log.add("2026-03-02 19:30", "order", "c", order_id="o6", amount="5")  # o6: 15
     log.add("2026-03-03 00:00", "order", "a", order_id="o1", amount="70")  # after P
-    f = both(log, MAR[2], MAR[3])["c1"]
+    f = both(backend, log, MAR[2], MAR[3])["c1"]
     assert f["gmv"] == Decimal("200")  # 150 + 30 + 0 + 30 - 5 - 20 + 15
     assert f["orders"] == 4  # o1, o2, o4, o6 (net > 0)
     assert f["buyers"] == 3  # a (o1, o2), c (o4), b (o6, by its earliest row)
@@ -156,7 +157,7 @@ def test_orders_with_repeated_ids_and_refunds() -> None:
 
 
 @pytest.mark.parametrize(("days", "expected"), [(30, 1 / 3), (40, 2 / 3)])
-def test_join_cohort_conversion(days: int, expected: float) -> None:
+def test_join_cohort_conversion(days: int, expected: float, backend: AnalyticsBackend) -> None:
     log = LogBuilder()
     log.add("2026-02-20 10:00", "join", "c")  # first join before P: not in the cohort
     log.add("2026-03-01 10:00", "join", "a")
@@ -167,12 +168,12 @@ def test_join_cohort_conversion(days: int, expected: float) -> None:
     log.add("2026-03-04 10:00", "order", "d", order_id="o3", amount="10")
     log.add("2026-04-20 10:00", "order", "d", order_id="o3", amount="-10")  # o3 nets 0
     log.add("2026-03-05 10:00", "order", "c", order_id="o4", amount="10")
-    f = both(log, MAR[1], MAR[8], cohort_days=days)["c1"]
+    f = both(backend, log, MAR[1], MAR[8], cohort_days=days)["c1"]
     # cohort a, b, d; within 30 days: a -> 1/3; within 40 days: a, b -> 2/3
     assert f["join_cohort_conversion"] == expected
 
 
-def test_referral_chains() -> None:
+def test_referral_chains(backend: AnalyticsBackend) -> None:
     log = LogBuilder()
     log.add("2026-02-01 10:00", "join", "r")
     log.add("2026-02-02 10:00", "join", "q", inviter="r")  # generation 1
@@ -185,7 +186,7 @@ def test_referral_chains() -> None:
     log.add("2026-03-02 13:00", "join", "x", inviter="x")  # oneself: generation 0
     log.add("2026-03-02 14:00", "join", "y", inviter="s", community="c2")  # s not in c2
     log.add("2026-03-02 15:00", "join", "p", inviter="q")  # invited, but q <- r: r no seed
-    figures = both(log, MAR[2], MAR[3])
+    figures = both(backend, log, MAR[2], MAR[3])
     f = figures["c1"]
     assert f["members_at_start"] == 2  # q and s (r left)
     assert f["k_factor"] == 1.5  # invited joins u, v, p = 3 / 2
@@ -197,18 +198,20 @@ def test_referral_chains() -> None:
     assert figures["*"]["fission_multiplier"] == 7 / 5  # seeds + y; reached + u, v
 
 
-def test_an_interval_opened_and_closed_at_the_period_start_is_reached() -> None:
+def test_an_interval_opened_and_closed_at_the_period_start_is_reached(
+    backend: AnalyticsBackend,
+) -> None:
     log = LogBuilder()
     log.add("2026-03-01 10:00", "join", "s")  # generation 0, a member at P's start: a seed
     log.add("2026-03-02 00:00", "join", "u", inviter="s")  # invited exactly at P's start
     log.add("2026-03-02 00:00", "leave", "u")  # and gone at once: an empty interval
-    f = both(log, MAR[2], MAR[3])["c1"]
+    f = both(backend, log, MAR[2], MAR[3])["c1"]
     # seeds s = 1; reached s and u (opened in P by s's invitation, however short) = 2
     assert f["fission_multiplier"] == 2.0
     assert (f["members_at_start"], f["members_at_end"]) == (1, 1)  # u held no instant
 
 
-def test_content_ctr() -> None:
+def test_content_ctr(backend: AnalyticsBackend) -> None:
     log = LogBuilder()
     for m in ("a", "b", "c"):
         log.add("2026-03-01 09:00", "join", m)
@@ -221,17 +224,17 @@ def test_content_ctr() -> None:
     log.add("2026-03-02 13:00", "content_click", "d", content_id="x")
     log.add("2026-03-03 10:00", "content_sent", "op", content_id="x")  # not the first send
     log.add("2026-03-02 10:00", "content_sent", "op", content_id="q", community="c2")
-    figures = both(log, MAR[2], MAR[3])
+    figures = both(backend, log, MAR[2], MAR[3])
     # x: a and d clicked / 3 members (a, b, c) when it was first sent; y: 0 / 3
     assert figures["c1"]["content_ctr"] == {"x": 2 / 3, "y": 0.0}
     assert figures["c2"]["content_ctr"] == {"q": None}  # no members when sent: 1 / 0
 
 
-def test_zero_denominators_and_quiet_communities() -> None:
+def test_zero_denominators_and_quiet_communities(backend: AnalyticsBackend) -> None:
     log = LogBuilder()
     log.add("2026-03-02 10:00", "visit", None, channel="ch1", community="c1")
     log.add("2026-02-01 10:00", "join", "a", community="c2")  # nothing in P
-    figures = both(log, MAR[2], MAR[3])
+    figures = both(backend, log, MAR[2], MAR[3])
     assert set(figures) == {"c1", "c2", "*"}  # every community in the log
     f = figures["c1"]
     for name in (
@@ -248,33 +251,33 @@ def test_zero_denominators_and_quiet_communities() -> None:
     assert c2["sop_on_time_rate"] is None  # no SOP task is due: 0 / 0
 
 
-def test_merged_persons_count_once() -> None:
+def test_merged_persons_count_once(backend: AnalyticsBackend) -> None:
     log = LogBuilder()
     log.add("2026-03-02 10:00", "join", "wa:li")
     log.add("2026-03-02 11:00", "join", "tg:li", community="c2")
     log.add("2026-03-02 12:00", "message", "tg:li")
     log.add("2026-03-02 13:00", "join", "tg:li")  # the same person: already a member of c1
     merged = {"wa:li": "wa:li", "tg:li": "wa:li"}
-    figures = both(log, MAR[2], MAR[3], persons=merged)
+    figures = both(backend, log, MAR[2], MAR[3], persons=merged)
     assert figures["c1"]["members_at_end"] == 1  # one person, not two keys
     assert figures["*"]["members_at_end"] == 1
     assert figures["*"]["joins"] == 3  # events are still counted
     assert figures["*"]["active_members"] == 1
 
 
-def test_days_are_cut_in_the_workspace_zone_across_dst() -> None:
+def test_days_are_cut_in_the_workspace_zone_across_dst(backend: AnalyticsBackend) -> None:
     log = LogBuilder(ZoneInfo("Europe/Berlin"))
     log.add("2026-03-28 23:30", "message", "a")  # the day before (UTC 22:30)
     log.add("2026-03-29 00:00", "message", "a")  # summer time starts this day at 02:00
     log.add("2026-03-29 23:30", "message", "b")  # still 03-29 locally (UTC 21:30)
     log.add("2026-03-30 00:00", "message", "c")  # the next day
-    f = both(log, date(2026, 3, 29), date(2026, 3, 30))["c1"]
+    f = both(backend, log, date(2026, 3, 29), date(2026, 3, 30))["c1"]
     assert f["messages"] == 2  # a at 00:00 and b at 23:30 on the 23-hour day
     assert f["dau"] == 2  # a, b
     assert f["mau"] == 2  # a (03-28 and 03-29), b; c is after the period
 
 
-def test_daily_series_and_retention_cohorts() -> None:
+def test_daily_series_and_retention_cohorts(backend: AnalyticsBackend) -> None:
     log = LogBuilder()
     log.add("2026-02-20 10:00", "join", "d")  # first join before the weeks: in no cohort
     log.add("2026-03-02 10:00", "join", "a")  # week of 03-02 (a Monday)
@@ -287,7 +290,7 @@ def test_daily_series_and_retention_cohorts() -> None:
     log.add("2026-03-10 12:00", "message", "a")
     log.add("2026-03-10 13:00", "order", "a", order_id="o1", amount="9.90")
     log.add("2026-03-16 00:00", "leave", "a")  # the instant week 03-09 ends: not a member
-    daily, cohorts = engine_series(log.events, MAR[2], MAR[16])
+    daily, cohorts = backend.series(log.events, MAR[2], MAR[16])
     assert daily == reference.daily(log.events, MAR[2], MAR[16], log.zone)
     march_10 = daily["c1"][8]
     assert march_10["day"] == MAR[10]

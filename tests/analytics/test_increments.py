@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from shequn.analytics.copy import append, create_schema, memory_copy
 from shequn.analytics.engine import compute
-from tests.analytics import test_property
 from tests.analytics.helpers import SHANGHAI, LogBuilder, to_arrow
+from tests.analytics.strategies import PERIODS, logs
 
 # Each derived table, in a form that does not depend on how appends split the log.
 DERIVED = {
@@ -59,11 +59,11 @@ def test_an_order_and_a_day_split_across_appends() -> None:
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(test_property.logs(), st.lists(st.integers(0, 60), max_size=4))
+@given(logs(), st.lists(st.integers(0, 60), max_size=4))
 def test_appends_in_parts_equal_one_append(case: tuple, cuts: list[int]) -> None:
     events, zone, _persons = case
     whole = _in_parts(events, [], zone)
     parts = _in_parts(events, [min(c, len(events)) for c in cuts], zone)
     assert _derived(parts) == _derived(whole)
-    start, end = test_property.PERIODS[0]
+    start, end = PERIODS[0]
     assert compute(parts, start, end, zone=zone) == compute(whole, start, end, zone=zone)

@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shequn.errors import InputError
-from shequn.importers import orders, orders_values
 from shequn.importers.base import ImportContext, content_id
+from shequn.importers.orders import importer as orders
+from shequn.importers.orders import values as orders_values
 from shequn.importers.pipeline import read_frame
 from shequn.importers.source import Source
 

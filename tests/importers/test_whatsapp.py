@@ -17,10 +17,10 @@ from shequn.importers import detect
 from shequn.importers.base import ImportContext
 from shequn.importers.pipeline import frames, read_frame
 from shequn.importers.source import Source
-from shequn.importers.whatsapp import IMPORTER, WhatsAppImporter
-from shequn.importers.whatsapp_header import detect_shape, infer_order
-from shequn.importers.whatsapp_ids import digest
-from shequn.importers.whatsapp_system import SystemEvent, classify, normalize_name
+from shequn.importers.whatsapp.header import detect_shape, infer_order
+from shequn.importers.whatsapp.ids import digest
+from shequn.importers.whatsapp.importer import IMPORTER, WhatsAppImporter
+from shequn.importers.whatsapp.system import SystemEvent, classify, normalize_name
 
 DATA = Path(__file__).parents[1] / "data" / "whatsapp"
 BOOK = DATA / "WhatsApp Chat with Book Club.txt"

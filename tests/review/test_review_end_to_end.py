@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from shequn.cli_review import review
+from shequn.cli.review import review
 from shequn.services.simulate import simulate_into
 from shequn.workspace import Workspace
 

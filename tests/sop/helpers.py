@@ -7,6 +7,8 @@ import textwrap
 from datetime import datetime
 from pathlib import Path
 
+import msgspec
+
 from shequn.clock import FrozenClock
 from shequn.services.imports import import_path
 from shequn.workspace import Workspace
@@ -79,24 +81,21 @@ def queue(
     from shequn.store.engine import write_transaction
 
     rows = [
-        {
-            "key": f"{prefix}{i:06d}",
-            "playbook": "pb",
-            "step": "s",
-            "community": community,
-            "target": f"m{i}",
-            "platform": platform,
-            "action": "send_private" if platform != "task" else "create_task",
-            "payload": payload or '{"text": "hi", "owner": "alice", "title": "call m"}',
-            "due_ts": due,
-            "state": "pending",
-            "late": 0,
-            "attempts": 0,
-            "next_ts": due,
-            "reason": None,
-            "created_ts": due,
-        }
+        outbox.row(
+            key=f"{prefix}{i:06d}",
+            playbook="pb",
+            step="s",
+            community=community,
+            target=f"m{i}",
+            platform=platform,
+            action="send_private" if platform != "task" else "create_task",
+            payload={"text": "hi", "owner": "alice", "title": "call m"},
+            due_ts=due,
+            now=due,
+        )
         for i in range(count)
     ]
+    if payload is not None:
+        rows = [msgspec.structs.replace(r, payload=payload) for r in rows]
     with write_transaction(ws.engine) as conn:
         outbox.enqueue(conn, rows)

@@ -9,13 +9,13 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from shequn.cli_sop import sop_app
+from shequn.cli.sop import sop_app
 from shequn.clock import FrozenClock
 from shequn.services.sop import tick
 from shequn.sop.content import ContentError, Library, read_item
 from shequn.store.sop_schema import outbox
 from shequn.workspace import Workspace
-from tests.sop.test_actions import configure, join_alice, sop_events
+from tests.sop.action_helpers import configure, join_alice, sop_events
 
 WELCOME = """
     name: welcome

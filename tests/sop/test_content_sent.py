@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from shequn.analytics import compute
 from shequn.clock import FrozenClock
-from shequn.export import export_events
+from shequn.export.events import export_events
 from shequn.platforms.base import Outgoing
 from shequn.platforms.console import ConsolePlatform, deliveries
 from shequn.services.imports import import_path
@@ -23,8 +23,8 @@ from shequn.sop import dispatch, outcomes
 from shequn.store.schema import events
 from shequn.store.sop_schema import outbox
 from shequn.workspace import Workspace
+from tests.sop.action_helpers import configure, drain, join_alice
 from tests.sop.helpers import add_events, at
-from tests.sop.test_actions import configure, drain, join_alice
 
 PLAYBOOK = """
     name: welcome

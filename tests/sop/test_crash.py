@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import collections
 import json
-import os
 import random
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -23,9 +21,9 @@ from shequn.platforms.console import deliveries
 from shequn.store.schema import events
 from shequn.store.sop_schema import outbox
 from shequn.workspace import Workspace
+from tests.helpers.paths import ROOT
+from tests.helpers.process import child_env
 from tests.sop.helpers import queue
-
-ROOT = Path(__file__).parents[2]
 
 
 def _now() -> int:
@@ -37,7 +35,7 @@ def _start(ws: Workspace, ttl: float) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.sop.engine_proc", str(ws.root), str(ttl)],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env=child_env(),
     )
 
 

@@ -9,7 +9,7 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from shequn.cli_sop import tasks_app
+from shequn.cli.tasks import tasks_app
 from shequn.clock import FrozenClock, to_micros
 from shequn.platforms.base import Outgoing, PermanentError, TransientError
 from shequn.platforms.console import ConsolePlatform
@@ -18,8 +18,8 @@ from shequn.services.tasks import list_tasks
 from shequn.sop.dispatch import Dispatcher, Policy
 from shequn.store.sop_schema import outbox
 from shequn.workspace import Workspace
+from tests.sop.action_helpers import configure, drain, meta, sop_events
 from tests.sop.helpers import at, queue
-from tests.sop.test_actions import configure, drain, meta, sop_events
 
 HOUR = 3_600_000_000
 EMERGENCY = json.dumps(

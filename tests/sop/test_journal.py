@@ -15,8 +15,8 @@ from shequn.sop.dispatch import Dispatcher
 from shequn.store.engine import write_transaction
 from shequn.store.schema import events
 from shequn.workspace import Workspace
+from tests.sop.action_helpers import configure
 from tests.sop.helpers import add_events, at, write_playbook
-from tests.sop.test_actions import configure
 
 EVERYTHING = """
     name: everything
@@ -132,7 +132,7 @@ def test_task_created_and_done_are_events_with_the_member(
     ws: Workspace, clock: FrozenClock
 ) -> None:
     from shequn.services.tasks import complete, list_tasks
-    from tests.sop.test_actions import JOIN, meta, sop_events
+    from tests.sop.action_helpers import JOIN, meta, sop_events
 
     configure(ws)
     write_playbook(ws, "everything", EVERYTHING)

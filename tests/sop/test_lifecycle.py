@@ -10,12 +10,13 @@ from typer.testing import CliRunner
 from shequn.cli import app
 from shequn.clock import FrozenClock
 from shequn.errors import InputError
+from shequn.services.lifecycle import set_stage
 from shequn.services.sop import tick
-from shequn.sop import lifecycle
+from shequn.sop import lifecycle, positions
 from shequn.sop.lifecycle_model import check, load_plan
 from shequn.workspace import Workspace
 from tests.sop.helpers import at
-from tests.sop.test_lifecycle_helpers import add, configure, local, plan, sop_events
+from tests.sop.lifecycle_helpers import add, configure, local, plan, sop_events
 
 WALK = """
     stages:
@@ -91,9 +92,7 @@ def test_operator_moves_back_audited(ws: Workspace, clock: FrozenClock) -> None:
     plan(ws, WALK)
     tick(ws, at(clock, "2026-10-31T00:30:00+08:00"))
     tick(ws, _night(clock, 2))  # cold_start
-    moved = lifecycle.set_stage(
-        ws, at(clock, "2026-11-02T10:00:00+08:00"), "club", "prepare", "redo"
-    )
+    moved = set_stage(ws, at(clock, "2026-11-02T10:00:00+08:00"), "club", "prepare", "redo")
     assert moved == {"community": "club", "from": "cold_start", "stage": "prepare"}
     last = sop_events(ws, "stage_entered")[-1]
     assert (last[1], last[3], last[4]["from"], last[4]["reason"]) == (
@@ -107,9 +106,9 @@ def test_operator_moves_back_audited(ws: Workspace, clock: FrozenClock) -> None:
     tick(ws, at(clock, "2026-11-02T10:01:00+08:00"))
     assert sop_events(ws, "stage_entered")[-1][3] == "cold_start"
     with pytest.raises(InputError, match="unknown stage 'warm'"):
-        lifecycle.set_stage(ws, clock, "club", "warm", "x")
+        set_stage(ws, clock, "club", "warm", "x")
     with pytest.raises(InputError, match="no community 'nope'"):
-        lifecycle.set_stage(ws, clock, "nope", "hot", "x")
+        set_stage(ws, clock, "nope", "hot", "x")
 
 
 def test_positions_rebuild_from_the_events(ws: Workspace, clock: FrozenClock) -> None:
@@ -121,9 +120,9 @@ def test_positions_rebuild_from_the_events(ws: Workspace, clock: FrozenClock) ->
     tick(ws, at(clock, "2026-10-31T00:30:00+08:00"))
     tick(ws, _night(clock, 2))
     with write_transaction(ws.engine) as conn:
-        cached = lifecycle.positions(conn)
-        conn.execute(state.delete().where(state.c.name == lifecycle.POSITIONS))
-        assert lifecycle.positions(conn) == cached
+        cached = positions.positions(conn)
+        conn.execute(state.delete().where(state.c.name == positions.POSITIONS))
+        assert positions.positions(conn) == cached
     assert cached["club"].stage == "cold_start"
 
 
@@ -205,10 +204,12 @@ def test_routine_scope_lists_the_communities_of_each_stage(
     plan(ws, WALK)
     tick(ws, at(clock, "2026-10-31T00:30:00+08:00"))
     with read_transaction(ws.engine) as conn:
-        assert lifecycle.routine_scope(conn, ws.settings, ws.root) == {"newcomer-7day": set()}
+        assert lifecycle.routine_scope(
+            ws.settings, lifecycle.load(conn, ws.root, remember=False)
+        ) == {"newcomer-7day": set()}
     tick(ws, _night(clock, 2))  # cold_start, whose routine is newcomer-7day
     with read_transaction(ws.engine) as conn:
-        scope = lifecycle.routine_scope(conn, ws.settings, ws.root)
+        scope = lifecycle.routine_scope(ws.settings, lifecycle.load(conn, ws.root, remember=False))
     assert scope == {"newcomer-7day": {"club"}}
 
 
@@ -256,7 +257,7 @@ def test_a_stage_runs_only_the_routines_it_lists(ws: Workspace, clock: FrozenClo
     assert [a.key for a in shown] == [f"other|hi|wx:a|{local('2026-10-31 09:00')}"]
     tick(ws, at(clock, "2026-10-31T10:30:00+08:00"))
     assert _queued(ws) == [f"other|hi|wx:a|{local('2026-10-31 09:00')}"]
-    lifecycle.set_stage(ws, clock, "club", "cold_start", "seed members are in")
+    set_stage(ws, clock, "club", "cold_start", "seed members are in")
     shown = CliRunner().invoke(app, ["lifecycle", "-w", str(ws.root)], catch_exceptions=False)
     assert "cold_start" in shown.output and "newcomer-7day" in shown.output
     add(ws, [("10-31 10:40", "wx:b", "join")], "b")
@@ -292,13 +293,17 @@ def test_routines_follow_each_communitys_own_stage_list(ws: Workspace, clock: Fr
         """,
     )
     with read_transaction(ws.engine) as conn:  # nobody placed yet: nothing restricted
-        assert lifecycle.routine_scope(conn, ws.settings, ws.root, ["club", "shop"]) == {
+        assert lifecycle.routine_scope(
+            ws.settings, lifecycle.load(conn, ws.root, remember=False), ["club", "shop"]
+        ) == {
             "newcomer-7day": {"club", "shop"},
             "course-intro": {"club", "shop"},
         }
     tick(ws, at(clock, "2026-10-31T00:30:00+08:00"))  # both enter prepare
     with read_transaction(ws.engine) as conn:
-        assert lifecycle.routine_scope(conn, ws.settings, ws.root, ["club", "shop"]) == {
+        assert lifecycle.routine_scope(
+            ws.settings, lifecycle.load(conn, ws.root, remember=False), ["club", "shop"]
+        ) == {
             "newcomer-7day": {"club"},
             "course-intro": {"club", "shop"},
         }

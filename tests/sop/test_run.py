@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from shequn.clock import SystemClock, to_micros
 from shequn.platforms.console import FILE_NAME, deliveries
 from shequn.workspace import Workspace
+from tests.helpers.paths import ROOT
+from tests.helpers.process import child_env
 from tests.sop.helpers import queue
 
-ROOT = Path(__file__).parents[2]
-RUN = "import typer; from shequn.cli_sop import run; typer.run(run)"
+RUN = "import typer; from shequn.cli.run import run; typer.run(run)"
 
 
 def test_run_delivers_logs_health_and_stops_on_sigterm(ws: Workspace) -> None:
@@ -34,7 +33,7 @@ def test_run_delivers_logs_health_and_stops_on_sigterm(ws: Workspace) -> None:
             str(ws.root),
         ],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env=child_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -8,7 +8,9 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from shequn.cli_sop import run, sop_app, tasks_app
+from shequn.cli.run import run
+from shequn.cli.sop import sop_app
+from shequn.cli.tasks import tasks_app
 from shequn.clock import FrozenClock, to_micros
 from shequn.platforms.console import ConsolePlatform
 from shequn.services.sop import tick

@@ -16,7 +16,7 @@ from shequn.sop import watch
 from shequn.sop.thresholds import Threshold
 from shequn.workspace import Workspace
 from tests.sop.helpers import at
-from tests.sop.test_lifecycle_helpers import add, configure, local, plan, sop_events
+from tests.sop.lifecycle_helpers import add, configure, local, plan, sop_events
 
 # Nine days of `club` (Shanghai time). Members at each day's end: 4, 4, 4, 4, then 3
 # (d left on the 5th). Active (message/reaction/checkin) members per day:

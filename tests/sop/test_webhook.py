@@ -16,8 +16,8 @@ from shequn.platforms.webhook import WebhookPlatform
 from shequn.sop.dispatch import Dispatcher, Policy
 from shequn.store.sop_schema import outbox
 from shequn.workspace import Workspace
+from tests.sop.action_helpers import JOIN, configure, sop_events
 from tests.sop.helpers import add_events, at, write_playbook
-from tests.sop.test_actions import JOIN, configure, sop_events
 
 HOOK = """
     name: crm

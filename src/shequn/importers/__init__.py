@@ -32,12 +32,7 @@ def registry() -> dict[str, Importer]:
     """Every importer by name, in detection order."""
     found: dict[str, Importer] = {}
     for module_name in _MODULES:
-        try:
-            module = importlib.import_module(f"shequn.importers.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"shequn.importers.{module_name}":
-                continue  # not written yet
-            raise
+        module = importlib.import_module(f"shequn.importers.{module_name}")
         importer: Importer = module.IMPORTER
         found[importer.name] = importer
     return found

@@ -58,5 +58,13 @@ LIMITS: dict[str, Limits] = {
     "telegram": Limits(overall=30.0, per_group=20 / 60, burst=1),
     "discord": Limits(overall=50.0, burst=5),
 }
-# Platforms where sending to a group needs a person: the action becomes an operator task.
-NEEDS_PERSON = frozenset({"wecom", "wechat"})
+# What each platform does without a person, by action kind; a platform absent here does
+# every kind. WeCom/WeChat group and private sends need staff confirmation: none, so
+# their messages become operator tasks.
+CAPABILITIES: dict[str, frozenset[str]] = {"wecom": frozenset(), "wechat": frozenset()}
+
+
+def can_do(platform: str, action: str) -> bool:
+    """Whether `platform` carries out actions of kind `action` itself."""
+    allowed = CAPABILITIES.get(platform)
+    return allowed is None or action in allowed

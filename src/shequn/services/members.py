@@ -1,4 +1,4 @@
-"""Merging member keys from different platforms into one person."""
+"""Member keys merged into one person, and recording members' tier and state changes."""
 
 from __future__ import annotations
 

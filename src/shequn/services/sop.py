@@ -10,7 +10,6 @@ all or nothing.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import secrets
@@ -20,7 +19,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
@@ -31,16 +29,18 @@ from shequn.errors import InputError
 from shequn.platforms.base import Platform
 from shequn.services import audit
 from shequn.sop import alerts, journal, lease, outbox, selection
-from shequn.sop.actions import Context
 from shequn.sop.content import FOLDER, Library
 from shequn.sop.dispatch import Dispatcher, LeaseLost, Outcome, Policy
 from shequn.sop.evaluate import DUE_SCHEMA, Window, now_window, thresholds_of
+from shequn.sop.kinds import Context
 from shequn.sop.model import Playbook
+from shequn.sop.outbox import OutboxRow
 from shequn.sop.recent import RecentEvents
 from shequn.sop.tick import Timing, evaluate, outbox_rows
 from shequn.store import dialect
+from shequn.store import state as store_state
 from shequn.store.engine import write_transaction
-from shequn.store.sop_schema import DEAD, MISSED, playbooks, state
+from shequn.store.sop_schema import DEAD, MISSED, playbooks
 from shequn.store.sop_schema import outbox as outbox_table
 from shequn.workspace import Workspace
 
@@ -67,14 +67,6 @@ class TickResult:
     playbooks: int = 0
     rejected: list[InputError] = field(default_factory=list)
     evaluate_seconds: float = 0.0
-
-
-def get_state(conn: Connection, name: str) -> str | None:
-    return conn.scalar(select(state.c.value).where(state.c.name == name))
-
-
-def put_state(conn: Connection, name: str, value: str) -> None:
-    dialect.upsert(conn, state, [{"name": name, "value": value}], update=["value"])
 
 
 def sync_playbooks(
@@ -115,8 +107,8 @@ def _log_rejections(conn: Connection, folder: Path, problems: list, now: int) ->
     for problem in problems:
         digest = hashlib.sha256(Path(problem.path).read_bytes()).hexdigest()
         name = f"rejected:{Path(problem.path).name}"[:64]
-        if get_state(conn, name) != digest:
-            put_state(conn, name, digest)
+        if store_state.get(conn, name) != digest:
+            store_state.put(conn, name, digest)
             entry = _plog(now, "playbook_rejected", "", problem.path, error=str(problem))
             outbox.log_rows(conn, [entry])
 
@@ -168,12 +160,14 @@ def _tick(
             return TickResult(leased=False)
         library = Library(ws.root / FOLDER)
         running, problems = sync_playbooks(conn, ws.root / "playbooks", now, library)
-        lifecycle.advance(conn, ws.settings, ws.root, now, thresholds_of(running), readings)
-        last = get_state(conn, LAST_TICK)
+        # The plan and positions, loaded once: `advance` moves them, the scopes read them.
+        stages = lifecycle.load(conn, ws.root)
+        lifecycle.advance(conn, ws.settings, ws.root, stages, now, thresholds_of(running), readings)
+        last = store_state.get(conn, LAST_TICK)
         window = now_window(int(last) if last else None, clock.now())
         started = time.perf_counter()
         if running and window.end > window.start:
-            due = evaluate(conn, ws.settings, ws.root, running, window, recent)
+            due = evaluate(conn, ws.settings, stages, running, window, recent)
         else:
             due = pl.DataFrame(schema=DUE_SCHEMA)
         seconds = time.perf_counter() - started
@@ -184,14 +178,14 @@ def _tick(
         journal.record(conn, [_decision(row, now) for row in new])
         outbox.enqueue(conn, _emergencies(ws, new, now))
         escalated = alerts.queue_overdue(conn, ws.settings, now)
-        put_state(conn, LAST_TICK, str(window.end))
+        store_state.put(conn, LAST_TICK, str(window.end))
         result = TickResult(
             leased=True,
             window=window,
             due=due.height,
             queued=len(new),
-            missed=sum(r["state"] == MISSED for r in new),
-            dead=sum(r["state"] == DEAD for r in new),
+            missed=sum(r.state == MISSED for r in new),
+            dead=sum(r.state == DEAD for r in new),
             escalated=escalated,
             playbooks=len(running),
             rejected=problems,
@@ -202,39 +196,35 @@ def _tick(
     return result
 
 
-def _decision(row: dict[str, Any], now: int) -> dict[str, Any]:
+def _decision(row: OutboxRow, now: int) -> dict[str, Any]:
     """The event of a queued row: due, missed (past the grace) or dead (did not render)."""
-    member = json.loads(row["payload"]).get("member")
-    common = {"member": member, "due_ts": row["due_ts"]}
-    if row["state"] == MISSED:
+    common: dict[str, Any] = {"member": row.data().get("member"), "due_ts": row.due_ts}
+    if row.state == MISSED:
         return journal.entry(
-            "sop_action_missed", now, row["community"], row["key"], reason=row["reason"], **common
+            "sop_action_missed", now, row.community, row.key, reason=row.reason, **common
         )
-    if row["state"] == DEAD:
+    if row.state == DEAD:
         return journal.entry(
-            "action_dead", now, row["community"], row["key"], reason=row["reason"], **common
+            "action_dead", now, row.community, row.key, reason=row.reason, **common
         )
     return journal.entry(
         "sop_action_due",
         now,
-        row["community"],
-        row["key"],
-        playbook=row["playbook"],
-        step=row["step"],
-        late=bool(row["late"]),
+        row.community,
+        row.key,
+        playbook=row.playbook,
+        step=row.step,
+        late=row.late,
         **common,
     )
 
 
-def _emergencies(ws: Workspace, new: list[dict[str, Any]], now: int) -> list[dict[str, Any]]:
+def _emergencies(ws: Workspace, new: list[OutboxRow], now: int) -> list[OutboxRow]:
     """Alerts for rows dead at the tick (a template or content item failed)."""
     found = []
     for row in new:
-        if row["state"] == DEAD:
-            payload = json.loads(row["payload"])
-            alert = alerts.emergency_row(
-                ws.settings, SimpleNamespace(**row), payload, row["reason"], now
-            )
+        if row.state == DEAD:
+            alert = alerts.emergency_row(ws.settings, row, row.data(), row.reason or "", now)
             if alert is not None:
                 found.append(alert)
     return found

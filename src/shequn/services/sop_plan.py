@@ -10,7 +10,6 @@ rolled back (playbooks come from `loader.scan`, not `sync_playbooks`, which reco
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,17 +20,20 @@ from sqlalchemy import Connection, func, select
 
 from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
-from shequn.services.sop import LAST_TICK, get_state
-from shequn.sop import selection
-from shequn.sop.actions import Context
+from shequn.services.sop import LAST_TICK
+from shequn.sop import outbox, selection
 from shequn.sop.content import FOLDER, Library
 from shequn.sop.evaluate import DUE_SCHEMA, Window, due_steps
+from shequn.sop.kinds import Context
 from shequn.sop.model import Playbook
+from shequn.sop.outbox import OutboxRow
 from shequn.sop.recent import read_frames
 from shequn.sop.tick import Timing, outbox_rows, scopes
 from shequn.sop.triggers import DAY_US, Frames
-from shequn.store.schema import events, members
-from shequn.store.sop_schema import PENDING, RETRY, outbox, playbooks
+from shequn.store import members
+from shequn.store import state as store_state
+from shequn.store.schema import events
+from shequn.store.sop_schema import PENDING, playbooks
 from shequn.workspace import Workspace
 
 # What a planned action is: due in the future, already due since the last tick (the
@@ -86,16 +88,6 @@ def as_of(frames: Frames, end: int, since: int | None = None) -> Frames:
     return Frames(frames.events.filter(keep), first_orders=frames.first_orders.filter(keep))
 
 
-def member_names(conn: Connection, keys: Sequence[str]) -> dict[str, str | None]:
-    """Display names of these member keys (absent when the store has none)."""
-    found: dict[str, str | None] = {}
-    keys = sorted(set(keys))
-    for i in range(0, len(keys), 500):
-        query = select(members.c.key, members.c.name).where(members.c.key.in_(keys[i : i + 500]))
-        found.update({key: name for key, name in conn.execute(query)})
-    return found
-
-
 def first_line(text: str | None) -> str:
     lines = (text or "").strip().splitlines()
     return lines[0] if lines else ""
@@ -135,7 +127,7 @@ def plan(
         rows = outbox_rows(conn, ws.settings, chosen, due, now, Timing(), ctx)
         planned = _planned(rows, due["member"].to_list(), now)
         result.actions = planned + _waiting(conn, until, playbook, community)
-        names = member_names(conn, [a.member for a in result.actions if a.member])
+        names = members.names(conn, [a.member for a in result.actions if a.member])
         conn.rollback()
     result.actions = sorted(
         (_named(a, names) for a in result.actions), key=lambda a: (a.when, a.key)
@@ -160,57 +152,52 @@ def _due(
     The window starts at the engine's last tick when that is recent: steps that fell due
     since then are queued by its next tick (late). Older ones would be missed, not sent.
     """
-    last = get_state(conn, LAST_TICK)
+    last = store_state.get(conn, LAST_TICK)
     start = now if last is None else max(min(int(last), now), now - Timing().grace)
     if not chosen:
         return pl.DataFrame(schema=DUE_SCHEMA)
     frames = as_of(read_frames(conn, chosen, Window(start, now)), now)
     window = Window(start, until)
-    scope = scopes(conn, ws.settings, ws.root, chosen)
+    from shequn.sop import lifecycle  # it pulls in the analytics: only when planning
+
+    scope = scopes(conn, ws.settings, chosen, lifecycle.load(conn, ws.root, remember=False))
     return due_steps(chosen, frames, window, ws.settings.timezone, scope)
 
 
-def _planned(
-    rows: list[dict[str, Any]], members_of: list[str | None], now: int
-) -> list[PlannedAction]:
+def _planned(rows: list[OutboxRow], members_of: list[str | None], now: int) -> list[PlannedAction]:
     """The rendered rows a tick would queue (one per due row, in the same order)."""
     planned = []
     for row, member in zip(rows, members_of, strict=True):
-        if row["state"] != PENDING:  # a template error: the engine would dead-letter it
+        if row.state != PENDING:  # a template error: the engine would dead-letter it
             continue
-        status = PLANNED if row["due_ts"] > now else OVERDUE
-        planned.append(_action(row, status, row["due_ts"], member))
+        status = PLANNED if row.due_ts > now else OVERDUE
+        planned.append(_action(row, status, row.due_ts, member))
     return planned
 
 
 def _waiting(conn: Connection, until: int, playbook: str, community: str) -> list[PlannedAction]:
     """Outbox rows still to be sent (pending or retry) by `until`."""
-    query = select(outbox).where(outbox.c.state.in_((PENDING, RETRY)), outbox.c.next_ts <= until)
-    if playbook:
-        query = query.where(outbox.c.playbook == playbook)
-    if community:
-        query = query.where(outbox.c.community == community)
     found = []
-    for row in conn.execute(query):
+    for row in outbox.waiting(conn, until, playbook, community):
         # The outbox keeps the target: a member, the community, or the owner of an alert.
         member = None if row.target == row.community or row.action == "alert_owner" else row.target
-        found.append(_action(row._asdict(), row.state, row.next_ts, member))
+        found.append(_action(row, row.state, row.next_ts, member))
     return found
 
 
-def _action(row: dict[str, Any], status: str, when: int, member: str | None) -> PlannedAction:
-    payload = json.loads(row["payload"])
+def _action(row: OutboxRow, status: str, when: int, member: str | None) -> PlannedAction:
+    payload = row.data()
     return PlannedAction(
         when=when,
         status=status,
-        key=row["key"],
-        playbook=row["playbook"],
-        step=row["step"],
-        community=row["community"],
+        key=row.key,
+        playbook=row.playbook,
+        step=row.step,
+        community=row.community,
         member=member,
         member_name=None,
-        target=row["target"],
-        action=row["action"],
+        target=row.target,
+        action=row.action,
         owner=str(payload.get("owner", "")),
         text=first_line(payload.get("text")),
     )

@@ -19,12 +19,13 @@ import polars as pl
 
 from shequn.clock import to_micros
 from shequn.errors import InputError
-from shequn.services.sop_plan import as_of, in_force, member_names
+from shequn.services.sop_plan import as_of, in_force
 from shequn.sop.evaluate import DUE_SCHEMA, Window, due_steps, lookback
 from shequn.sop.model import Playbook, ScheduleTrigger
 from shequn.sop.recent import read_frames
 from shequn.sop.tick import scopes
 from shequn.sop.triggers import Frames
+from shequn.store import members
 from shequn.workspace import Workspace
 
 ACTIONS_SCHEMA = {
@@ -99,9 +100,9 @@ def replay(
             return result
         base = read_frames(conn, running, Window(result.start, result.end))
         # The stages of an imported past are unknown: a replay leaves routines out.
-        communities = scopes(conn, ws.settings, ws.root, running, routines=False)
+        communities = scopes(conn, ws.settings, running, None)
         due = _evaluate(running, base, windows, ws.settings.timezone, communities, progress)
-        names = member_names(conn, [m for m in due["member"].unique().to_list() if m])
+        names = members.names(conn, [m for m in due["member"].unique().to_list() if m])
         conn.rollback()
     result.actions = _described(due, running, names)
     return result

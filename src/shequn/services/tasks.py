@@ -11,9 +11,9 @@ from sqlalchemy import Connection, func, select
 from shequn.clock import Clock, SystemClock, from_micros, to_micros
 from shequn.errors import InputError
 from shequn.services import audit
-from shequn.sop import journal
+from shequn.sop import journal, outbox
 from shequn.store.engine import read_transaction, write_transaction
-from shequn.store.sop_schema import outbox, tasks
+from shequn.store.sop_schema import tasks
 from shequn.workspace import Workspace
 
 
@@ -89,8 +89,8 @@ def complete(ws: Workspace, task_id: int, *, by: str = "", clock: Clock | None =
                 hint="nothing to do",
             )
         conn.execute(tasks.update().where(tasks.c.id == task_id).values(done_ts=now, done_by=who))
-        payload = conn.scalar(select(outbox.c.payload).where(outbox.c.key == row.key))
-        member = json.loads(payload).get("member") if payload else None
+        made_by = outbox.by_key(conn, row.key)
+        member = made_by.data().get("member") if made_by is not None else None
         journal.record(
             conn,
             [

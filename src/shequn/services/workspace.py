@@ -1,4 +1,4 @@
-"""Creating a workspace."""
+"""Creating a workspace, and the overview of what it holds."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from pathlib import Path
 
 from shequn.config import SETTINGS_FILE
 from shequn.errors import WorkspaceError
+from shequn.store import events as store_events
+from shequn.store.engine import read_transaction
 from shequn.workspace import FOLDERS, Workspace
 
 TEMPLATE = """# shequn workspace settings (社群运营工作区设置)
@@ -91,3 +93,9 @@ def init_workspace(
         settings.unlink()
         raise
     return ws
+
+
+def overview(ws: Workspace) -> store_events.Overview:
+    """Communities, members, events by type and source, first and last event."""
+    with read_transaction(ws.engine) as conn:
+        return store_events.overview(conn)

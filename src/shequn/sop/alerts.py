@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 from shequn.clock import from_micros
 from shequn.config import Settings
 from shequn.sop import outbox
+from shequn.sop.outbox import OutboxRow
 from shequn.store.sop_schema import tasks
 
 CONSOLE = "console"
@@ -41,7 +42,7 @@ def alert_row(
     now: int,
     playbook: str = "",
     step: str = "",
-) -> dict[str, Any]:
+) -> OutboxRow:
     """A pending outbox row alerting operator `to`, due now."""
     platform, target = route(settings, to)
     return outbox.row(
@@ -59,8 +60,8 @@ def alert_row(
 
 
 def emergency_row(
-    settings: Settings | None, row: Any, payload: dict[str, Any], reason: str, now: int
-) -> dict[str, Any] | None:
+    settings: Settings | None, row: OutboxRow, payload: dict[str, Any], reason: str, now: int
+) -> OutboxRow | None:
     """The alert for an action that ended dead, or None when its step has no emergency
     plan (alerts themselves have none, so a failed alert raises no further alert)."""
     plan = payload.get("emergency")

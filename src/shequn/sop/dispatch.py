@@ -10,7 +10,6 @@ discussed in docs/adr/0003-outbox.md.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +18,9 @@ from sqlalchemy import Engine
 
 from shequn.clock import Clock, to_micros
 from shequn.config import Settings
-from shequn.platforms.base import LIMITS, Limits, Outgoing, PermanentError, Platform, TransientError
-from shequn.sop import alerts, journal, lease, outbox, outcomes, state
+from shequn.platforms.base import LIMITS, Limits, PermanentError, Platform, TransientError
+from shequn.sop import alerts, journal, kinds, lease, outbox, outcomes, state
+from shequn.sop.outbox import OutboxRow
 from shequn.sop.tasks import task_row
 from shequn.store import dialect
 from shequn.store.engine import write_transaction
@@ -66,13 +66,13 @@ class Outcome:
     """What one drain did."""
 
     leased: bool = True
-    sent: list[Any] = field(default_factory=list)
-    recovered: list[Any] = field(default_factory=list)  # already in the platform's record
-    tasks: list[Any] = field(default_factory=list)
-    state: list[Any] = field(default_factory=list)  # executed in the store (sop.state)
-    retry: list[tuple[Any, str]] = field(default_factory=list)
-    dead: list[tuple[Any, str]] = field(default_factory=list)
-    missed: list[Any] = field(default_factory=list)
+    sent: list[OutboxRow] = field(default_factory=list)
+    recovered: list[OutboxRow] = field(default_factory=list)  # already in the platform's record
+    tasks: list[OutboxRow] = field(default_factory=list)
+    state: list[OutboxRow] = field(default_factory=list)  # executed in the store (sop.state)
+    retry: list[tuple[OutboxRow, str]] = field(default_factory=list)
+    dead: list[tuple[OutboxRow, str]] = field(default_factory=list)
+    missed: list[OutboxRow] = field(default_factory=list)
     throttled: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)  # what was recorded
 
@@ -123,7 +123,7 @@ class Dispatcher:
         return all(bucket.take(now) for bucket in buckets)
 
     def _platform(self, name: str) -> Platform | None:
-        if name == "webhook" and name not in self.platforms:
+        if name == kinds.WEBHOOK and name not in self.platforms:
             from shequn.platforms.webhook import WebhookPlatform  # httpx only when used
 
             self.platforms[name] = WebhookPlatform()
@@ -143,12 +143,12 @@ class Dispatcher:
         self._record(result, now, token)
         return result
 
-    def _deliver(self, row: Any, now: int, result: Outcome) -> None:
+    def _deliver(self, row: OutboxRow, now: int, result: Outcome) -> None:
         if now - row.due_ts > self.policy.grace:
             result.missed.append(row)
             return
-        if row.platform in ("task", state.PLATFORM):
-            (result.tasks if row.platform == "task" else result.state).append(row)
+        if row.platform in (kinds.TASK, kinds.STATE):
+            (result.tasks if row.platform == kinds.TASK else result.state).append(row)
             return
         platform = self._platform(row.platform)
         if platform is None:
@@ -160,9 +160,8 @@ class Dispatcher:
         if not self._allowed(row.platform, row.community, now):
             result.throttled += 1
             return
-        message = Outgoing(row.key, row.community, row.target, row.action, json.loads(row.payload))
         try:
-            platform.send(message)
+            platform.send(row.outgoing())
         except TransientError as exc:
             target = result.dead if row.attempts + 1 >= self.policy.max_attempts else result.retry
             target.append((row, str(exc) or type(exc).__name__))
@@ -177,17 +176,15 @@ class Dispatcher:
                 # Sent rows stay pending; the next holder finds them in the platform's record.
                 raise LeaseLost(self.holder)
             done = [*result.sent, *result.recovered, *result.tasks, *result.state]
-            outbox.set_state(conn, [r.id for r in done], state=SENT, sent_ts=now)
+            outbox.set_state(conn, _ids(done), state=SENT, sent_ts=now)
             dialect.insert_ignore(conn, tasks, [task_row(r, now) for r in result.tasks])
             for row in result.state:
                 result.events += state.execute(conn, row, now, self.settings)
-            outbox.set_state(
-                conn, [r.id for r in result.missed], state=MISSED, reason="older than the grace"
-            )
+            outbox.set_state(conn, _ids(result.missed), state=MISSED, reason="older than the grace")
             for row, reason in result.retry:
                 outbox.set_state(
                     conn,
-                    [row.id],
+                    _ids([row]),
                     state=RETRY,
                     attempts=row.attempts + 1,
                     reason=reason,
@@ -195,7 +192,7 @@ class Dispatcher:
                 )
             for row, reason in result.dead:
                 outbox.set_state(
-                    conn, [row.id], state=DEAD, attempts=row.attempts + 1, reason=reason
+                    conn, _ids([row]), state=DEAD, attempts=row.attempts + 1, reason=reason
                 )
             outbox.enqueue(conn, self._follow_ups(result, now))
             found = outcomes.events(result, now, self.holder, outcomes.task_ids(conn, result.tasks))
@@ -203,16 +200,21 @@ class Dispatcher:
             result.events += found
             result.events += outcomes.record_content_sent(conn, result, now)
 
-    def _follow_ups(self, result: Outcome, now: int) -> list[dict[str, Any]]:
+    def _follow_ups(self, result: Outcome, now: int) -> list[OutboxRow]:
         """Rows this outcome queues: an alert per dead action with an emergency plan,
         and the announcement of an activity started with a text."""
         rows = []
         for row, reason in result.dead:
-            alert = alerts.emergency_row(self.settings, row, json.loads(row.payload), reason, now)
+            alert = alerts.emergency_row(self.settings, row, row.data(), reason, now)
             if alert is not None:
                 rows.append(alert)
         for row in result.state:
-            payload = json.loads(row.payload)
+            payload = row.data()
             if payload.get("announce"):
                 rows.append(outcomes.announcement(row, payload, now))
         return rows
+
+
+def _ids(rows: list[OutboxRow]) -> list[int]:
+    """The ids of rows read back from the outbox (every one has its id)."""
+    return [row.id for row in rows if row.id is not None]

@@ -10,18 +10,16 @@ Every tick (`advance`, inside the tick's write transaction):
    stage, or a later one entered `from: any` (the furthest wins); it may go on through
    several stages in one tick, one `stage_entered` event each (meta: from, reason).
 
-Moves are forward only; an operator moves a community anywhere with `set_stage`
-(audited, recorded as `stage_entered` with `by`). The events are the record; the
-`sop_state` row `lifecycle` is a cache of each community's position, rebuilt from the
-events when missing.
+Moves are forward only; an operator moves a community anywhere with
+`services.lifecycle.set_stage` (audited, recorded as `stage_entered` with `by`). The
+events are the record; `sop.positions` caches each community's position.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -35,58 +33,28 @@ from shequn.errors import InputError
 from shequn.sop import journal, watch
 from shequn.sop.lifecycle_model import Entry, Plan, Stage, check, default_text, load_plan
 from shequn.sop.model import STAGES
+from shequn.sop.positions import Position, cached, positions, save
 from shequn.sop.thresholds import Threshold
-from shequn.store import dialect
-from shequn.store.schema import communities, events
-from shequn.store.sop_schema import state
+from shequn.store import state as store_state
+from shequn.store.schema import communities
 from shequn.workspace import Workspace
 
 log = logging.getLogger("shequn.sop.lifecycle")
-POSITIONS = "lifecycle"  # sop_state: {community: Position}
 PLAN_SOURCE = "lifecycle_plan"  # sop_state: the last valid plan's YAML
 
 
 @dataclass
-class Position:
-    """Where a community is: its stage, since when, when it was created, entries so far."""
+class Lifecycle:
+    """The lifecycle as one tick sees it, loaded once: the plan in force and each
+    community's position (moved by `advance`, then read by `routine_scope`)."""
 
-    stage: str
-    since: int
-    created: int
-    entries: int
-
-
-def _get(conn: Connection, name: str) -> str | None:
-    return conn.scalar(select(state.c.value).where(state.c.name == name))
+    plan: Plan
+    positions: dict[str, Position]
 
 
-def _put(conn: Connection, name: str, value: str) -> None:
-    dialect.upsert(conn, state, [{"name": name, "value": value}], update=["value"])
-
-
-def positions(conn: Connection) -> dict[str, Position]:
-    """Each known community's position (from the cache, else from the events)."""
-    stored = _get(conn, POSITIONS)
-    if stored is not None:
-        return {key: Position(**value) for key, value in json.loads(stored).items()}
-    query = (
-        select(events.c.community, events.c.type, events.c.ts, events.c.text)
-        .where(events.c.source == journal.SOURCE)
-        .where(events.c.type.in_(("community_created", "stage_entered")))
-        .order_by(events.c.ts, events.c.id)
-    )
-    found: dict[str, Position] = {}
-    for community, kind, ts, text in conn.execute(query):
-        if kind == "community_created":
-            found.setdefault(community, Position("prepare", ts, ts, 0)).created = ts
-        else:
-            old = found.setdefault(community, Position(text, ts, ts, 0))
-            old.stage, old.since, old.entries = text, ts, old.entries + 1
-    return found
-
-
-def _save(conn: Connection, found: dict[str, Position]) -> None:
-    _put(conn, POSITIONS, json.dumps({k: asdict(v) for k, v in sorted(found.items())}))
+def load(conn: Connection, root: Path, *, remember: bool = True) -> Lifecycle:
+    """The plan (`current_plan`) and the positions, read once for a tick or a dry run."""
+    return Lifecycle(current_plan(conn, root, remember=remember), positions(conn))
 
 
 def known_communities(conn: Connection, settings: Settings) -> dict[str, int | None]:
@@ -112,18 +80,18 @@ def current_plan(conn: Connection, root: Path, *, remember: bool = True) -> Plan
         plan, source = load_plan(root)
     except InputError as problem:
         log.warning("lifecycle.yaml rejected, the previous plan keeps running: %s", problem)
-        previous = _get(conn, PLAN_SOURCE)
+        previous = store_state.get(conn, PLAN_SOURCE)
         plan = check(previous or default_text(), "previous lifecycle plan")[0]
         assert plan is not None
         return plan
     if remember and source != "built-in":
         text = (root / "lifecycle.yaml").read_text(encoding="utf-8")
-        if _get(conn, PLAN_SOURCE) != text:
-            _put(conn, PLAN_SOURCE, text)
+        if store_state.get(conn, PLAN_SOURCE) != text:
+            store_state.put(conn, PLAN_SOURCE, text)
     return plan
 
 
-def _stage_row(
+def stage_row(
     community: str, position: Position, stage: str, ts: int, reason: str, **meta: Any
 ) -> dict[str, Any]:
     """A stage_entered event; moves the position.
@@ -146,12 +114,12 @@ def _stage_row(
     return row
 
 
-def _created(community: str, first: int | None, now: int) -> tuple[Position, list[dict]]:
+def created(community: str, first: int | None, now: int) -> tuple[Position, list[dict]]:
     ts = now if first is None else min(first, now)
     how = "first seen" if ts == now else "history"
     position = Position("prepare", ts, ts, 0)
     rows = [journal.entry("community_created", ts, community, community, how=how)]
-    rows.append(_stage_row(community, position, "prepare", ts, "created"))
+    rows.append(stage_row(community, position, "prepare", ts, "created"))
     return position, rows
 
 
@@ -202,7 +170,7 @@ def moves(
     rows = []
     while (move := _next_move(stages, position, now, holding)) is not None:
         stage, met = move
-        rows.append(_stage_row(community, position, stage.name, now, "; ".join(met)))
+        rows.append(stage_row(community, position, stage.name, now, "; ".join(met)))
     return rows
 
 
@@ -210,6 +178,7 @@ def advance(
     conn: Connection,
     settings: Settings,
     root: Path,
+    lifecycle: Lifecycle,
     now: int,
     thresholds: Iterable[Threshold] = (),
     readings: watch.Readings | None = None,
@@ -219,20 +188,20 @@ def advance(
     Args:
         conn: the tick's write transaction.
         settings: the workspace settings.
-        root: the workspace folder (lifecycle.yaml).
+        root: the workspace folder.
+        lifecycle: the plan and positions (`load`); the positions are moved.
         now: the tick's instant (µs).
         thresholds: the thresholds the playbooks use (the plan's are added).
         readings: daily values measured before the transaction (`watch.prefetch`);
             without them the watch measures itself when a day is due.
     """
-    plan = current_plan(conn, root)
-    found = positions(conn)
+    plan, found = lifecycle.plan, lifecycle.positions
     rows: list[dict[str, Any]] = []
     known = known_communities(conn, settings)
     for community, first in sorted(known.items()):
         if community not in found:
-            found[community], created = _created(community, first, now)
-            rows += created
+            found[community], new = created(community, first, now)
+            rows += new
     workspace = Workspace(root, settings, _engine=conn.engine)
     watched = {*thresholds, *plan.thresholds()}
     holding = watch.watch(conn, settings, now, watched, readings, workspace, known)
@@ -243,13 +212,13 @@ def advance(
         stages = plan.stages_for(config.template if config else "")
         rows += moves(stages, community, position, now, holding.get(community, set()))
     journal.record(conn, rows)
-    if rows or _get(conn, POSITIONS) is None:
-        _save(conn, found)
+    if rows or not cached(conn):
+        save(conn, found)
     return rows
 
 
 def routine_scope(
-    conn: Connection, settings: Settings, root: Path, known: Iterable[str] = ()
+    settings: Settings, lifecycle: Lifecycle, known: Iterable[str] = ()
 ) -> dict[str, set[str]]:
     """Per playbook named in some stage's `playbooks:`, the communities it may run in.
 
@@ -259,14 +228,13 @@ def routine_scope(
     has not placed in a stage yet are not restricted. A playbook that no list names is
     not restricted anywhere and is absent here.
     """
-    plan = current_plan(conn, root, remember=False)
+    plan, placed = lifecycle.plan, lifecycle.positions
     scope: dict[str, set[str]] = {
         name: set()
         for stages in (plan.stages, *plan.templates.values())
         for stage in stages
         for name in stage.playbooks
     }
-    placed = positions(conn)
     for name in scope:
         scope[name] |= set(known) - set(placed)
     for community, position in placed.items():
@@ -279,49 +247,6 @@ def routine_scope(
             if name in running or name not in listed:
                 scope[name].add(community)
     return scope
-
-
-def set_stage(ws: Workspace, clock: Clock, community: str, stage: str, reason: str) -> dict:
-    """An operator moves a community to any stage (audited; a stage_entered event).
-
-    Raises:
-        InputError: an unknown stage or community, or an empty reason.
-    """
-    from shequn.services import audit
-    from shequn.store.engine import write_transaction
-
-    if stage not in STAGES:
-        raise InputError(
-            f"unknown stage {stage!r}", field="STAGE", hint=f"use one of {', '.join(STAGES)}"
-        )
-    if not reason.strip():
-        raise InputError(
-            "a stage change needs a reason", field="--reason", hint='add --reason "why"'
-        )
-    now = to_micros(clock.now())
-    with write_transaction(ws.engine) as conn:
-        known = known_communities(conn, ws.settings)
-        if community not in known:
-            raise InputError(
-                f"no community {community!r}",
-                field="KEY",
-                hint=f"use one of {', '.join(sorted(known))}"
-                if known
-                else "import its events or add it to shequn.toml first",
-            )
-        found = positions(conn)
-        rows: list[dict[str, Any]] = []
-        if community not in found:
-            found[community], rows = _created(community, known[community], now)
-        was = found[community].stage
-        by = audit.actor()
-        rows.append(_stage_row(community, found[community], stage, now, reason, by=by))
-        journal.record(conn, rows)
-        _save(conn, found)
-        audit.record(
-            conn, clock, "lifecycle_set", community=community, stage=stage, was=was, reason=reason
-        )
-    return {"community": community, "from": was, "stage": stage}
 
 
 @dataclass

@@ -1,18 +1,18 @@
 """Playbooks as validated models: a trigger, an audience, steps with actions.
 
-Every kind of trigger, condition and action is one entry in a registry below, so a
-new kind is one line here plus its vectorized rule in `sop.triggers`.
+Every kind of trigger and condition is one entry in a registry below, so a new kind
+is one line here plus its vectorized rule in `sop.triggers`. Action kinds are
+registered objects of their own (`sop.kinds`, `sop.action_kinds`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias, Union
 
-from jinja2 import TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from shequn.sop import kinds
+from shequn.sop.model_base import ActionModel, Strict
 from shequn.sop.thresholds import Threshold
 from shequn.sop.timing import Offset, parse_offset, to_cron
 
@@ -32,14 +32,9 @@ COMMUNITY_TRIGGERS = ("community_created", "stage_entered", "metric_threshold", 
 STAGES = ("prepare", "cold_start", "hot", "self_growth", "conversion", "dissolve")
 # Conditions checked when a step falls due (vectorized in sop.triggers).
 CONDITIONS = ("still_member", "silent_since_trigger", "not_purchased_since_trigger")
-_TEMPLATES = SandboxedEnvironment(autoescape=False)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Emergency(_Strict):
+class Emergency(Strict):
     """What to do and whom to alert when the step fails or a metric crosses a threshold.
 
     With `threshold:`, every `metric_crossed` event for it in a community the playbook
@@ -51,7 +46,7 @@ class Emergency(_Strict):
     threshold: Threshold | None = None
 
 
-class AppliesTo(_Strict):
+class AppliesTo(Strict):
     communities: list[str] = Field(default_factory=list)
     templates: list[str] = Field(default_factory=list)
 
@@ -65,7 +60,7 @@ class AppliesTo(_Strict):
         return self
 
 
-class EventTrigger(_Strict):
+class EventTrigger(Strict):
     type: Literal[TRIGGERS]  # type: ignore[valid-type]
     channel: str | None = None  # member_joined: only joins from this channel
     days: int | None = Field(default=None, ge=1, le=365)  # member_inactive
@@ -80,7 +75,7 @@ class EventTrigger(_Strict):
         return self
 
 
-class ScheduleTrigger(_Strict):
+class ScheduleTrigger(Strict):
     type: Literal["schedule"]
     every: str
 
@@ -95,7 +90,7 @@ class ScheduleTrigger(_Strict):
         return value
 
 
-class TagChanged(_Strict):
+class TagChanged(Strict):
     """A member was tagged (`change: added`), untagged (`removed`) or either (`any`)."""
 
     type: Literal["tag_changed"]
@@ -109,20 +104,20 @@ class TagChanged(_Strict):
         return (f"tag_{self.change}",)
 
 
-class TierChanged(_Strict):
+class TierChanged(Strict):
     """A member's points crossed into a tier (`to:` one tier, or any)."""
 
     type: Literal["tier_changed"]
     to: str | None = Field(default=None, min_length=1)
 
 
-class CommunityCreated(_Strict):
+class CommunityCreated(Strict):
     """The engine first saw the community."""
 
     type: Literal["community_created"]
 
 
-class StageEntered(_Strict):
+class StageEntered(Strict):
     """The community moved to a lifecycle stage."""
 
     type: Literal["stage_entered"]
@@ -151,157 +146,23 @@ Trigger = Annotated[
 ]
 
 
-class Audience(_Strict):
+class Audience(Strict):
     channels: list[str] = Field(default_factory=list)  # joined through one of these
 
 
-def _duration(rule: str, example: str) -> Callable[[str], str]:
-    """A validator: the offset is a duration (`+2h`), not a clock time (`+1d 20:00`)."""
-
-    def check(value: str) -> str:
-        if parse_offset(value).at is not None:
-            raise ValueError(f"{value!r}: {rule}; write {example}")
-        return value
-
-    return check
-
-
-def _compiles(value: str | None) -> str | None:
-    if value is None:
-        return value
-    try:
-        _TEMPLATES.parse(value)
-    except TemplateSyntaxError as exc:
-        raise ValueError(
-            f"the template does not compile ({exc.message}, template line {exc.lineno}); "
-            "check {{ ... }} and {% ... %} pairs"
-        ) from None
-    return value
+# A step's action: one model per registered action kind (sop.kinds), told apart by
+# `type:`. Built at import from the registry, in registration order (the order the
+# "unknown type" error lists them in).
+if TYPE_CHECKING:
+    Action: TypeAlias = ActionModel  # the union is only known at run time
+else:
+    Action = Annotated[
+        Union[tuple(kind.model for kind in kinds.registered())],  # noqa: UP007
+        Field(discriminator="type"),
+    ]
 
 
-class _Template(_Strict):
-    text: str | None = Field(default=None, min_length=1)
-    image: str | None = None
-    link: str | None = None
-    # A content item: content/<name>.md or .txt in the workspace (sop.content).
-    content: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-    _text = field_validator("text")(_compiles)
-
-    @model_validator(mode="after")
-    def _has_text(self) -> _Template:
-        if self.text is None and self.content is None:
-            raise ValueError(
-                'the action has no text; write text: "..." or content: NAME '
-                "(a file content/NAME.md or .txt in the workspace)"
-            )
-        return self
-
-
-class SendGroup(_Template):
-    type: Literal["send_group"]
-
-
-class SendPrivate(_Template):
-    type: Literal["send_private"]
-
-
-class CreateTask(_Template):
-    type: Literal["create_task"]
-    title: str = Field(min_length=1)
-    checklist: list[str] = Field(default_factory=list)
-    due: str = "+2h"
-
-    _due = field_validator("due")(_duration("a task is due a duration after its step", "+2h"))
-
-
-class AlertOwner(_Template):
-    type: Literal["alert_owner"]
-
-
-class Tag(_Strict):
-    """Give the member a tag (tag_added); nothing if they already hold it."""
-
-    type: Literal["tag"]
-    tag: str = Field(min_length=1, max_length=64)
-
-
-class Untag(_Strict):
-    """Take a tag from the member (tag_removed); nothing if they do not hold it."""
-
-    type: Literal["untag"]
-    tag: str = Field(min_length=1, max_length=64)
-
-
-class AddPoints(_Strict):
-    """Add (or, negative, take) points; crossing a tier of shequn.toml records tier_changed."""
-
-    type: Literal["add_points"]
-    points: int = Field(ge=-1_000_000, le=1_000_000)
-    reason: str = ""
-
-    @field_validator("points")
-    @classmethod
-    def _nonzero(cls, value: int) -> int:
-        if value == 0:
-            raise ValueError("0 points change nothing; write points: 10 (or -10 to take)")
-        return value
-
-
-class StartActivity(_Strict):
-    """Start an activity (activity_started) and, with `text`, announce it in the group."""
-
-    type: Literal["start_activity"]
-    activity: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    title: str = ""
-    ends: str = "+1d"
-    text: str | None = Field(default=None, min_length=1)
-
-    _text = field_validator("text")(_compiles)
-
-    _ends = field_validator("ends")(_duration("an activity ends a duration after its start", "+2d"))
-
-
-class Webhook(_Strict):
-    """POST to a URL (from the environment when it holds a secret) with a JSON body."""
-
-    type: Literal["webhook"]
-    url_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    url: str | None = Field(default=None, pattern=r"^https?://\S+$")
-    body: str | None = None  # a Jinja2 template of a JSON document
-    timeout: float = Field(default=10.0, gt=0, le=120)
-
-    _body = field_validator("body")(_compiles)
-
-    @model_validator(mode="after")
-    def _one_url(self) -> Webhook:
-        if (self.url is None) == (self.url_env is None):
-            raise ValueError(
-                "a webhook needs exactly one of url_env: and url:; write url_env: NAME "
-                "(the URL is read from that environment variable: keep secrets out of files)"
-            )
-        return self
-
-
-Action = Annotated[
-    SendGroup
-    | SendPrivate
-    | CreateTask
-    | AlertOwner
-    | Tag
-    | Untag
-    | AddPoints
-    | StartActivity
-    | Webhook,
-    Field(discriminator="type"),
-]
-# Actions that act on the trigger's member: only per-member playbooks may use them.
-MEMBER_ACTIONS = ("send_private", "tag", "untag", "add_points")
-# Actions executed inside the store (no external delivery): the `state` platform.
-STATE_ACTIONS = ("tag", "untag", "add_points", "start_activity")
-
-
-class Step(_Strict):
+class Step(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     at: str
     action: Action
@@ -320,7 +181,7 @@ class Step(_Strict):
         return value
 
 
-class Playbook(_Strict):
+class Playbook(Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str = ""
     applies_to: AppliesTo
@@ -349,11 +210,12 @@ class Playbook(_Strict):
 
     def _community_level(self) -> None:
         kind = self.trigger.type
+        member_kinds = kinds.member_kinds()
         for step in self.steps:
-            if step.action.type in MEMBER_ACTIONS or step.condition is not None:
+            if step.action.type in member_kinds or step.condition is not None:
                 raise ValueError(
                     f"step {step.id!r}: a {kind} trigger has no member, so it can neither "
-                    f"{'/'.join(MEMBER_ACTIONS)} nor take a member condition; "
+                    f"{'/'.join(member_kinds)} nor take a member condition; "
                     "use send_group or create_task"
                 )
         if self.audience.channels:

@@ -10,12 +10,12 @@ key), so the content the engine sends moves `content_ctr` like imported sends do
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
 from shequn.sop import journal, outbox
+from shequn.sop.outbox import OutboxRow
 from shequn.sop.tasks import task_row
 from shequn.store import dialect
 from shequn.store.schema import events as event_log
@@ -32,13 +32,13 @@ DELIVERY_SOURCE = "sop-delivery"
 CONTENT_ACTIONS = ("send_group", "send_private")
 
 
-def _member(row: Any) -> str | None:
-    return json.loads(row.payload).get("member")
+def _member(row: OutboxRow) -> str | None:
+    return row.data().get("member")
 
 
-def delivered(row: Any, now: int, engine: str, **extra: Any) -> Event:
+def delivered(row: OutboxRow, now: int, engine: str, **extra: Any) -> Event:
     """message_sent, or alert_sent for an alert (to whom, and why it was raised)."""
-    payload = json.loads(row.payload)
+    payload = row.data()
     if row.action == "alert_owner":
         return journal.entry(
             "alert_sent",
@@ -59,13 +59,13 @@ def delivered(row: Any, now: int, engine: str, **extra: Any) -> Event:
         row.key,
         member=payload.get("member"),
         platform=row.platform,
-        late=bool(row.late),
+        late=row.late,
         engine=engine,
         **extra,
     )
 
 
-def _created(row: Any, now: int, task_ids: dict[str, int]) -> Event:
+def _created(row: OutboxRow, now: int, task_ids: dict[str, int]) -> Event:
     task = task_row(row, now)
     return journal.entry(
         "task_created",
@@ -80,7 +80,7 @@ def _created(row: Any, now: int, task_ids: dict[str, int]) -> Event:
     )
 
 
-def _missed(row: Any, now: int) -> Event:
+def _missed(row: OutboxRow, now: int) -> Event:
     return journal.entry(
         "sop_action_missed",
         now,
@@ -92,7 +92,7 @@ def _missed(row: Any, now: int) -> Event:
     )
 
 
-def _failed(row: Any, why: str, now: int) -> Event:
+def _failed(row: OutboxRow, why: str, now: int) -> Event:
     attempt = row.attempts + 1
     return journal.entry(
         "action_failed",
@@ -105,13 +105,13 @@ def _failed(row: Any, why: str, now: int) -> Event:
     )
 
 
-def _dead(row: Any, why: str, now: int) -> Event:
+def _dead(row: OutboxRow, why: str, now: int) -> Event:
     return journal.entry(
         "action_dead", now, row.community, row.key, member=_member(row), reason=why
     )
 
 
-def task_ids(conn: Connection, rows: list[Any]) -> dict[str, int]:
+def task_ids(conn: Connection, rows: list[OutboxRow]) -> dict[str, int]:
     """The ids of the operator tasks made from these rows, by outbox key."""
     keys = [r.key for r in rows]
     if not keys:
@@ -131,7 +131,7 @@ def events(result: Outcome, now: int, engine: str, ids: dict[str, int]) -> list[
     ]
 
 
-def content_sent(row: Any, now: int) -> Event | None:
+def content_sent(row: OutboxRow, now: int) -> Event | None:
     """The canonical `content_sent` of a delivered row whose payload names a content
     item, or None (no item, or not a message to the community or a member).
 
@@ -139,7 +139,7 @@ def content_sent(row: Any, now: int) -> Event | None:
     step's owner as `operator:NAME` (every canonical event but a visit has a member, so
     the event exports and imports back).
     """
-    payload = json.loads(row.payload)
+    payload = row.data()
     if row.action not in CONTENT_ACTIONS or not payload.get("content"):
         return None
     return {
@@ -172,7 +172,7 @@ def record_content_sent(conn: Connection, result: Outcome, now: int) -> list[Eve
     return found
 
 
-def announcement(row: Any, payload: dict[str, Any], now: int) -> dict[str, Any]:
+def announcement(row: OutboxRow, payload: dict[str, Any], now: int) -> OutboxRow:
     """The group message that follows a started activity (key `<key>|announce`)."""
     keep = {"text": payload["announce"], "owner": payload.get("owner", "")}
     return outbox.row(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shequn.sop.outbox import OutboxRow
+
 DEFAULT_CHECKLIST = (
     "copy the content below",
     "send it on the platform",
@@ -12,9 +14,9 @@ DEFAULT_CHECKLIST = (
 )
 
 
-def task_row(row: Any, now: int) -> dict[str, Any]:
+def task_row(row: OutboxRow, now: int) -> dict[str, Any]:
     """The sop_tasks row for an outbox row whose platform is `task`."""
-    payload = json.loads(row.payload)
+    payload = row.data()
     return {
         "key": row.key,
         "owner": payload["owner"],

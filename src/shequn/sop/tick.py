@@ -5,21 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from sqlalchemy import Connection, select
 
 from shequn.config import Community, Settings
-from shequn.sop import actions, outbox
-from shequn.sop.actions import Context
+from shequn.sop import kinds, outbox
 from shequn.sop.evaluate import Window, communities_of, due_steps
-from shequn.sop.model import Playbook
+from shequn.sop.kinds import Context
+from shequn.sop.model import Playbook, Step
+from shequn.sop.outbox import OutboxRow
 from shequn.sop.recent import RecentEvents
 from shequn.sop.render import RenderError, variables
-from shequn.store.schema import communities, members
+from shequn.store import members
+from shequn.store.schema import communities
 from shequn.store.sop_schema import DEAD, MISSED, PENDING
+
+if TYPE_CHECKING:  # sop.lifecycle pulls in the analytics: only a tick needs it
+    from shequn.sop.lifecycle import Lifecycle
 
 MINUTE = 60_000_000
 _MISSED_REASON = "older than the grace when the engine came back"
@@ -41,25 +45,23 @@ def known_communities(conn: Connection, settings: Settings) -> list[str]:
 def scopes(
     conn: Connection,
     settings: Settings,
-    root: Path,
     playbooks: Sequence[Playbook],
-    *,
-    routines: bool = True,
+    lifecycle: Lifecycle | None,
 ) -> dict[str, list[str] | None]:
     """Per playbook, the communities it runs in (None: every one).
 
-    Those its `applies_to` names; and a playbook that some lifecycle stage lists as a
-    routine runs only in the communities now in a stage that lists it (and in those
-    not yet placed in a stage). `routines=False` (a replay of history, whose stages
-    are unknown) leaves stages out.
+    Those its `applies_to` names; and, with the `lifecycle` (`sop.lifecycle.load`), a
+    playbook that some lifecycle stage lists as a routine runs only in the communities
+    now in a stage that lists it (and in those not yet placed in a stage). Without it
+    (a replay of history, whose stages are unknown) stages are left out.
     """
     known = known_communities(conn, settings)
     templates = {c.key: c.template for c in settings.communities if c.template}
     found = {pb.name: communities_of(pb, known, templates) for pb in playbooks}
-    if routines:
-        from shequn.sop import lifecycle  # it pulls in the analytics: only when ticking
+    if lifecycle is not None:
+        from shequn.sop.lifecycle import routine_scope  # see TYPE_CHECKING above
 
-        for name, allowed in lifecycle.routine_scope(conn, settings, root, known).items():
+        for name, allowed in routine_scope(settings, lifecycle, known).items():
             if name in found:
                 chosen = found[name]
                 found[name] = sorted(allowed & set(known if chosen is None else chosen))
@@ -69,7 +71,7 @@ def scopes(
 def evaluate(
     conn: Connection,
     settings: Settings,
-    root: Path,
+    lifecycle: Lifecycle,
     playbooks: Sequence[Playbook],
     window: Window,
     recent: RecentEvents | None = None,
@@ -80,17 +82,9 @@ def evaluate(
     `recent` is what the engine keeps between ticks (only new events are read);
     without it the tick reads its events afresh.
     """
-    scope = scopes(conn, settings, root, playbooks)
+    scope = scopes(conn, settings, playbooks, lifecycle)
     frames = (recent or RecentEvents()).frames(conn, playbooks, window)
     return due_steps(playbooks, frames, window, settings.timezone, scope)
-
-
-def _names(conn: Connection, keys: list[str]) -> dict[str, str | None]:
-    found: dict[str, str | None] = {}
-    for i in range(0, len(keys), 500):
-        query = select(members.c.key, members.c.name).where(members.c.key.in_(keys[i : i + 500]))
-        found.update({key: name for key, name in conn.execute(query)})
-    return found
 
 
 def outbox_rows(
@@ -101,7 +95,7 @@ def outbox_rows(
     now: int,
     timing: Timing,
     ctx: Context | None = None,
-) -> list[dict[str, Any]]:
+) -> list[OutboxRow]:
     """Outbox rows for the due steps, rendered; missed ones already marked missed.
 
     `ctx` brings the content library (and settings) for rendering; without it a step
@@ -110,7 +104,7 @@ def outbox_rows(
     ctx = ctx or Context(settings)
     by_name = {pb.name: pb for pb in playbooks}
     settings_of = {c.key: c for c in settings.communities}
-    names = _names(conn, [m for m in due["member"].unique().to_list() if m is not None])
+    names = members.names(conn, [m for m in due["member"].unique().to_list() if m is not None])
     rows = []
     for d in due.iter_rows(named=True):
         pb = by_name[d["playbook"]]
@@ -126,15 +120,16 @@ def outbox_rows(
 def _alert_row(
     d: dict[str, Any],
     pb: Playbook,
-    step: Any,
+    step: Step,
     community: Community,
     now: int,
     timing: Timing,
     ctx: Context,
-) -> dict[str, Any]:
+) -> OutboxRow:
     """The alert of a step's emergency plan: its threshold was crossed in a community."""
     emergency = step.emergency
     threshold = emergency.threshold
+    assert threshold is not None  # an alert row comes from an emergency's threshold
     bound = threshold.bound if threshold.bound == "goal" else f"{float(threshold.bound):g}"
     text = (
         f"{community.name or community.key}: {threshold.metric} {threshold.op} {bound} "
@@ -148,7 +143,7 @@ def _alert_row(
         "text": text,
         "threshold": threshold.id,
     }
-    platform, target = _route("alert_owner", community.platform, emergency.alert, ctx)
+    platform, target = kinds.route("alert_owner", community.platform, emergency.alert, ctx)
     missed = now - d["due_ts"] > timing.grace
     return outbox.row(
         key=d["key"],
@@ -170,15 +165,15 @@ def _alert_row(
 def _row(
     d: dict[str, Any],
     pb: Playbook,
-    step: Any,
+    step: Step,
     community: Community,
     name: str | None,
     now: int,
     timing: Timing,
-    ctx: Context | None = None,
-) -> dict[str, Any]:
-    ctx = ctx or Context(Settings())
+    ctx: Context,
+) -> OutboxRow:
     action = step.action
+    kind = kinds.get(action.type)
     payload: dict[str, Any] = {
         "owner": step.owner,
         "emergency": step.emergency.model_dump(include={"do", "alert"}),
@@ -192,13 +187,13 @@ def _row(
         "_step": step.id,
     }
     try:
-        payload.update(actions.payload(action, values, ctx))
+        payload.update(kind.payload(action, values, ctx))
     except RenderError as exc:
         state, reason = DEAD, f"template: {exc}"
-    target = step.owner if action.type == "alert_owner" else d["target"]
-    platform, target = _route(action.type, community.platform, target, ctx)
+    target = step.owner if kind.target == "owner" else d["target"]
+    platform, target = kinds.route(kind.name, community.platform, target, ctx)
     if "announce" in payload:  # start_activity with text: a group message follows it
-        payload["announce_platform"] = _route("send_group", community.platform, "", ctx)[0]
+        payload["announce_platform"] = kinds.route("send_group", community.platform, "", ctx)[0]
     if state == PENDING and now - d["due_ts"] > timing.grace:
         state, reason = MISSED, _MISSED_REASON
     return outbox.row(
@@ -208,7 +203,7 @@ def _row(
         community=d["community"],
         target=target,
         platform=platform,
-        action=action.type,
+        action=kind.name,
         payload=payload,
         due_ts=d["due_ts"],
         now=now,
@@ -216,8 +211,3 @@ def _row(
         late=now - d["due_ts"] > timing.late_after,
         reason=reason,
     )
-
-
-def _route(action: str, community_platform: str, target: str, ctx: Context) -> tuple[str, str]:
-    """Where an action goes (sop.actions.route): task, store, webhook, contact, console."""
-    return actions.route(action, community_platform, target, ctx)

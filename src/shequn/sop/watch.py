@@ -39,7 +39,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from shequn.analytics import series
 from shequn.analytics.backend import Backend
@@ -49,8 +49,7 @@ from shequn.clock import from_micros
 from shequn.config import Community, Settings
 from shequn.sop import journal
 from shequn.sop.thresholds import Threshold
-from shequn.store import dialect
-from shequn.store.sop_schema import state
+from shequn.store import state as store_state
 from shequn.workspace import Workspace
 
 log = logging.getLogger("shequn.sop.watch")
@@ -172,14 +171,6 @@ def yesterday_of(now: int, zone: ZoneInfo) -> date:
     return from_micros(now).astimezone(zone).date() - timedelta(days=1)
 
 
-def _get(conn: Connection, name: str) -> str | None:
-    return conn.scalar(select(state.c.value).where(state.c.name == name))
-
-
-def _put(conn: Connection, name: str, value: str) -> None:
-    dialect.upsert(conn, state, [{"name": name, "value": value}], update=["value"])
-
-
 def prefetch(ws: Workspace, now: datetime) -> Readings | None:
     """Measure, before the tick's write transaction, what the next watch needs.
 
@@ -189,7 +180,7 @@ def prefetch(ws: Workspace, now: datetime) -> Readings | None:
     from shequn.store.engine import read_transaction
 
     with read_transaction(ws.engine) as conn:
-        last = _get(conn, WATCH_DAY)
+        last = store_state.get(conn, WATCH_DAY)
     yesterday = yesterday_of(to_micros(now), ws.settings.zone)
     due = days_due(date.fromisoformat(last) if last else None, yesterday)
     if not due:
@@ -216,7 +207,7 @@ def watch(
     None when no day was due (the caller keeps the stored ones: `held`).
     """
     zone = settings.zone
-    last = _get(conn, WATCH_DAY)
+    last = store_state.get(conn, WATCH_DAY)
     due = days_due(date.fromisoformat(last) if last else None, yesterday_of(now, zone))
     if not due:
         return None
@@ -244,8 +235,10 @@ def watch(
             if holds:
                 held[community].add(threshold.id)
     journal.record(conn, rows)
-    _put(conn, WATCH_DAY, due[-1].isoformat())
-    _put(conn, WATCH_HELD, json.dumps({c: sorted(ids) for c, ids in held.items()}, sort_keys=True))
+    store_state.put(conn, WATCH_DAY, due[-1].isoformat())
+    store_state.put(
+        conn, WATCH_HELD, json.dumps({c: sorted(ids) for c, ids in held.items()}, sort_keys=True)
+    )
     return held
 
 
@@ -280,5 +273,5 @@ def _plain(value: Value) -> Any:
 
 def held(conn: Connection) -> dict[str, set[str]]:
     """Per community, the thresholds that held on the last watched day."""
-    stored = _get(conn, WATCH_HELD)
+    stored = store_state.get(conn, WATCH_HELD)
     return {c: set(ids) for c, ids in json.loads(stored).items()} if stored else {}

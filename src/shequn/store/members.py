@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from shequn.store.schema import events, members
+from shequn.store.schema import members
+
+_CHUNK = 500  # keys per IN (...): below SQLite's parameter limit
+
+
+def names(conn: Connection, keys: Iterable[str]) -> dict[str, str | None]:
+    """Display names of these member keys (a key the store lacks is absent)."""
+    wanted = sorted(set(keys))
+    found: dict[str, str | None] = {}
+    for i in range(0, len(wanted), _CHUNK):
+        chunk = wanted[i : i + _CHUNK]
+        query = select(members.c.key, members.c.name).where(members.c.key.in_(chunk))
+        found.update({key: name for key, name in conn.execute(query)})
+    return found
 
 
 def find(conn: Connection, keys: list[str]) -> dict[str, dict[str, Any]]:
@@ -31,12 +45,3 @@ def of_person(conn: Connection, person: str) -> list[dict[str, Any]]:
         select(members).where(members.c.person == person).order_by(members.c.key)
     ).mappings()
     return [dict(row) for row in rows]
-
-
-def listing(conn: Connection, community: str | None, limit: int) -> list[dict[str, Any]]:
-    query = select(members).order_by(members.c.first_ts).limit(limit)
-    if community:
-        query = query.where(
-            members.c.key.in_(select(events.c.member).where(events.c.community == community))
-        )
-    return [dict(row) for row in conn.execute(query).mappings()]

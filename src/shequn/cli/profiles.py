@@ -1,0 +1,181 @@
+"""`shequn members show|list|refresh|flow`: profiles, tiers, lifecycle states, churn risk."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from shequn.cli.options import WorkspaceOpt, parse_day
+from shequn.cli.output import console
+from shequn.clock import SystemClock
+from shequn.errors import InputError
+from shequn.workspace import Workspace
+
+if TYPE_CHECKING:
+    import polars as pl
+
+FORMATS = ("table", "csv", "xlsx", "json")
+AtOpt = Annotated[
+    str,
+    typer.Option(
+        "--at",
+        help="Profiles as of the start of this local day (default: now).",
+        show_default=False,
+    ),
+]
+
+
+def _when(ws: Workspace, at: str) -> datetime:
+    """The instant of `--at` (a local day's midnight), or now."""
+    if not at:
+        return SystemClock().now()
+    return datetime.combine(parse_day(at, "--at"), time(), ws.settings.zone)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the member-understanding commands to the `members` group."""
+    app.command("show")(show)
+    app.command("list")(list_members)
+    app.command("refresh")(refresh)
+    app.command("flow")(flow)
+
+
+def show(
+    key: Annotated[str, typer.Argument(help="A member key (merged keys show their person).")],
+    at: AtOpt = "",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Show one member's profile: activity, replies, orders, tier, state, churn risk, keywords.
+
+    Example: `shequn members show telegram:user42`
+    """
+    import polars as pl
+
+    from shequn.members.profiles import profiles
+    from shequn.members.texts import member_texts
+
+    ws = Workspace.open(workspace)
+    person = _person(ws, key)
+    frame = profiles(ws, _when(ws, at)).filter(pl.col("member") == person)
+    if frame.is_empty():
+        raise InputError(f"member {key!r} has no events", hint="list members: shequn members list")
+    table = Table("figure", "value", title=person)
+    for name, value in frame.row(0, named=True).items():
+        table.add_row(name, "" if value is None else str(value))
+    words = ", ".join(f"{w} ({n})" for w, n in member_texts(ws, person))
+    table.add_row("top_keywords", words)
+    console.print(table)
+
+
+def list_members(
+    filter_: Annotated[
+        str,
+        typer.Option(
+            "--filter",
+            help="A Polars SQL condition over the profile columns, e.g. "
+            "\"state = 'at_risk' AND orders > 0\".",
+        ),
+    ] = "",
+    community: Annotated[str, typer.Option("--community", "-c", help="Only this community.")] = "",
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, xlsx or json.")] = "table",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="File for csv/xlsx/json.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows in a table.")] = 50,
+    at: AtOpt = "",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """List member profiles with tier, lifecycle state and churn risk.
+
+    Example: `shequn members list --filter "churn_risk > 0.7" --format csv -o care.csv`
+    """
+    import polars as pl
+
+    from shequn.members.profiles import LIST_COLUMNS, profiles
+
+    if fmt not in FORMATS:
+        raise InputError(
+            f"unknown format {fmt!r}", field="--format", hint="use " + ", ".join(FORMATS)
+        )
+    ws = Workspace.open(workspace)
+    frame = profiles(ws, _when(ws, at))
+    if community:
+        frame = frame.filter(pl.col("communities").str.split(",").list.contains(community))
+    if filter_:
+        try:
+            frame = frame.filter(pl.sql_expr(filter_))
+        except Exception as exc:  # Polars raises several kinds for a bad expression
+            raise InputError(
+                f"bad filter {filter_!r}: {exc}",
+                field="--filter",
+                hint="write SQL over the columns, e.g. \"state = 'silent' AND orders > 0\"",
+            ) from None
+    frame = frame.sort("churn_risk", descending=True, nulls_last=True)
+    if fmt == "table":
+        _table(frame.select(LIST_COLUMNS).head(limit))
+        return
+    target = out or Path(f"members.{fmt}")
+    _write(frame, fmt, target)
+    console.print(f"Wrote {frame.height:,} members to {target}")
+
+
+def _table(frame: pl.DataFrame) -> None:
+    table = Table(*frame.columns)
+    for row in frame.iter_rows():
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
+def _write(frame: pl.DataFrame, fmt: str, target: Path) -> None:
+    if fmt == "csv":
+        frame.write_csv(target)
+    elif fmt == "json":
+        frame.write_json(target)
+    else:
+        frame.write_excel(target)
+
+
+def refresh(workspace: WorkspaceOpt = None) -> None:
+    """Record tier and lifecycle-state changes (tier_changed / state_changed events).
+
+    Example: `shequn members refresh` (run it daily, e.g. from cron, before `shequn run`)
+    """
+    from shequn.services.members import refresh as do_refresh
+
+    result = do_refresh(Workspace.open(workspace))
+    console.print(
+        f"{result.members:,} members: {result.tier_changes:,} tier changes, "
+        f"{result.state_changes:,} state changes recorded"
+    )
+
+
+def flow(
+    start: Annotated[str, typer.Option("--from", help="First local day.")],
+    end: Annotated[str, typer.Option("--to", help="Day after the last (exclusive).")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """How many members moved from each lifecycle state to each other in a period.
+
+    Example: `shequn members flow --from 2026-11-01 --to 2026-12-01`
+    """
+    from shequn.members.flow import flow_between
+
+    ws = Workspace.open(workspace)
+    rows = flow_between(ws, parse_day(start, "--from"), parse_day(end, "--to"))
+    table = Table("from", "to", "members")
+    for row in rows:
+        table.add_row(row.source or "(first)", row.target, f"{row.count:,}")
+    console.print(table)
+
+
+def _person(ws: Workspace, key: str) -> str:
+    from shequn.store.engine import read_transaction
+    from shequn.store.members import find
+
+    with read_transaction(ws.engine) as conn:
+        found = find(conn, [key])
+    if key not in found:
+        raise InputError(f"unknown member {key!r}", hint="list them with `shequn members list`")
+    return str(found[key]["person"])

@@ -1,0 +1,54 @@
+"""The writers of the export formats: frames of events in, a file out, rows counted.
+
+Each writer is named in `shequn.export.FORMATS`. Every frame has the columns of
+`EXPORT_COLUMNS`, all strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+
+from shequn.domain.events import CANONICAL_FIELDS
+
+# The canonical fields plus `source`, which re-import needs for idempotency.
+EXPORT_COLUMNS: tuple[str, ...] = (*CANONICAL_FIELDS, "source")
+
+
+def empty() -> pl.DataFrame:
+    """No events, with the export's columns (a CSV of nothing still has its header)."""
+    return pl.DataFrame(
+        {c: [] for c in EXPORT_COLUMNS}, schema={c: pl.String for c in EXPORT_COLUMNS}
+    )
+
+
+def write_csv(frames: Iterable[pl.DataFrame], path: Path) -> int:
+    count = 0
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        first = True
+        for frame in frames:
+            fh.write(frame.write_csv(include_header=first))
+            first = False
+            count += frame.height
+        if first:
+            fh.write(empty().write_csv())
+    return count
+
+
+def write_jsonl(frames: Iterable[pl.DataFrame], path: Path) -> int:
+    count = 0
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        for frame in frames:
+            fh.write(frame.write_ndjson())
+            count += frame.height
+    return count
+
+
+def write_parquet(frames: Iterable[pl.DataFrame], path: Path) -> int:
+    """One Parquet file: the frames are joined first (Parquet is not appended to)."""
+    parts = list(frames)
+    frame = pl.concat(parts) if parts else empty()
+    frame.write_parquet(path)
+    return frame.height
