@@ -42,6 +42,8 @@ def register(app: typer.Typer) -> None:
     app.command("list")(list_members)
     app.command("refresh")(refresh)
     app.command("flow")(flow)
+    app.command("leaders")(leaders)
+    app.command("seeds")(seeds)
 
 
 def show(
@@ -168,6 +170,38 @@ def flow(
     for row in rows:
         table.add_row(row.source or "(first)", row.target, f"{row.count:,}")
     console.print(table)
+
+
+def leaders(
+    top: Annotated[int, typer.Option(help="How many to show.")] = 20,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Member keys to leave out (bots).")
+    ] = None,
+    at: AtOpt = "",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Opinion leaders: PageRank and betweenness of the interaction graph, with reasons.
+
+    Example: `shequn members leaders --top 10 --exclude telegram:bot1`
+    """
+    import polars as pl
+
+    from shequn.members.graph import leaders as ranked
+
+    ws = Workspace.open(workspace)
+    frame = ranked(ws, _when(ws, at), exclude or [])
+    _table(frame.head(top).with_columns(pl.col("pagerank", "betweenness", "trend").round(4)))
+
+
+def seeds(at: AtOpt = "", workspace: WorkspaceOpt = None) -> None:
+    """Seed members: active from a community's first month, and in most weeks since.
+
+    Example: `shequn members seeds`
+    """
+    from shequn.members.graph import seed_members
+
+    ws = Workspace.open(workspace)
+    _table(seed_members(ws, _when(ws, at)))
 
 
 def _person(ws: Workspace, key: str) -> str:
