@@ -205,11 +205,15 @@ class MemberStates(BaseModel):
     churned_days: int = Field(default=60, gt=0)
     returned_days: int = Field(default=30, gt=0)
     churn_horizon_days: int = Field(default=30, gt=0)
+    churn_risk_bands: list[float] = Field(default_factory=lambda: [0.5, 0.7, 0.9])
 
     @model_validator(mode="after")
     def _in_order(self) -> MemberStates:
         if not self.silent_days < self.at_risk_days < self.churned_days:
             raise ValueError("silent_days < at_risk_days < churned_days must hold")
+        bands = self.churn_risk_bands
+        if bands != sorted(set(bands)) or any(not 0 < b < 1 for b in bands):
+            raise ValueError("churn_risk_bands must rise, each between 0 and 1")
         return self
 
 

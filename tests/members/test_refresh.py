@@ -38,8 +38,8 @@ def _load(ws: Workspace, tmp_path: Path) -> None:
 def _recorded(ws: Workspace) -> list[tuple]:
     query = (
         select(events.c.member, events.c.type, events.c.text)
-        .where(events.c.type.in_(("tier_changed", "state_changed")))
-        .order_by(events.c.type, events.c.member)
+        .where(events.c.type.in_(("tier_changed", "state_changed", "churn_risk_crossed")))
+        .order_by(events.c.type, events.c.member, events.c.id)
     )
     with read_transaction(ws.engine) as conn:
         return [tuple(r) for r in conn.execute(query)]
@@ -50,12 +50,20 @@ def test_refresh_records_changes_once(ws: Workspace, tmp_path: Path) -> None:
     ws = Workspace.open(ws.root)
     first = FrozenClock(datetime(2026, 11, 1, tzinfo=UTC))
     result = refresh(ws, first)
-    # a: idle since 10-02 (30 days): at_risk; b: spoke 10-25 (7 days ago): active.
+    # a: idle since 10-01 10:00 (30.6 days): at_risk; b: spoke 10-25 (6.6 days ago):
+    # active. Too little history for a model: the hiatus rule gives a 30.6/14 -> 1.0
+    # (band 0.9) and b 6.6/14 = 0.47 (no band).
     assert (result.members, result.tier_changes, result.state_changes) == (2, 1, 2)
+    assert result.risk_rises == 1
     assert refresh(ws, first).state_changes == 0
     later = FrozenClock(datetime(2026, 12, 15, tzinfo=UTC))
-    assert refresh(ws, later).state_changes == 2  # a churned (74 days), b at risk (51)
+    again = refresh(ws, later)
+    assert again.state_changes == 2  # a churned (74 days), b at risk (51)
+    assert again.risk_rises == 2  # a's risk is gone (churned): "0"; b reaches 0.9
     assert _recorded(ws) == [
+        ("wx:a", "churn_risk_crossed", "0.9"),
+        ("wx:a", "churn_risk_crossed", "0"),
+        ("wx:b", "churn_risk_crossed", "0.9"),
         ("wx:a", "state_changed", "at_risk"),
         ("wx:a", "state_changed", "churned"),
         ("wx:b", "state_changed", "active"),

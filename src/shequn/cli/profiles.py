@@ -44,6 +44,7 @@ def register(app: typer.Typer) -> None:
     app.command("flow")(flow)
     app.command("leaders")(leaders)
     app.command("seeds")(seeds)
+    app.command("churn-eval")(churn_eval)
 
 
 def show(
@@ -149,7 +150,7 @@ def refresh(workspace: WorkspaceOpt = None) -> None:
     result = do_refresh(Workspace.open(workspace))
     console.print(
         f"{result.members:,} members: {result.tier_changes:,} tier changes, "
-        f"{result.state_changes:,} state changes recorded"
+        f"{result.state_changes:,} state changes, {result.risk_rises:,} churn-risk rises recorded"
     )
 
 
@@ -202,6 +203,36 @@ def seeds(at: AtOpt = "", workspace: WorkspaceOpt = None) -> None:
 
     ws = Workspace.open(workspace)
     _table(seed_members(ws, _when(ws, at)))
+
+
+def churn_eval(
+    cut: Annotated[
+        str, typer.Option("--cut", help="Cut-off local day (history must reach cut + horizon).")
+    ],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Judge the churn models on a time split: train before the cut, predict after it.
+
+    Example: `shequn members churn-eval --cut 2026-10-01`
+    """
+    from shequn.members.evaluate import evaluate_workspace
+
+    ws = Workspace.open(workspace)
+    when = datetime.combine(parse_day(cut, "--cut"), time(), ws.settings.zone)
+    table = Table("split", "model", "members", "churned", "AUC", "precision@10%", "Brier")
+    for split, judged in evaluate_workspace(ws, when).items():
+        for j in judged:
+            auc = "" if j.auc is None else f"{j.auc:.3f}"
+            table.add_row(
+                split,
+                j.model,
+                f"{j.n:,}",
+                f"{j.base_rate:.1%}",
+                auc,
+                f"{j.precision_top10:.3f}",
+                f"{j.brier:.4f}",
+            )
+    console.print(table)
 
 
 def _person(ws: Workspace, key: str) -> str:

@@ -13,19 +13,27 @@ from sqlalchemy import Connection, select
 from shequn.sop.journal import SOURCE
 from shequn.store.schema import events, members
 
-TYPES = ("points_added", "tag_added", "tag_removed", "tier_changed", "state_changed")
+TYPES = (
+    "points_added",
+    "tag_added",
+    "tag_removed",
+    "tier_changed",
+    "state_changed",
+    "churn_risk_crossed",
+)
 SCHEMA = {
     "member": pl.String,
     "points": pl.Int64,
     "tags": pl.String,
     "recorded_tier": pl.String,
     "recorded_state": pl.String,
+    "recorded_band": pl.String,
 }
 
 
 def recorded(conn: Connection, now: int) -> pl.DataFrame:
     """Per person as recorded up to `now` (inclusive): points, tags (comma-separated),
-    last tier and last state."""
+    last tier, state and churn-risk band."""
     query = (
         select(events.c.id, events.c.ts, events.c.member, events.c.type, events.c.text)
         .add_columns(events.c.amount)
@@ -69,6 +77,7 @@ def _fold(frame: pl.DataFrame) -> pl.DataFrame:
     last = {
         "tier_changed": "recorded_tier",
         "state_changed": "recorded_state",
+        "churn_risk_crossed": "recorded_band",
     }
     out = points.join(tags, on="member", how="full", coalesce=True)
     for kind, name in last.items():

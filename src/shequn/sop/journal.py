@@ -23,6 +23,7 @@ cause is in `source_id`, after the type):
 | `points_added` | ✓ | ✓ | the reason | points | total |
 | `tier_changed` | ✓ | ✓ | new tier | | from, reason |
 | `state_changed` | ✓ | ✓ | new lifecycle state (shequn.members.states) | | from |
+| `churn_risk_crossed` | ✓ | ✓ | risk band reached ("0" = below every band) | | risk |
 | `activity_started` | ✓ | | activity name | | ends_ts |
 | `community_created` | ✓ | | | | how |
 | `stage_entered` | ✓ | | the stage | | from, reason |
@@ -55,6 +56,7 @@ SOP_TYPES = (
     "points_added",
     "tier_changed",
     "state_changed",
+    "churn_risk_crossed",
     "activity_started",
     "community_created",
     "stage_entered",
