@@ -8,9 +8,13 @@ from typing import Any
 
 import pytest
 import typer
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from shequn.cli import app, main
+from shequn.store.engine import read_transaction
+from shequn.store.schema import members
+from shequn.workspace import Workspace
 from tests.helpers.paths import DATA
 
 runner = CliRunner()
@@ -166,3 +170,16 @@ def test_top_level_help_lists_every_command() -> None:
         "run",
     ):
         assert name in out
+
+
+def test_import_me_makes_you_the_exporter(root: Path, tmp_path: Path) -> None:
+    chat = tmp_path / "WhatsApp Chat with Walkers.txt"
+    chat.write_text(
+        "01/02/2024, 09:00 - You joined using this group's invite link\n"
+        "01/02/2024, 09:01 - Mei Lin: hello\n"
+    )
+    run("import", str(chat), "--me", "Mei Lin", "-w", str(root))
+    ws = Workspace.open(root)
+    with read_transaction(ws.engine) as conn:
+        persons = dict(conn.execute(select(members.c.key, members.c.person)).all())
+    assert persons == {"whatsapp:You": "whatsapp:Mei Lin", "whatsapp:Mei Lin": "whatsapp:Mei Lin"}

@@ -55,10 +55,11 @@ def test_channel_export_gives_joins_messages_and_reactions_in_time_order() -> No
         (at(8, 2, 0.5), ANN, "reaction", None, "1000000000000000003",
          f"{msg}03:r:{ANN[8:]}:1111111111111111111"),
         (at(8, 4), ANN, "message", "1000000000000000004", "1000000000000000003", f"{msg}04"),
-        (at(8, 5), BOT, "message", "1000000000000000005", None, f"{msg}05"),
+        # a bot's messages: kept, but no member's
+        (at(8, 5), None, "bot_message", "1000000000000000005", None, f"{msg}05"),
         # 17:00 at +08:00; pins, the thread notice and the call made no events.
         (at(9, 0), DORA, "join", None, None, f"{msg}08"),
-        (at(9, 1), BOT, "message", "1000000000000000009", None, f"{msg}09"),
+        (at(9, 1), None, "bot_message", "1000000000000000009", None, f"{msg}09"),
     ]  # fmt: skip
     assert set(frame["community"]) == {"Tea Lovers #chat"}
 
@@ -87,9 +88,9 @@ def test_names_texts_and_meta() -> None:
         {"emoji": "👍"},
         {"emoji": "teacup"},
         {"media": "attachment"},
-        {"bot": True, "reactions": {"❤": 1}},
+        {"bot": BOT, "reactions": {"❤": 1}},
         None,
-        {"bot": True},
+        {"bot": BOT},
     ]
 
 

@@ -256,3 +256,17 @@ def test_error_lines_count_every_line_ending(tmp_path: Path, ending: str) -> Non
     with pytest.raises(InputError, match="impossible date") as caught:
         read_frame(path, "qq")
     assert caught.value.line == 30_003
+
+
+def test_a_join_before_the_first_message_is_linked_to_the_number() -> None:
+    # 张小凡 joins two days before posting as 张小凡(12345678); 李四 never posts.
+    ctx = ImportContext()
+    frame = read_frame(DATA / "join_before_first_message.txt", "qq", ctx)
+    assert rows(frame, "type", "member") == [
+        ("join", "qq:name:张小凡"),
+        ("message", "qq:10002"),
+        ("join", "qq:name:李四"),
+        ("message", "qq:12345678"),
+        ("message", "qq:12345678"),
+    ]
+    assert ctx.aliases == {"qq:name:张小凡": "qq:12345678"}

@@ -58,24 +58,23 @@ def test_every_event_of_the_export(export: pl.DataFrame) -> None:
         (at(1709280180, 400), "#general", "reaction", "slack:U03CAROL", None, parent, None),
         (at(1709280180, 400), "#general", "reaction", "slack:U02BOB", None, parent, None),
         (at(1709280240, 500), "#general", "message", "slack:U02BOB", None, parent, "Thanks!"),
-        (
-            at(1709280300, 600),
-            "#general",
-            "message",
-            "slack:B01DEPLOY",
-            None,
-            None,
-            "Deploy finished",
-        ),
+        # a bot's message: kept, but no member's
+        (at(1709280300, 600), "#general", "bot_message", None, None, None, "Deploy finished"),
         (at(1709280360, 700), "#general", "message", "slack:U03CAROL", None, None, None),
         # purpose and rename skipped; the next day's file continues the thread
         (at(1709366400, 100), "#general", "message", "slack:U03CAROL", None, parent, "Late reply"),
         (at(1709366460, 200), "#general", "leave", "slack:U03CAROL", None, None, None),
         (at(1709712000, 100), "#mpdm-alice.w--bob-1", "message", "slack:U01ALICE", None, None,
          "group dm"),
-        (at(1709280000, 100), "#random", "message", "slack:U04HELPER", None, None,
-         "I am a bot user"),
+        (at(1709280000, 100), "#random", "bot_message", None, None, None, "I am a bot user"),
         (at(1709280001, 500_000), "#random", "message", "slack:U01ALICE", None, None, "short ts"),
+        # the bot user's join is skipped; an integration's text is its attachments' fallback
+        (at(1709366460, 200), "#random", "bot_message", None, None, None,
+         "Build #12 failed\n2 tests failed"),
+        (at(1709366520, 300), "#random", "bot_message", None, None, None, "Posted by an app"),
+        # a person's reaction to a bot's message counts, the bot user's does not
+        (at(1709366520, 300), "#random", "reaction", "slack:U02BOB", None, "1709366520.000300",
+         None),
         (at(1709625600, 100), "#staff", "join", "slack:U02BOB", "slack:U01ALICE", None, None),
         (at(1709625660, 200), "#staff", "message", "slack:U02BOB", None, None, "private hello"),
     ]  # fmt: skip
@@ -101,15 +100,14 @@ def test_ids_are_channel_and_ts(export: pl.DataFrame) -> None:
 
 
 def test_names_from_users_json(export: pl.DataFrame) -> None:
-    names = dict(rows(export.unique("member", keep="first"), "member", "member_name"))
+    people = export.filter(pl.col("member").is_not_null())
+    names = dict(rows(people.unique("member", keep="first"), "member", "member_name"))
     # display_name, else real_name, else name; a bot's username
     assert names == {
         "slack:U01ALICE": "alice",
         "slack:U02BOB": "Bob Chen",
         "slack:U03CAROL": "carol",
-        "slack:U04HELPER": "helper",
-        "slack:B01DEPLOY": "deploybot",
-    }
+    }  # bots are no members
     joined = by_id(export, "C01GENERAL:1709280060.000200")
     assert (joined["member_name"], joined["inviter_name"]) == ("Bob Chen", "alice")
 
@@ -126,8 +124,11 @@ def test_message_meta(export: pl.DataFrame) -> None:
         "reactions": {"+1": 2},
     }
     assert meta("C01GENERAL:1709280180.000400:r:U03CAROL:tada") == {"emoji": "tada"}
-    assert meta("C01GENERAL:1709280300.000600") == {"bot": True}
-    assert meta("C02RANDOM:1709280000.000100") == {"bot": True}  # is_bot in users.json
+    # the bot's id stays on its messages, and its name beside
+    assert meta("C01GENERAL:1709280300.000600") == {"bot": "slack:B01DEPLOY"}
+    assert meta("C02RANDOM:1709280000.000100") == {"bot": "slack:U04HELPER"}
+    assert meta("C02RANDOM:1709366460.000200") == {"bot": "slack:B02ALERTS"}
+    assert by_id(export, "C02RANDOM:1709366460.000200")["member_name"] == "alerts"
     assert meta("C01GENERAL:1709280360.000700") == {"media": "image"}
     assert meta("C01GENERAL:1709280240.000500") is None
 
@@ -235,6 +236,6 @@ def test_progress_adds_up_to_the_bytes_read() -> None:
     seen: list[int] = []
     source = Source.open(EXPORT)
     events = list(IMPORTER.read(source, ImportContext(progress=seen.append)))
-    assert len(events) == 16
+    assert len(events) == 19
     assert all(n > 0 for n in seen)
     assert sum(seen) == source.total_size()

@@ -17,10 +17,10 @@ from shequn.importers import detect
 from shequn.importers.base import ImportContext
 from shequn.importers.pipeline import frames, read_frame
 from shequn.importers.source import Source
+from shequn.importers.whatsapp import IMPORTER, WhatsAppImporter
 from shequn.importers.whatsapp.header import detect_shape, infer_order
 from shequn.importers.whatsapp.ids import digest
-from shequn.importers.whatsapp.importer import IMPORTER, WhatsAppImporter
-from shequn.importers.whatsapp.system import SystemEvent, classify, normalize_name
+from shequn.importers.whatsapp.system import SystemEvent, classify, normalize_name, split_sender
 
 DATA = Path(__file__).parents[1] / "data" / "whatsapp"
 BOOK = DATA / "WhatsApp Chat with Book Club.txt"
@@ -547,3 +547,63 @@ def test_meta_is_valid_json() -> None:
         ["removed_by"],
         ["removed_by"],
     ]
+
+
+def test_display_names_holding_a_colon() -> None:
+    # "Li Wei: Team Lead" is known from the invite-link line; "Amy:)" and "Psalm 23:1🙏"
+    # end at the first ": "; "Li Wei" alone is another person.
+    frame = read(DATA / "colon_names_android.txt")
+    lead = "whatsapp:Li Wei: Team Lead"
+    assert rows(frame, "_line", "type", "member", "inviter", "channel", "text") == [
+        (2, "join", lead, None, "invite_link", None),
+        (3, "join", "whatsapp:Amy:)", None, "invite_link", None),
+        (4, "message", lead, None, None, "Hello all: glad to be here"),
+        (5, "message", "whatsapp:Amy:)", None, None, "hi!"),
+        (6, "message", "whatsapp:Psalm 23:1🙏", None, None, "Blessings: to everyone"),
+        (7, "message", "whatsapp:Li Wei", None, None, "Note: a different person"),
+        (8, "join", "whatsapp:Ben", lead, None, None),
+        (9, "message", "whatsapp:Ben", None, None, "bye:)"),
+        (10, "message", "whatsapp:Ben", None, None, "on the next line"),
+        (12, "leave", lead, None, None, None),
+    ]
+
+
+def test_ios_system_lines_with_curly_apostrophes_are_no_messages() -> None:
+    ctx = ImportContext(timezone=UTC)
+    frame = read(DATA / "WhatsApp Chat - Tea Club.txt", ctx)
+    lead = "whatsapp:Li Wei: Team Lead"
+    assert rows(frame, "_line", "type", "member", "inviter", "channel", "text") == [
+        (3, "join", "whatsapp:You", None, "invite_link", None),
+        # admin approval, group settings and "over 256 members" are skipped
+        (7, "join", lead, None, None, None),
+        (8, "message", lead, None, None, "Hi: all"),
+        (9, "message", "whatsapp:Sam Park", None, None, "You deleted this message."),
+        (10, "message", "whatsapp:Sam Park", None, None, "hello"),
+        (11, "join", "whatsapp:Ben", "whatsapp:You", None, None),
+        (13, "leave", "whatsapp:Ben", None, None, None),
+    ]
+    # Only the exporter's own deleted messages read "You deleted this message".
+    assert ctx.aliases == {"whatsapp:You": "whatsapp:Sam Park"}
+
+
+def test_me_names_the_exporter() -> None:
+    ctx = ImportContext(timezone=UTC, me="~ Mei Lin")
+    read(BOOK, ctx)
+    assert ctx.aliases == {"whatsapp:You": "whatsapp:Mei Lin"}
+
+
+@pytest.mark.parametrize(
+    ("body", "long_names", "expected"),
+    [
+        ("Amy:): hi", (), ("Amy:)", "hi")),
+        ("Psalm 23:1🙏: a: b", (), ("Psalm 23:1🙏", "a: b")),
+        ("Li Wei: Team Lead: Lead: x", ("Li Wei: Team Lead",), ("Li Wei: Team Lead", "Lead: x")),
+        # the longest known name wins
+        ("A: B: C: x", ("A: B", "A: B: C"), ("A: B: C", "x")),
+        ("John Doe:.", (), ("John Doe", ".")),
+        ("Ben:", (), ("Ben", "")),
+        ("Anna added Ben", (), None),
+    ],
+)
+def test_split_sender(body: str, long_names: tuple[str, ...], expected: tuple | None) -> None:
+    assert split_sender(body, frozenset(long_names)) == expected

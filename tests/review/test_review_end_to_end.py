@@ -68,7 +68,9 @@ def test_review_of_a_simulated_month_to_markdown(
     ):
         assert f"## {title}" in md
     assert "| 一叶茶舍·会员群 | 长期 | 复购率 35% | 复购率 | 2025-09 | 35.0% |" in md
-    assert "最薄弱环节" in md or "各环节都达到目标" in md
+    assert "## 数据质量" in md
+    assert "出问题的环节是" in md or "所有设定了目标值的目标都已达成" in md or "数据不足" in md
+    assert "各环节都达到目标" not in md
     assert "| brand-members | 1 |" in md
 
     en = CliRunner().invoke(app, [*args, "--format", "md", "--lang", "en"])

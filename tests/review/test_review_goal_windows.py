@@ -179,7 +179,7 @@ def test_monthly_review_of_weekly_fixed_horizon_and_workspace_goals(
     ) in md
     assert "September only" not in md and "8 joins by day 60" not in md
 
-    sheet = load_workbook(BytesIO(render_xlsx(review))).worksheets[0]
+    sheet = load_workbook(BytesIO(render_xlsx(review)))["1. Goals vs actuals"]
     assert [c.value for c in sheet[5]][5:10] == [2, 4, None, "missed", 0]
     assert [c.value for c in sheet[8]][4:8] == ["2026-W42", 2, 1, -1]
     assert sheet["L2"].value == 1.0 and sheet["M2"].value == 2

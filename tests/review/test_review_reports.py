@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
@@ -20,11 +21,14 @@ from shequn.reports.markdown import render_markdown
 from shequn.reports.xlsx import render_xlsx
 from shequn.review.build import Review, build_review
 from shequn.review.knowledge import load_knowledge
+from shequn.review.playbook_runs import PlaybookRun
 from shequn.review.replication import ReplicationRate
 
 EVIL = "<script>alert('x')</script>茶舍"
 CURRENT = {
     "tea": {
+        "members_during": 1000,
+        "buyers": 40,
         "traffic_conversion": 0.08,
         "active_rate": 0.45,
         "purchase_conversion": 0.04,
@@ -37,7 +41,15 @@ CURRENT = {
         },
     }
 }
-BEFORE = {"tea": {"active_rate": 0.5, "purchase_conversion": 0.05, "repurchase_rate": 0.3}}
+BEFORE = {
+    "tea": {
+        "members_during": 1000,
+        "buyers": 50,
+        "active_rate": 0.5,
+        "purchase_conversion": 0.05,
+        "repurchase_rate": 0.3,
+    }
+}
 ACTIVE = GoalSpec("tea:long:0", "tea", "活跃度 60%", "active_rate", 0.6, "at_least", "long")
 GMV = GoalSpec("tea:short:0", "tea", "GMV 1万", "gmv", 10000.0, "at_least", "short",
                serves=("tea:long:0",))  # fmt: skip
@@ -60,9 +72,10 @@ def review(lang: str) -> Review:
     )
 
 
-def test_review_picks_weakest_stage_drivers_and_actions() -> None:
+def test_review_traces_the_missed_goal_drivers_and_actions() -> None:
     r = review("en")
-    assert r.funnel.weakest is not None and r.funnel.weakest.key == "activity"
+    (missed,) = r.diagnosis.missed
+    assert missed.failed is not None and missed.failed.stage == "activity"
     assert [d.subject for d in r.drivers] == ["抖音", "抖音"]
     assert {a.stage for a in r.actions} == {"activity"}  # weakest stage and the missed goal
 
@@ -80,9 +93,12 @@ def test_markdown_content_en() -> None:
         "| GMV 1万 (serves: 活跃度 60%) | GMV | 2026-10 | 10,000.00 | 12,345.60 | +2,345.60 |" in md
     )
     assert (
-        "**The weakest stage is join → active: active rate was 45.0%, 15.0 pp below the target "
-        "60.0% (25% short), against 50.0% in the previous period.**"
+        "**Missed: 活跃度 60% — active rate was 45.0%, target at least 60.0%. The stage that "
+        "failed is join → active: active rate 45.0%, against the target 60.0%.**"
     ) in md
+    assert "| 活跃度 60% | join → active ← | active rate | 45.0% | 60.0% | the goal | 1,000 |" in md
+    assert "| daily-routine | daily-routine did not run this period |" in md
+
     assert "| Channel 抖音 brought 40% of joins but 5.0% of buyers. | 40% | 5.0% |" in md
     assert "| join → active | Daily topic discussions: " in md
     assert "| daily-routine |" in md and "| weekly-sharing |" in md
@@ -140,8 +156,10 @@ def test_html_inlines_the_real_echarts() -> None:
 def test_xlsx_one_sheet_per_section_with_numbers() -> None:
     book = load_workbook(BytesIO(render_xlsx(review("en"))))
     assert book.sheetnames == [
+        "Data quality",
         "1. Goals vs actuals",
         "2. Funnel diagnosis",
+        "Stages of the missed goals",
         "3. Drivers",
         "4. Suggested actions",
         "5. Replication success rate",
@@ -169,5 +187,18 @@ def test_xlsx_one_sheet_per_section_with_numbers() -> None:
 
 def test_xlsx_zh_sheet_names() -> None:
     book = load_workbook(BytesIO(render_xlsx(review("zh_CN"))))
-    assert book.sheetnames[0] == "一、目标与实际"
+    assert book.sheetnames[:2] == ["数据质量", "一、目标与实际"]
     assert book["一、目标与实际"]["I2"].value == "未达成"
+
+
+def test_a_playbook_that_ran_says_what_it_did() -> None:
+    ran = replace(review("en"), runs={"daily-routine": PlaybookRun(12, 11, 2, 1)})
+    assert (
+        "| daily-routine | daily-routine ran this period: 12 sent, 11 on time, 2 tasks done, "
+        "1 missed; active rate 50.0% → 45.0% |"
+    ) in render_markdown(ran)
+    zh = replace(review("zh_CN"), runs={"weekly-sharing": PlaybookRun(3, 3, 0, 0)})
+    assert (
+        "本期 weekly-sharing 已运行：发送 3 条，按时 3，完成任务 0 个，错过 0 次；"
+        "活跃度 50.0% → 45.0%"
+    ) in render_markdown(zh)

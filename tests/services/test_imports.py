@@ -227,3 +227,45 @@ def test_aliases_reported_by_an_importer_become_one_person(
     with read_transaction(ws.engine) as conn:
         persons = dict(conn.execute(select(members.c.key, members.c.person)).all())
     assert persons == {"qq:name:张同学": "qq:30001", "qq:30001": "qq:30001"}
+
+
+def test_a_column_mapping_implies_the_orders_format(ws: Workspace) -> None:
+    # CDNOW's shape: whitespace-separated, no header, columns named by number; the
+    # docs import it without --format.
+    mapping = {"member": "1", "ts": "2", "quantity": "3", "amount": "4"}
+    path = DATA / "orders" / "cdnow_noheader.txt"
+    result = import_path(ws, path, community="cd-shop", mapping=mapping)
+    assert (result.formats, result.added) == (("orders",), 3)
+    assert [(e["member"], e["type"]) for e in stored(ws)] == [
+        ("order:00101", "order"),
+        ("order:00102", "order"),
+        ("order:00101", "order"),
+    ]
+
+
+def test_a_column_mapping_with_another_format_is_refused(ws: Workspace) -> None:
+    with pytest.raises(InputError, match="--map is for orders files, not whatsapp"):
+        import_path(ws, CSV, format_name="whatsapp", mapping={"member": "1"})
+
+
+def test_a_qq_member_who_joined_before_posting_is_one_person(ws: Workspace) -> None:
+    import_path(ws, DATA / "qq" / "join_before_first_message.txt")
+    with read_transaction(ws.engine) as conn:
+        persons = dict(conn.execute(select(members.c.key, members.c.person)).all())
+    assert persons["qq:name:张小凡"] == "qq:12345678"
+    # 张小凡, 阿花 and 李四: three people, the join and the messages one of them.
+    assert len(set(persons.values())) == 3
+
+
+def test_slack_bots_are_stored_but_are_no_members(ws: Workspace) -> None:
+    import_path(ws, DATA / "slack" / "export")
+    with read_transaction(ws.engine) as conn:
+        keys = set(conn.execute(select(members.c.key)).scalars())
+    assert keys == {"slack:U01ALICE", "slack:U02BOB", "slack:U03CAROL"}
+    bots = [e["text"] for e in stored(ws) if e["type"] == "bot_message"]
+    assert bots == [
+        "Deploy finished",
+        "I am a bot user",
+        "Build #12 failed\n2 tests failed",
+        "Posted by an app",
+    ]

@@ -60,8 +60,17 @@ def import_(
     ] = "auto",
     mapping: Annotated[
         list[str] | None,
-        typer.Option("--map", help="Orders CSV column mapping, FIELD=COLUMN[,FIELD=COLUMN]."),
+        typer.Option(
+            "--map",
+            help="Orders column mapping, FIELD=COLUMN[,FIELD=COLUMN] (implies --format orders).",
+        ),
     ] = None,
+    me: Annotated[
+        str,
+        typer.Option(
+            "--me", help="Your display name in the export, which calls you 'You' (WhatsApp)."
+        ),
+    ] = "",
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Append the events of chat exports and order files to the workspace.
@@ -78,6 +87,8 @@ def import_(
         shequn import result.json
 
         shequn import orders.csv -c shop-fans --map order_id=订单号,member=买家,amount=实付金额
+
+        shequn import "WhatsApp Chat with Book Club.txt" --me "Mei Lin"
     """
     from shequn.importers import get
     from shequn.services.imports import Progress as ImportProgress
@@ -96,6 +107,7 @@ def import_(
                 format_name=format_name,
                 community=community,
                 mapping=columns,
+                me=me,
                 progress=ImportProgress(
                     start=lambda total, t=task: bar.update(t, total=total),
                     advance=lambda n, t=task: bar.advance(t, n),

@@ -26,9 +26,13 @@ class EventType(StrEnum):
     ACTIVITY_SIGNUP = "activity_signup"
     ACTIVITY_ATTEND = "activity_attend"
     FEEDBACK = "feedback"
+    # What a bot or integration posted: kept for the record, never a member's activity.
+    BOT_MESSAGE = "bot_message"
 
 
 EVENT_TYPES: frozenset[str] = frozenset(t.value for t in EventType)
+# Events that name no member: an anonymous visit, and a bot's message (bots are not members).
+MEMBERLESS_TYPES: tuple[str, ...] = (EventType.VISIT.value, EventType.BOT_MESSAGE.value)
 
 # The interchange columns of the canonical CSV / JSON Lines, in order.
 CANONICAL_FIELDS: tuple[str, ...] = (
@@ -69,7 +73,8 @@ class Event:
         ts: when, timezone-aware (stored in UTC).
         community: the community key, unique in the workspace.
         type: one of EventType.
-        member: the member key (``platform:id``); empty only for an anonymous visit.
+        member: the member key (``platform:id``); empty only for an anonymous visit
+            and a bot's message (MEMBERLESS_TYPES).
         source_id: the event's id at its source; with the import's source it makes
             re-import idempotent.
         meta: what the canonical fields have no room for (mentions, emoji, display

@@ -26,6 +26,8 @@ class ImportContext:
         mapping: column mapping given with ``--map field=Column`` (orders CSV).
         progress: called with a count of bytes consumed, for the progress bar.
         aliases: member keys found to be the same person (see `alias`).
+        me: the exporting user's display name (``--me``), for exports that call them
+            "You" in system lines (WhatsApp).
     """
 
     community: str = ""
@@ -33,6 +35,7 @@ class ImportContext:
     mapping: Mapping[str, str] = field(default_factory=dict)
     progress: Callable[[int], None] = lambda _n: None
     aliases: dict[str, str] = field(default_factory=dict)
+    me: str = ""
 
     def alias(self, key: str, same_as: str) -> None:
         """Say that two member keys are one person.

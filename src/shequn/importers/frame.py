@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from shequn.domain.events import EVENT_TYPES, OPTIONAL_TEXT_FIELDS, Event
+from shequn.domain.events import EVENT_TYPES, MEMBERLESS_TYPES, OPTIONAL_TEXT_FIELDS, Event
 from shequn.errors import InputError
 
 TEXT_COLUMNS: tuple[str, ...] = (
@@ -162,9 +162,10 @@ def validate(frame: pl.DataFrame, path: str) -> pl.DataFrame:
             field="type",
             hint="use one of: " + ", ".join(sorted(EVENT_TYPES)),
         )
-    bad = frame["member"].is_null() & (frame["type"] != "visit")
+    bad = frame["member"].is_null() & ~frame["type"].is_in(MEMBERLESS_TYPES)
     if bad.any():
-        fail(bad, "no member", "member", "every event but an anonymous visit needs a member key")
+        hint = "every event but an anonymous visit or a bot's message needs a member key"
+        fail(bad, "no member", "member", hint)
     is_order = frame["type"] == "order"
     bad = is_order & frame["amount"].is_null()
     if bad.any():

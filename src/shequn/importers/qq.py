@@ -75,6 +75,8 @@ class _State:
     """What the file has shown so far: nicknames with numbers, repeated contents."""
 
     numbers: dict[str, str] = field(default_factory=dict)
+    # Names keyed by name because their number was not seen yet (linked at the end).
+    unlinked: set[str] = field(default_factory=set)
     # Repeats are counted within one second only: exports run in time order, and a
     # file-long table of every text would grow as large as the file.
     seen: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
@@ -87,7 +89,16 @@ class _State:
         if found:
             return f"qq:{found.group('qq')}", found.group("name").strip()
         name = _TITLE_TAG.sub("", name).strip()
-        return self.numbers.get(name, f"qq:name:{name}"), name
+        if name in self.numbers:
+            return self.numbers[name], name
+        self.unlinked.add(name)
+        return f"qq:name:{name}", name
+
+    def link(self, ctx: ImportContext) -> None:
+        """Alias each name-keyed member to the number the name posted with later on."""
+        for name in sorted(self.unlinked):
+            if name in self.numbers:
+                ctx.alias(f"qq:name:{name}", self.numbers[name])
 
     def source_id(self, community: str, ts: datetime, sender: str, text: str) -> str:
         second = ts.isoformat()
@@ -154,6 +165,7 @@ class QQImporter:
                     found = True
                     yield from _events(message, state)
                 lines.report()
+                state.link(ctx)
             if not found and lines.nonblank:
                 raise InputError(
                     "no message header found",

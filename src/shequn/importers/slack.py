@@ -208,8 +208,8 @@ def _message_events(message: dict[str, Any], index: int, day: _Day) -> Iterator[
     user = message.get("user") if isinstance(message.get("user"), str) else ""
     sid = f"{day.channel.id}:{ts_raw}"
     if subtype in _JOINS or subtype in _LEAVES:
-        if not user:
-            return
+        if not user or day.users.get(user, {}).get("is_bot"):
+            return  # bots come and go, but are not members
         yield _membership(message, subtype in _JOINS, user, ts, sid, day)
         return
     if subtype not in _SPOKEN:
@@ -217,18 +217,31 @@ def _message_events(message: dict[str, Any], index: int, day: _Day) -> Iterator[
     author = user or message.get("bot_id") or ""
     if not isinstance(author, str) or not author:
         return  # nobody to attribute it to (e.g. a deleted parent's tombstone)
+    bot = _is_bot(message, subtype, author, day)
+    meta = _message_meta(message, author, day)
+    if bot:
+        meta["bot"] = f"slack:{author}"  # who posted it; bots are not members
     yield Event(
         ts=ts,
         community=day.community,
-        type="message",
-        member=f"slack:{author}",
+        type="bot_message" if bot else "message",
+        member="" if bot else f"slack:{author}",
         message_id=ts_raw,
         reply_to=_thread_parent(message, ts_raw),
         text=_text(message),
         source_id=sid,
-        meta=_message_meta(message, subtype, author, day),
+        meta=meta,
     )
     yield from _reactions(message, index, ts, ts_raw, day)
+
+
+def _is_bot(message: Mapping[str, Any], subtype: str, author: str, day: _Day) -> bool:
+    """A bot or integration: Slack's bot subtypes, a ``bot_id``, or a bot user."""
+    return (
+        subtype in _BOT_SUBTYPES
+        or bool(message.get("bot_id"))
+        or bool(day.users.get(author, {}).get("is_bot"))
+    )
 
 
 def _membership(
@@ -250,8 +263,15 @@ def _membership(
 
 
 def _text(message: Mapping[str, Any]) -> str:
+    """The text, else the attachments' fallback texts (integrations often post only those)."""
     text = message.get("text")
-    return text if isinstance(text, str) else ""
+    if isinstance(text, str) and text:
+        return text
+    attachments = message.get("attachments")
+    if not isinstance(attachments, list):
+        return ""
+    fallbacks = (a.get("fallback") for a in attachments if isinstance(a, dict))
+    return "\n".join(f for f in fallbacks if isinstance(f, str) and f)
 
 
 def _thread_parent(message: dict[str, Any], ts_raw: str) -> str:
@@ -266,11 +286,8 @@ def _name_of(user: str, message: Mapping[str, Any], day: _Day) -> str:
     return _user_name({"profile": profile, **profile}) if isinstance(profile, dict) else ""
 
 
-def _message_meta(message: dict[str, Any], subtype: str, author: str, day: _Day) -> dict[str, Any]:
+def _message_meta(message: dict[str, Any], author: str, day: _Day) -> dict[str, Any]:
     meta: dict[str, Any] = {}
-    is_bot = subtype in _BOT_SUBTYPES or bool(day.users.get(author, {}).get("is_bot"))
-    if is_bot:
-        meta["bot"] = True
     bot_profile = message.get("bot_profile") or {}
     name = _name_of(author, message, day) or message.get("username") or bot_profile.get("name")
     if name:
@@ -327,7 +344,10 @@ def _reactions(
                 field=f"[{index}].reactions",
                 hint='each reaction is {"name": ..., "users": [...], "count": ...}',
             )
-        for user in dict.fromkeys(u for u in reaction.get("users") or [] if isinstance(u, str)):
+        users = reaction.get("users") or []
+        for user in dict.fromkeys(u for u in users if isinstance(u, str)):
+            if day.users.get(user, {}).get("is_bot"):
+                continue  # a bot's reaction is no member's activity
             yield Event(
                 ts=ts,
                 community=day.community,

@@ -33,23 +33,25 @@ def detect_encoding(head: bytes, *, allow_gb18030: bool = True) -> str:
             "the file holds NUL bytes: it is binary, or UTF-16 without a byte-order mark",
             hint="export the chat as text (UTF-8), or save the file as UTF-8",
         )
-    try:
-        # A multi-byte character may be cut at the end of the head: ignore that tail.
-        head.decode("utf-8")
+    # The head may end inside a multi-byte character (UTF-8, or GBK's two and GB18030's
+    # four bytes): incremental decoders hold such a tail back instead of failing on it.
+    if _decodes(head, "utf-8"):
         return "utf-8"
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(head) - 4:
-            return "utf-8"
-        if allow_gb18030:
-            try:
-                head.decode("gb18030")
-                return "gb18030"
-            except UnicodeDecodeError:
-                pass
+    if allow_gb18030 and _decodes(head, "gb18030"):
+        return "gb18030"
     raise InputError(
         "the text is neither UTF-8 nor GBK/GB18030",
         hint="save the file as UTF-8 and import it again",
     )
+
+
+def _decodes(head: bytes, encoding: str) -> bool:
+    """Whether a file's first bytes are valid in an encoding, a cut last character aside."""
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def decode(data: bytes, path: str, *, allow_gb18030: bool = True) -> str:
@@ -127,6 +129,7 @@ def head_text(source: Source, size: int = 8192) -> str | None:
         return None
     head = source.head(names[0], size)
     try:
-        return head.decode(detect_encoding(head), errors="replace").lstrip("\ufeff")
+        decoder = codecs.getincrementaldecoder(detect_encoding(head))(errors="replace")
     except InputError:
         return None
+    return decoder.decode(head, final=False).lstrip("\ufeff")

@@ -13,8 +13,9 @@ from shequn.goals.evaluate import GoalResult
 from shequn.review.build import Review, as_float, attainment
 from shequn.review.drivers import describe
 from shequn.review.evaluation import milestones
-from shequn.review.funnel import explain
+from shequn.review.explain import diagnosis_text, ran_text, warning_text
 from shequn.review.i18n import fmt_gap, fmt_share, fmt_value, metric_label, t, unit_of
+from shequn.review.texts import say, stage_name
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def funnel_table(review: Review) -> Table:
     lang = review.lang
     cols = ["stage", "metric", "actual", "target", "shortfall", "previous", "change"]
     table = Table("funnel", t(lang, "section.funnel"), [t(lang, f"col.{c}") for c in cols])
-    table.note = explain(review.funnel, lang)
+    table.note = diagnosis_text(review)
     for s in review.funnel.stages:
         change = s.change
         table.rows.append(
@@ -153,6 +154,43 @@ def funnel_table(review: Review) -> Table:
                 Cell(_signed_share(change), change, "0%"),
             ]
         )
+    return table
+
+
+def quality_table(review: Review) -> Table:
+    """The data-quality warnings of the scope, one per row."""
+    lang = review.lang
+    table = Table("quality", say(lang, "section.quality"), [say(lang, "col.warning")])
+    for warning in review.warnings:
+        table.rows.append([text(warning_text(lang, review.scope_name, warning))])
+    if not review.warnings:
+        table.note = say(lang, "quality.none")
+    return table
+
+
+def checks_table(review: Review) -> Table:
+    """Each missed goal's stages against their own targets."""
+    lang = review.lang
+    cols = ["goal", "stage", "metric", "actual", "target", "source", "base", "verdict"]
+    table = Table("checks", say(lang, "section.checks"), [say(lang, f"col.{c}") for c in cols])
+    for found in review.diagnosis.missed:
+        goal = found.result.goal
+        where = review.names.get(goal.community, goal.community)
+        label = goal.text if goal.community == review.scope else f"{where} · {goal.text}"
+        for c in found.checks:
+            mark = " ←" if c is found.failed else ""
+            table.rows.append(
+                [
+                    text(label),
+                    text(stage_name(lang, c.stage) + mark),
+                    text(metric_label(lang, c.metric)),
+                    metric_cell(c.metric, c.actual),
+                    metric_cell(c.metric, c.target),
+                    text(say(lang, f"source.{c.source}")),
+                    Cell("—" if c.base is None else f"{c.base:,}", c.base, "#,##0"),
+                    text(say(lang, f"verdict.{c.verdict}")),
+                ]
+            )
     return table
 
 
@@ -188,7 +226,7 @@ def drivers_table(review: Review) -> Table:
 def actions_table(review: Review) -> Table:
     lang = review.lang
     cols = [t(lang, f"col.{c}") for c in ("stage", "action", "playbook")]
-    table = Table("actions", t(lang, "section.actions"), cols)
+    table = Table("actions", t(lang, "section.actions"), [*cols, say(lang, "col.ran")])
     for a in review.actions:
         table.rows.append(
             [
@@ -199,6 +237,7 @@ def actions_table(review: Review) -> Table:
                     else f"{a.title[lang]}: {a.detail[lang]}"
                 ),
                 text(a.playbook),
+                text(ran_text(review, a.playbook, a.stage)),
             ]
         )
     if not review.actions:
@@ -227,10 +266,12 @@ def replication_table(review: Review) -> Table:
 
 
 def sections(review: Review) -> list[Table]:
-    """The five sections, in report order."""
+    """The sections, in report order: data quality first, the diagnosis with the funnel."""
     return [
+        quality_table(review),
         goals_table(review),
         funnel_table(review),
+        checks_table(review),
         drivers_table(review),
         actions_table(review),
         replication_table(review),

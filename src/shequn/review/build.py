@@ -5,13 +5,14 @@ Renderers (shequn.reports) turn a `Review` into terminal, Markdown, HTML or Exce
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from shequn.goals.evaluate import GoalResult
 from shequn.periods import Period, previous
+from shequn.review.diagnosis import Diagnosis, combine, diagnose_goals, largest_decline
 from shequn.review.drivers import (
     Driver,
     channel_buyer_drivers,
@@ -20,8 +21,10 @@ from shequn.review.drivers import (
     community_drivers,
 )
 from shequn.review.evaluation import arrange
-from shequn.review.funnel import STAGE_OF_METRIC, Funnel, diagnose, stage_targets
+from shequn.review.funnel import Funnel, funnel_of, stage_targets
 from shequn.review.knowledge import Action, actions_for
+from shequn.review.playbook_runs import PlaybookRun
+from shequn.review.quality import Warning
 from shequn.review.replication import ReplicationRate
 
 Metrics = Mapping[str, Mapping[str, Any]]
@@ -39,11 +42,16 @@ class Review:
     previous: Period
     goals: tuple[GoalResult, ...]
     funnel: Funnel
+    diagnosis: Diagnosis
     drivers: tuple[Driver, ...]
     actions: tuple[Action, ...]
     replication: tuple[ReplicationRate, ...]
     names: Mapping[str, str] = field(default_factory=dict)
     currency: str = "CNY"
+    warnings: tuple[Warning, ...] = ()
+    runs: Mapping[str, PlaybookRun] = field(default_factory=dict)
+    figures: Mapping[str, Any] = field(default_factory=dict)  # the scope's, this period
+    figures_before: Mapping[str, Any] = field(default_factory=dict)
 
 
 def build_review(
@@ -58,6 +66,9 @@ def build_review(
     replication: Iterable[ReplicationRate] = (),
     names: Mapping[str, str] | None = None,
     currency: str = "CNY",
+    warnings: Iterable[Warning] = (),
+    runs: Mapping[str, PlaybookRun] | None = None,
+    window_figures: Callable[[Period], Metrics] | None = None,
 ) -> Review:
     """Assemble the review of `scope` for `period` from metric dicts and judged goals.
 
@@ -72,23 +83,21 @@ def build_review(
         replication: rates per template.
         names: display names per community key.
         currency: shown next to money.
+        warnings: the scope's data-quality warnings.
+        runs: what each playbook did in the period (SOP outcome events).
+        window_figures: `compute` output for any window, so a goal judged over its own
+            dates (a horizon, a week) is diagnosed on that window's figures.
     """
     names = dict(names or {})
     results = tuple(arrange(goals))
-    row = current.get(scope, {})
+    row, row_before = current.get(scope, {}), before.get(scope, {})
     # Community goals are targets for that community only, not for the sum of all of
     # them; only goals judged over exactly the review period are its stages' targets.
-    over_period = [r.goal for r in results if r.window == period and not r.units]
-    targets = stage_targets(g for g in over_period if g.community == scope)
-    funnel = diagnose(row, before.get(scope, {}), targets)
-    drivers = _drivers(current, scope, funnel, results, names)
-    drivers += cohort_drivers(row, before.get(scope, {}), period.label, previous(period).label)
-    stages = [funnel.weakest.key] if funnel.weakest else []
-    stages += [
-        STAGE_OF_METRIC[r.goal.metric]
-        for r in results
-        if r.status == "missed" and r.goal.metric in STAGE_OF_METRIC
-    ]
+    own = [r for r in results if r.goal.community == scope]
+    targets = stage_targets(r.goal for r in own if r.window == period and not r.units)
+    diagnosis = _diagnose(results, scope, period, current, before, window_figures)
+    drivers = _drivers(current, scope, diagnosis, results, names)
+    drivers += cohort_drivers(row, row_before, period.label, previous(period).label)
     return Review(
         lang=lang,
         scope=scope,
@@ -96,26 +105,61 @@ def build_review(
         period=period,
         previous=previous(period),
         goals=results,
-        funnel=funnel,
+        funnel=funnel_of(row, row_before, targets),
+        diagnosis=diagnosis,
         drivers=tuple(drivers),
-        actions=tuple(actions_for(knowledge, stages)),
+        actions=tuple(actions_for(knowledge, diagnosis.stages)),
         replication=tuple(replication),
         names=names,
         currency=currency,
+        warnings=tuple(warnings),
+        runs=dict(runs or {}),
+        figures=row,
+        figures_before=row_before,
     )
+
+
+def _diagnose(
+    results: tuple[GoalResult, ...],
+    scope: str,
+    period: Period,
+    current: Metrics,
+    before: Metrics,
+    window_figures: Callable[[Period], Metrics] | None,
+) -> Diagnosis:
+    """Goal first and per community: each community's goals on its own figures, over
+    each goal's window; the workspace review covers every community."""
+    communities = [scope]
+    if scope == WORKSPACE:
+        communities += sorted({r.goal.community for r in results} - {WORKSPACE})
+    parts = []
+    for community in communities:
+        own = [r for r in results if r.goal.community == community]
+        windows = dict.fromkeys(r.window or period for r in own) or {period: None}
+        for window in windows:
+            group = [r for r in own if (r.window or period) == window]
+            if window == period or window_figures is None:
+                now, then = current.get(community, {}), before.get(community, {})
+                declared = stage_targets(r.goal for r in group if not r.units)
+            else:
+                now = window_figures(window).get(community, {})
+                then = window_figures(previous(window)).get(community, {})
+                declared = {}
+            parts.append(diagnose_goals(group, now, then, declared))
+    return combine(parts, largest_decline(current.get(scope, {}), before.get(scope, {})))
 
 
 def _drivers(
     current: Metrics,
     scope: str,
-    funnel: Funnel,
+    diagnosis: Diagnosis,
     results: tuple[GoalResult, ...],
     names: Mapping[str, str],
 ) -> list[Driver]:
     by_channel = current.get(scope, {}).get("by_channel") or {}
     found = channel_buyer_drivers(by_channel) + channel_traffic_drivers(by_channel)
     if scope == WORKSPACE:
-        focus = funnel.weakest.metric if funnel.weakest else None
+        focus = diagnosis.focus
         missed = [r.goal for r in results if r.status == "missed" and r.goal.metric]
         if focus is None and missed:
             focus = missed[0].metric

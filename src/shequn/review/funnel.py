@@ -1,8 +1,7 @@
-"""Funnel diagnosis: each stage's conversion against its target and the previous period.
+"""The funnel: each stage's conversion against its target and the previous period.
 
-visits → joins → active → first purchase → repurchase → referral. The weakest stage is
-the one furthest below its target (relative to the target); when every stage with a
-target meets it, the one that fell most against the previous period.
+visits → joins → active → first purchase → repurchase → referral. Which stage failed is
+decided goal first, in review/diagnosis.py.
 """
 
 from __future__ import annotations
@@ -10,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from shequn.goals.evaluate import GoalSpec
-from shequn.review.i18n import fmt_gap, fmt_share, fmt_value, metric_label, t
 
 STAGES: tuple[tuple[str, str], ...] = (
     ("traffic", "traffic_conversion"),
@@ -64,11 +62,9 @@ class Stage:
 
 @dataclass(frozen=True)
 class Funnel:
-    """All stages, the weakest one and why it was chosen."""
+    """All stages, in funnel order."""
 
     stages: tuple[Stage, ...]
-    weakest: Stage | None
-    reason: Literal["shortfall", "drop"] | None
 
 
 def _num(value: Any) -> float | None:
@@ -90,50 +86,25 @@ def stage_targets(goals: Iterable[GoalSpec]) -> dict[str, float]:
     return targets
 
 
-def diagnose(
+def funnel_of(
     current: Mapping[str, Any], previous: Mapping[str, Any], targets: Mapping[str, float]
 ) -> Funnel:
-    """Build the stages from two metric dicts and pick the weakest.
+    """The stages from two metric dicts.
 
     Args:
         current: metric values of the scope for the review period.
         previous: the same for the previous period (may be empty).
-        targets: target per metric name (stages without one are judged by their drop).
+        targets: target per metric name.
     """
-    stages = tuple(
-        Stage(
-            key, metric, _num(current.get(metric)), _num(previous.get(metric)), targets.get(metric)
+    return Funnel(
+        tuple(
+            Stage(
+                key,
+                metric,
+                _num(current.get(metric)),
+                _num(previous.get(metric)),
+                targets.get(metric),
+            )
+            for key, metric in STAGES
         )
-        for key, metric in STAGES
     )
-    short = [s for s in stages if (s.shortfall or 0) > 0]
-    if short:
-        return Funnel(stages, max(short, key=lambda s: s.shortfall or 0), "shortfall")
-    dropped = [s for s in stages if (s.change or 0) < 0]
-    if dropped:
-        return Funnel(stages, min(dropped, key=lambda s: s.change or 0), "drop")
-    return Funnel(stages, None, None)
-
-
-def explain(funnel: Funnel, lang: str) -> str:
-    """One sentence naming the weakest stage, with its numbers."""
-    stage = funnel.weakest
-    if stage is None:
-        return t(lang, "weakest.none")
-    common = {
-        "stage": t(lang, f"stage.{stage.key}"),
-        "metric": metric_label(lang, stage.metric),
-        "actual": fmt_value(stage.metric, stage.actual),
-        "previous": fmt_value(stage.metric, stage.previous),
-    }
-    if funnel.reason == "shortfall":
-        assert stage.target is not None and stage.actual is not None
-        return t(
-            lang,
-            "weakest.shortfall",
-            target=fmt_value(stage.metric, stage.target),
-            gap=fmt_gap(lang, stage.metric, stage.target - stage.actual),
-            share=fmt_share(stage.shortfall),
-            **common,
-        )
-    return t(lang, "weakest.drop", share=fmt_share(stage.change), **common)

@@ -66,15 +66,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "no_goals": (
             "没有设定目标。在 shequn.toml 的社群下添加 long_term_goals / short_term_goals。"
         ),
-        "weakest.shortfall": (
-            "最薄弱环节是「{stage}」：{metric}为 {actual}，比目标 {target} 低 {gap}"
-            "（差 {share}），上期为 {previous}。"
-        ),
-        "weakest.drop": (
-            "最薄弱环节是「{stage}」：{metric}从上期的 {previous} 降到 {actual}"
-            "（下降 {share}），是各环节中降幅最大的。"
-        ),
-        "weakest.none": "各环节都达到目标，且没有环节比上期下降。",
         "drivers.channel_buyers": (
             "渠道 {channel} 带来了 {join_share} 的入群，却只贡献了 {buyer_share} 的购买者。"
         ),
@@ -157,15 +148,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "milestones": "{met} of {total}",
         "no_goals": "No goals set. Add long_term_goals / short_term_goals to the communities "
         "in shequn.toml.",
-        "weakest.shortfall": (
-            "The weakest stage is {stage}: {metric} was {actual}, {gap} below the target "
-            "{target} ({share} short), against {previous} in the previous period."
-        ),
-        "weakest.drop": (
-            "The weakest stage is {stage}: {metric} fell from {previous} to {actual} "
-            "({share} lower), the largest drop of any stage."
-        ),
-        "weakest.none": "Every stage met its target and none fell against the previous period.",
         "drivers.channel_buyers": "Channel {channel} brought {join_share} of joins but "
         "{buyer_share} of buyers.",
         "drivers.channel_traffic": (

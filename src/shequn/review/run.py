@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from shequn.config import Settings
@@ -15,6 +15,8 @@ from shequn.review.build import WORKSPACE, Metrics, Review, build_review
 from shequn.review.evaluation import evaluate_goals, judge
 from shequn.review.i18n import LANGS, t
 from shequn.review.knowledge import workspace_knowledge
+from shequn.review.playbook_runs import PlaybookRun, playbook_runs
+from shequn.review.quality import mask_unknown, warnings
 from shequn.review.replication import DEFAULT_HORIZON, CommunityOutcome, replication_rates
 from shequn.workspace import Workspace
 
@@ -39,6 +41,7 @@ def review_workspace(
     Raises:
         InputError: an unknown community, period or language, or a goal that is wrong.
     """
+    from shequn.analytics.coverage import log_coverage
     from shequn.analytics.engine import compute, copy_cursor
 
     settings = ws.settings
@@ -52,32 +55,54 @@ def review_workspace(
     cache: dict[tuple[date, date], Metrics] = {}
     # One copy of the log for every window the goals need (weeks, horizons, ...).
     with copy_cursor(ws) as (cursor, zone):
+        coverage = log_coverage(cursor)
 
         def figures(window: Period) -> Metrics:
             key = (window.start, window.end)
             if key not in cache:
-                cache[key] = compute(cursor, window.start, window.end, zone=zone)
+                found = compute(cursor, window.start, window.end, zone=zone)
+                cache[key] = mask_unknown(found, coverage)  # no orders: unknown, not 0
             return cache[key]
 
         shown = [g for g in specs if community is None or g.community == community]
         results = evaluate_goals(shown, chosen, figures, created=created, as_of=as_of)
         templates = {c.template for c in settings.communities if community in (None, c.key)}
         outcomes = _outcomes(settings, specs, templates - {""}, figures, created, as_of)
-        current, before = figures(chosen), figures(previous(chosen))
+        scope = community or WORKSPACE
+        return build_review(
+            lang=lang,
+            scope=scope,
+            period=chosen,
+            current=figures(chosen),
+            before=figures(previous(chosen)),
+            goals=results,
+            knowledge=workspace_knowledge(ws.root),
+            replication=replication_rates(outcomes),
+            names=_names(settings, lang),
+            currency=settings.currency,
+            warnings=warnings(coverage.get(scope), chosen, settings.zone),
+            runs=_runs(ws, community, chosen),
+            window_figures=figures,
+        )
+
+
+def _names(settings: Settings, lang: str) -> dict[str, str]:
     names = {c.key: c.name or c.key for c in settings.communities}
     names[WORKSPACE] = t(lang, "workspace")
-    return build_review(
-        lang=lang,
-        scope=community or WORKSPACE,
-        period=chosen,
-        current=current,
-        before=before,
-        goals=results,
-        knowledge=workspace_knowledge(ws.root),
-        replication=replication_rates(outcomes),
-        names=names,
-        currency=settings.currency,
+    return names
+
+
+def _runs(ws: Workspace, community: str | None, period: Period) -> Mapping[str, PlaybookRun]:
+    """What each playbook did over the period's local days."""
+    from shequn.clock import to_micros
+    from shequn.store.engine import read_transaction
+
+    zone = ws.settings.zone
+    start, end = (
+        to_micros(datetime.combine(day, time(), zone)) for day in (period.start, period.end)
     )
+    with read_transaction(ws.engine) as conn:
+        return playbook_runs(conn, community, start, end)
 
 
 def _check_scope(ws: Workspace, community: str | None, lang: str) -> dict[str, Any]:

@@ -75,6 +75,7 @@ def import_path(
     format_name: str = "auto",
     community: str = "",
     mapping: Mapping[str, str] | None = None,
+    me: str = "",
     progress: Progress | None = None,
     clock: Clock | None = None,
 ) -> ImportResult:
@@ -87,6 +88,7 @@ def import_path(
     clock = clock or SystemClock()
     progress = progress or Progress()
     started = to_micros(clock.now())
+    format_name = _format_for(format_name, mapping)
     source = Source.open(path)
     try:
         parts = plan(source, format_name)
@@ -95,6 +97,7 @@ def import_path(
             community=community,
             timezone=ws.settings.zone,
             mapping=dict(mapping or {}),
+            me=me,
             progress=progress.advance,
         )
         formats = tuple(sorted({imp.name for _, imp in parts}))
@@ -125,6 +128,19 @@ def import_path(
         read=sink.staged,
         added=sink.added,
         communities=tuple(sorted(sink.seen.communities)),
+    )
+
+
+def _format_for(format_name: str, mapping: Mapping[str, str] | None) -> str:
+    """The format to read: a column mapping (``--map``) is only for orders, so it names it."""
+    if not mapping or format_name == "orders":
+        return format_name
+    if format_name == "auto":
+        return "orders"
+    raise InputError(
+        f"--map is for orders files, not {format_name}",
+        field="--map",
+        hint="drop --map, or import the file with --format orders",
     )
 
 

@@ -4,7 +4,8 @@ The JSON has ``guild``, ``channel`` and ``messages`` at the top. Messages are de
 with msgspec into typed structs and become columns in one loop, like Telegram's.
 
 - Member key ``discord:<author id>``; display name = nickname, else name. Bots are
-  kept, with meta ``{"bot": true}`` on their events.
+  no members: their messages are ``bot_message`` events with no member (meta
+  ``{"bot": "discord:<id>"}``); their joins, leaves and reactions are skipped.
 - Community: ``<guild name> #<channel name>``. source_id ``<channel id>:<message id>``;
   reactions ``<channel id>:<message id>:r:<user id>:<emoji id or name>``.
 - Types: ``Default``, ``Reply`` and slash/context-menu command replies (``20``, ``23``
@@ -239,7 +240,8 @@ class _Builder:
             column.append(row.get(name))
 
     def _message(self, m: Message, index: int, author: User) -> None:
-        meta: dict = {"bot": True} if author.is_bot else {}
+        # A bot's message is kept, but no member's (docs/events.md, `bot_message`).
+        meta: dict = {"bot": f"discord:{author.id}"} if author.is_bot else {}
         if m.mentions:
             meta["mentions"] = [f"discord:{user.id}" for user in m.mentions]
         if m.attachments or m.stickers:
@@ -255,8 +257,8 @@ class _Builder:
         self._add(
             m,
             index,
-            type="message",
-            member=f"discord:{author.id}",
+            type="bot_message" if author.is_bot else "message",
+            member=None if author.is_bot else f"discord:{author.id}",
             member_name=author.display,
             message_id=m.id,
             reply_to=reply,
@@ -266,10 +268,11 @@ class _Builder:
         )
         for reaction in m.reactions:
             for user in reaction.users:
-                self._reaction(m, index, user, reaction.emoji or Emoji())
+                if not user.is_bot:  # bots are no members
+                    self._reaction(m, index, user, reaction.emoji or Emoji())
 
     def _reaction(self, m: Message, index: int, user: User, emoji: Emoji) -> None:
-        meta = {"emoji": emoji.name} | ({"bot": True} if user.is_bot else {})
+        meta = {"emoji": emoji.name}
         self._add(
             m,
             index,
@@ -285,18 +288,15 @@ class _Builder:
         """Joins and leaves; other system notices (pins, threads, calls) are skipped."""
         target = m.mentions[0] if m.mentions else None
         sid = f"{self.prefix}:{m.id}"
-        if m.type == "GuildMemberJoin":
-            self._add(m, index, **_who(author), type="join", source_id=sid, meta=_bot(author))
-        elif m.type == "RecipientAdd" and target is not None:
+        if m.type == "GuildMemberJoin" and not author.is_bot:
+            self._add(m, index, **_who(author), type="join", source_id=sid)
+        elif m.type == "RecipientAdd" and target is not None and not target.is_bot:
             inviter = {"inviter": f"discord:{author.id}", "inviter_name": author.display}
-            self._add(
-                m, index, **_who(target), **inviter, type="join", source_id=sid, meta=_bot(target)
-            )
-        elif m.type == "RecipientRemove":
+            self._add(m, index, **_who(target), **inviter, type="join", source_id=sid)
+        elif m.type == "RecipientRemove" and not (target or author).is_bot:
             gone = target or author
             removed = {"removed_by": f"discord:{author.id}"} if gone.id != author.id else {}
-            meta = removed | ({"bot": True} if gone.is_bot else {})
-            encoded = _META.encode(meta).decode() if meta else None
+            encoded = _META.encode(removed).decode() if removed else None
             self._add(m, index, **_who(gone), type="leave", source_id=sid, meta=encoded)
 
     def _fail(self, m: Message, index: int, problem: str, field: str) -> NoReturn:
@@ -319,10 +319,6 @@ def _shape_hint(data: bytes) -> str:
 
 def _who(user: User) -> dict[str, str]:
     return {"member": f"discord:{user.id}", "member_name": user.display}
-
-
-def _bot(user: User) -> str | None:
-    return '{"bot":true}' if user.is_bot else None
 
 
 _COLUMNS: dict[str, pl.DataType] = {

@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
+
+import polars as pl
 
 from shequn.errors import InputError
 from shequn.importers.base import ImportContext, Item, community_key
 from shequn.importers.source import Source
 from shequn.importers.whatsapp.header import HINT_FORMATS, HeaderShape, detect_shape, match_header
+from shequn.importers.whatsapp.names import KnownNames
 from shequn.importers.whatsapp.parse import PLATFORM, ChatParser, lines_of
+from shequn.importers.whatsapp.system import normalize_name
 
 CHUNK_BYTES = 64 << 20
 _HEAD_BYTES = 16 * 1024
@@ -105,8 +109,33 @@ class WhatsAppImporter:
         shape = self._shape(source, name, where)
         chat = chat_name(source, name)
         parser = ChatParser(shape, community_key(ctx, PLATFORM, chat), chat, ctx.timezone, where)
+        # First pass: the day/month order and the names only the whole file tells. A file
+        # of one chunk (most are) is kept, not read again.
+        names, kept, read = KnownNames(chat), [], [0]
+        for number, chunk in enumerate(self._chunks(source, name, shape, read.append)):
+            lines, is_header, _ = chunk
+            parser.learn_order(lines, is_header)
+            names.learn(lines.filter(is_header).str.splitn(shape.close, 2).struct.field("field_1"))
+            kept = [chunk] if number == 0 else []
+        parser.long_names = frozenset(names.long_names)
+        if kept:
+            ctx.progress(sum(read))
+        for lines, is_header, first_line in kept or self._chunks(source, name, shape, ctx.progress):
+            frame = parser.parse(lines, is_header, first_line)
+            if frame.height:
+                yield frame
+        me = ctx.me or names.exporter()
+        if me:  # the exporter is "You" in system lines
+            ctx.alias(f"{PLATFORM}:You", f"{PLATFORM}:{normalize_name(me)}")
+
+    def _chunks(
+        self, source: Source, name: str, shape: HeaderShape, progress: Callable[[int], None]
+    ) -> Iterator[tuple[pl.Series, pl.Series, int]]:
+        """The file's lines in chunks of whole messages: lines, which are headers, and the
+        number of the first line."""
+        where = source.where(name)
         pending, first_line = b"", 1
-        for block, final in self._blocks(source, name, ctx):
+        for block, final in self._blocks(source, name, progress):
             data = pending + block if pending else block
             pending = b""
             if not final:
@@ -115,7 +144,6 @@ class WhatsAppImporter:
             if not data:
                 continue
             lines, is_header, starts = lines_of(data, shape, where, first_line)
-            parser.learn_order(lines, is_header)
             if not final:
                 # Hold the last message back: its continuation lines may be in the next block.
                 heads = is_header.arg_true()
@@ -125,10 +153,8 @@ class WhatsAppImporter:
                     continue
                 lines, is_header = lines[:last], is_header[:last]
                 pending = data[int(starts[last]) :] + pending
-            frame = parser.parse(lines, is_header, first_line)
+            yield lines, is_header, first_line
             first_line += len(lines)
-            if frame.height:
-                yield frame
 
     def _shape(self, source: Source, name: str, where: str) -> HeaderShape:
         shape = detect_shape(_head_text(source.head(name, _HEAD_BYTES)))
@@ -142,23 +168,23 @@ class WhatsAppImporter:
         return shape
 
     def _blocks(
-        self, source: Source, name: str, ctx: ImportContext
+        self, source: Source, name: str, progress: Callable[[int], None]
     ) -> Iterator[tuple[bytes, bool]]:
         """The file's bytes as UTF-8 in blocks, each with whether it is the last."""
         with source.open_binary(name) as fh:
             block = fh.read(self.chunk_bytes)
-            ctx.progress(len(block))
+            progress(len(block))
             if block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                 # Rare (re-saved by an editor): read it whole and go on in UTF-8.
                 rest = fh.read()
-                ctx.progress(len(rest))
+                progress(len(rest))
                 yield _from_utf16(block + rest, source.where(name)), True
                 return
             block = block.removeprefix(codecs.BOM_UTF8)
             while True:
                 # Read one block ahead, so the last block is known to be the last.
                 following = fh.read(self.chunk_bytes)
-                ctx.progress(len(following))
+                progress(len(following))
                 yield block, not following
                 if not following:
                     return

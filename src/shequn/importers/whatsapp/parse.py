@@ -36,6 +36,7 @@ from shequn.importers.whatsapp.system import (
     name_marks_pattern,
     name_strip_chars,
     normalize_name,
+    split_sender,
 )
 
 PLATFORM = "whatsapp"
@@ -134,6 +135,7 @@ class ChatParser:
     zone: tzinfo
     where: str
     order: str | None = None
+    long_names: frozenset[str] = frozenset()
     occurrences: Occurrences = field(default_factory=Occurrences)
     system_seen: Counter[tuple[Any, ...]] = field(default_factory=Counter)
 
@@ -163,8 +165,7 @@ class ChatParser:
         header, body = split["field_0"], split["field_1"]
         line = is_header.arg_true().cast(pl.Int64) + first_line
         local = self._local_times(header, line)
-        parts = body.str.splitn(":", 2).struct.unnest()
-        text = parts["field_1"].str.strip_prefix(" ")
+        sender, text = self._senders(body)
         if self.shape.bracket:
             text = text.str.strip_chars_start("\u200e")  # iOS marks media and system texts
         more = ~is_header & (group > 0)
@@ -174,10 +175,28 @@ class ChatParser:
                 "_line": line,
                 "local": local,
                 "body": body,
-                "sender": parts["field_0"],
+                "sender": sender,
                 "text": _with_continuations(text, extra),
             }
         )
+
+    def _senders(self, body: pl.Series) -> tuple[pl.Series, pl.Series]:
+        """Sender and text of each body (null text: a system line), as `split_sender`."""
+        parts = body.str.splitn(": ", 2).struct.unnest()
+        sender, text = parts["field_0"], parts["field_1"]
+        # split_sender in Python where the first ": " may not end the sender: no ": " but
+        # some other colon, or a name known to hold ": " may start the body.
+        odd = text.is_null() & body.str.contains(":", literal=True)
+        if self.long_names:
+            odd |= text.str.contains(": ", literal=True).fill_null(False)
+        rows = odd.arg_true()
+        if len(rows):
+            split = [split_sender(b, self.long_names) for b in body.gather(rows).to_list()]
+            pairs = pl.DataFrame(
+                [p or (None, None) for p in split], schema=["s", "t"], orient="row"
+            )
+            sender, text = sender.scatter(rows, pairs["s"]), text.scatter(rows, pairs["t"])
+        return sender, text
 
     def _check_start(self, before: pl.Series, first_line: int) -> None:
         """Only blank lines may come before the first message."""
@@ -220,12 +239,13 @@ class ChatParser:
         odd = senders.filter(senders.str.contains(FREE_TEXT_SENDER))
         if len(odd):
             candidates |= entries["sender"].is_in(odd.implode())
-        if self.shape.bracket:  # only iOS puts system texts after a "Name: "
+        if self.shape.bracket or self.long_names:
+            # iOS puts system texts after a "Name: "; a name holding ": " looks like one.
             candidates |= entries["body"].str.contains(SYSTEM_HINT)
         rows = candidates.arg_true().to_list()
         found: dict[int, list[SystemEvent]] = {}
         for row, body in zip(rows, entries["body"].gather(rows).to_list(), strict=True):
-            events = classify(body, self.chat)
+            events = classify(body, self.chat, self.long_names)
             if events is not None:
                 found[row] = events
         return found
