@@ -275,7 +275,14 @@ def sections(review: Review) -> list[Table]:
         drivers_table(review),
         actions_table(review),
         replication_table(review),
+        _member_flow(review),
     ]
+
+
+def _member_flow(review: Review) -> Table:
+    from shequn.reports.member_flow import member_flow_table  # it builds on this module
+
+    return member_flow_table(review)
 
 
 def heading(review: Review) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from shequn.review.build import WORKSPACE, Metrics, Review, build_review
 from shequn.review.evaluation import evaluate_goals, judge
 from shequn.review.i18n import LANGS, t
 from shequn.review.knowledge import workspace_knowledge
+from shequn.review.members_section import with_member_flow
 from shequn.review.playbook_runs import PlaybookRun, playbook_runs
 from shequn.review.quality import mask_unknown, warnings
 from shequn.review.replication import DEFAULT_HORIZON, CommunityOutcome, replication_rates
@@ -69,7 +70,7 @@ def review_workspace(
         templates = {c.template for c in settings.communities if community in (None, c.key)}
         outcomes = _outcomes(settings, specs, templates - {""}, figures, created, as_of)
         scope = community or WORKSPACE
-        return build_review(
+        review = build_review(
             lang=lang,
             scope=scope,
             period=chosen,
@@ -84,6 +85,7 @@ def review_workspace(
             runs=_runs(ws, community, chosen),
             window_figures=figures,
         )
+        return with_member_flow(review, ws, community, chosen)
 
 
 def _names(settings: Settings, lang: str) -> dict[str, str]:
