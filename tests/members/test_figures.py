@@ -114,3 +114,29 @@ def test_tiers_promote_at_once_and_demote_after_grace() -> None:
         "buyer",
         "kept in the grace period",
     )
+
+
+def test_rfm_quintiles_and_segments_by_hand() -> None:
+    from shequn.members.rfm import with_rfm
+
+    frame = pl.DataFrame(
+        {
+            "member": list("abcdefg"),
+            "orders": [0, 1, 2, 3, 5, 8, 1],
+            "gmv": [0.0, 10, 20, 30, 50, 80, 5],
+            "last_order": [None, 95, 50, 10, 99, 90, 20],
+        }
+    )
+    out = with_rfm(frame, now=100)
+    # Six buyers; recency order d, g, c, f, b, e: below-counts 0..5 -> 1 + 5*below//6.
+    assert out["r_score"].to_list() == [None, 4, 2, 1, 5, 3, 1]
+    assert out["f_score"].to_list() == [None, 1, 2, 3, 4, 5, 1]  # g ties b: 1
+    assert out["segment"].to_list() == [
+        None,
+        "new_buyers",
+        "hibernating",
+        "at_risk_buyers",
+        "champions",
+        "loyal",
+        "hibernating",
+    ]

@@ -19,6 +19,7 @@ from shequn.config import Settings
 from shequn.members import churn
 from shequn.members.figures import DAY_US, AsOf, figures
 from shequn.members.recorded import SCHEMA, recorded
+from shequn.members.rfm import with_rfm
 from shequn.members.states import state_expr
 from shequn.members.tiers import decide
 from shequn.store.engine import read_transaction
@@ -30,6 +31,7 @@ LIST_COLUMNS: tuple[str, ...] = (
     "tier",
     "state",
     "churn_risk",
+    "segment",
     "communities",
     "messages",
     "replies_received",
@@ -76,7 +78,8 @@ def assemble(
         now = now.with_columns(
             pl.lit(None, pl.String).alias("tier"), pl.lit("").alias("tier_reason")
         )
-    return now.with_columns(pl.Series("churn_risk", _risk(con, settings, at, now)))
+    now = now.with_columns(pl.Series("churn_risk", _risk(con, settings, at, now)))
+    return with_rfm(now, at.now)
 
 
 def _risk(con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, now: pl.DataFrame):
