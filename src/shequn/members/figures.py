@@ -69,7 +69,9 @@ def figures(con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int = 60) -> pl.
     profiles = _frame(con, sql.PROFILES.format(**params))
     shape = _frame(con, sql.ACTIVITY_SHAPE.format(**params))
     frame = profiles.join(shape, on="member", how="left").with_columns(
-        pl.col("days_last_14", "days_prev_14", "days_last_90").fill_null(0),
+        pl.col(
+            "days_active", "days_active_window", "days_last_14", "days_prev_14", "days_last_90"
+        ).fill_null(0),
         ((at.now - pl.col("first_seen")) / DAY_US).floor().cast(pl.Int64).alias("tenure_days"),
         ((at.now - pl.col("last_active")) / DAY_US).alias("idle_days"),
     )

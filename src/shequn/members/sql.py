@@ -56,7 +56,6 @@ WITH {PERSON_EVENTS},
 {INTERACTIONS},
 base AS (
     SELECT person AS member,
-           STRING_AGG(DISTINCT community, ',' ORDER BY community) AS communities,
            MIN(ts) AS first_seen,
            MIN(ts) FILTER (WHERE type IN ({_ACTIVE})) AS first_active,
            MAX(ts) FILTER (WHERE type IN ({_ACTIVE})) AS last_active,
@@ -68,12 +67,14 @@ base AS (
            COUNT(*) FILTER (WHERE type = 'checkin') AS checkins,
            COUNT(*) FILTER (WHERE type = 'content_click') AS content_clicks,
            COUNT(*) FILTER (WHERE type = 'activity_signup') AS activity_signups,
-           COUNT(DISTINCT day) FILTER (WHERE type IN ({_ACTIVE})) AS days_active,
-           COUNT(DISTINCT day) FILTER (
-               WHERE type IN ({_ACTIVE}) AND day > {{today}} - {{window}}) AS days_active_window,
            COUNT(*) FILTER (
                WHERE type = 'message' AND day > {{today}} - {{window}}) AS messages_window
     FROM pe GROUP BY person
+),
+-- DISTINCT inside an aggregate is slow in DuckDB: distinct pairs first.
+comms AS (
+    SELECT person, STRING_AGG(community, ',' ORDER BY community) AS communities
+    FROM (SELECT DISTINCT person, community FROM pe) AS pc GROUP BY person
 ),
 memberships AS (
     SELECT person, community,
@@ -103,7 +104,7 @@ bought AS (
     WHERE o.member IS NOT NULL AND o.first_ts < {{now}} AND o.net > 0
     GROUP BY COALESCE(p.person, o.member)
 )
-SELECT b.*, COALESCE(l.has_left, FALSE) AS has_left,
+SELECT c.communities, b.*, COALESCE(l.has_left, FALSE) AS has_left,
        COALESCE(r.replies_received, 0) AS replies_received,
        COALESCE(r.reactions_received, 0) AS reactions_received,
        COALESCE(r.mentions_received, 0) AS mentions_received,
@@ -112,6 +113,7 @@ SELECT b.*, COALESCE(l.has_left, FALSE) AS has_left,
        o.first_order, o.last_order, COALESCE(o.orders_window, 0) AS orders_window,
        CAST(COALESCE(o.gmv_window, 0) AS DOUBLE) AS gmv_window
 FROM base AS b
+JOIN comms AS c ON c.person = b.member
 LEFT JOIN left_all AS l ON l.person = b.member
 LEFT JOIN received AS r ON r.member = b.member
 LEFT JOIN mentioned AS m ON m.member = b.member
@@ -119,8 +121,8 @@ LEFT JOIN bought AS o ON o.member = b.member
 ORDER BY b.member
 """
 
-# Per person, the first active day after the latest gap of at least {gap} days, and
-# the day counts of the two most recent fortnights (for the lifecycle and churn).
+# Per person: active days (all time, in the window, in recent fortnights, for the
+# lifecycle and churn), and the first active day after the latest gap of {gap} days.
 ACTIVITY_SHAPE = f"""
 WITH {PERSONS},
 days AS (
@@ -133,6 +135,8 @@ gaps AS (
     FROM days
 )
 SELECT member,
+       COUNT(*) AS days_active,
+       COUNT(*) FILTER (WHERE day > {{today}} - {{window}}) AS days_active_window,
        MAX(day) FILTER (WHERE gap >= {{gap}}) AS returned_day,
        COUNT(*) FILTER (WHERE day > {{today}} - 14) AS days_last_14,
        COUNT(*) FILTER (WHERE day > {{today}} - 28 AND day <= {{today}} - 14) AS days_prev_14,
