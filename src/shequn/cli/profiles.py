@@ -58,12 +58,13 @@ def show(
     """
     import polars as pl
 
-    from shequn.members.profiles import profiles
+    from shequn.members.profiles import profiles, readable
     from shequn.members.texts import member_texts
 
     ws = Workspace.open(workspace)
     person = _person(ws, key)
-    frame = profiles(ws, _when(ws, at)).filter(pl.col("member") == person)
+    frame = readable(profiles(ws, _when(ws, at)), ws.settings.timezone)
+    frame = frame.filter(pl.col("member") == person)
     if frame.is_empty():
         raise InputError(f"member {key!r} has no events", hint="list members: shequn members list")
     table = Table("figure", "value", title=person)
@@ -96,7 +97,7 @@ def list_members(
     """
     import polars as pl
 
-    from shequn.members.profiles import LIST_COLUMNS, profiles
+    from shequn.members.profiles import LIST_COLUMNS, profiles, readable
 
     if fmt not in FORMATS:
         raise InputError(
@@ -120,7 +121,7 @@ def list_members(
         _table(frame.select(LIST_COLUMNS).head(limit))
         return
     target = out or Path(f"members.{fmt}")
-    _write(frame, fmt, target)
+    _write(readable(frame, ws.settings.timezone), fmt, target)
     console.print(f"Wrote {frame.height:,} members to {target}")
 
 
@@ -136,8 +137,15 @@ def _write(frame: pl.DataFrame, fmt: str, target: Path) -> None:
         frame.write_csv(target)
     elif fmt == "json":
         frame.write_json(target)
-    else:
-        frame.write_excel(target)
+    else:  # openpyxl (a dependency already), streaming rows
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("members")
+        sheet.append(frame.columns)
+        for row in frame.iter_rows():
+            sheet.append(list(row))
+        book.save(target)
 
 
 def refresh(workspace: WorkspaceOpt = None) -> None:

@@ -6,6 +6,7 @@ language); keywords are computed on demand and never stored.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -34,6 +35,8 @@ def tokens(text: str) -> list[str]:
     """Content words of one text: jieba words of two or more CJK characters, English
     words of three or more letters; stop words dropped."""
     import jieba
+
+    jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter is not ours
 
     out = [w.lower() for w in _WORD.findall(text.lower()) if w not in STOP_EN]
     if _CJK.search(text):

@@ -115,3 +115,25 @@ def _window(settings: Settings) -> int:
 
 def _grace_lengths(settings: Settings) -> list[int]:
     return sorted({t.grace_days for t in settings.tiers if t.grace_days})
+
+
+# Instants of a profile (UTC microseconds), shown as local times in exports.
+INSTANTS: tuple[str, ...] = (
+    "first_seen",
+    "first_active",
+    "last_active",
+    "first_order",
+    "last_order",
+)
+
+
+def readable(frame: pl.DataFrame, zone: str) -> pl.DataFrame:
+    """The profile with its instants as local "YYYY-MM-DD HH:MM" text, for people."""
+    return frame.with_columns(
+        pl.from_epoch(name, time_unit="us")
+        .dt.replace_time_zone("UTC")
+        .dt.convert_time_zone(zone)
+        .dt.strftime("%Y-%m-%d %H:%M")
+        .alias(name)
+        for name in INSTANTS
+    )

@@ -104,7 +104,7 @@ bought AS (
     WHERE o.member IS NOT NULL AND o.first_ts < {{now}} AND o.net > 0
     GROUP BY COALESCE(p.person, o.member)
 )
-SELECT c.communities, b.*, COALESCE(l.has_left, FALSE) AS has_left,
+SELECT b.member, c.communities, b.* EXCLUDE (member), COALESCE(l.has_left, FALSE) AS has_left,
        COALESCE(r.replies_received, 0) AS replies_received,
        COALESCE(r.reactions_received, 0) AS reactions_received,
        COALESCE(r.mentions_received, 0) AS mentions_received,
