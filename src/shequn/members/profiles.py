@@ -82,7 +82,9 @@ def assemble(
     return with_rfm(now, at.now)
 
 
-def _risk(con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, now: pl.DataFrame):
+def _risk(
+    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, now: pl.DataFrame
+) -> pl.Series:
     rules = settings.member_states
     horizon = rules.churn_horizon_days
     cut = figures(con, at.back(horizon), rules.churned_days)
