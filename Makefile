@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench lint clean assets
+.PHONY: demo test bench lint clean assets synapse
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -27,22 +27,32 @@ assets: $(ECHARTS)
 demo: $(VENV)/.dev $(ECHARTS)
 	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
 
-test: $(VENV)/.dev $(ECHARTS)
+# A real Synapse homeserver for the Matrix tests, in its own venv (tests/platforms/synapse.py).
+SYNAPSE_VENV := .venv-synapse
+$(SYNAPSE_VENV)/bin/synctl:
+	$(PY) -m venv $(SYNAPSE_VENV)
+	$(SYNAPSE_VENV)/bin/pip install --quiet matrix-synapse
+
+synapse: $(SYNAPSE_VENV)/bin/synctl
+
+test: $(VENV)/.dev $(ECHARTS) synapse
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 METRICS_EVENTS ?= 10000000
 SOP_MEMBERS ?= 1000000
 SOP_TICK_MEMBERS ?= 100000
-bench: $(VENV)/.bench
+bench: $(VENV)/.bench synapse
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/metrics_bench.py --events $(METRICS_EVENTS)
 	$(BIN)/python benchmarks/sop_bench.py --no-loop --members $(SOP_MEMBERS)
 	$(BIN)/python benchmarks/sop_bench.py --members 100000 --repeat 5
 	$(BIN)/python benchmarks/sop_bench.py --tick --members $(SOP_TICK_MEMBERS)
+	$(BIN)/python benchmarks/live_bench.py
+	$(BIN)/python benchmarks/bot_bench.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info demo-workspace
+	rm -rf $(VENV) $(SYNAPSE_VENV) build src/*.egg-info demo-workspace

@@ -24,9 +24,11 @@ from pydantic import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from shequn.domain.bot import BotConfig
 from shequn.domain.metrics import goal_metrics
 from shequn.errors import InputError, WorkspaceError
 from shequn.periods import horizon_days, parse_period
+from shequn.toml_lines import line_of
 
 SETTINGS_FILE = "shequn.toml"
 DATABASE_ENV = "SHEQUN_DATABASE_URL"
@@ -141,6 +143,7 @@ class Community(BaseModel):
     key: str = Field(min_length=1)
     name: str = ""
     platform: str = ""
+    group: str = ""  # the platform's group id a live adapter serves (`communities bind`)
     template: str = ""
     created: date | None = None  # the day 0 of horizon goals (default: the first event)
     positioning: str = ""
@@ -148,6 +151,7 @@ class Community(BaseModel):
     channels: list[str] = Field(default_factory=list)
     long_term_goals: list[Goal] = Field(default_factory=list)
     short_term_goals: list[Goal] = Field(default_factory=list)
+    bot: BotConfig | None = None  # docs/bot.md; replaces the template's bot table
 
 
 class Operator(BaseModel):
@@ -163,6 +167,22 @@ class Operator(BaseModel):
     roles: list[str] = Field(default_factory=list)
     contact: str = "console"
     escalate_to: str = ""
+
+
+class PlatformConfig(BaseModel):
+    """A live platform the workspace connects to (`shequn platforms add`).
+
+    Secrets are never written here: `token_env` / `password_env` name the environment
+    variables that hold them.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = ""  # Matrix homeserver, Bot API base, OneBot WebSocket
+    user: str = ""  # the bot's own user id, where the platform needs one to log in
+    token_env: str = ""
+    password_env: str = ""
+    device_name: str = "shequn"
 
 
 class Tier(BaseModel):
@@ -232,6 +252,8 @@ class Settings(BaseModel):
     operators: list[Operator] = Field(default_factory=list)
     tiers: list[Tier] = Field(default_factory=list)
     member_states: MemberStates = Field(default_factory=MemberStates)
+    bot_templates: dict[str, BotConfig] = Field(default_factory=dict)  # by template name
+    platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
 
     @field_validator("tiers")
     @classmethod
@@ -277,8 +299,18 @@ class Settings(BaseModel):
     def community(self, key: str) -> Community | None:
         return next((c for c in self.communities if c.key == key), None)
 
+    def bound(self, platform: str, group: str) -> str | None:
+        """The key of the community bound to `group` on `platform`, if any."""
+        return next(
+            (c.key for c in self.communities if c.platform == platform and c.group == group), None
+        )
+
     def operator(self, name: str) -> Operator | None:
         return next((o for o in self.operators if o.name == name), None)
+
+    def bot_of(self, community: Community) -> BotConfig | None:
+        """The community's bot: its own `bot` table, else its template's, else none."""
+        return community.bot or self.bot_templates.get(community.template)
 
     def tier_at(self, points: int) -> str | None:
         """The highest points-only tier reached with `points`, or None below the first.
@@ -307,8 +339,9 @@ def load_settings(root: Path) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
+        line = line_of(path.read_text(encoding="utf-8"), first["loc"])
         raise WorkspaceError(
-            f"{path}: {where}: {first['msg']}",
+            f"{path}{f':{line}' if line else ''}: {where}: {first['msg']}",
             hint="see `shequn init --help` for a complete example of the settings",
         ) from None
 

@@ -19,8 +19,8 @@ Lines = dict[tuple[Any, ...], int]
 YAML_HINT = "check indentation and quote values that contain ': ' or '#'"
 
 
-def compose(source: str, file: str) -> yaml.Node | None:
-    """The node tree of a YAML text (None when it is empty).
+def compose(source: str, file: str, hint: str = YAML_HINT) -> yaml.Node | None:
+    """The node tree of a YAML text (None when it is empty); `hint` is the fix an error names.
 
     Raises:
         InputError: the text is not valid YAML (naming the file and line).
@@ -33,7 +33,7 @@ def compose(source: str, file: str) -> yaml.Node | None:
             f"not valid YAML: {exc.problem}",
             path=file,
             line=mark.line + 1 if mark else None,
-            hint=YAML_HINT,
+            hint=hint,
         ) from None
 
 

@@ -99,3 +99,21 @@ def queue(
         rows = [msgspec.structs.replace(r, payload=payload) for r in rows]
     with write_transaction(ws.engine) as conn:
         outbox.enqueue(conn, rows)
+
+
+# A welcome in the group for each newcomer (the live tests and benchmark).
+GROUP_WELCOME = """
+    name: welcome
+    applies_to:
+      communities: ["*"]
+    trigger:
+      type: member_joined
+    steps:
+      - id: hello
+        at: "+0m"
+        action:
+          type: send_group
+          text: "welcome {{ member.name }}"
+        owner: role:assistant
+        emergency: {do: "welcome them by hand", alert: "role:lead"}
+"""

@@ -60,6 +60,21 @@ def test_transient_failures_back_off_then_dead_letter(ws: Workspace, clock: Froz
     assert _states(ws) == [("k000000", "dead", 3, "HTTP 502 from the platform")]
 
 
+def test_a_platform_asking_to_wait_longer_than_the_backoff_is_obeyed(
+    ws: Workspace, clock: FrozenClock
+) -> None:
+    def limited(_message: Outgoing) -> None:
+        raise TransientError("M_LIMIT_EXCEEDED", retry_after=45.5)
+
+    queue(ws, 1, to_micros(clock.now()))
+    policy = Policy(backoff=10 * SECOND)
+    dispatcher = Dispatcher(ws.engine, {"console": _console(ws, fail=limited)}, clock, "a", policy)
+    dispatcher.drain_once()
+    with ws.engine.connect() as conn:
+        next_ts = conn.scalar(select(outbox.c.next_ts))
+    assert next_ts == to_micros(clock.now()) + 45_500_000  # not the 10 s backoff
+
+
 def test_permanent_failure_is_dead_at_once(ws: Workspace, clock: FrozenClock) -> None:
     def fail(_message: Outgoing) -> None:
         raise PermanentError("the member blocked the bot")

@@ -14,11 +14,13 @@ from rich.markup import escape
 
 from shequn import __version__
 from shequn.cli import (
+    bot,
     export,
     imports,
     lifecycle,
     members,
     metrics,
+    platforms,
     profiles,
     review,
     run,
@@ -68,6 +70,8 @@ app.add_typer(export.export_app, name="export")
 app.add_typer(sop.sop_app, name="sop")
 app.add_typer(tasks.tasks_app, name="tasks")
 app.add_typer(lifecycle.lifecycle_app, name="lifecycle")
+platforms.register(app)
+bot.register(app)
 
 
 def main() -> None:

@@ -132,3 +132,6 @@ def metrics(
         label = f"{metric.label} {metric.english}"
         table.add_row(label, *(_shown(metric, f[metric.name], currency) for f in figures.values()))
     console.print(table)
+    from shequn.cli.bot import print_figures
+
+    print_figures(ws, start, end, list(figures))  # the bot's actions (docs/bot.md)

@@ -265,9 +265,25 @@ def replication_table(review: Review) -> Table:
     return table
 
 
+def bot_table(review: Review) -> Table:
+    """What the group bot did in the period (docs/bot.md)."""
+    from shequn.bot.report import ROWS, shown
+
+    lang = review.lang
+    columns = ["机器人", "数值"] if lang == "zh_CN" else ["bot", "value"]
+    table = Table("bot", "机器人 (社群机器人)" if lang == "zh_CN" else "Group bot", columns)
+    for row in ROWS:
+        value = review.bot.get(row.name)
+        label = row.label if lang == "zh_CN" else row.english
+        share = isinstance(value, float)
+        table.rows.append([text(label), Cell(shown(value), value, "0.0%" if share else "#,##0")])
+    return table
+
+
 def sections(review: Review) -> list[Table]:
-    """The sections, in report order: data quality first, the diagnosis with the funnel."""
-    return [
+    """The sections, in report order: data quality first, the diagnosis with the funnel;
+    the bot's only when it did something."""
+    found = [
         quality_table(review),
         goals_table(review),
         funnel_table(review),
@@ -277,6 +293,7 @@ def sections(review: Review) -> list[Table]:
         replication_table(review),
         _member_flow(review),
     ]
+    return [*found, bot_table(review)] if review.bot else found
 
 
 def _member_flow(review: Review) -> Table:

@@ -54,6 +54,7 @@ class Review:
     figures: Mapping[str, Any] = field(default_factory=dict)  # the scope's, this period
     figures_before: Mapping[str, Any] = field(default_factory=dict)
     member_flow: tuple[Flow, ...] = ()  # lifecycle moves (shequn.review.members_section)
+    bot: Mapping[str, float | int | None] = field(default_factory=dict)  # the group bot's figures
 
 
 def build_review(
@@ -71,6 +72,7 @@ def build_review(
     warnings: Iterable[Warning] = (),
     runs: Mapping[str, PlaybookRun] | None = None,
     window_figures: Callable[[Period], Metrics] | None = None,
+    bot: Mapping[str, float | int | None] | None = None,
 ) -> Review:
     """Assemble the review of `scope` for `period` from metric dicts and judged goals.
 
@@ -89,6 +91,7 @@ def build_review(
         runs: what each playbook did in the period (SOP outcome events).
         window_figures: `compute` output for any window, so a goal judged over its own
             dates (a horizon, a week) is diagnosed on that window's figures.
+        bot: the group bot's figures of the scope (shequn.services.bot_report), if any.
     """
     names = dict(names or {})
     results = tuple(arrange(goals))
@@ -118,6 +121,7 @@ def build_review(
         runs=dict(runs or {}),
         figures=row,
         figures_before=row_before,
+        bot=dict(bot or {}),
     )
 
 

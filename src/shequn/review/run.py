@@ -84,6 +84,7 @@ def review_workspace(
             warnings=warnings(coverage.get(scope), chosen, settings.zone),
             runs=_runs(ws, community, chosen),
             window_figures=figures,
+            bot=bot_figures(ws, chosen, scope),
         )
         return with_member_flow(review, ws, community, chosen)
 
@@ -105,6 +106,19 @@ def _runs(ws: Workspace, community: str | None, period: Period) -> Mapping[str, 
     )
     with read_transaction(ws.engine) as conn:
         return playbook_runs(conn, community, start, end)
+
+
+def bot_figures(ws: Workspace, period: Period, scope: str) -> dict[str, float | int | None]:
+    """The group bot's figures of `scope` in `period` (empty when it did nothing)."""
+    from shequn.bot.report import ROWS, figures
+
+    zone = ws.settings.zone
+    start = datetime.combine(period.start, datetime.min.time(), zone)
+    end = datetime.combine(period.end, datetime.min.time(), zone)
+    found = figures(ws, start, end).get(scope)
+    if found is None or not found.counts:
+        return {}
+    return {row.name: found.value(row.name) for row in ROWS}
 
 
 def _check_scope(ws: Workspace, community: str | None, lang: str) -> dict[str, Any]:

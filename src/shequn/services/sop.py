@@ -242,9 +242,12 @@ class Engine:
     tick_every: float = 60.0
     drain_every: float = 1.0
     health_every: float = 60.0
+    # Set by live ingest when events arrive: tick now instead of at the next interval.
+    wake: threading.Event = field(default_factory=threading.Event)
 
     def run(self, stop: threading.Event) -> None:
-        """Run until `stop` is set (SIGTERM); then release the lease."""
+        """Run until `stop` is set (SIGTERM); then release the lease. Whoever sets
+        `stop` also sets `wake`, so a waiting engine stops at once."""
         dispatcher = Dispatcher(
             self.ws.engine, self.platforms, self.clock, self.holder, self.policy, self.ws.settings
         )
@@ -252,7 +255,8 @@ class Engine:
         totals = {"ticks": 0, "queued": 0, "sent": 0, "failed": 0, "dead": 0, "kept_events": 0}
         next_tick = next_health = 0.0
         while not stop.is_set():
-            if time.monotonic() >= next_tick:
+            if time.monotonic() >= next_tick or self.wake.is_set():
+                self.wake.clear()
                 result = tick(self.ws, self.clock, holder=self.holder, recent=recent)
                 totals["ticks"] += result.leased
                 totals["queued"] += result.queued
@@ -266,7 +270,7 @@ class Engine:
                 self._health(totals, outcome.leased)
                 next_health = time.monotonic() + self.health_every
             if outcome.done == 0:
-                stop.wait(self.drain_every)
+                self.wake.wait(self.drain_every)
         with write_transaction(self.ws.engine) as conn:
             lease.release(conn, lease.ENGINE_LEASE, self.holder)
         log.info("stopped; lease released")

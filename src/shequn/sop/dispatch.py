@@ -75,6 +75,7 @@ class Outcome:
     missed: list[OutboxRow] = field(default_factory=list)
     throttled: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)  # what was recorded
+    waits: dict[str, int] = field(default_factory=dict)  # key -> µs the platform asked
 
     @property
     def done(self) -> int:
@@ -165,6 +166,8 @@ class Dispatcher:
         except TransientError as exc:
             target = result.dead if row.attempts + 1 >= self.policy.max_attempts else result.retry
             target.append((row, str(exc) or type(exc).__name__))
+            if exc.retry_after:  # HTTP 429 retry_after, Synapse retry_after_ms
+                result.waits[row.key] = int(exc.retry_after * SECOND)
         except PermanentError as exc:
             result.dead.append((row, str(exc) or type(exc).__name__))
         else:
@@ -188,7 +191,8 @@ class Dispatcher:
                     state=RETRY,
                     attempts=row.attempts + 1,
                     reason=reason,
-                    next_ts=now + self.policy.retry_after(row.attempts + 1),
+                    next_ts=now
+                    + max(self.policy.retry_after(row.attempts + 1), result.waits.get(row.key, 0)),
                 )
             for row, reason in result.dead:
                 outbox.set_state(

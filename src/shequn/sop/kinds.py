@@ -37,7 +37,7 @@ Events = list[dict[str, Any]]
 TASK = "task"  # an operator task (sop_tasks)
 STATE = "state"  # executed in the store by the dispatcher (sop.state)
 WEBHOOK = "webhook"  # an HTTP POST (platforms.webhook)
-# The platform that delivers messages in this release (the live adapters come later).
+# The platform that delivers messages of communities on no live platform.
 DELIVERY = "console"
 
 
@@ -58,11 +58,13 @@ class Route:
     where: Callable[[str, str, str, Context], tuple[str, str]]
 
 
-def _deliver(kind: str, community_platform: str, target: str, _ctx: Context) -> tuple[str, str]:
+def _deliver(kind: str, community_platform: str, target: str, ctx: Context) -> tuple[str, str]:
     # A platform that cannot do this kind without a person (WeCom group sends need staff
     # confirmation) turns it into an operator task.
     if not can_do(community_platform, kind):
         return TASK, target
+    if community_platform in ctx.settings.platforms:  # a live adapter ([platforms.NAME])
+        return community_platform, target
     return DELIVERY, target
 
 

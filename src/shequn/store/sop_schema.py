@@ -109,3 +109,8 @@ playbooks = Table(
     Column("activated_ts", BigInteger, nullable=False),
     Column("loaded_ts", BigInteger, nullable=False),
 )
+
+# The bot's events (source 'bot', shequn.bot.decision.BOT_TYPES) are replayed in time
+# order when the bot starts (migration 0006).
+_BOT = text("source = 'bot'")
+Index("ix_events_bot_ts", events.c.ts, sqlite_where=_BOT, postgresql_where=_BOT)

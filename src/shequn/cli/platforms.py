@@ -1,0 +1,139 @@
+"""`shequn platforms ...` and `shequn communities bind`: connect a workspace to live
+platforms, check what the bot may do there, bind communities to groups."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from shequn.cli.options import WorkspaceOpt
+from shequn.cli.output import console
+from shequn.config import PlatformConfig
+from shequn.platforms.base import Capability, Identity, PermanentError, TransientError
+from shequn.workspace import Workspace
+
+platforms_app = typer.Typer(help="Live platforms: connect the workspace to Matrix and others.")
+communities_app = typer.Typer(help="Communities: bind one to a live platform's group.")
+
+# What an operator most needs to know the bot can do, in the order shown.
+CHECKED = (Capability.MEMBER_LIST, Capability.SEND_GROUP, Capability.DELETE, Capability.MUTE,
+           Capability.REMOVE, Capability.BAN)  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `platforms` and `communities` command groups to the main app."""
+    app.add_typer(platforms_app, name="platforms")
+    app.add_typer(communities_app, name="communities")
+
+
+@platforms_app.command("add")
+def add(
+    platform: Annotated[str, typer.Argument(help="The platform: matrix.")],
+    url: Annotated[
+        str, typer.Option("--homeserver", "--url", help="The server: a Matrix homeserver URL.")
+    ],
+    user: Annotated[str, typer.Option(help="The bot's user id, e.g. @shequn:example.org.")] = "",
+    token_env: Annotated[
+        str, typer.Option(help="The environment variable that holds the bot's access token.")
+    ] = "",
+    password_env: Annotated[
+        str, typer.Option(help="The environment variable that holds the bot's password.")
+    ] = "",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Connect the workspace to a platform: writes [platforms.NAME] in shequn.toml with
+    the NAME of the variable holding the secret, never the secret.
+
+    Example: `shequn platforms add matrix --homeserver https://matrix.example.org
+    --user @shequn:example.org --password-env SHEQUN_MATRIX_PASSWORD`
+    """
+    from shequn.services.platforms import add_platform
+
+    ws = Workspace.open(workspace)
+    config = PlatformConfig(url=url, user=user, token_env=token_env, password_env=password_env)
+    add_platform(ws.root, platform, config)
+    secret = token_env or password_env
+    console.print(
+        f"added [platforms.{platform}] ({escape(url)} as {escape(user) or '-'}); "
+        f"export {secret}, then run `shequn platforms test`"
+    )
+
+
+def _show(identity: Identity, bound: dict[str, str]) -> None:
+    console.print(f"{identity.platform}: connected as {escape(identity.user_id)} ({identity.name})")
+    if not identity.groups:
+        console.print("  the bot is in no group yet: invite it to a room and run this again")
+    for group in identity.groups:
+        community = bound.get(group.group_id)
+        label = f" -> community {community}" if community else " (not bound)"
+        console.print(f"  {escape(group.group_id)} {escape(group.title)}{label}")
+        marks = " ".join(f"{c.value}:{'yes' if c in group.can else 'NO'}" for c in CHECKED)
+        console.print(f"    {marks}")
+        for hint in group.missing:
+            console.print(f"    missing {escape(hint)}")
+
+
+async def _identity(ws: Workspace, name: str) -> Identity:
+    from shequn.platforms.registry import build
+
+    adapter = build(name, ws.settings.platforms[name], ws.root / "data")
+    try:
+        return await adapter.identity()
+    finally:
+        await adapter.close()
+
+
+@platforms_app.command("test")
+def test(
+    platform: Annotated[
+        str | None, typer.Argument(help="Only this platform (default: every one added).")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Connect to each platform; show the bot's identity, the groups it sees and what it
+    may do in each (see members, send, delete, mute, remove, ban), with how to grant a
+    missing permission.
+
+    Example: `shequn platforms test matrix`
+    """
+    ws = Workspace.open(workspace)
+    names = [platform] if platform else sorted(ws.settings.platforms)
+    if not names:
+        console.print("no platform added: run `shequn platforms add matrix ...`")
+        raise typer.Exit(1)
+    failed = False
+    for name in names:
+        if name not in ws.settings.platforms:
+            console.print(f"{name}: not added (run `shequn platforms add {name} ...`)")
+            failed = True
+            continue
+        bound = {c.group: c.key for c in ws.settings.communities if c.platform == name}
+        try:
+            _show(asyncio.run(_identity(ws, name)), bound)
+        except (TransientError, PermanentError) as exc:
+            console.print(f"{name}: [red]cannot connect[/]: {escape(str(exc))}")
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+@communities_app.command("bind")
+def bind(
+    community: Annotated[str, typer.Argument(help="The community's key in shequn.toml.")],
+    platform: Annotated[str, typer.Argument(help="The platform added with `platforms add`.")],
+    group_id: Annotated[str, typer.Argument(help="The group's id there (a Matrix room id).")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Bind a community to a platform's group: its events come from there, its SOP
+    messages go there.
+
+    Example: `shequn communities bind fans matrix '!abcdef:example.org'`
+    """
+    from shequn.services.platforms import bind as bind_group
+
+    ws = Workspace.open(workspace)
+    bind_group(ws.root, community, platform, group_id)
+    console.print(f"community {community} is bound to {platform} group {escape(group_id)}")
