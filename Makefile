@@ -17,14 +17,15 @@ $(VENV)/.bench: pyproject.toml $(VENV)/.dev
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $@
 
-# Apache ECharts for the HTML reports, from npm at build time (never from a CDN).
+# Apache ECharts (reports, console) and HTMX (console), from npm at build time (never a CDN).
 ECHARTS := src/shequn/reports/vendor/echarts.min.js
-$(ECHARTS): scripts/fetch-assets.sh
+HTMX := src/shequn/web/static/vendor/htmx.min.js
+$(ECHARTS) $(HTMX) &: scripts/fetch-assets.sh
 	sh scripts/fetch-assets.sh
 
-assets: $(ECHARTS)
+assets: $(ECHARTS) $(HTMX)
 
-demo: $(VENV)/.dev $(ECHARTS)
+demo: $(VENV)/.dev $(ECHARTS) $(HTMX)
 	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
 
 # A real Synapse homeserver for the Matrix tests, in its own venv (tests/platforms/synapse.py).
@@ -35,7 +36,7 @@ $(SYNAPSE_VENV)/bin/synctl:
 
 synapse: $(SYNAPSE_VENV)/bin/synctl
 
-test: $(VENV)/.dev $(ECHARTS) synapse
+test: $(VENV)/.dev $(ECHARTS) $(HTMX) synapse
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 METRICS_EVENTS ?= 10000000
@@ -47,6 +48,7 @@ bench: $(VENV)/.bench synapse
 	$(BIN)/python benchmarks/sop_bench.py --no-loop --members $(SOP_MEMBERS)
 	$(BIN)/python benchmarks/sop_bench.py --members 100000 --repeat 5
 	$(BIN)/python benchmarks/sop_bench.py --tick --members $(SOP_TICK_MEMBERS)
+	$(BIN)/python benchmarks/ingest_bench.py
 	$(BIN)/python benchmarks/live_bench.py
 	$(BIN)/python benchmarks/bot_bench.py
 

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from shequn.bot.config import BotConfig
+
 from shequn.bot.core import decide
 from shequn.bot.faq import Entry, Index, tokens
 from shequn.bot.moderation import WordList

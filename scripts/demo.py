@@ -8,6 +8,7 @@ it runs, so the output doubles as a tour.
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import subprocess
@@ -127,6 +128,37 @@ def main() -> None:
     shequn("review", "--period", "2025-10", "--format", "md", "--out", str(markdown))
     print(f"\nThe demo workspace is {WORKSPACE}.")
     print(f"The review (复盘) of October 2025 is {html}\n  and, as Markdown, {markdown}.")
+    console_login()
+
+
+def console_login() -> None:
+    """A demo owner with a one-time password, and how to open the web console."""
+    import secrets
+
+    password = secrets.token_urlsafe(12)
+    env = {**os.environ, "SHEQUN_DEMO_PASSWORD": password}
+    name = f"demo-{secrets.token_hex(3)}"
+    subprocess.run(
+        [
+            str(SHEQUN),
+            "users",
+            "add",
+            name,
+            "--role",
+            "owner",
+            "--password-env",
+            "SHEQUN_DEMO_PASSWORD",
+            "-w",
+            str(WORKSPACE),
+        ],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    print("\nThe web console (控制台):")
+    print(f"  .venv/bin/shequn serve --workspace {WORKSPACE}")
+    print(f"  then open http://127.0.0.1:8000/ and sign in as {name} / {password}")
+    print("  (this password is printed once and stored only as a hash)")
 
 
 # Example exports written for shequn (not real people), and the community to file

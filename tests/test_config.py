@@ -201,7 +201,7 @@ def test_goals_checked_together(tmp_path: Path, extra: str, needle: str) -> None
             "long_term_goals:\n  - text: x\n    metric: joins\n",
             "g.yaml:2 (field 'scope'): a goal in a goal file needs a scope",
         ),
-        ("scope: a\nshort_term_goals:\n  - text: [x\n", "g.yaml:4: not valid YAML"),
+        ("scope: a\nshort_term_goals:\n  - text: [x\n", "g.yaml:3: not valid YAML: a '['"),
         (
             "scope: a\nshort_term_goals:\n  - text: x\n    period: week\n    horizon: 3\n",
             "g.yaml:3 (field 'short_term_goals.0'): a goal has one of period",

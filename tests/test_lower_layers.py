@@ -14,7 +14,14 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "shequn.domain.metrics": (),
     "shequn.periods": NEUTRAL,
     "shequn.yamlio": NEUTRAL,
-    "shequn.config": (*NEUTRAL, "shequn.periods", "shequn.domain"),
+    "shequn.toml_lines": (),
+    "shequn.redact": (),
+    "shequn.wall_time": (),
+    "shequn.spreadsheet": (),
+    "shequn.interrupts": (),
+    "shequn.config": (
+        *NEUTRAL, "shequn.periods", "shequn.domain", "shequn.redact", "shequn.toml_lines"
+    ),
     "shequn.goals": (
         *NEUTRAL, "shequn.periods", "shequn.yamlio", "shequn.domain", "shequn.config",
         "shequn.goals",

@@ -21,13 +21,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from shequn.domain.bot import BotConfig
 from shequn.domain.metrics import goal_metrics
 from shequn.errors import InputError, WorkspaceError
 from shequn.periods import horizon_days, parse_period
+from shequn.redact import credentials, parse, redact
 from shequn.toml_lines import line_of
 
 SETTINGS_FILE = "shequn.toml"
@@ -183,6 +182,12 @@ class PlatformConfig(BaseModel):
     token_env: str = ""
     password_env: str = ""
     device_name: str = "shequn"
+    # How updates arrive: Telegram "polling" (default) or "webhook"; OneBot "forward"
+    # (default: shequn connects to `url`) or "reverse" (the implementation connects).
+    mode: Literal["", "polling", "webhook", "forward", "reverse"] = ""
+    listen: str = ""  # host:port shequn serves on (Telegram webhook, OneBot reverse)
+    public_url: str = ""  # the https URL Telegram posts the webhook to
+    secret_env: str = ""  # the variable holding the Telegram webhook's secret token
 
 
 class Tier(BaseModel):
@@ -278,17 +283,18 @@ class Settings(BaseModel):
 
     @field_validator("database_url")
     @classmethod
-    def _no_password(cls, value: str) -> str:
+    def _no_credentials(cls, value: str) -> str:
         if not value:
             return value
-        try:
-            url = make_url(value)
-        except ArgumentError:
-            raise ValueError(f"{value!r} is not a database URL") from None
-        if url.password:
+        url = parse(value)
+        if url is None:
+            raise ValueError(f"{redact(value)} is not a database URL")
+        found = credentials(url)
+        if found:
             raise ValueError(
-                f"the database password must not be written in {SETTINGS_FILE}; "
-                f"set {DATABASE_ENV} in the environment instead"
+                f"a credential ({', '.join(found)}) must not be written in {SETTINGS_FILE}; "
+                f"remove it and set {DATABASE_ENV}=postgresql://user:PASSWORD@host/db "
+                "in the environment (or name another variable with database_url_env)"
             )
         return value
 
@@ -324,16 +330,23 @@ def load_settings(root: Path) -> Settings:
     """Read and validate <root>/shequn.toml, naming the field of any error."""
     path = root / SETTINGS_FILE
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise WorkspaceError(
             f"{root} is not a shequn workspace (no {SETTINGS_FILE})",
             hint=f"create one with `shequn init {root}`, or pass --workspace DIR",
         ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise WorkspaceError(f"{path}: {exc}", hint="fix the TOML syntax at that line") from None
     except UnicodeDecodeError:
         raise WorkspaceError(f"{path}: not UTF-8", hint="save the file as UTF-8") from None
+    return parse_settings(text, path)
+
+
+def parse_settings(text: str, path: Path) -> Settings:
+    """Validate the text of a settings file; errors name `path` and the field or line."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"{path}: {exc}", hint="fix the TOML syntax at that line") from None
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:

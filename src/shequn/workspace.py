@@ -8,10 +8,11 @@ from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from shequn.config import SETTINGS_FILE, Settings, database_url, load_settings
 from shequn.errors import WorkspaceError
-from shequn.store.engine import open_engine
+from shequn.store.engine import open_engine, unreachable
 from shequn.store.migrate import migrate
 
 WORKSPACE_ENV = "SHEQUN_WORKSPACE"
@@ -40,7 +41,11 @@ class Workspace:
         if self._engine is None:
             (self.root / "data").mkdir(exist_ok=True)
             engine = open_engine(self.database_url)
-            migrate(engine)
+            try:
+                migrate(engine)
+            except OperationalError as exc:
+                engine.dispose()
+                raise unreachable(engine, exc) from None
             self._engine = engine
         return self._engine
 

@@ -87,7 +87,7 @@ def test_a_part_can_be_turned_off(tmp_path: Path) -> None:
 
 
 def test_every_bot_setting_is_documented() -> None:
-    from shequn.bot import config
+    from shequn.domain import bot as config
 
     text = (Path(__file__).parents[2] / "docs" / "bot.md").read_text(encoding="utf-8")
     models = (

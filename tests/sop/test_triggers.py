@@ -96,7 +96,9 @@ def test_schedule_targets_each_community(ws: Workspace, clock: FrozenClock) -> N
 def test_a_template_that_fails_to_render_is_dead_with_the_reason(
     ws: Workspace, clock: FrozenClock
 ) -> None:
-    rows = _run(ws, clock, "{type: purchase}", text="{{ member.nickname.first }}")
+    # A variable that does not exist is refused before (sop validate, the engine's
+    # check); this one exists but fails at run time: a text plus a number.
+    rows = _run(ws, clock, "{type: purchase}", text="{{ member.name + 1 }}")
     actions = [r for r in rows if not r[0].endswith("|emergency")]  # each dead one alerts
     assert {r[2] for r in actions} == {"dead"}
     assert actions[0][3].startswith("template: ")

@@ -37,6 +37,7 @@ from shequn.analytics.copy import (
     tasks_from,
 )
 from shequn.analytics.readers import StoreReader, reader_for
+from shequn.redact import redact
 from shequn.store.schema import members
 from shequn.store.sop_schema import tasks
 from shequn.workspace import Workspace
@@ -100,7 +101,7 @@ def _identity(ws: Workspace) -> dict[str, str]:
     return {
         "schema_version": str(SCHEMA_VERSION),
         "zone": ws.settings.timezone,
-        "store": ws.engine.url.render_as_string(hide_password=True),
+        "store": redact(ws.engine.url),
     }
 
 

@@ -26,6 +26,7 @@ from shequn.cli import (
     run,
     sop,
     tasks,
+    web,
     workspace,
 )
 from shequn.cli.output import console, err
@@ -72,6 +73,7 @@ app.add_typer(tasks.tasks_app, name="tasks")
 app.add_typer(lifecycle.lifecycle_app, name="lifecycle")
 platforms.register(app)
 bot.register(app)
+app.add_typer(web.web_app)
 
 
 def main() -> None:

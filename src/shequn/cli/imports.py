@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -16,9 +16,13 @@ from rich.progress import (
 )
 
 from shequn.cli.options import WorkspaceOpt
-from shequn.cli.output import console, err
+from shequn.cli.output import console, err, local_time
 from shequn.errors import InputError
+from shequn.interrupts import interrupted_late
 from shequn.workspace import Workspace
+
+if TYPE_CHECKING:
+    from shequn.services.imports import ImportResult
 
 
 def _parse_map(values: list[str]) -> dict[str, str]:
@@ -91,34 +95,63 @@ def import_(
         shequn import "WhatsApp Chat with Book Club.txt" --me "Mei Lin"
     """
     from shequn.importers import get
-    from shequn.services.imports import Progress as ImportProgress
-    from shequn.services.imports import import_path
 
     if format_name != "auto":
         get(format_name)  # an unknown name fails here, before anything is read
     ws = Workspace.open(workspace)
     columns = _parse_map(mapping or [])
     for path in paths:
-        with _bytes_bar() as bar:
-            task = bar.add_task(f"importing {path.name}", total=None)
-            result = import_path(
-                ws,
-                path,
-                format_name=format_name,
-                community=community,
-                mapping=columns,
-                me=me,
-                progress=ImportProgress(
-                    start=lambda total, t=task: bar.update(t, total=total),
-                    advance=lambda n, t=task: bar.advance(t, n),
-                ),
-            )
-        communities = ", ".join(result.communities) or "-"
-        console.print(
-            f"[green]{escape(str(path))}[/]: {result.added:,} events added, "
-            f"{result.skipped:,} already stored ({', '.join(result.formats)}; "
-            f"communities: {escape(communities)})"
+        try:
+            result = _import_one(ws, path, format_name, community, columns, me)
+        except KeyboardInterrupt:
+            # One transaction per file: earlier files are stored, this one is not.
+            err.print(f"{escape(str(path))}: interrupted, nothing stored", highlight=False)
+            raise typer.Exit(130) from None
+        _report(ws, path, result)
+
+
+def _import_one(
+    ws: Workspace, path: Path, format_name: str, community: str, columns: dict[str, str], me: str
+) -> ImportResult:
+    """One file imported, with a bar of the bytes read."""
+    from shequn.services.imports import Progress as ImportProgress
+    from shequn.services.imports import import_path
+
+    with _bytes_bar() as bar:
+        task = bar.add_task(f"importing {path.name}", total=None)
+        return import_path(
+            ws,
+            path,
+            format_name=format_name,
+            community=community,
+            mapping=columns,
+            me=me,
+            progress=ImportProgress(
+                start=lambda total, t=task: bar.update(t, total=total),
+                advance=lambda n, t=task: bar.advance(t, n),
+            ),
         )
+
+
+def _report(ws: Workspace, path: Path, result: ImportResult) -> None:
+    """What one file added; events behind the SOP engine; a Ctrl-C after the commit."""
+    communities = ", ".join(result.communities) or "-"
+    console.print(
+        f"[green]{escape(str(path))}[/]: {result.added:,} events added, "
+        f"{result.skipped:,} already stored ({', '.join(result.formats)}; "
+        f"communities: {escape(communities)})"
+    )
+    late, last_tick = result.late
+    if late and last_tick is not None:
+        err.print(
+            f"warning: {late:,} of these events are timed before the SOP engine's last "
+            f"tick ({local_time(ws, last_tick)}): their playbook steps run late at the next "
+            "tick within the grace, or are recorded as missed (`shequn export events --sop`)",
+            highlight=False,
+        )
+    if interrupted_late():
+        err.print(f"interrupted after {escape(str(path))} was stored", highlight=False)
+        raise typer.Exit(130)
 
 
 def simulate(

@@ -15,7 +15,9 @@ from shequn.config import PlatformConfig
 from shequn.platforms.base import Capability, Identity, PermanentError, TransientError
 from shequn.workspace import Workspace
 
-platforms_app = typer.Typer(help="Live platforms: connect the workspace to Matrix and others.")
+platforms_app = typer.Typer(
+    help="Live platforms: connect the workspace to Matrix, Telegram and QQ (OneBot v11)."
+)
 communities_app = typer.Typer(help="Communities: bind one to a live platform's group.")
 
 # What an operator most needs to know the bot can do, in the order shown.
@@ -25,40 +27,84 @@ CHECKED = (Capability.MEMBER_LIST, Capability.SEND_GROUP, Capability.DELETE, Cap
 
 def register(app: typer.Typer) -> None:
     """Add the `platforms` and `communities` command groups to the main app."""
+    from shequn.cli import channels as cli_channels
+
     app.add_typer(platforms_app, name="platforms")
     app.add_typer(communities_app, name="communities")
+    cli_channels.register(app, platforms_app)
 
 
 @platforms_app.command("add")
 def add(
-    platform: Annotated[str, typer.Argument(help="The platform: matrix.")],
+    platform: Annotated[str, typer.Argument(help="The platform: matrix, telegram or qq.")],
     url: Annotated[
-        str, typer.Option("--homeserver", "--url", help="The server: a Matrix homeserver URL.")
-    ],
+        str,
+        typer.Option(
+            "--homeserver",
+            "--url",
+            help="Matrix: the homeserver URL. QQ: the OneBot WebSocket (forward mode). "
+            "Telegram: the Bot API root (default https://api.telegram.org/bot).",
+        ),
+    ] = "",
     user: Annotated[str, typer.Option(help="The bot's user id, e.g. @shequn:example.org.")] = "",
     token_env: Annotated[
-        str, typer.Option(help="The environment variable that holds the bot's access token.")
+        str,
+        typer.Option(
+            help="The environment variable that holds the bot's access token (Telegram: "
+            "the bot token; QQ: the OneBot access_token)."
+        ),
     ] = "",
     password_env: Annotated[
         str, typer.Option(help="The environment variable that holds the bot's password.")
+    ] = "",
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="Telegram: polling (default) or webhook. QQ: forward (default: shequn "
+            "connects to --url) or reverse (the OneBot implementation connects to --listen)."
+        ),
+    ] = "",
+    listen: Annotated[
+        str, typer.Option(help="HOST:PORT shequn serves on (Telegram webhook, QQ reverse).")
+    ] = "",
+    public_url: Annotated[
+        str, typer.Option(help="Telegram webhook: the https URL Telegram posts to.")
+    ] = "",
+    secret_env: Annotated[
+        str,
+        typer.Option(help="Telegram webhook: the variable holding the webhook's secret token."),
     ] = "",
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Connect the workspace to a platform: writes [platforms.NAME] in shequn.toml with
     the NAME of the variable holding the secret, never the secret.
 
-    Example: `shequn platforms add matrix --homeserver https://matrix.example.org
-    --user @shequn:example.org --password-env SHEQUN_MATRIX_PASSWORD`
+    Examples: `shequn platforms add matrix --homeserver https://matrix.example.org
+    --user @shequn:example.org --password-env SHEQUN_MATRIX_PASSWORD`;
+    `shequn platforms add telegram --token-env SHEQUN_TELEGRAM_TOKEN`;
+    `shequn platforms add qq --url ws://127.0.0.1:3001/ --token-env SHEQUN_ONEBOT_TOKEN`
     """
     from shequn.services.platforms import add_platform
 
     ws = Workspace.open(workspace)
-    config = PlatformConfig(url=url, user=user, token_env=token_env, password_env=password_env)
+    config = PlatformConfig.model_validate(
+        {
+            "url": url,
+            "user": user,
+            "token_env": token_env,
+            "password_env": password_env,
+            "mode": mode,
+            "listen": listen,
+            "public_url": public_url,
+            "secret_env": secret_env,
+        }
+    )
     add_platform(ws.root, platform, config)
-    secret = token_env or password_env
+    secrets = " and ".join(v for v in (token_env or password_env, secret_env) if v)
+    where = url or listen or "the default server"
     console.print(
-        f"added [platforms.{platform}] ({escape(url)} as {escape(user) or '-'}); "
-        f"export {secret}, then run `shequn platforms test`"
+        f"added [platforms.{platform}] ({escape(where)} as {escape(user) or '-'}); "
+        f"export {secrets}, then run `shequn platforms test`"
     )
 
 
@@ -124,7 +170,13 @@ def test(
 def bind(
     community: Annotated[str, typer.Argument(help="The community's key in shequn.toml.")],
     platform: Annotated[str, typer.Argument(help="The platform added with `platforms add`.")],
-    group_id: Annotated[str, typer.Argument(help="The group's id there (a Matrix room id).")],
+    group_id: Annotated[
+        str,
+        typer.Argument(
+            help="The group's id there (a Matrix room id, a Telegram chat id such as "
+            "-1001234567890 — write `--` before a negative id —, a QQ group number)."
+        ),
+    ],
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Bind a community to a platform's group: its events come from there, its SOP

@@ -42,21 +42,26 @@ def sop_validate(
     Example: `shequn sop validate playbooks/newcomer-7day.yaml`
     """
     from shequn.sop.content import check_playbook, library_for
-    from shequn.sop.loader import check, scan
+    from shequn.sop.loader import Loaded, check, scan
+    from shequn.sop.template_check import check_workspace, known_for
 
     library = library_for(workspace)  # content items: content/NAME.md in the workspace
+    settings, stored = known_for(workspace)
+    problems = []
+    loaded: list[Loaded] = []
     if files:
-        problems = []
         for path in files:
             source = path.read_text(encoding="utf-8")
             playbook, found = check(source, str(path))
-            problems += found or check_playbook(playbook, str(path), source, library)
+            problems += found
+            loaded += [Loaded(playbook, str(path), source)] if playbook else []
         count = len(files)
     else:
         loaded, problems = scan(Workspace.open(workspace).root / "playbooks")
-        for item in loaded:
-            problems += check_playbook(item.playbook, item.path, item.source, library)
         count = len(loaded) + len({p.path for p in problems if p.path not in _paths(loaded)})
+    for item in loaded:
+        args = (item.playbook, item.path, item.source, library)
+        problems += check_playbook(*args) + check_workspace(*args, settings, stored)
     for problem in problems:
         err.print(f"[red]error:[/] {escape(str(problem))}", highlight=False)
     if problems:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from shequn.cli.options import WorkspaceOpt
 from shequn.cli.output import console, local_time
+from shequn.redact import redact
 from shequn.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def init(
     )
     console.print(f"Created workspace [bold]{ws.root}[/]")
     console.print(f"  settings: {ws.root / 'shequn.toml'} (edit communities and goals there)")
-    console.print(f"  database: {ws.database_url}")
+    console.print(f"  database: {redact(ws.database_url)}")
     console.print("Next: `shequn import EXPORT` or `shequn simulate`, then `shequn status`.")
 
 
@@ -63,7 +64,7 @@ def status(
 def _status_json(ws: Workspace, view: Overview) -> dict[str, Any]:
     return {
         "workspace": ws.settings.name,
-        "database": ws.engine.url.render_as_string(hide_password=True),
+        "database": redact(ws.engine.url),
         "events": view.events,
         "first": local_time(ws, view.first_ts) if view.first_ts else None,
         "last": local_time(ws, view.last_ts) if view.last_ts else None,

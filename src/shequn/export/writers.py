@@ -12,9 +12,12 @@ from pathlib import Path
 import polars as pl
 
 from shequn.domain.events import CANONICAL_FIELDS
+from shequn.spreadsheet import escape_column
 
 # The canonical fields plus `source`, which re-import needs for idempotency.
 EXPORT_COLUMNS: tuple[str, ...] = (*CANONICAL_FIELDS, "source")
+# Columns of free text; `ts` and `amount` are never formulas (an amount may be -20).
+TEXT_COLUMNS = tuple(c for c in EXPORT_COLUMNS if c not in ("ts", "amount"))
 
 
 def empty() -> pl.DataFrame:
@@ -25,11 +28,14 @@ def empty() -> pl.DataFrame:
 
 
 def write_csv(frames: Iterable[pl.DataFrame], path: Path) -> int:
+    """CSV for spreadsheets too: a text cell a spreadsheet would run as a formula is
+    prefixed with a quote (shequn.spreadsheet); the canonical importer takes it off."""
     count = 0
     with path.open("w", encoding="utf-8", newline="") as fh:
         first = True
         for frame in frames:
-            fh.write(frame.write_csv(include_header=first))
+            safe = frame.with_columns(escape_column(c) for c in TEXT_COLUMNS)
+            fh.write(safe.write_csv(include_header=first))
             first = False
             count += frame.height
         if first:

@@ -6,7 +6,6 @@ This is also what `shequn export events` writes, so an export imports back uncha
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections.abc import Iterator
 from datetime import datetime
@@ -18,8 +17,10 @@ import polars as pl
 from shequn.domain.events import CANONICAL_FIELDS
 from shequn.errors import InputError
 from shequn.importers.base import ImportContext, Item
+from shequn.importers.csv_fields import numbered_rows
 from shequn.importers.source import Source
 from shequn.importers.text import open_text
+from shequn.spreadsheet import unescape_column
 
 BATCH_ROWS = 100_000
 _ISO = "%Y-%m-%dT%H:%M:%S%.f%z"
@@ -139,27 +140,27 @@ class CanonicalImporter:
             source.open_binary(name) as raw,
             open_text(raw, where, allow_gb18030=False) as (text, consumed),
         ):
-            reader = csv.reader(text)
-            try:
-                header = [h.strip() for h in next(reader)]
-            except StopIteration:
+            numbered = numbered_rows(text, where)
+            first = next(numbered, None)
+            if first is None:
                 return
+            header = [h.strip() for h in first[1]]
             _check_header(header, where)
             rows: list[list[str]] = []
             lines: list[int] = []
             reported = 0
-            for row in reader:
+            for line, row in numbered:
                 if len(row) != len(header):
                     if not any(cell.strip() for cell in row):
                         continue
                     raise InputError(
                         f"{len(row)} fields where the header has {len(header)}",
                         path=where,
-                        line=reader.line_num,
+                        line=line,
                         hint="quote fields that contain commas or line breaks",
                     )
                 rows.append(row)
-                lines.append(reader.line_num)
+                lines.append(line)
                 if len(rows) == BATCH_ROWS:
                     yield self._frame(header, rows, lines, where, ctx)
                     rows, lines = [], []
@@ -179,7 +180,9 @@ class CanonicalImporter:
     ) -> pl.DataFrame:
         columns = {h: [r[i] for r in rows] for i, h in enumerate(header)}
         frame = pl.DataFrame(columns, schema={h: pl.String for h in header})
-        return _finish(frame, lines, where, ctx)
+        # An export's quote before a formula-like cell (shequn.spreadsheet) comes off.
+        texts = [h for h in header if h not in ("ts", "amount")]
+        return _finish(frame.with_columns(unescape_column(h) for h in texts), lines, where, ctx)
 
     def _read_jsonl(
         self, source: Source, name: str, where: str, ctx: ImportContext

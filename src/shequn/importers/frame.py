@@ -14,6 +14,7 @@ import polars as pl
 
 from shequn.domain.events import EVENT_TYPES, MEMBERLESS_TYPES, OPTIONAL_TEXT_FIELDS, Event
 from shequn.errors import InputError
+from shequn.wall_time import to_utc
 
 TEXT_COLUMNS: tuple[str, ...] = (
     "community",
@@ -92,6 +93,8 @@ def events_to_frame(events: Iterable[Event]) -> pl.DataFrame:
             field="ts",
             hint="this is a bug in the importer: give every event an aware datetime",
         )
+    # Local times in a daylight-saving gap or fold become instants by one rule.
+    stamps = [to_utc(ts) for ts in stamps]
     metas = [e.meta for e in events]
     columns: dict[str, pl.Series] = {
         "ts": pl.Series("ts", stamps, dtype=pl.Datetime("us", "UTC")),

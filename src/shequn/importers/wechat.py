@@ -14,7 +14,6 @@ join can name someone who speaks later), the second yields the events.
 
 from __future__ import annotations
 
-import csv
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
@@ -25,6 +24,7 @@ from typing import Any
 from shequn.domain.events import Event
 from shequn.errors import InputError
 from shequn.importers.base import ImportContext, Item, community_key, content_id
+from shequn.importers.csv_fields import numbered_rows
 from shequn.importers.source import Source
 from shequn.importers.text import head_text, open_text
 
@@ -168,18 +168,16 @@ class WeChatImporter:
         return "StrContent" in columns and len(columns & set(HEADER)) >= 4
 
     def read(self, source: Source, ctx: ImportContext) -> Iterator[Item]:
-        # Forwarded chat histories keep their XML in one cell, beyond csv's 128 KiB.
-        csv.field_size_limit(max(csv.field_size_limit(), 64 << 20))
         for name in source.names():
             file = self._open(source, name)
             with (
                 source.open_binary(name) as raw,
                 open_text(raw, file.where) as (text, consumed),
             ):
-                reader = csv.reader(text)
-                next(reader, None)
+                rows = numbered_rows(text, file.where)  # cells up to 64 MiB (forwarded XML)
+                next(rows, None)
                 reported = 0
-                for count, (line, row) in enumerate(_checked(reader, file.where), start=1):
+                for count, (line, row) in enumerate(rows, start=1):
                     if any(cell.strip() for cell in row):
                         self._check_width(row, file, line)
                         yield from _row_events(row, line, file, ctx)
@@ -193,7 +191,7 @@ class WeChatImporter:
         keeps only names and wxids, so its memory grows with the members, not the rows."""
         where = source.where(name)
         with source.open_binary(name) as raw, open_text(raw, where) as (text, _):
-            rows = _checked(csv.reader(text), where)
+            rows = numbered_rows(text, where)
             header = [h.strip().lstrip("\ufeff") for h in next(rows, (1, []))[1]]
             for column in REQUIRED:
                 if column not in header:
@@ -218,24 +216,6 @@ class WeChatImporter:
                 line=line,
                 hint="the row is cut, or a quote in it is never closed; export the chat again",
             )
-
-
-def _checked(reader: Any, where: str) -> Iterator[tuple[int, list[str]]]:
-    """(first line, row) of each row of a csv.reader, its errors named by line."""
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise InputError(
-                f"not readable as CSV ({exc})",
-                path=where,
-                line=start,
-                hint="the file is damaged; export the chat again as CSV",
-            ) from None
-        yield start, row
 
 
 def _int(file: _File, row: list[str], column: str, line: int) -> int | None:

@@ -218,11 +218,14 @@ class Limits:
     burst: int = 1
 
 
-# Published limits (DESIGN.md): Telegram ~30 msg/s overall and ~20 msg/min per group;
+# Published limits (DESIGN.md): Telegram ~30 msg/s overall and ~20 msg/min per group
+# (core.telegram.org/bots/faq);
 # Discord 50 requests/s.
 LIMITS: dict[str, Limits] = {
     "console": Limits(),
     "telegram": Limits(overall=30.0, per_group=20 / 60, burst=1),
+    # QQ publishes no bot limits; a faster pace gets accounts flagged (docs/platforms.md).
+    "qq": Limits(overall=1.0, per_group=20 / 60, burst=3),
     "discord": Limits(overall=50.0, burst=5),
 }
 # What each platform does without a person, by action kind; a platform absent here does

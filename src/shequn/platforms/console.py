@@ -3,6 +3,9 @@
 The file is the platform's own record, fsynced before `send` returns, so after a
 crash the dispatcher can ask `delivered(key)` and never send twice. An exclusive
 file lock around check-and-append keeps two processes from both appending a key.
+The lock is waited for `lock_wait` seconds at most: a process paused while holding
+it (SIGSTOP, a debugger) must not freeze its successor, which gets a TransientError
+and retries later instead.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from shequn.platforms.base import Outgoing
+from shequn.platforms.base import Outgoing, TransientError
 
 FILE_NAME = "console-deliveries.jsonl"
 
@@ -37,8 +41,10 @@ class ConsolePlatform:
         *,
         echo: IO[str] | None = None,
         fail: Callable[[Outgoing], None] | None = None,
+        lock_wait: float = 5.0,
     ) -> None:
         self.path = path
+        self.lock_wait = lock_wait
         self.echo = echo
         self.fail = fail
         self._keys: set[str] = set()
@@ -59,7 +65,7 @@ class ConsolePlatform:
         if not self.path.exists():
             return False
         with self.path.open("rb") as handle:
-            fcntl.flock(handle, fcntl.LOCK_SH)
+            self._lock(handle, fcntl.LOCK_SH)
             self._refresh(handle)
         return key in self._keys
 
@@ -79,7 +85,7 @@ class ConsolePlatform:
         )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            self._lock(handle, fcntl.LOCK_EX)
             self._refresh(handle)
             if message.key in self._keys:
                 return
@@ -91,6 +97,21 @@ class ConsolePlatform:
             self._offset = handle.tell()
         if self.echo is not None:
             self.echo.write(f"[{message.community} -> {message.target}] {message.payload}\n")
+
+    def _lock(self, handle: IO[bytes], mode: int) -> None:
+        """Take the file lock, waiting `lock_wait` seconds at most (released on close)."""
+        deadline = time.monotonic() + self.lock_wait
+        while True:
+            try:
+                fcntl.flock(handle, mode | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise TransientError(
+                        f"{self.path} is locked by another process (paused or stuck?); "
+                        "retrying later"
+                    ) from None
+                time.sleep(0.05)
 
     def _repair(self, handle: IO[bytes]) -> None:
         """Cut a torn last line left by a crash, so the next line starts clean."""

@@ -17,7 +17,31 @@ from shequn.platforms.base import Adapter
 ADAPTERS: dict[str, tuple[str, str]] = {
     # name: (module:Class, the extra that installs its library)
     "matrix": ("shequn.platforms.matrix.adapter:MatrixAdapter", "matrix"),
+    "telegram": ("shequn.services.live_adapters:telegram", "telegram"),
+    "qq": ("shequn.services.live_adapters:qq", "qq"),
 }
+
+
+# What each adapter can carry out, readable without connecting (its `capabilities`).
+CAPABILITIES: dict[str, str] = {
+    "matrix": "shequn.platforms.matrix.adapter:MatrixAdapter",
+    "telegram": "shequn.platforms.telegram.adapter:TelegramAdapter",
+    "qq": "shequn.platforms.onebot.adapter:OneBotAdapter",
+}
+
+
+def capabilities(name: str) -> frozenset[str] | None:
+    """What the `name` adapter can do; None when unknown (no adapter, or its library is
+    not installed: then nothing is refused for it)."""
+    target = CAPABILITIES.get(name)
+    if target is None:
+        return None
+    module_name, _, class_name = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    return frozenset(str(c) for c in getattr(module, class_name).capabilities)
 
 
 def build(name: str, config: PlatformConfig, data: Path) -> Adapter:

@@ -10,6 +10,7 @@ from openpyxl.styles import Font
 
 from shequn.reports.tables import Table, heading, sections
 from shequn.review.build import Review
+from shequn.spreadsheet import escape
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
@@ -23,7 +24,7 @@ def _fill(ws, table: Table) -> None:  # type: ignore[no-untyped-def]
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in table.rows:
-        ws.append([c.value for c in row])
+        ws.append([escape(c.value) if isinstance(c.value, str) else c.value for c in row])
         for cell, source in zip(ws[ws.max_row], row, strict=True):
             if source.number_format and isinstance(source.value, int | float):
                 cell.number_format = source.number_format

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
@@ -28,7 +27,7 @@ from shequn.bot.decision import (
 )
 from shequn.bot.state import BotState, apply_record, observe
 from shequn.clock import Clock, to_micros
-from shequn.sop import journal
+from shequn.sop import journal, outbox
 from shequn.sop.tasks import task_row
 from shequn.store import dialect
 from shequn.store.engine import read_transaction, write_transaction
@@ -110,13 +109,17 @@ def _tasks(conn: Connection, decision: Decision, now: int) -> list[dict[str, Any
                 "mark it done: shequn tasks done ID",
             ],
         }
-        source = SimpleNamespace(
+        source = outbox.row(
             key=key,
-            action="create_task",
-            target=action.member or decision.community,
+            playbook=SOURCE,
+            step=decision.cause,
             community=decision.community,
-            payload=json.dumps(payload, ensure_ascii=False),
+            target=action.member or decision.community,
+            platform="task",
+            action="create_task",
+            payload=payload,
             due_ts=now + int(TASK_DUE.total_seconds() * 1_000_000),
+            now=now,
         )
         row = task_row(source, now)
         dialect.insert_ignore(conn, tasks, [row])

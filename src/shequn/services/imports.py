@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +15,12 @@ from shequn.importers import detect
 from shequn.importers.base import ImportContext, Importer
 from shequn.importers.pipeline import choose, frames
 from shequn.importers.source import Source
+from shequn.interrupts import uninterrupted
 from shequn.services import audit
+from shequn.sop import late
 from shequn.store import members as members_store
 from shequn.store.bulk import EventSink
+from shequn.store.engine import read_transaction
 from shequn.store.schema import imports
 from shequn.workspace import Workspace
 
@@ -28,6 +32,9 @@ class ImportResult:
     read: int
     added: int
     communities: tuple[str, ...]
+    # Events timed at or before the SOP engine's last tick, and that tick (µs): their
+    # triggers are evaluated late by the next tick (sop.late), or recorded as missed.
+    late: tuple[int, int | None] = (0, None)
 
     @property
     def skipped(self) -> int:
@@ -101,12 +108,15 @@ def import_path(
             progress=progress.advance,
         )
         formats = tuple(sorted({imp.name for _, imp in parts}))
-        with EventSink(ws.engine, ws.root / "data") as sink:
+        with ExitStack() as after_commit, EventSink(ws.engine, ws.root / "data") as sink:
             for part, importer in parts:
                 for frame in frames(importer.read(part, ctx), str(part.path)):
                     sink.add(frame, importer.name)
+            with read_transaction(ws.engine) as conn:
+                newest = late.newest_id(conn)
             with sink.commit() as conn:
                 _record_aliases(conn, ctx.aliases)
+                behind = _behind_the_engine(conn, newest)
                 conn.execute(
                     imports.insert().values(
                         started_at=started,
@@ -120,6 +130,8 @@ def import_path(
                 audit.record(
                     conn, clock, "import", path=str(path), read=sink.staged, added=sink.added
                 )
+                # From the commit on, the import is stored: Ctrl-C waits until we return.
+                after_commit.enter_context(uninterrupted())
     finally:
         source.close()
     return ImportResult(
@@ -128,7 +140,19 @@ def import_path(
         read=sink.staged,
         added=sink.added,
         communities=tuple(sorted(sink.seen.communities)),
+        late=behind,
     )
+
+
+def _behind_the_engine(conn: Connection, newest: int) -> tuple[int, int | None]:
+    """(events of this import timed at or before the engine's last tick, that tick)."""
+    from shequn.services.sop import LAST_TICK
+    from shequn.store import state as store_state
+
+    last = store_state.get(conn, LAST_TICK)
+    if last is None:
+        return 0, None
+    return late.late_events(conn, newest, int(last))[0], int(last)
 
 
 def _format_for(format_name: str, mapping: Mapping[str, str] | None) -> str:

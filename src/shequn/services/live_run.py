@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from shequn.bot.runner import Runner
-from shequn.platforms.base import Adapter, Platform, TransientError, Unauthorized
+from shequn.platforms.base import Adapter, Capability, Platform, TransientError, Unauthorized
 from shequn.platforms.delivery import AdapterPlatform
 from shequn.services import live
 from shequn.services.sop import Engine
@@ -167,7 +167,10 @@ class LiveRun:
         self, name: str, adapter: Adapter, seen: dict[str, frozenset[str]]
     ) -> None:
         """Compare each bound group's member list with the log (lost callbacks); a
-        difference is appended once two runs in a row have found it (`seen`)."""
+        difference is appended once two runs in a row have found it (`seen`).
+        Platforms whose bots cannot list members (Telegram) are left out."""
+        if Capability.MEMBER_LIST not in adapter.capabilities:
+            return
         for community in self.ws.settings.communities:
             if community.platform != name or not community.group:
                 continue

@@ -50,6 +50,7 @@ def add_platform(root: Path, name: str, config: PlatformConfig) -> None:
     for option, value in (
         ("--token-env", config.token_env),
         ("--password-env", config.password_env),
+        ("--secret-env", config.secret_env),
     ):
         if value and not _ENV_NAME.match(value):
             raise InputError(
@@ -63,6 +64,7 @@ def add_platform(root: Path, name: str, config: PlatformConfig) -> None:
             field="--token-env",
             hint="add --token-env NAME or --password-env NAME and export that variable",
         )
+    _check_connection(name, config)
     values = config.model_dump(exclude_defaults=True)
 
     def change(document: Any) -> None:
@@ -70,6 +72,39 @@ def add_platform(root: Path, name: str, config: PlatformConfig) -> None:
         table[name] = values
 
     _edit(root, change)
+
+
+# Per platform: the modes it has, and what each mode needs besides the secret.
+_MODES: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
+    "matrix": {"": (("url", "--homeserver URL"),)},
+    "telegram": {
+        "": (),
+        "polling": (),
+        "webhook": (("secret_env", "--secret-env NAME"), ("public_url", "--public-url URL")),
+    },
+    "qq": {
+        "": (("url", "--url ws://HOST:PORT/"),),
+        "forward": (("url", "--url ws://HOST:PORT/"),),
+        "reverse": (("listen", "--listen HOST:PORT"),),
+    },
+}
+
+
+def _check_connection(name: str, config: PlatformConfig) -> None:
+    modes = _MODES.get(name, {"": ()})
+    if config.mode not in modes:
+        raise InputError(
+            f"{name} has no mode {config.mode!r}",
+            field="--mode",
+            hint=f"use one of: {', '.join(m for m in modes if m)}",
+        )
+    for field_name, option in modes[config.mode]:
+        if not getattr(config, field_name):
+            raise InputError(
+                f"{name} ({config.mode or 'default'} mode) needs {option.split()[0]}",
+                field=option.split()[0],
+                hint=f"add {option}",
+            )
 
 
 def bind(root: Path, community: str, platform: str, group: str) -> None:

@@ -28,7 +28,7 @@ from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
 from shequn.platforms.base import Platform
 from shequn.services import audit
-from shequn.sop import alerts, journal, lease, outbox, selection
+from shequn.sop import alerts, journal, late, lease, outbox, selection
 from shequn.sop.content import FOLDER, Library
 from shequn.sop.dispatch import Dispatcher, LeaseLost, Outcome, Policy
 from shequn.sop.evaluate import DUE_SCHEMA, Window, now_window, thresholds_of
@@ -67,6 +67,7 @@ class TickResult:
     playbooks: int = 0
     rejected: list[InputError] = field(default_factory=list)
     evaluate_seconds: float = 0.0
+    late_events: int = 0  # events imported after the tick that covered their time
 
 
 def sync_playbooks(
@@ -170,10 +171,16 @@ def _tick(
             due = evaluate(conn, ws.settings, stages, running, window, recent)
         else:
             due = pl.DataFrame(schema=DUE_SCHEMA)
+        # Events imported since the last tick but timed before it (sop.late).
+        remembered = store_state.get(conn, late.SEEN)
+        found = late.find(conn, ws.settings, stages, running, window, remembered)
+        store_state.put(conn, late.SEEN, found.state)
+        due = pl.concat([due, found.due]) if found.due.height else due
         seconds = time.perf_counter() - started
         rows = outbox_rows(
             conn, ws.settings, running, due, now, timing, Context(ws.settings, library)
         )
+        rows = late.explain(rows, set(found.due["key"].to_list()))
         new = outbox.enqueue(conn, rows)
         journal.record(conn, [_decision(row, now) for row in new])
         outbox.enqueue(conn, _emergencies(ws, new, now))
@@ -190,6 +197,7 @@ def _tick(
             playbooks=len(running),
             rejected=problems,
             evaluate_seconds=seconds,
+            late_events=found.events,
         )
         if new:
             audit.record(conn, clock, "sop_tick", queued=len(new), window_end=window.end)
@@ -261,6 +269,12 @@ class Engine:
                 totals["ticks"] += result.leased
                 totals["queued"] += result.queued
                 totals["kept_events"] = recent.rows()
+                if result.late_events:
+                    log.warning(
+                        "%d events were imported after the tick that covered their time: "
+                        "their steps were evaluated now (missed when past the grace)",
+                        result.late_events,
+                    )
                 next_tick = time.monotonic() + self.tick_every
             outcome = self._drain(dispatcher)
             totals["sent"] += outcome.done

@@ -37,7 +37,8 @@ from shequn.store.sop_schema import PENDING, playbooks
 from shequn.workspace import Workspace
 
 # What a planned action is: due in the future, already due since the last tick (the
-# next tick queues it, late), or waiting in the outbox (pending or retry).
+# next tick queues it, late), or waiting in the outbox (pending or retry); or one
+# that will not be sent (dead: its template fails; missed), with the reason as text.
 PLANNED, OVERDUE = "planned", "overdue"
 
 
@@ -168,7 +169,8 @@ def _planned(rows: list[OutboxRow], members_of: list[str | None], now: int) -> l
     """The rendered rows a tick would queue (one per due row, in the same order)."""
     planned = []
     for row, member in zip(rows, members_of, strict=True):
-        if row.state != PENDING:  # a template error: the engine would dead-letter it
+        if row.state != PENDING:  # dead (a template failed) or missed: shown, with why
+            planned.append(_action(row, row.state, row.due_ts, member, row.reason))
             continue
         status = PLANNED if row.due_ts > now else OVERDUE
         planned.append(_action(row, status, row.due_ts, member))
@@ -185,7 +187,10 @@ def _waiting(conn: Connection, until: int, playbook: str, community: str) -> lis
     return found
 
 
-def _action(row: OutboxRow, status: str, when: int, member: str | None) -> PlannedAction:
+def _action(
+    row: OutboxRow, status: str, when: int, member: str | None, why: str | None = None
+) -> PlannedAction:
+    """A planned action; `why` replaces the text of one that will not be sent."""
     payload = row.data()
     return PlannedAction(
         when=when,
@@ -199,7 +204,7 @@ def _action(row: OutboxRow, status: str, when: int, member: str | None) -> Plann
         target=row.target,
         action=row.action,
         owner=str(payload.get("owner", "")),
-        text=first_line(payload.get("text")),
+        text=f"not sent: {why}" if why else first_line(payload.get("text")),
     )
 
 

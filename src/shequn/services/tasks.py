@@ -69,8 +69,10 @@ def _task(row: object) -> Task:
     )
 
 
-def complete(ws: Workspace, task_id: int, *, by: str = "", clock: Clock | None = None) -> Task:
-    """Mark a task done, record the `task_done` event and audit it.
+def complete(
+    ws: Workspace, task_id: int, *, by: str = "", note: str = "", clock: Clock | None = None
+) -> Task:
+    """Mark a task done, record the `task_done` event (with the operator's note) and audit it.
 
     Raises:
         InputError: no such task, or it is already done.
@@ -104,10 +106,11 @@ def complete(ws: Workspace, task_id: int, *, by: str = "", clock: Clock | None =
                     by=who,
                     due_ts=row.due_ts,
                     on_time=now <= row.due_ts,
+                    **({"note": note} if note else {}),
                 )
             ],
         )
-        audit.record(conn, clock, "task_done", task=task_id, by=who)
+        audit.record(conn, clock, "task_done", task=task_id, by=who, note=note)
         done = conn.execute(select(tasks).where(tasks.c.id == task_id)).one()
     return _task(done)
 

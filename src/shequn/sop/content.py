@@ -17,6 +17,7 @@ from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
 from shequn.errors import InputError
+from shequn.yamlio import line_of
 
 FOLDER = "content"
 SUFFIXES = (".md", ".txt")
@@ -114,15 +115,7 @@ class Library:
 
 def _content_line(source: str, step: int) -> int | None:
     """The line of `steps[step].action.content` in a playbook's YAML text."""
-    node = yaml.compose(source, Loader=yaml.SafeLoader)
-    for part in ("steps", step, "action", "content"):
-        if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            node = node.value[part] if part < len(node.value) else None
-        if node is None:
-            return None
-    return node.start_mark.line + 1
+    return line_of(source, ("steps", step, "action", "content"))
 
 
 def check_playbook(playbook: Any, path: str, source: str, library: Library) -> list[InputError]:

@@ -155,13 +155,13 @@ class Dispatcher:
         if platform is None:
             result.dead.append((row, f"no platform {row.platform!r} is configured"))
             return
-        if platform.delivered(row.key):
-            result.recovered.append(row)
-            return
-        if not self._allowed(row.platform, row.community, now):
-            result.throttled += 1
-            return
         try:
+            if platform.delivered(row.key):  # a paused holder's file lock: TransientError
+                result.recovered.append(row)
+                return
+            if not self._allowed(row.platform, row.community, now):
+                result.throttled += 1
+                return
             platform.send(row.outgoing())
         except TransientError as exc:
             target = result.dead if row.attempts + 1 >= self.policy.max_attempts else result.retry

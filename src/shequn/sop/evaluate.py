@@ -27,6 +27,7 @@ from shequn.sop.model import MetricThreshold, Playbook, ScheduleTrigger, Step
 from shequn.sop.thresholds import Threshold
 from shequn.sop.timing import occurrences as schedule_occurrences
 from shequn.sop.triggers import CONDITION_RULES, DAY_US, OCC_SCHEMA, TRIGGER_RULES, Frames
+from shequn.wall_time import wall_instant
 
 DUE_SCHEMA = {
     "playbook": pl.String,
@@ -92,14 +93,6 @@ def communities_of(
     return sorted(chosen)
 
 
-def _local(day: date, at: time, zone: ZoneInfo) -> int | None:
-    """The instant of a local clock time; the earlier of two, None if it does not exist."""
-    local = datetime.combine(day, at, tzinfo=zone)
-    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        return None  # skipped by a DST change
-    return to_micros(local.astimezone(UTC))
-
-
 def _day_start(day: date, zone: ZoneInfo) -> int:
     # fold=0 at a midnight that does not exist gives the first instant of the day.
     return to_micros(datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC))
@@ -120,8 +113,8 @@ def slots(step: Step, window: Window, zone: str) -> list[Slot]:
     last = from_micros(window.end).astimezone(tz).date() - timedelta(days=offset.days - 1)
     found: list[Slot] = []
     while day <= last:
-        due = _local(day + timedelta(days=offset.days), offset.at, tz)
-        if due is not None and window.start < due <= window.end:
+        due = to_micros(wall_instant(day + timedelta(days=offset.days), offset.at, tz))
+        if window.start < due <= window.end:
             nxt = day + timedelta(days=1)
             found.append((_day_start(day, tz) - 1, _day_start(nxt, tz) - 1, due))
         day += timedelta(days=1)

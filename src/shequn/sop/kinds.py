@@ -93,6 +93,9 @@ class ActionKind:
             raises `sop.render.RenderError` when a template or content item fails.
         execute: for a kind routed to the store: the events its row causes, read in
             the dispatcher's transaction (`sop.state.execute` records them there).
+        needs: the live platform capability (`platforms.base.Capability`) a platform
+            delivery of this kind needs; `sop validate` refuses a step whose
+            community's platform lacks it.
     """
 
     name: str
@@ -101,6 +104,7 @@ class ActionKind:
     route: Route
     payload: PayloadBuilder
     execute: Executor | None = None
+    needs: str | None = None
 
     def __post_init__(self) -> None:
         declared = self.model.model_fields.get("type")

@@ -1,12 +1,16 @@
 """A lease: at most one engine per workspace ticks and dispatches at a time.
 
 The holder renews it well within its time to live; another engine takes it over
-only once it has expired, and each new holder gets a larger token. Writes that
+only once it has expired (or at once when its holder is provably dead: a process
+of this same host that no longer exists), and each new holder gets a larger token. Writes that
 finish a delivery check, in their own transaction, that the lease is still theirs
 (a fencing check), so a paused engine that lost its lease cannot mark anything.
 """
 
 from __future__ import annotations
+
+import os
+import socket
 
 from sqlalchemy import Connection, select
 
@@ -34,7 +38,7 @@ def acquire(conn: Connection, name: str, holder: str, now: int, ttl: int) -> int
         .where(leases.c.name == name)
         .with_for_update()
     ).one()
-    if row.holder != holder and row.expires_ts > now:
+    if row.holder != holder and row.expires_ts > now and not _provably_dead(row.holder):
         return None
     token = row.token if row.holder == holder and row.expires_ts > now else row.token + 1
     conn.execute(
@@ -60,3 +64,23 @@ def release(conn: Connection, name: str, holder: str) -> None:
     conn.execute(
         leases.update().where(leases.c.name == name, leases.c.holder == holder).values(expires_ts=0)
     )
+
+
+def _provably_dead(holder: str) -> bool:
+    """True only when the holder ran on this host and its process is gone.
+
+    A holder is named host:pid:random. Another host's process cannot be checked, and
+    a process that exists (even paused, or a reused pid) may still write: both wait
+    for the lease to expire, so this only ever shortens the wait after a crash.
+    """
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # exists, owned by another user
+        return False
+    return False

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shequn.errors import InputError
 from shequn.sop.model import STAGES
 from shequn.sop.thresholds import Threshold
-from shequn.yamlio import Lines, build_data, validation_problem
+from shequn.yamlio import Lines, build_data, compose, validation_problem
 
 PLAN_FILE = "lifecycle.yaml"
 DAY_US = 86_400_000_000
@@ -132,12 +132,9 @@ def default_text() -> str:
 def check(source: str, file: str) -> tuple[Plan | None, list[InputError]]:
     """Validate a plan's YAML text: the plan, or every problem with file, line and fix."""
     try:
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        hint = "check indentation and quote values that contain ': ' or '#'"
-        return None, [InputError(f"not valid YAML: {exc.problem}", path=file, line=line, hint=hint)]
+        node = compose(source, file)
+    except InputError as exc:
+        return None, [exc]
     if not isinstance(node, yaml.MappingNode):
         hint = "start with stages: (see `shequn lifecycle show-default`)"
         return None, [InputError("a lifecycle plan is a mapping", path=file, line=1, hint=hint)]

@@ -1,8 +1,9 @@
 """Which playbooks are in force: one rule for the engine and for the dry runs.
 
 Valid files run. A file whose current version is invalid (or names a content item
-that is missing or malformed) is rejected with its problems, and the last valid version
-the engine stored for it keeps running. A stored playbook whose file is gone stops.
+that is missing or malformed, or a template variable that does not exist) is
+rejected with its problems, and the last valid version the engine stored for it
+keeps running. A stored playbook whose file is gone stops.
 The engine then records what changed (`services.sop.sync_playbooks`); `sop plan` and
 `sop replay` only read.
 """
@@ -18,6 +19,7 @@ from shequn.errors import InputError
 from shequn.sop.content import Library, check_playbook
 from shequn.sop.loader import Loaded, check, scan
 from shequn.sop.model import Playbook
+from shequn.sop.template_check import check_templates
 
 
 class Stored(Protocol):
@@ -44,6 +46,7 @@ def select(folder: Path, library: Library | None, stored: Mapping[str, Stored]) 
         kept = []
         for item in loaded:
             found = check_playbook(item.playbook, item.path, item.source, library)
+            found += check_templates(item.playbook, item.path, item.source, library)
             problems = [*problems, *found]
             if not found:
                 kept.append(item)

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from shequn.wall_time import to_utc
+
 _OFFSET = re.compile(r"^\+(\d+)([mhd])(?:\s+(\d{1,2}):(\d{2}))?$")
 _EVERY = re.compile(r"^every\s+(\w+)\s+(\d{1,2}):(\d{2})$")
+_MARGIN = timedelta(hours=3)
 _UNIT_US = {"m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
 _DAYS = {
     "day": "*",
@@ -93,11 +96,20 @@ def to_cron(text: str) -> str:
 
 
 def occurrences(cron: str, zone: ZoneInfo, start: datetime, end: datetime) -> list[datetime]:
-    """Schedule instants in (start, end], read in the workspace zone, returned in UTC."""
-    it = croniter(cron, start.astimezone(zone))
-    found: list[datetime] = []
-    while True:
-        at = it.get_next(datetime)
-        if at > end:
-            return found
-        found.append(at)
+    """Schedule instants in (start, end], read in the workspace zone, returned in UTC.
+
+    The schedule runs over local wall times; each becomes an instant by the one
+    daylight-saving rule of `shequn.wall_time` (a time in the spring gap moves
+    forward, a time in the autumn fold fires once, at the earlier instant), so a
+    schedule neither skips the day clocks jump nor fires twice the day they fall back.
+    """
+    # Wall times from a little before the window's local start: a change of offset
+    # moves instants across the window's edges by at most a few hours.
+    it = croniter(cron, start.astimezone(zone).replace(tzinfo=None) - _MARGIN)
+    last = end.astimezone(zone).replace(tzinfo=None) + _MARGIN
+    found: set[datetime] = set()
+    while (wall := it.get_next(datetime)) <= last:
+        at = to_utc(wall.replace(tzinfo=zone))
+        if start < at <= end:
+            found.add(at)
+    return sorted(found)

@@ -15,6 +15,7 @@ Either way a failure before `commit()` leaves the store untouched, and events wh
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -28,11 +29,20 @@ from sqlalchemy import Connection, Engine
 from shequn.store import dialect
 from shequn.store.engine import write_transaction
 from shequn.store.schema import EVENT_COLUMNS, communities, members
+from shequn.store.staging import STAGING_PREFIX, bounded_memory, claim, remove_stale
 
 _COLUMN_LIST = ", ".join(EVENT_COLUMNS)
 _MERGE = (
     f"INSERT INTO events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {{table}} "
     "WHERE true ORDER BY seq ON CONFLICT (source, source_id) DO NOTHING"
+)
+
+
+# Rows merged per statement (SQLite): bounds each statement's journal.
+MERGE_RANGE = 250_000
+_MERGE_RANGE = (
+    f"INSERT INTO events ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM stage.incoming "
+    "WHERE seq >= ? AND seq < ? ORDER BY seq ON CONFLICT (source, source_id) DO NOTHING"
 )
 
 
@@ -152,18 +162,28 @@ class _SqliteStage:
 
         self.engine = engine
         scratch_dir.mkdir(parents=True, exist_ok=True)
-        self.path = scratch_dir / f".staging-{uuid.uuid4().hex}.db"
-        self.conn = adbc.connect(str(self.path), autocommit=True)
-        self.cursor = self.conn.cursor()
-        self.cursor.execute("PRAGMA journal_mode=OFF")
-        self.cursor.execute("PRAGMA synchronous=OFF")
-        self.cursor.execute("BEGIN")
+        remove_stale(scratch_dir)
+        self.path = scratch_dir / f"{STAGING_PREFIX}{uuid.uuid4().hex}.db"
+        self.owner = claim(self.path)
         self.created = False
+        self.rows = 0
+        self.merged = False  # committed: the WAL holds the merge until a checkpoint
+        try:
+            self.conn = adbc.connect(str(self.path), autocommit=True)
+            self.cursor = self.conn.cursor()
+            self.cursor.execute("PRAGMA journal_mode=OFF")
+            self.cursor.execute("PRAGMA synchronous=OFF")
+            self.cursor.execute("BEGIN")
+            # seq is the rowid: the merge reads it in seq order without sorting.
+            self.cursor.execute(f"CREATE TABLE incoming (seq INTEGER PRIMARY KEY, {_COLUMN_LIST})")
+        except BaseException:  # Ctrl-C included: the file must not outlive us
+            self.close()
+            raise
 
     def add(self, stored: pl.DataFrame) -> None:
-        mode = "append" if self.created else "create"
-        self.cursor.adbc_ingest("incoming", stored.to_arrow(), mode=mode)
+        self.cursor.adbc_ingest("incoming", stored.to_arrow(), mode="append")
         self.created = True
+        self.rows += stored.height
 
     @contextmanager
     def transaction(self) -> Iterator[tuple[Connection, Any]]:
@@ -176,22 +196,35 @@ class _SqliteStage:
             raw.execute("ATTACH DATABASE ? AS stage", (str(self.path),))
             try:
                 conn = outer.execution_options(shequn_write=True)
-                with conn.begin():
-                    yield conn, lambda: self._merge(conn) if self.created else 0
+                with bounded_memory(raw), conn.begin():
+                    yield conn, lambda: self._merge(conn, self.rows)
+                self.merged = True
             finally:
-                raw.execute("DETACH DATABASE stage")
+                # After an interrupt SQLAlchemy may have closed the connection already:
+                # then there is nothing to detach, and the interrupt must surface.
+                with suppress(sqlite3.Error):
+                    raw.execute("DETACH DATABASE stage")
 
     @staticmethod
-    def _merge(conn: Connection) -> int:
+    def _merge(conn: Connection, rows: int) -> int:
+        """INSERT ... SELECT one range of seq at a time, all in the caller's transaction:
+        each statement's journal stays small whatever the size of the import."""
         raw = conn.connection.driver_connection
         before = raw.total_changes
-        conn.exec_driver_sql(_MERGE.format(table="stage.incoming"))
+        for lo in range(0, rows, MERGE_RANGE):
+            conn.exec_driver_sql(_MERGE_RANGE, (lo, lo + MERGE_RANGE))
         return raw.total_changes - before
 
     def close(self) -> None:
         with suppress(Exception):
-            self.conn.close()
+            self.conn.close()  # AttributeError when connecting failed
         self.path.unlink(missing_ok=True)
+        self.owner.close()
+        if self.merged:
+            # The merge left its pages in the WAL (no checkpoint at its commit, so
+            # the staged copy, the WAL and the store never all exist at full size).
+            with suppress(Exception), self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 class _PostgresStage:

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from shequn.errors import WorkspaceError
+from shequn.redact import parse, redact
 
 # How long a writer waits for another writer before giving up (an import holds the
 # write lock for its whole transaction; readers never wait in WAL mode).
@@ -17,7 +18,13 @@ SQLITE_BUSY_TIMEOUT_MS = 600_000
 
 def open_engine(url: str) -> Engine:
     """An engine for a database URL, set up for shequn's access pattern."""
-    parsed = make_url(url)
+    parsed = parse(url)
+    if parsed is None:
+        raise WorkspaceError(
+            f"{redact(url)} is not a database URL",
+            hint="write sqlite:///path/to/file.db or postgresql://user@host/dbname "
+            "(a password goes only in $SHEQUN_DATABASE_URL)",
+        )
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(url)
@@ -36,6 +43,21 @@ def open_engine(url: str) -> Engine:
         f"unsupported database {backend!r}",
         hint="use sqlite:///path/to/file.db or postgresql://user@host/dbname",
     )
+
+
+def unreachable(engine: Engine, exc: OperationalError) -> WorkspaceError:
+    """The one-line error for a database that cannot be reached, with the fix."""
+    reason = str(exc.orig or exc).strip().splitlines()[0]
+    where = redact(engine.url)
+    if engine.dialect.name == "postgresql":
+        hint = (
+            "start PostgreSQL, or correct the host, port and database name in "
+            "$SHEQUN_DATABASE_URL (or database_url in shequn.toml); check with "
+            "`pg_isready -h HOST -p PORT`"
+        )
+    else:
+        hint = "check that the data/ folder exists and is writable, and the disk is not full"
+    return WorkspaceError(f"cannot open the database {where}: {reason}", hint=hint)
 
 
 def _sqlite_engine(url: str) -> Engine:

@@ -62,6 +62,7 @@ import polars as pl
 
 from shequn.errors import InputError
 from shequn.importers.base import ImportContext, Item
+from shequn.importers.csv_fields import allow_long_fields
 from shequn.importers.orders.columns import (
     is_header,
     recognise,
@@ -106,8 +107,7 @@ class OrdersImporter:
                     path=str(source.path),
                     hint="save the orders sheet as CSV (an .xlsx file must be saved as CSV first)",
                 )
-        # Some shops put long HTML product descriptions in one cell, beyond csv's 128 KiB.
-        csv.field_size_limit(max(csv.field_size_limit(), 64 << 20))
+        allow_long_fields()  # long cells: HTML product descriptions
         for name in names:
             yield from _read_file(source, name, ctx)
 

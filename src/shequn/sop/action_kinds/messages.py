@@ -75,7 +75,13 @@ def task(action: CreateTask, values: dict[str, Any], ctx: Context) -> Payload:
     }
 
 
-register(ActionKind("send_group", SendGroup, "community", PLATFORM_DELIVERY, text))
-register(ActionKind("send_private", SendPrivate, "member", PLATFORM_DELIVERY, text))
+register(
+    ActionKind("send_group", SendGroup, "community", PLATFORM_DELIVERY, text, needs="send_group")
+)
+register(
+    ActionKind(
+        "send_private", SendPrivate, "member", PLATFORM_DELIVERY, text, needs="send_private"
+    )
+)
 register(ActionKind("create_task", CreateTask, "community", OPERATOR_TASK, task))
 register(ActionKind("alert_owner", AlertOwner, "owner", OPERATOR_ALERT, text))

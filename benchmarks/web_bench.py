@@ -1,0 +1,110 @@
+"""Benchmark of the web console: server time of the dashboard and of a members page.
+
+Builds a simulated workspace once under benchmarks/.data/ (a year, three communities;
+default 300k events so the whole run stays near a minute on a shared machine), then
+requests, through the ASGI app in process (server time, no network):
+
+- the dashboard of one community over the whole year: the first request (the columnar
+  copy built, figures and series computed) and then warm (p50/p95 of 20);
+- its goals/funnel part (the review) the same way;
+- a page of 50 members filtered from all (community, bought=no, activity=silent):
+  the first request builds the member directory, then warm p50/p95 of 20.
+
+    python benchmarks/web_bench.py
+    python benchmarks/web_bench.py --events 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / ".data"
+PASSWORD = "benchmark-password"
+
+
+def build(events: int) -> Path:
+    from shequn.services.simulate import simulate_into
+    from shequn.services.users import add_user
+    from shequn.services.workspace import init_workspace
+
+    root = DATA / f"web-{events}"
+    if not (root / "shequn.toml").exists():
+        DATA.mkdir(exist_ok=True)
+        ws = init_workspace(root, name=f"web-{events}")
+        simulate_into(ws, communities=3, days=365, events=events, seed=7)
+        add_user(ws, "bench", PASSWORD, "owner")
+        ws.close()
+    return root
+
+
+def _timed(client, url: str, runs: int) -> dict:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    first = client.get(url)
+    assert first.status_code == 200, first.text[:500]
+    cold = time.perf_counter() - start
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        assert client.get(url).status_code == 200
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return {
+        "first_ms": round(cold * 1000),
+        "warm_p50_ms": round(statistics.median(times) * 1000, 1),
+        "warm_p95_ms": round(times[int(0.95 * (len(times) - 1))] * 1000, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=300_000)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    from fastapi.testclient import TestClient
+    from sqlalchemy import func, select
+
+    from shequn.analytics.engine import data_days
+    from shequn.store.schema import events, members
+    from shequn.web import create_app
+    from shequn.workspace import Workspace
+
+    root = build(args.events)
+    ws = Workspace.open(root)
+    with ws.engine.connect() as conn:
+        stored = conn.scalar(select(func.count()).select_from(events))
+        people = conn.scalar(select(func.count()).select_from(members))
+    client = TestClient(create_app(ws))
+    form = client.get("/login").text
+    token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    client.post("/login", data={"name": "bench", "password": PASSWORD, "csrf": token})
+    span = data_days(ws)
+    assert span is not None
+    community = ws.settings.communities[0].key if ws.settings.communities else ""
+    with ws.engine.connect() as conn:
+        from shequn.store.schema import communities
+
+        community = conn.scalar(select(communities.c.key).order_by(communities.c.key))
+    year = f"community={community}&from={span[0]}&to={span[1].fromordinal(span[1].toordinal() + 1)}"
+    result = {
+        "events": stored,
+        "members": people,
+        "dashboard_year": _timed(client, f"/?{year}", args.runs),
+        "dashboard_goals_year": _timed(client, f"/dashboard/goals?{year}", args.runs),
+        "members_page_50": _timed(
+            client, f"/members?community={community}&bought=no&activity=silent", args.runs
+        ),
+    }
+    ws.close()
+    json.dump(result, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""`shequn serve` (the web console) and `shequn users` (its sign-ins).
+
+Registered in the CLI root (`shequn.cli.app`) with one line: `app.add_typer(web.web_app)`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from shequn.cli.options import WorkspaceOpt
+from shequn.errors import InputError
+
+web_app = typer.Typer()
+users_app = typer.Typer(help="Console users: who may sign in to `shequn serve`, with which role.")
+web_app.add_typer(users_app, name="users")
+console = Console(soft_wrap=True)
+
+
+@web_app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Run the web console for the workspace: dashboard, members, SOP, tasks, reviews.
+
+    Sign in with a user made by `shequn users add`. Listen on 127.0.0.1 (the default)
+    and put a TLS proxy in front to reach it from other machines.
+
+    Example: `shequn serve --port 8000`
+    """
+    try:
+        import uvicorn
+    except ModuleNotFoundError:
+        raise InputError(
+            "the web console needs uvicorn", hint="pip install 'shequn[web]'"
+        ) from None
+    from shequn.web import create_app
+    from shequn.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    ws.engine  # noqa: B018 - migrate before the first request
+    console.print(f"shequn console for {escape(str(ws.root))} on http://{host}:{port}/")
+    uvicorn.run(create_app(ws), host=host, port=port, log_level="warning")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="The user name to sign in with.")],
+    role: Annotated[str, typer.Option(help="owner, operator, analyst or viewer.")],
+    community: Annotated[
+        list[str] | None,
+        typer.Option("--community", "-c", help="Limit to this community (repeat for more)."),
+    ] = None,
+    password_env: Annotated[
+        str, typer.Option(help="Read the password from this environment variable.")
+    ] = "",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Add a console user; the password is asked for (or read from --password-env).
+
+    Roles: owner (everything), operator (tasks, members and SOP of their communities),
+    analyst (reads everything, exports), viewer (dashboards only).
+
+    Example: `shequn users add alice --role operator --community book-club`
+    """
+    from shequn.services.users import add_user
+    from shequn.workspace import Workspace
+
+    if password_env:
+        password = os.environ.get(password_env, "")
+        if not password:
+            raise InputError(
+                f"${password_env} is empty or unset",
+                field="--password-env",
+                hint=f"export {password_env}=... first",
+            )
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    ws = Workspace.open(workspace)
+    user = add_user(ws, name, password, role, tuple(community or ()))
+    scope = ", ".join(user.communities) or "all communities"
+    console.print(f"Added {escape(user.name)} ({user.role}; {escape(scope)})")
+
+
+@users_app.command("list")
+def users_list(workspace: WorkspaceOpt = None) -> None:
+    """List the console users and their roles.
+
+    Example: `shequn users list`
+    """
+    from shequn.services.users import list_users
+    from shequn.workspace import Workspace
+
+    table = Table("name", "role", "communities")
+    for user in list_users(Workspace.open(workspace)):
+        table.add_row(escape(user.name), user.role, escape(", ".join(user.communities) or "all"))
+    console.print(table)

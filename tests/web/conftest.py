@@ -1,0 +1,114 @@
+"""A small console workspace: hand-written events (some hostile), one user per role."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from shequn.clock import FrozenClock
+from shequn.services.imports import import_path
+from shequn.services.users import ROLES, add_user
+from shequn.services.workspace import init_workspace
+from shequn.web import create_app
+from shequn.workspace import Workspace
+
+PASSWORD = "correct horse battery"
+HOSTILE = "<script>alert(1)</script>"
+TEMPLATE_INJECTION = "{{7*7}}"
+NOW = datetime(2026, 11, 3, 4, 0, tzinfo=UTC)
+
+
+def _events() -> list[dict]:
+    """October 2026 in book-club: 3 joins (2 by visit), 1 leave, 4 messages, 2 orders."""
+    rows = [
+        ("2026-10-01T09:00:00+08:00", "visit", None, {"channel": "公众号", "visitor": "v1"}),
+        ("2026-10-01T09:05:00+08:00", "join", "wx:alice", {"channel": "公众号", "visitor": "v1"}),
+        ("2026-10-02T10:00:00+08:00", "join", "wx:bob", {"channel": "朋友圈"}),
+        ("2026-10-03T11:00:00+08:00", "join", f"wx:{HOSTILE}", {"channel": "公众号"}),
+        ("2026-10-03T12:00:00+08:00", "message", "wx:alice", {"text": "hello"}),
+        ("2026-10-04T12:00:00+08:00", "message", f"wx:{HOSTILE}", {"text": HOSTILE}),
+        ("2026-10-05T12:00:00+08:00", "message", "wx:bob", {"text": TEMPLATE_INJECTION}),
+        ("2026-10-06T12:00:00+08:00", "message", "wx:alice", {"text": "again"}),
+        ("2026-10-07T12:00:00+08:00", "order", "wx:alice", {"order_id": "o1", "amount": "99.5"}),
+        ("2026-10-09T12:00:00+08:00", "order", "wx:bob", {"order_id": "o2", "amount": "20"}),
+        ("2026-10-20T12:00:00+08:00", "leave", "wx:bob", {}),
+    ]
+    out = []
+    for i, (ts, kind, member, extra) in enumerate(rows):
+        row = {"ts": ts, "community": "book-club", "type": kind, "source_id": f"e{i}", **extra}
+        if member:
+            row["member"] = member
+        out.append(row)
+    return out
+
+
+def make_workspace(root: Path, *users: str) -> Workspace:
+    """A workspace holding `_events()`, with one user per name (the name is the role)."""
+    ws = init_workspace(root, name="console-test")
+    export = root.parent / "events.jsonl"
+    export.write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in _events()) + "\n")
+    clock = FrozenClock(NOW)
+    import_path(ws, export, clock=clock)
+    for role in users:
+        add_user(ws, role, PASSWORD, role, clock=clock)
+    return ws
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[tuple[Workspace, object]]:
+    """A workspace of its own (for tests that change it) and its app."""
+    ws = make_workspace(tmp_path / "ws", *ROLES)
+    try:
+        yield ws, create_app(ws, FrozenClock(NOW))
+    finally:
+        ws.close()
+
+
+@pytest.fixture(scope="session")
+def console_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    ws = make_workspace(tmp_path_factory.mktemp("console") / "ws", *ROLES)
+    add_user(ws, "scoped", PASSWORD, "operator", ("my-community",), clock=FrozenClock(NOW))
+    try:
+        yield ws
+    finally:
+        ws.close()
+
+
+@pytest.fixture(scope="session")
+def app(console_ws: Workspace):  # type: ignore[no-untyped-def]
+    return create_app(console_ws, FrozenClock(NOW))
+
+
+def sign_in(app, name: str, password: str = PASSWORD) -> TestClient:  # type: ignore[no-untyped-def]
+    client = TestClient(app, client=(f"127.0.0.{len(name) + 2}", 5000))
+    form = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert token, form.text
+    response = client.post(
+        "/login",
+        data={"name": name, "password": password, "csrf": token.group(1), "next": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return client
+
+
+def csrf_of(client: TestClient, path: str = "/") -> str:
+    page = client.get(path)
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, page.text[:500]
+    return found.group(1)
+
+
+@pytest.fixture(scope="session")
+def clients(app) -> dict[str, TestClient]:  # type: ignore[no-untyped-def]
+    return {role: sign_in(app, role) for role in (*ROLES, "scoped")}
+
+
+DATA_DIR = Path(__file__).parent

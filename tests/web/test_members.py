@@ -1,0 +1,129 @@
+"""The Members pages: filters in the URL, downloads, a member's page, bulk tag, merge."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from tests.web.conftest import HOSTILE, TEMPLATE_INJECTION, csrf_of, sign_in
+
+HOSTILE_KEY = f"wx:{HOSTILE}"
+
+
+def keys(client, query: str) -> list[str]:  # type: ignore[no-untyped-def]
+    answer = client.get(f"/members.json?{query}")
+    assert answer.status_code == 200, answer.text
+    return [row["key"] for row in answer.json()]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", [HOSTILE_KEY, "wx:bob", "wx:alice"]),  # newest join first
+        ("channel=公众号", [HOSTILE_KEY, "wx:alice"]),
+        ("bought=no", [HOSTILE_KEY]),
+        ("bought=yes", ["wx:bob", "wx:alice"]),
+        ("joined_from=2026-10-02", [HOSTILE_KEY, "wx:bob"]),
+        ("joined_to=2026-10-02", ["wx:alice"]),
+        ("q=ALI", ["wx:alice"]),
+        ("activity=silent", []),
+        ("activity=active&channel=朋友圈", ["wx:bob"]),
+        ("community=nowhere", []),
+    ],
+)
+def test_filters(clients, query, expected) -> None:  # type: ignore[no-untyped-def]
+    assert keys(clients["analyst"], query) == expected
+
+
+def test_csv_download_has_the_filtered_rows(clients) -> None:  # type: ignore[no-untyped-def]
+    answer = clients["owner"].get("/members.csv?bought=yes")
+    assert answer.headers["content-disposition"] == 'attachment; filename="members.csv"'
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert [(r["key"], r["orders"], r["spent"]) for r in rows] == [
+        ("wx:bob", "1", "20.0"),
+        ("wx:alice", "1", "99.5"),
+    ]
+
+
+def test_xlsx_download_opens(clients) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    answer = clients["analyst"].get("/members.xlsx?channel=朋友圈")
+    sheet = load_workbook(io.BytesIO(answer.content)).active
+    assert [c.value for c in sheet[2]][:2] == ["book-club", "wx:bob"]
+
+
+def test_operator_may_not_export(clients) -> None:  # type: ignore[no-untyped-def]
+    assert clients["operator"].get("/members.csv").status_code == 403
+    assert clients["viewer"].get("/members").status_code == 403
+
+
+def test_hostile_text_is_escaped_everywhere(clients) -> None:  # type: ignore[no-untyped-def]
+    client = clients["owner"]
+    listing = client.get("/members").text
+    assert HOSTILE not in listing
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in listing
+    page = client.get("/member/wx:<script>alert(1)</script>").text
+    assert HOSTILE not in page and "&lt;script&gt;" in page
+    bob = client.get("/member/wx:bob").text
+    assert TEMPLATE_INJECTION in bob and "49" not in bob.split("Timeline")[-1]
+    data = client.get("/members.json").text
+    assert "<script>" not in data and json.loads(data)[0]["key"] == HOSTILE_KEY
+
+
+def test_member_page_shows_orders_and_timeline(clients) -> None:  # type: ignore[no-untyped-def]
+    page = clients["operator"].get("/member/wx:alice").text
+    assert "o1" in page and "99.5" in page
+    assert page.count("<td>message</td>") == 2 and "<td>join</td>" in page
+
+
+def test_unknown_member_is_a_clear_error(clients) -> None:  # type: ignore[no-untyped-def]
+    answer = clients["owner"].get("/member/wx:nobody")
+    assert answer.status_code == 400 and "unknown member" in answer.text
+
+
+def test_bulk_tag_then_filter_by_tag(clients) -> None:  # type: ignore[no-untyped-def]
+    client = clients["operator"]
+    token = csrf_of(client, "/members")
+    answer = client.post(
+        "/members/tag",
+        data={
+            "csrf": token,
+            "tag": "高意向",
+            "community": "book-club",
+            "keys": ["wx:alice", "wx:bob"],
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    assert keys(clients["owner"], "tag=高意向") == ["wx:bob", "wx:alice"]
+    assert "高意向" in client.get("/member/wx:alice").text
+    client.post(
+        "/members/tag",
+        data={
+            "csrf": token,
+            "tag": "高意向",
+            "community": "book-club",
+            "keys": ["wx:bob"],
+            "remove": "1",
+        },
+    )
+    assert keys(clients["owner"], "tag=高意向") == ["wx:alice"]
+    audit = clients["owner"].get("/settings/audit").text
+    assert "members.tag" in audit and "operator" in audit
+
+
+def test_merge_two_identities(fresh) -> None:  # type: ignore[no-untyped-def]
+    client = sign_in(fresh[1], "operator")
+    token = csrf_of(client, "/members")
+    answer = client.post(
+        "/members/merge",
+        data={"csrf": token, "target": "wx:alice", "other": "wx:bob"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    page = client.get("/member/wx:alice").text
+    assert "o1" in page and "o2" in page  # both accounts' orders on one page
