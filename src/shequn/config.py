@@ -191,12 +191,55 @@ class PlatformConfig(BaseModel):
 
 
 class Tier(BaseModel):
-    """A member tier (会员等级) reached at a number of points."""
+    """A member tier (会员等级): reached when every minimum below is met.
+
+    A tier with only `min_points` is the points ladder of the SOP engine (`add_points`
+    records `tier_changed` when it is crossed). The other minimums are read from the
+    member profile (shequn.members): counted over the last `window_days` days when it
+    is set (Discourse-style), over all time otherwise. Promotion is at once; a member
+    who no longer meets their tier keeps it until they have also failed it
+    `grace_days` earlier (docs/members.md).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1)
-    min_points: int = Field(ge=0)
+    min_points: int = Field(default=0, ge=0)
+    min_orders: int = Field(default=0, ge=0)
+    min_gmv: float = Field(default=0, ge=0)
+    min_days_active: int = Field(default=0, ge=0)
+    min_tenure_days: int = Field(default=0, ge=0)
+    window_days: int | None = Field(default=None, gt=0)
+    grace_days: int = Field(default=0, ge=0)
+    benefits: list[str] = Field(default_factory=list)
+
+    @property
+    def points_only(self) -> bool:
+        """Whether points alone decide this tier (the SOP engine's ladder)."""
+        return not (self.min_orders or self.min_gmv or self.min_days_active or self.min_tenure_days)
+
+
+class MemberStates(BaseModel):
+    """When a member is new, silent, at risk, churned or returned (docs/members.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    new_days: int = Field(default=14, gt=0)
+    silent_days: int = Field(default=14, gt=0)
+    at_risk_days: int = Field(default=30, gt=0)
+    churned_days: int = Field(default=60, gt=0)
+    returned_days: int = Field(default=30, gt=0)
+    churn_horizon_days: int = Field(default=30, gt=0)
+    churn_risk_bands: list[float] = Field(default_factory=lambda: [0.5, 0.7, 0.9])
+
+    @model_validator(mode="after")
+    def _in_order(self) -> MemberStates:
+        if not self.silent_days < self.at_risk_days < self.churned_days:
+            raise ValueError("silent_days < at_risk_days < churned_days must hold")
+        bands = self.churn_risk_bands
+        if bands != sorted(set(bands)) or any(not 0 < b < 1 for b in bands):
+            raise ValueError("churn_risk_bands must rise, each between 0 and 1")
+        return self
 
 
 class Settings(BaseModel):
@@ -213,15 +256,18 @@ class Settings(BaseModel):
     communities: list[Community] = Field(default_factory=list)
     operators: list[Operator] = Field(default_factory=list)
     tiers: list[Tier] = Field(default_factory=list)
+    member_states: MemberStates = Field(default_factory=MemberStates)
     bot_templates: dict[str, BotConfig] = Field(default_factory=dict)  # by template name
     platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
 
     @field_validator("tiers")
     @classmethod
     def _tiers_in_order(cls, value: list[Tier]) -> list[Tier]:
-        points = [t.min_points for t in value]
-        if points != sorted(set(points)):
+        ladder = [t.min_points for t in value if t.points_only]
+        if ladder != sorted(set(ladder)):
             raise ValueError("tiers must be listed by min_points, lowest first, each different")
+        if len({t.name for t in value}) != len(value):
+            raise ValueError("tier names must be different")
         return value
 
     @field_validator("timezone")
@@ -273,8 +319,10 @@ class Settings(BaseModel):
         return community.bot or self.bot_templates.get(community.template)
 
     def tier_at(self, points: int) -> str | None:
-        """The name of the highest tier reached with `points`, or None below the first."""
-        reached = [t.name for t in self.tiers if points >= t.min_points]
+        """The highest points-only tier reached with `points`, or None below the first.
+
+        Tiers with other minimums are decided over profiles by shequn.members.tiers."""
+        reached = [t.name for t in self.tiers if t.points_only and points >= t.min_points]
         return reached[-1] if reached else None
 
 

@@ -142,4 +142,4 @@ def test_end_to_end_the_result_recovers_a_known_effect(ws: Workspace, clock: Fro
     (row,) = [r for r in section.rows if r[0] == "hello.welcome"]
     assert row[2] == "final" and row[-1] == "moved it up"
     assert row[3] == f"treated {cmp.n} vs holdout {cmp.n_reference}"
-    assert extra_table(section).title == "6. SOP step experiments"
+    assert extra_table(section).title == "7. SOP step experiments"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ import typer
 from typer.testing import CliRunner
 
 from shequn.cli.review import review
+from shequn.clock import FrozenClock
+from shequn.services.members import refresh
 from shequn.services.simulate import simulate_into
 from shequn.workspace import Workspace
 
@@ -52,6 +55,8 @@ def test_review_of_a_simulated_month_to_markdown(
     settings = ws.root / "shequn.toml"
     settings.write_text(settings.read_text(encoding="utf-8") + GOALS, encoding="utf-8")
     simulate_into(ws, communities=1, days=30, events=3000)
+    # Lifecycle states recorded mid-month show in the review's members section.
+    moved = refresh(ws, FrozenClock(datetime(2025, 9, 20, 12, tzinfo=UTC))).state_changes
     ws.close()
     out = tmp_path / "review.md"
     args = ["review", "-w", str(ws.root), "-c", "tea-shop", "--period", "2025-09"]
@@ -65,8 +70,12 @@ def test_review_of_a_simulated_month_to_markdown(
         "三、拖累因素",
         "四、改进建议",
         "五、复制成功率",
+        "六、成员生命周期流转",
     ):
         assert f"## {title}" in md
+    flow = md.split("## 六、成员生命周期流转")[1].split("\n## ")[0]
+    rows = [line.split("|") for line in flow.splitlines() if line.startswith("| （首次记录）")]
+    assert moved > 0 and sum(int(r[3].strip().replace(",", "")) for r in rows) == moved
     assert "| 一叶茶舍·会员群 | 长期 | 复购率 35% | 复购率 | 2025-09 | 35.0% |" in md
     assert "## 数据质量" in md
     assert "出问题的环节是" in md or "所有设定了目标值的目标都已达成" in md or "数据不足" in md

@@ -163,6 +163,7 @@ def test_xlsx_one_sheet_per_section_with_numbers() -> None:
         "3. Drivers",
         "4. Suggested actions",
         "5. Replication success rate",
+        "6. Member lifecycle flow",
     ]
     goals = book["1. Goals vs actuals"]
     assert [c.value for c in goals[1]][:6] == [

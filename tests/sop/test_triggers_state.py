@@ -41,6 +41,9 @@ STATE = [
     ("metric_crossed", "02:30", "club", None, "active_rate<0.3x3d"),
     ("metric_crossed", "02:35", "shop", None, "active_rate<0.3x3d"),
     ("metric_crossed", "02:40", "club", None, "dau<5x1d"),
+    ("churn_risk_crossed", "01:50", "club", "m:a", "0.7"),
+    ("churn_risk_crossed", "01:55", "club", "m:b", "0.5"),
+    ("churn_risk_crossed", "02:50", "club", "m:a", "0"),  # fell below every band
 ]
 
 
@@ -101,6 +104,12 @@ CASES = [
         [("club", "02:30"), ("shop", "02:35")],
     ),
     ("{type: metric_threshold, metric: dau, below: 5}", "send_group", [("club", "02:40")]),
+    ("{type: churn_risk_above, above: 0.7}", "send_private", [("m:a", "01:50")]),
+    (
+        "{type: churn_risk_above, above: 0.5}",
+        "send_private",
+        [("m:a", "01:50"), ("m:b", "01:55")],
+    ),
 ]
 
 

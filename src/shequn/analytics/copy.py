@@ -44,7 +44,8 @@ import pyarrow as pa
 from shequn.domain.events import EVENT_TYPES
 
 # 2: only canonical event types are copied. 3: member_days, order_totals.
-SCHEMA_VERSION = 3
+# 4: message_id, reply_to and mentions (interactions, shequn.members).
+SCHEMA_VERSION = 4
 # Order amounts are exact: 28 integer digits and 10 decimals cover every currency.
 AMOUNT_TYPE = "DECIMAL(38, 10)"
 # Columns read from the store, in order (text columns may arrive as NULL-only ints).
@@ -60,8 +61,14 @@ STORE_COLUMNS: tuple[str, ...] = (
     "content_id",
     "order_id",
     "amount",
+    "message_id",
+    "reply_to",
+    "meta",
 )
 _TEXT = ("community", "member", "type", "channel", "inviter", "visitor", "content_id", "order_id")
+# Kept for the interaction graph (shequn.members): who replied to, reacted to or
+# mentioned whom. `mentions` is the JSON list of the event meta's "mentions".
+_LINKS = ("message_id", "reply_to")
 MEMBERSHIP_TYPES = ("join", "leave", "message", "reaction")
 ACTIVE_TYPES = ("message", "reaction", "checkin")
 CANONICAL_TYPES: tuple[str, ...] = tuple(sorted(EVENT_TYPES))
@@ -71,7 +78,8 @@ _DDL = (
         id BIGINT NOT NULL, ts BIGINT NOT NULL, day INTEGER NOT NULL,
         community VARCHAR NOT NULL, member VARCHAR, type VARCHAR NOT NULL,
         channel VARCHAR, inviter VARCHAR, visitor VARCHAR, content_id VARCHAR,
-        order_id VARCHAR, amount {AMOUNT_TYPE})""",
+        order_id VARCHAR, amount {AMOUNT_TYPE}, message_id VARCHAR, reply_to VARCHAR,
+        mentions VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS first_touch (
         community VARCHAR NOT NULL, member VARCHAR NOT NULL,
         ts BIGINT NOT NULL, id BIGINT NOT NULL, type VARCHAR NOT NULL)""",
@@ -113,12 +121,24 @@ def _prepared(batch: pa.Table, zone: ZoneInfo) -> pl.DataFrame:
     """A store batch with text columns as text (empty as NULL) and its local days."""
     frame = pl.from_arrow(batch)
     assert isinstance(frame, pl.DataFrame)
+    for name in _LINKS:
+        if name not in frame.columns:  # a batch from before the copy kept links
+            frame = frame.with_columns(pl.lit(None, pl.String).alias(name))
     return frame.select(
         pl.col("id").cast(pl.Int64),
         pl.col("ts").cast(pl.Int64),
         pl.Series("day", local_days(frame["ts"], zone)),
-        *[_text(name) for name in (*_TEXT, "amount")],
+        *[_text(name) for name in (*_TEXT, "amount", *_LINKS)],
+        _mentions(frame),
     )
+
+
+def _mentions(frame: pl.DataFrame) -> pl.Expr:
+    """The meta's mention list as JSON text (NULL when none); older batches lack meta."""
+    if "meta" not in frame.columns:
+        return pl.lit(None, pl.String).alias("mentions")
+    found = pl.col("meta").cast(pl.String).str.json_path_match("$.mentions")
+    return pl.when(found == "[]").then(None).otherwise(found).alias("mentions")
 
 
 def _text(name: str) -> pl.Expr:
@@ -147,7 +167,8 @@ def append(con: duckdb.DuckDBPyConnection, batch: pa.Table, zone: ZoneInfo) -> i
 def _merge_incoming(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""INSERT INTO events SELECT id, ts, day, community, member, type, channel,
-            inviter, visitor, content_id, order_id, CAST(amount AS {AMOUNT_TYPE})
+            inviter, visitor, content_id, order_id, CAST(amount AS {AMOUNT_TYPE}),
+            message_id, reply_to, mentions
             FROM incoming ORDER BY type, ts"""
     )
     kinds = ", ".join(f"'{t}'" for t in MEMBERSHIP_TYPES)

@@ -23,6 +23,7 @@ from shequn.cli import (
     members,
     metrics,
     platforms,
+    profiles,
     review,
     run,
     sop,
@@ -67,6 +68,7 @@ app.command("metrics")(metrics.metrics)
 app.command("review")(review.review)
 app.command("run")(run.run)
 app.add_typer(members.members_app, name="members")
+profiles.register(members.members_app)
 app.add_typer(export.export_app, name="export")
 app.add_typer(sop.sop_app, name="sop")
 app.add_typer(tasks.tasks_app, name="tasks")

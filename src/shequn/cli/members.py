@@ -1,43 +1,18 @@
-"""`shequn members ...`: list member keys, merge one person's keys across platforms."""
+"""`shequn members merge|unmerge`: one person's keys across platforms (profiles: cli.profiles)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from shequn.cli.options import WorkspaceOpt
-from shequn.cli.output import console, local_time
+from shequn.cli.output import console
 from shequn.workspace import Workspace
 
-members_app = typer.Typer(help="Members: list them, merge one person's accounts across platforms.")
-
-
-@members_app.command("list")
-def members_list(
-    community: Annotated[str, typer.Option("--community", "-c", help="Only this community.")] = "",
-    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
-    workspace: WorkspaceOpt = None,
-) -> None:
-    """List member keys with their person and display name.
-
-    Example: `shequn members list -c book-club --limit 20`
-    """
-    from shequn.services.members import list_members
-
-    ws = Workspace.open(workspace)
-    rows = list_members(ws, community or None, limit)
-    table = Table("key", "name", "person", "platform", "first seen")
-    for row in rows:
-        table.add_row(
-            row["key"],
-            row["name"] or "",
-            row["person"],
-            row["platform"] or "",
-            local_time(ws, row["first_ts"]),
-        )
-    console.print(table)
+members_app = typer.Typer(
+    help="Members: profiles, tiers, lifecycle states, churn risk; merge one person's accounts."
+)
 
 
 @members_app.command("merge")

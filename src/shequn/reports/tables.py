@@ -292,6 +292,7 @@ def sections(review: Review) -> list[Table]:
         drivers_table(review),
         actions_table(review),
         replication_table(review),
+        _member_flow(review),
         *(extra_table(s) for s in review.extra),
     ]
     return [*found, bot_table(review)] if review.bot else found
@@ -301,6 +302,12 @@ def extra_table(section: Section) -> Table:
     """A feature's own section (review.sections) as a table of text cells."""
     rows = [[text(value) for value in row] for row in section.rows]
     return Table(section.key, section.title, list(section.columns), rows, section.note)
+
+
+def _member_flow(review: Review) -> Table:
+    from shequn.reports.member_flow import member_flow_table  # it builds on this module
+
+    return member_flow_table(review)
 
 
 def heading(review: Review) -> tuple[str, str]:

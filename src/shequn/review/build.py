@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from shequn.goals.evaluate import GoalResult
+from shequn.members.flow import Flow
 from shequn.periods import Period, previous
 from shequn.review.diagnosis import Diagnosis, combine, diagnose_goals, largest_decline
 from shequn.review.drivers import (
@@ -54,6 +55,7 @@ class Review:
     figures: Mapping[str, Any] = field(default_factory=dict)  # the scope's, this period
     figures_before: Mapping[str, Any] = field(default_factory=dict)
     extra: tuple[Section, ...] = ()  # features' own sections (review.sections)
+    member_flow: tuple[Flow, ...] = ()  # lifecycle moves (shequn.review.members_section)
     bot: Mapping[str, float | int | None] = field(default_factory=dict)  # the group bot's figures
 
 

@@ -22,11 +22,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "section.drivers": "三、拖累因素",
         "section.actions": "四、改进建议",
         "section.replication": "五、复制成功率",
-        "section.experiments": "六、SOP 步骤实验",
+        "section.member_flow": "六、成员生命周期流转",
+        "col.from_state": "原状态",
+        "col.to_state": "新状态",
+        "col.members": "人数",
+        "member_flow.rule": "由 `shequn members refresh` 记录的状态变化"
+        "（新、活跃、沉默、流失风险、流失、回流）。",
+        "member_flow.none": "本期没有记录到状态变化。",
+        "member_flow.first": "（首次记录）",
+        "section.experiments": "七、SOP 步骤实验",
         "experiments.cols": "实验|结果指标|状态|对比|差异|95% 区间|p 值|可检出|结论",
         "experiments.rule": "差异 = 各组达成结果指标的比例之差；未到期的结果为中期数据，仅供参考。",
         "experiments.none": "没有步骤设置 holdout: 或 variants:。",
-        "section.activities": "七、活动",
+        "section.activities": "八、活动",
         "activities.cols": "活动|社群|类型|报名/目标|到场率|NPS|人均成本|ROI（95% 区间）",
         "activities.rule": (
             "本期结束的活动；ROI =（归因 GMV − 实际成本）÷ 实际成本，与相似未参与成员对比。"
@@ -115,7 +123,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "section.drivers": "3. Drivers",
         "section.actions": "4. Suggested actions",
         "section.replication": "5. Replication success rate",
-        "section.experiments": "6. SOP step experiments",
+        "section.member_flow": "6. Member lifecycle flow",
+        "col.from_state": "from",
+        "col.to_state": "to",
+        "col.members": "members",
+        "member_flow.rule": "State changes recorded by `shequn members refresh` "
+        "(new, active, silent, at_risk, churned, returned).",
+        "member_flow.none": "No state change was recorded in this period.",
+        "member_flow.first": "(first recorded)",
+        "section.experiments": "7. SOP step experiments",
         "experiments.cols": (
             "experiment|outcome|status|arms|difference|95% CI|p|detectable|verdict"
         ),
@@ -124,7 +140,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "interim figures are not final (no peeking)."
         ),
         "experiments.none": "No step has holdout: or variants:.",
-        "section.activities": "7. Activities",
+        "section.activities": "8. Activities",
         "activities.cols": (
             "activity|community|kind|sign-ups / goal|attendance|NPS|cost per attendee|ROI (95%)"
         ),

@@ -15,6 +15,7 @@ from shequn.review.build import WORKSPACE, Metrics, Review, build_review
 from shequn.review.evaluation import evaluate_goals, judge
 from shequn.review.i18n import LANGS, t
 from shequn.review.knowledge import workspace_knowledge
+from shequn.review.members_section import with_member_flow
 from shequn.review.playbook_runs import PlaybookRun, playbook_runs
 from shequn.review.quality import mask_unknown, warnings
 from shequn.review.replication import DEFAULT_HORIZON, CommunityOutcome, replication_rates
@@ -68,7 +69,7 @@ def review_workspace(
         templates = {c.template for c in settings.communities if community in (None, c.key)}
         outcomes = _outcomes(settings, specs, templates - {""}, figures, created, as_of)
         scope = community or WORKSPACE
-        return build_review(
+        review = build_review(
             lang=lang,
             scope=scope,
             period=chosen,
@@ -85,6 +86,7 @@ def review_workspace(
             extra=_extra(ws, lang, as_of, chosen, community),
             bot=bot_figures(ws, chosen, scope),
         )
+        return with_member_flow(review, ws, community, chosen)
 
 
 def _figures(

@@ -21,7 +21,9 @@ cause is in `source_id`, after the type):
 | `alert_sent` | ✓ | | the alert | | to, why |
 | `tag_added` / `tag_removed` | ✓ | ✓ | the tag | | |
 | `points_added` | ✓ | ✓ | the reason | points | total |
-| `tier_changed` | ✓ | ✓ | new tier | | from |
+| `tier_changed` | ✓ | ✓ | new tier | | from, reason |
+| `state_changed` | ✓ | ✓ | new lifecycle state (shequn.members.states) | | from |
+| `churn_risk_crossed` | ✓ | ✓ | risk band reached ("0" = below every band) | | risk |
 | `activity_started` | ✓ | | activity name | | ends_ts |
 | `community_created` | ✓ | | | | how |
 | `stage_entered` | ✓ | | the stage | | from, reason |
@@ -54,6 +56,8 @@ SOP_TYPES = (
     "tag_removed",
     "points_added",
     "tier_changed",
+    "state_changed",
+    "churn_risk_crossed",
     "activity_started",
     "community_created",
     "stage_entered",

@@ -28,6 +28,7 @@ STATE_TRIGGERS = (
     "community_created",
     "stage_entered",
     "metric_threshold",
+    "churn_risk_above",
 )
 ALL_TRIGGERS = (*TRIGGERS, *STATE_TRIGGERS, "schedule")
 # Triggers without a member: their steps target the community, like a schedule's.
@@ -117,6 +118,14 @@ class TierChanged(Strict):
     to: str | None = Field(default=None, min_length=1)
 
 
+class ChurnRiskAbove(Strict):
+    """A member's churn risk rose to a band at or above `above` (`churn_risk_crossed`,
+    recorded by `shequn members refresh`; bands: `[member_states] churn_risk_bands`)."""
+
+    type: Literal["churn_risk_above"]
+    above: float = Field(gt=0, lt=1)
+
+
 class CommunityCreated(Strict):
     """The engine first saw the community."""
 
@@ -145,6 +154,7 @@ Trigger = Annotated[
     | ScheduleTrigger
     | TagChanged
     | TierChanged
+    | ChurnRiskAbove
     | CommunityCreated
     | StageEntered
     | MetricThreshold,

@@ -33,6 +33,7 @@ STATE_TYPES = (
     "community_created",
     "stage_entered",
     "metric_crossed",
+    "churn_risk_crossed",
 )
 EVENT_TYPES = ("join", "leave", "message", "reaction", "checkin", "order", *STATE_TYPES)
 KEYS = ["community", "member"]
@@ -224,6 +225,11 @@ def _first_purchase(frames: Frames, _trigger: Any, lo: int, hi: int) -> pl.DataF
     return _occ(_slice(first, lo, hi))
 
 
+def _churn_risk(frames: Frames, trigger: Any, lo: int, hi: int) -> pl.DataFrame:
+    found = frames.between(("churn_risk_crossed",), lo, hi)
+    return _occ(found.filter(pl.col("label").cast(pl.Float64, strict=False) >= trigger.above))
+
+
 def _inactive(frames: Frames, trigger: Any, lo: int, hi: int) -> pl.DataFrame:
     assert trigger.days is not None
     return frames.fell_inactive(trigger.days, lo, hi)
@@ -240,6 +246,7 @@ TRIGGER_RULES: dict[str, Rule] = {
     "community_created": _labelled(lambda t: ("community_created",), lambda t: None),
     "stage_entered": _labelled(lambda t: ("stage_entered",), lambda t: t.stage),
     "metric_threshold": _labelled(lambda t: ("metric_crossed",), lambda t: t.threshold.id),
+    "churn_risk_above": _churn_risk,
 }
 
 Condition = Callable[[Frames, pl.DataFrame], pl.DataFrame]

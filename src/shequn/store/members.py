@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from shequn.store.schema import events, members
+from shequn.store.schema import members
 
 _CHUNK = 500  # keys per IN (...): below SQLite's parameter limit
 
@@ -45,12 +45,3 @@ def of_person(conn: Connection, person: str) -> list[dict[str, Any]]:
         select(members).where(members.c.person == person).order_by(members.c.key)
     ).mappings()
     return [dict(row) for row in rows]
-
-
-def listing(conn: Connection, community: str | None, limit: int) -> list[dict[str, Any]]:
-    query = select(members).order_by(members.c.first_ts).limit(limit)
-    if community:
-        query = query.where(
-            members.c.key.in_(select(events.c.member).where(events.c.community == community))
-        )
-    return [dict(row) for row in conn.execute(query).mappings()]

@@ -1,0 +1,139 @@
+"""Benchmark of member understanding: profiles, tiers, states and churn risk at scale,
+and PageRank on a large interaction graph.
+
+The copy is built in memory from generated store-shaped rows (no SQLite in the way):
+members with heavy-tailed activity (Zipf-like), messages of which 30% reply to an
+earlier message, reactions to earlier messages, check-ins, joins and orders over a
+year. Measured:
+
+- cold: `assemble` (figures, recorded state, states, tiers with a window and a grace
+  period, the churn model trained on the copy's own history and scored) on the copy;
+- refresh: 10,000 new events appended to the copy, then `assemble` again;
+- PageRank and betweenness-free PageRank on a random 1M-edge graph with igraph, and
+  networkx's on the same graph when networkx is installed.
+
+    python benchmarks/members_bench.py                              # 100k members, 1M events
+    python benchmarks/members_bench.py --members 1000000 --events 10000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from shequn.analytics.copy import STORE_COLUMNS, append, memory_copy
+from shequn.config import Settings, Tier
+from shequn.members.figures import AsOf
+from shequn.members.profiles import assemble
+from shequn.members.recorded import SCHEMA
+
+ZONE = ZoneInfo("Asia/Shanghai")
+START = datetime(2026, 1, 1, tzinfo=ZONE)
+YEAR_US = 365 * 86_400_000_000
+TYPES = np.array(["message", "message", "message", "reaction", "checkin", "order"])
+
+
+def generate(members: int, events: int, seed: int, first_id: int = 1) -> pa.Table:
+    """Store-shaped rows: heavy-tailed senders, replies and reactions to earlier messages."""
+    rng = np.random.default_rng(seed)
+    start = int(START.timestamp() * 1_000_000)
+    who = np.minimum(rng.zipf(1.3, events) - 1, members - 1)
+    who = (who * 2_654_435_761) % members  # spread the heavy senders over the id range
+    ts = np.sort(start + rng.integers(0, YEAR_US, events))
+    kind = TYPES[rng.integers(0, len(TYPES), events)]
+    ids = np.arange(first_id, first_id + events)
+    is_msg = kind == "message"
+    earlier = np.maximum(ids - rng.integers(1, 500, events), first_id)
+    replies = (rng.random(events) < 0.3) & is_msg | (kind == "reaction")
+    reply_to = np.where(replies, np.char.add("m", earlier.astype(str)), None)
+    columns = {
+        "id": ids,
+        "ts": ts,
+        "community": np.where(who % 10 == 0, "c2", "c1"),
+        "member": np.char.add("u", who.astype(str)),
+        "type": kind,
+        "message_id": np.where(is_msg, np.char.add("m", ids.astype(str)), None),
+        "reply_to": reply_to,
+        "order_id": np.where(kind == "order", np.char.add("o", ids.astype(str)), None),
+        "amount": np.where(kind == "order", "99.00", None),
+    }
+    table = {
+        name: pa.array(columns.get(name, [None] * events), type=_type(name))
+        for name in STORE_COLUMNS
+    }
+    return pa.table(table)
+
+
+def _type(name: str) -> pa.DataType:
+    return pa.int64() if name in ("id", "ts") else pa.string()
+
+
+def settings() -> Settings:
+    return Settings(
+        tiers=[
+            Tier(name="regular", min_days_active=5, window_days=30),
+            Tier(name="buyer", min_orders=2, window_days=30, grace_days=14),
+        ]
+    )
+
+
+def timed(label: str, run) -> float:
+    began = time.perf_counter()
+    result = run()
+    took = time.perf_counter() - began
+    extra = f" ({result.height:,} members)" if isinstance(result, pl.DataFrame) else ""
+    print(f"{label}: {took:.2f} s{extra}")
+    return took
+
+
+def profiles_bench(members: int, events: int) -> None:
+    batch = generate(members, events, seed=1)
+    con = memory_copy(batch, ZONE)
+    at = AsOf.of(datetime(2026, 12, 31, tzinfo=ZONE), ZONE)
+    empty = pl.DataFrame(schema=SCHEMA)
+    stored = {0: empty, 14: empty}
+    cold = timed("profiles+tiers+states+churn, cold", lambda: assemble(con, settings(), at, stored))
+    extra = generate(members, 10_000, seed=2, first_id=events + 1)
+    appended = timed("append 10,000 events to the copy", lambda: append(con, extra, ZONE))
+    again = timed("profiles again after them", lambda: assemble(con, settings(), at, stored))
+    print(f"refresh / cold: {(appended + again) / cold:.0%}")
+
+
+def pagerank_bench(edges: int, nodes: int) -> None:
+    import igraph as ig
+
+    rng = np.random.default_rng(3)
+    pairs = np.column_stack([rng.integers(0, nodes, edges), rng.zipf(1.5, edges) % nodes])
+    weights = rng.random(edges).tolist()
+    graph = ig.Graph(n=nodes, edges=pairs.tolist(), directed=True)
+    took = timed(f"igraph PageRank, {edges:,} edges", lambda: graph.pagerank(weights=weights))
+    try:
+        import networkx as nx
+    except ModuleNotFoundError:
+        print("networkx is not installed: no same-run comparison")
+        return
+    g = nx.DiGraph()
+    triples = zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), weights, strict=True)
+    g.add_weighted_edges_from(triples)
+    slow = timed("networkx PageRank", lambda: nx.pagerank(g))
+    print(f"networkx / igraph: {slow / took:.1f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--edges", type=int, default=1_000_000)
+    args = parser.parse_args()
+    profiles_bench(args.members, args.events)
+    pagerank_bench(args.edges, max(args.edges // 10, 1000))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Churn risk: P(an active member goes silent or leaves in the next N days).
+
+Features are figures as of an instant (shequn.members.figures): recency, frequency,
+engagement. The label of a member active at a cut-off is 1 when they have no
+activity in the `horizon` days after it (or left). `fit_default` trains on the
+workspace's own history (cut-off = now - horizon, label observed by now) and scores
+every member as of now; shequn.members.evaluate compares it with the hiatus rule and
+BG/NBD on a time split (docs/members.md has the figures).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+FEATURES: tuple[str, ...] = (
+    "idle_days",
+    "days_last_14",
+    "days_prev_14",
+    "days_last_90",
+    "messages_window",
+    "replies_received",
+    "reactions_received",
+    "tenure_days",
+    "orders",
+)
+
+
+def feature_matrix(frame: pl.DataFrame) -> np.ndarray:
+    """The model's inputs, one row per member (log-scaled counts)."""
+    cols = [
+        pl.col(name).cast(pl.Float64).fill_null(0).clip(lower_bound=0).log1p() for name in FEATURES
+    ]
+    return frame.select(cols).to_numpy()
+
+
+def active_at_cut(frame: pl.DataFrame, silent_days: int) -> pl.Expr:
+    """Members who count as active at the cut-off (those whose churn we predict)."""
+    return (
+        pl.col("last_active").is_not_null()
+        & (pl.col("idle_days") < silent_days)
+        & ~pl.col("has_left")
+    )
+
+
+def labels(cut: pl.DataFrame, later: pl.DataFrame, horizon_us: int, cut_us: int) -> np.ndarray:
+    """1 where a member of `cut` had no activity in (cut, cut + horizon] or left by then."""
+    joined = cut.select("member").join(
+        later.select("member", "last_active", "has_left"), on="member", how="left"
+    )
+    stayed = (pl.col("last_active") > cut_us) & (pl.col("last_active") <= cut_us + horizon_us)
+    gone = ~stayed.fill_null(False) | pl.col("has_left").fill_null(False)
+    return joined.select(gone.cast(pl.Int8)).to_series().to_numpy()
+
+
+def hiatus_score(frame: pl.DataFrame, silent_days: int) -> np.ndarray:
+    """The simple rule as a score: the share of `silent_days` already spent idle."""
+    idle = frame["idle_days"].fill_null(float(silent_days)).to_numpy()
+    return np.clip(idle / silent_days, 0.0, 1.0)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray) -> object | None:
+    """A scaled logistic regression, or None when the labels hold one class only."""
+    if len(np.unique(y)) < 2:
+        return None
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    model.fit(x, y)
+    return model
+
+
+def score(model: object | None, frame: pl.DataFrame, silent_days: int) -> np.ndarray:
+    """P(churn) for each member of `frame`; the hiatus rule when there is no model."""
+    if model is None or frame.height == 0:
+        return hiatus_score(frame, silent_days)
+    return model.predict_proba(feature_matrix(frame))[:, 1]  # type: ignore[attr-defined]

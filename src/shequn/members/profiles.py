@@ -1,0 +1,141 @@
+"""Member profiles (用户画像): every figure, tier, lifecycle state and churn risk per person.
+
+`profiles(ws, when)` syncs the analytics copy, reads the figures of every person as of
+`when` (shequn.members.figures), joins what the store recorded (points, tags, tier,
+state: shequn.members.recorded), and decides tier, state and churn risk in Polars,
+column-wise. The churn model is trained on the same workspace's history: features at
+`when - horizon`, labels observed by `when` (shequn.members.churn).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import polars as pl
+
+from shequn.analytics.sync import open_copy
+from shequn.config import Settings
+from shequn.members import churn
+from shequn.members.figures import DAY_US, AsOf, figures
+from shequn.members.recorded import SCHEMA, recorded
+from shequn.members.rfm import with_rfm
+from shequn.members.states import state_expr
+from shequn.members.tiers import decide
+from shequn.store.engine import read_transaction
+from shequn.workspace import Workspace
+
+# Columns of `shequn members list`, first the ones the brief of every row needs.
+LIST_COLUMNS: tuple[str, ...] = (
+    "member",
+    "tier",
+    "state",
+    "churn_risk",
+    "segment",
+    "communities",
+    "messages",
+    "replies_received",
+    "days_active",
+    "orders",
+    "gmv",
+    "points",
+    "tags",
+)
+
+
+def profiles(ws: Workspace, when: datetime) -> pl.DataFrame:
+    """Every person's profile as of `when` (timezone-aware), one row each."""
+    at = AsOf.of(when, ws.settings.zone, _window(ws.settings))
+    with read_transaction(ws.engine) as conn:
+        stored = {0: recorded(conn, at.now)}
+        for days in _grace_lengths(ws.settings):
+            stored[days] = recorded(conn, at.back(days).now)
+    with open_copy(ws) as (con, _result):
+        return assemble(con, ws.settings, at, stored)
+
+
+def assemble(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    at: AsOf,
+    stored: dict[int, pl.DataFrame],
+) -> pl.DataFrame:
+    """Profiles from a copy and the recorded state (by days back: 0 = now)."""
+    rules = settings.member_states
+
+    def at_back(days: int) -> pl.DataFrame:
+        frame = figures(con, at.back(days), rules.churned_days)
+        frame = frame.join(stored[days], on="member", how="left")
+        missing = [
+            pl.lit(None, kind).alias(c) for c, kind in SCHEMA.items() if c not in frame.columns
+        ]
+        return frame.with_columns(missing)
+
+    now = at_back(0).with_columns(state_expr(rules, at.today, at.now))
+    if settings.tiers:
+        now = now.join(decide(now, settings.tiers, at_back), on="member", how="left")
+    else:
+        now = now.with_columns(
+            pl.lit(None, pl.String).alias("tier"), pl.lit("").alias("tier_reason")
+        )
+    now = now.with_columns(pl.Series("churn_risk", _risk(con, settings, at, now)))
+    return with_rfm(now, at.now)
+
+
+def _risk(
+    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, now: pl.DataFrame
+) -> pl.Series:
+    rules = settings.member_states
+    horizon = rules.churn_horizon_days
+    cut = figures(con, at.back(horizon), rules.churned_days)
+    cut = cut.filter(churn.active_at_cut(cut, rules.silent_days))
+    model = None
+    if cut.height:
+        y = churn.labels(cut, now, horizon * DAY_US, at.back(horizon).now)
+        model = churn.fit_logistic(churn.feature_matrix(cut), y)
+    risk = churn.score(model, now, rules.silent_days)
+    # Churned members have nothing left to lose.
+    return (
+        pl.Series(risk)
+        .round(3)
+        .zip_with(now["state"] != "churned", pl.Series([None] * now.height, dtype=pl.Float64))
+    )
+
+
+def _window(settings: Settings) -> int:
+    windows = {t.window_days for t in settings.tiers if t.window_days}
+    if len(windows) > 1:
+        from shequn.errors import InputError
+
+        raise InputError(
+            f"tiers use different window_days {sorted(windows)}",
+            field="tiers.window_days",
+            hint="give every windowed tier the same window_days",
+        )
+    return windows.pop() if windows else 30
+
+
+def _grace_lengths(settings: Settings) -> list[int]:
+    return sorted({t.grace_days for t in settings.tiers if t.grace_days})
+
+
+# Instants of a profile (UTC microseconds), shown as local times in exports.
+INSTANTS: tuple[str, ...] = (
+    "first_seen",
+    "first_active",
+    "last_active",
+    "first_order",
+    "last_order",
+)
+
+
+def readable(frame: pl.DataFrame, zone: str) -> pl.DataFrame:
+    """The profile with its instants as local "YYYY-MM-DD HH:MM" text, for people."""
+    return frame.with_columns(
+        pl.from_epoch(name, time_unit="us")
+        .dt.replace_time_zone("UTC")
+        .dt.convert_time_zone(zone)
+        .dt.strftime("%Y-%m-%d %H:%M")
+        .alias(name)
+        for name in INSTANTS
+    )

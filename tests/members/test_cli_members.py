@@ -1,0 +1,61 @@
+"""`shequn members list|show` on a small workspace: columns, filter, formats, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from shequn.cli.app import app
+from shequn.services.workspace import init_workspace
+from tests.members.test_refresh import _load
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    ws = init_workspace(tmp_path / "ws", name="test")
+    _load(ws, tmp_path)
+    ws.close()
+    return ws.root
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_list_json_has_tier_state_and_risk(root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "m.json"
+    _run(
+        "members", "list", "-w", str(root), "--at", "2026-11-01", "--format", "json", "-o", str(out)
+    )
+    rows = {r["member"]: r for r in json.loads(out.read_text())}
+    assert set(rows) == {"wx:a", "wx:b"}
+    a = rows["wx:a"]
+    # Shanghai midnight 2026-11-01 is 10-31 16:00 UTC: a idle 30.25 days, b 6.25.
+    assert (a["tier"], a["state"], a["churn_risk"]) == ("buyer", "at_risk", 1.0)
+    assert (rows["wx:b"]["state"], rows["wx:b"]["replies_given"]) == ("active", 1)
+    assert a["last_active"] == "2026-10-01 18:00"  # local time in exports
+
+
+def test_filter_and_csv(root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "m.csv"
+    args = ["members", "list", "-w", str(root), "--at", "2026-11-01"]
+    _run(*args, "--filter", "orders > 0", "--format", "csv", "-o", str(out))
+    lines = out.read_text().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("wx:a,club,")
+
+
+def test_bad_filter_names_the_option(root: Path) -> None:
+    args = ["members", "list", "-w", str(root), "--filter", "orders >"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0
+    assert "--filter" in str(result.exception) or "--filter" in result.output
+
+
+def test_show_one_member(root: Path) -> None:
+    output = _run("members", "show", "wx:a", "-w", str(root), "--at", "2026-11-01")
+    assert "at_risk" in output and "buyer" in output and "top_keywords" in output

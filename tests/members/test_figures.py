@@ -1,0 +1,142 @@
+"""Member figures, states and tiers on a hand-built log (every expectation counted by hand)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+import pyarrow as pa
+
+from shequn.analytics.copy import memory_copy
+from shequn.config import MemberStates, Settings, Tier
+from shequn.members.figures import AsOf, figures
+from shequn.members.profiles import assemble
+from shequn.members.recorded import SCHEMA
+from tests.analytics.helpers import SHANGHAI, LogBuilder, to_arrow
+
+AT = AsOf.of(datetime(2026, 3, 25, tzinfo=SHANGHAI), SHANGHAI)
+NOTHING = pl.DataFrame(schema=SCHEMA)
+
+
+def _log() -> LogBuilder:
+    b = LogBuilder()
+    b.add("2026-03-01 10:00", "join", "a", channel="poster")
+    b.add("2026-03-01 11:00", "join", "b", inviter="a")
+    b.add("2026-03-01 12:00", "join", "b2")  # b's other account, merged below
+    b.add("2026-03-02 10:00", "message", "a", message_id="m1")
+    b.add("2026-03-02 11:00", "message", "b", message_id="m2", reply_to="m1")
+    b.add("2026-03-02 12:00", "reaction", "b2", reply_to="m1")
+    b.add("2026-03-03 09:00", "message", "a", message_id="m3", reply_to="m3")  # to oneself
+    b.add("2026-03-20 12:00", "message", "b2", message_id="m4", meta='{"mentions": ["a"]}')
+    b.add("2026-03-04 12:00", "order", "a", order_id="o1", amount="10.50")
+    b.add("2026-03-05 12:00", "order", "a", order_id="o2", amount="4.50")
+    b.add("2026-03-06 12:00", "join", "c")
+    b.add("2026-03-06 13:00", "message", "c", message_id="m5")
+    b.add("2026-03-07 13:00", "leave", "c")
+    b.add("2026-03-24 13:00", "checkin", "d")  # first seen yesterday
+    b.add("2026-03-26 13:00", "message", "a", message_id="m9")  # after the instant
+    return b
+
+
+def _copy():
+    merged = pa.table({"key": ["b2"], "person": ["b"]})
+    return memory_copy(to_arrow(_log().events), SHANGHAI, members=merged)
+
+
+def _row(frame: pl.DataFrame, member: str) -> dict:
+    return frame.filter(pl.col("member") == member).row(0, named=True)
+
+
+def test_figures_count_people_once_and_who_answered_them() -> None:
+    frame = figures(_copy(), AT)
+    assert frame["member"].to_list() == ["a", "b", "c", "d"]
+    a, b = _row(frame, "a"), _row(frame, "b")
+    # a: two messages (m9 is after the instant), the self-reply is no interaction.
+    assert (a["messages"], a["replies_given"], a["join_channel"]) == (2, 1, "poster")
+    assert (a["replies_received"], a["reactions_received"], a["mentions_received"]) == (1, 1, 1)
+    assert (a["orders"], a["gmv"]) == (2, 15.0)
+    # b and b2 are one person: two messages, one reaction, invited by a.
+    assert (b["messages"], b["reactions"], b["mentions_given"], b["inviter"]) == (2, 1, 1, "a")
+    assert b["days_active"] == 2  # 03-02 and 03-20
+    assert _row(frame, "c")["has_left"] is True
+
+
+def test_states_follow_the_thresholds() -> None:
+    settings = Settings(member_states=MemberStates(silent_days=10, at_risk_days=20))
+    frame = assemble(_copy(), settings, AT, {0: NOTHING})
+    states = dict(zip(frame["member"], frame["state"], strict=True))
+    # a idle since 03-03 09:00 (21.6 days): at risk; b active 03-20: active;
+    # c left; d first seen a day ago.
+    assert states == {"a": "at_risk", "b": "active", "c": "churned", "d": "new"}
+    assert frame.filter(pl.col("state") == "churned")["churn_risk"].to_list() == [None]
+
+
+def test_returned_after_a_long_gap() -> None:
+    b = LogBuilder()
+    b.add("2026-01-01 10:00", "message", "r")
+    b.add("2026-03-20 10:00", "message", "r")  # 78 days later: a return (gap >= 60)
+    b.add("2026-01-01 10:00", "message", "s")
+    b.add("2026-03-20 10:00", "message", "s")
+    b.add("2026-01-20 10:00", "message", "s")  # 59 days before 03-20: no return
+    frame = assemble(memory_copy(to_arrow(b.events), SHANGHAI), Settings(), AT, {0: NOTHING})
+    assert dict(zip(frame["member"], frame["state"], strict=True)) == {
+        "r": "returned",
+        "s": "active",
+    }
+
+
+def test_tiers_promote_at_once_and_demote_after_grace() -> None:
+    tiers = [
+        Tier(name="member", min_days_active=1),
+        Tier(name="buyer", min_orders=2, window_days=30, grace_days=10),
+    ]
+    settings = Settings(tiers=tiers)
+    recorded = pl.DataFrame(
+        {"member": ["a", "b"], "recorded_tier": ["member", "buyer"]},
+        schema={"member": pl.String, "recorded_tier": pl.String},
+    )
+    stored = {0: recorded, 10: recorded}
+    frame = assemble(_copy(), settings, AT, stored)
+    a, b = _row(frame, "a"), _row(frame, "b")
+    assert (a["tier"], a["tier_reason"]) == ("buyer", "meets buyer")  # promoted at once
+    # b never had two orders: not buyer now nor 10 days ago, so demoted.
+    assert (b["tier"], b["tier_reason"]) == ("member", "no longer meets buyer")
+    # 40 days on, a's orders left the window, but 10 days before that they were in it
+    # only if within 30 days: 03-04 + 30 = 04-03 < 04-24, so a is demoted too.
+    later = AsOf.of(datetime(2026, 5, 4, tzinfo=SHANGHAI), SHANGHAI)
+    stored_a = pl.DataFrame({"member": ["a"], "recorded_tier": ["buyer"]})
+    frame = assemble(_copy(), settings, later, {0: stored_a, 10: stored_a})
+    assert _row(frame, "a")["tier"] == "member"
+    # 10 days after the last order leaves the window... is within grace: kept.
+    soon = AsOf.of(datetime(2026, 4, 8, tzinfo=SHANGHAI), SHANGHAI)
+    frame = assemble(_copy(), settings, soon, {0: stored_a, 10: stored_a})
+    assert (_row(frame, "a")["tier"], _row(frame, "a")["tier_reason"]) == (
+        "buyer",
+        "kept in the grace period",
+    )
+
+
+def test_rfm_quintiles_and_segments_by_hand() -> None:
+    from shequn.members.rfm import with_rfm
+
+    frame = pl.DataFrame(
+        {
+            "member": list("abcdefg"),
+            "orders": [0, 1, 2, 3, 5, 8, 1],
+            "gmv": [0.0, 10, 20, 30, 50, 80, 5],
+            "last_order": [None, 95, 50, 10, 99, 90, 20],
+        }
+    )
+    out = with_rfm(frame, now=100)
+    # Six buyers; recency order d, g, c, f, b, e: below-counts 0..5 -> 1 + 5*below//6.
+    assert out["r_score"].to_list() == [None, 4, 2, 1, 5, 3, 1]
+    assert out["f_score"].to_list() == [None, 1, 2, 3, 4, 5, 1]  # g ties b: 1
+    assert out["segment"].to_list() == [
+        None,
+        "new_buyers",
+        "hibernating",
+        "at_risk_buyers",
+        "champions",
+        "loyal",
+        "hibernating",
+    ]
