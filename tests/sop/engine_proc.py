@@ -27,6 +27,7 @@ def main(root: Path, ttl: float) -> None:
     console = ConsolePlatform(root / "data" / "console.jsonl")
     policy = Policy(batch=200, lease_ttl=int(ttl * SECOND))
     dispatcher = Dispatcher(ws.engine, {"console": console}, SystemClock(), holder_name(), policy)
+    print("ready", flush=True)  # the crash test starts its kill clock here
     while True:
         try:
             outcome = dispatcher.drain_once()

@@ -36,7 +36,17 @@ def _start(ws: Workspace, ttl: float) -> subprocess.Popen[bytes]:
         [sys.executable, "-m", "tests.sop.engine_proc", str(ws.root), str(ttl)],
         cwd=ROOT,
         env=child_env(),
+        stdout=subprocess.PIPE,
     )
+
+
+def _started(ws: Workspace, ttl: float) -> subprocess.Popen[bytes]:
+    """An engine process that has imported its modules and opened the workspace: the
+    kill clock starts there, so a slow start (a loaded machine) cannot eat the window."""
+    proc = _start(ws, ttl)
+    assert proc.stdout is not None
+    proc.stdout.readline()  # "ready" (or nothing, if it died first)
+    return proc
 
 
 def _kill_and_restart(ws: Workspace, count: int, seed: int) -> int:
@@ -49,7 +59,7 @@ def _kill_and_restart(ws: Workspace, count: int, seed: int) -> int:
     record = ws.root / "data" / "console.jsonl"
     kills = 0
     while True:
-        proc = _start(ws, ttl=0.3)
+        proc = _started(ws, ttl=0.3)
         if kills < 3:
             seen = len(deliveries(record))
             while proc.poll() is None and len(deliveries(record)) <= seen:
