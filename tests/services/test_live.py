@@ -165,3 +165,31 @@ def test_each_group_feeds_its_own_community(ws: Workspace) -> None:
     batch = Batch((ev("join", "@a:x", "$1"), ev("join", "@b:x", "$2", room=OTHER)), "s")
     assert live.ingest(ws, "matrix", batch).added == 2
     assert [(r[0], r[2]) for r in stored(ws)] == [("fans", "matrix:@a:x"), ("club", "matrix:@b:x")]
+
+
+def test_the_first_member_list_is_a_baseline_that_welcomes_nobody(bound: Workspace) -> None:
+    """Binding a group that already has members (QQ has no history to read): they are
+    recorded as members, but no newcomer playbook fires for them; a member who joins
+    unseen after that baseline is welcomed."""
+    write_playbook(bound, "welcome", GROUP_WELCOME)
+    clock = FrozenClock(T0)
+    tick(bound, clock)  # the first tick only records the time
+    at(clock, "2026-11-01T12:10:00+00:00")
+    baseline = live.reconcile(bound, "matrix", ROOM, {"@a:x", "@b:x"}, clock.now())
+    assert baseline.joined == ["matrix:@a:x", "matrix:@b:x"]
+    at(clock, "2026-11-01T12:11:00+00:00")
+    assert tick(bound, clock).queued == 0
+    later = live.reconcile(bound, "matrix", ROOM, {"@a:x", "@b:x", "@c:x"}, clock.now())
+    assert later.joined == ["matrix:@c:x"]
+    at(clock, "2026-11-01T12:12:00+00:00")
+    assert tick(bound, clock).queued == 1
+    with read_transaction(bound.engine) as conn:
+        targets = conn.execute(select(outbox.c.target)).scalars().all()
+        joins = select(events.c.source_id).where(events.c.type == "join").order_by(events.c.id)
+        ids = conn.execute(joins).scalars().all()
+    assert targets == ["matrix:@c:x"]
+    assert ids == [
+        "baseline:reconcile:fans:matrix:@a:x:join:0",
+        "baseline:reconcile:fans:matrix:@b:x:join:0",
+        "reconcile:fans:matrix:@c:x:join:0",
+    ]

@@ -31,6 +31,11 @@ class EventType(StrEnum):
 
 
 EVENT_TYPES: frozenset[str] = frozenset(t.value for t in EventType)
+
+# The source_id prefix of the joins that record who was already in a group when shequn
+# first saw its member list (live reconciliation): members, but no newcomers, so no
+# playbook trigger reads them.
+BASELINE = "baseline:"
 # Events that name no member: an anonymous visit, and a bot's message (bots are not members).
 MEMBERLESS_TYPES: tuple[str, ...] = (EventType.VISIT.value, EventType.BOT_MESSAGE.value)
 

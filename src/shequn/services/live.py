@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select
 
 from shequn.clock import to_micros
-from shequn.domain.events import Event, EventType
+from shequn.domain.events import BASELINE, Event, EventType
 from shequn.platforms.base import Batch, member_key
 from shequn.services.sop import LAST_TICK
 from shequn.sop import lease
@@ -234,6 +234,9 @@ def reconcile(
     present_keys = {member_key(platform, user) for user in present}
     with write_transaction(ws.engine) as conn:
         logged = current_members(conn, community)
+        # The first list of a group the log knows nothing of: the members already there
+        # are a baseline, not newcomers (no playbook welcomes them; see docs/platforms.md).
+        baseline = not _membership_counts_any(conn, community)
         found = {f"join:{k}" for k in present_keys - logged.keys()} | {
             f"leave:{k}" for k in logged.keys() - present_keys
         }
@@ -242,7 +245,7 @@ def reconcile(
         left = sorted(d.split(":", 1)[1] for d in chosen if d.startswith("leave:"))
         counts = _membership_counts(conn, community, set(joined))
         rows = [
-            _reconciled(EventType.JOIN, community, key, counts.get(key, 0), now, platform)
+            _reconciled(EventType.JOIN, community, key, counts.get(key, 0), now, platform, baseline)
             for key in joined
         ] + [
             _reconciled(EventType.LEAVE, community, key, logged[key], now, platform) for key in left
@@ -266,15 +269,31 @@ def _membership_counts(conn: Connection, community: str, keys: set[str]) -> dict
     return {member: n for member, n in conn.execute(query)}
 
 
+def _membership_counts_any(conn: Connection, community: str) -> bool:
+    """Whether the log holds any join or leave of the community."""
+    query = select(events.c.id).where(
+        events.c.community == community,
+        events.c.type.in_((EventType.JOIN.value, EventType.LEAVE.value)),
+    )
+    return conn.execute(query.limit(1)).first() is not None
+
+
 def _reconciled(
-    kind: EventType, community: str, key: str, seen: int, now: datetime, platform: str
+    kind: EventType,
+    community: str,
+    key: str,
+    seen: int,
+    now: datetime,
+    platform: str,
+    baseline: bool = False,
 ) -> dict[str, Any]:
+    source_id = f"reconcile:{community}:{key}:{kind.value}:{seen}"
     event = Event(
         ts=now,
         community=community,
         type=kind.value,
         member=key,
-        source_id=f"reconcile:{community}:{key}:{kind.value}:{seen}",
-        meta={"reconciled": True},
+        source_id=f"{BASELINE}{source_id}" if baseline else source_id,
+        meta={"reconciled": True, "baseline": True} if baseline else {"reconciled": True},
     )
     return _row(event, community, platform)

@@ -20,7 +20,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from shequn.platforms.base import Adapter, Capability, Platform, TransientError, Unauthorized
+from shequn.platforms.base import (
+    Adapter,
+    Capability,
+    Platform,
+    TransientError,
+    Unauthorized,
+    member_key,
+)
 from shequn.platforms.delivery import AdapterPlatform
 from shequn.services import live
 from shequn.services.bot_runner import Runner
@@ -171,10 +178,11 @@ class LiveRun:
         Platforms whose bots cannot list members (Telegram) are left out."""
         if Capability.MEMBER_LIST not in adapter.capabilities:
             return
-        for community in self.ws.settings.communities:
-            if community.platform != name or not community.group:
-                continue
-            present = await adapter.members(community.group)
+        bound = [c for c in self.ws.settings.communities if c.platform == name and c.group]
+        me = member_key(name, (await adapter.identity()).user_id) if bound else ""
+        for community in bound:
+            listed = await adapter.members(community.group)
+            present = [user for user in listed if member_key(name, user) != me]  # not the bot
             found = await asyncio.to_thread(
                 live.reconcile,
                 self.ws,

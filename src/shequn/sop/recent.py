@@ -22,8 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, case, func, or_, select
 
+from shequn.domain.events import BASELINE
 from shequn.sop.evaluate import Window, lookback
 from shequn.sop.model import Playbook
 from shequn.sop.triggers import EVENT_SCHEMA, EVENT_TYPES, STATE_TYPES, Frames, member_id, split
@@ -110,6 +111,7 @@ def _read(
         )
         .where(events.c.id > after, events.c.id <= top)
         .where(events.c.ts > since, events.c.type.in_(EVENT_TYPES))
+        .where(or_(events.c.source_id.is_(None), events.c.source_id.not_like(f"{BASELINE}%")))
         .order_by(events.c.ts, events.c.id)
     )
     if until is not None:
