@@ -27,13 +27,12 @@ import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from shequn.bot.config import BotConfig
-
 from shequn.bot.core import decide
 from shequn.bot.faq import Entry, Index, tokens
 from shequn.bot.moderation import WordList
 from shequn.bot.setup import Setup
 from shequn.bot.state import BotState
+from shequn.domain.bot import BotConfig
 from shequn.domain.events import Event
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
