@@ -117,3 +117,25 @@ GROUP_WELCOME = """
         owner: role:assistant
         emergency: {do: "welcome them by hand", alert: "role:lead"}
 """
+
+
+def call_newcomer(owner: str, alert: str) -> str:
+    """A playbook that gives `owner` a task to call each newcomer of `club` (1 h after)."""
+    return f"""
+    name: call-newcomer
+    applies_to:
+      communities: [club]
+    trigger:
+      type: member_joined
+    steps:
+      - id: call
+        at: "+1h"
+        action:
+          type: create_task
+          title: "call {{{{ member.key }}}}"
+          text: "say hello to {{{{ member.key }}}}"
+          checklist: [call, note]
+          due: "+2h"
+        owner: {owner}
+        emergency: {{do: "lead calls", alert: {alert}}}
+"""

@@ -18,7 +18,7 @@ from shequn.services.tasks import complete, list_tasks
 from shequn.sop.dispatch import Dispatcher
 from shequn.store.schema import events
 from shequn.workspace import Workspace
-from tests.sop.helpers import add_events, at, write_playbook
+from tests.sop.helpers import add_events, at, call_newcomer, write_playbook
 
 app = typer.Typer()
 app.add_typer(sop_app, name="sop")
@@ -26,24 +26,7 @@ app.add_typer(tasks_app, name="tasks")
 app.command("run")(run)
 runner = CliRunner()
 
-CALL = """
-    name: call-newcomer
-    applies_to:
-      communities: [club]
-    trigger:
-      type: member_joined
-    steps:
-      - id: call
-        at: "+1h"
-        action:
-          type: create_task
-          title: "call {{ member.key }}"
-          text: "say hello to {{ member.key }}"
-          checklist: [call, note]
-          due: "+2h"
-        owner: alice
-        emergency: {do: "lead calls", alert: bob}
-"""
+CALL = call_newcomer(owner="alice", alert="bob")
 
 
 def _two_tasks(ws: Workspace, clock: FrozenClock) -> None:

@@ -17,27 +17,10 @@ from shequn.services.workspace import init_workspace
 from shequn.sop.dispatch import Dispatcher
 from shequn.store.schema import events
 from shequn.web import create_app
-from tests.sop.helpers import add_events, at, write_playbook
+from tests.sop.helpers import add_events, at, call_newcomer, write_playbook
 from tests.web.conftest import HOSTILE, PASSWORD, csrf_of, sign_in
 
-CALL = """
-    name: call-newcomer
-    applies_to:
-      communities: [club]
-    trigger:
-      type: member_joined
-    steps:
-      - id: call
-        at: "+1h"
-        action:
-          type: create_task
-          title: "call {{ member.key }}"
-          text: "say hello to {{ member.key }}"
-          checklist: [call, note]
-          due: "+2h"
-        owner: operator
-        emergency: {do: "lead calls", alert: owner}
-"""
+CALL = call_newcomer(owner="operator", alert="owner")
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, delete, func, select
 
-from shequn.activities.plan import promotion_playbooks
 from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
 from shequn.platforms.base import Platform
@@ -184,6 +183,8 @@ def _tick(
         ):
             return TickResult(leased=False)
         library = Library(ws.root / FOLDER)
+        from shequn.activities.plan import promotion_playbooks  # off the engine's start-up
+
         plans = promotion_playbooks(ws.root, ws.settings.zone, now)
         running, problems = sync_playbooks(conn, ws.root / "playbooks", now, library, plans)
         # The plan and positions, loaded once: `advance` moves them, the scopes read them.
