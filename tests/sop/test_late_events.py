@@ -41,7 +41,8 @@ def test_a_late_join_within_the_grace_is_welcomed_late(ws: Workspace, clock: Fro
     result = import_path(ws, path)
     assert result.late == (1, to_micros(clock.now()))  # one event behind the 02:00 tick
     after = tick(ws, at(clock, "2026-11-01T02:10:00+00:00"))
-    assert after.late_events == 1
+    assert after.late_events == 1, after
+    assert not after.superseded and after.queued == 1, after
     assert _rows(ws) == [("wx:late", "welcome", "pending", 1, None)]  # sent, marked late
     again = tick(ws, at(clock, "2026-11-01T02:20:00+00:00"))
     assert again.late_events == 0 and len(_rows(ws)) == 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 from shequn.activities.listing import DAY, report
 from shequn.clock import Clock, SystemClock, to_micros
 from shequn.services import audit
-from shequn.services.sop import decision_events
+from shequn.services.sop_decisions import decision_events
 from shequn.sop import journal, outbox
 from shequn.sop.kinds import TASK
 from shequn.store.engine import write_transaction

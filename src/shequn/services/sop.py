@@ -1,10 +1,13 @@
 """SOP use cases: the tick (decisions into the outbox) and the engine loop.
 
-A tick is one write transaction: the playbooks in force are recorded, the window
-since the last tick is evaluated, due actions are written to the outbox with their
-idempotency keys and recorded as events (`sop_action_due`, `sop_action_missed`,
-`action_dead`), overdue operator tasks are escalated, and the window's end is stored,
-all or nothing.
+A tick is two write transactions with the rendering between them, outside any
+transaction (docs/adr/0005-render-outside-the-lock.md). The first takes the lease,
+records the playbooks in force, moves the lifecycle and evaluates the window since
+the last tick into due steps. The second checks that nobody ticked or took the lease
+meanwhile (a compare-and-swap of the last tick), then writes the rendered actions to
+the outbox with their idempotency keys, records them as events (`sop_action_due`,
+`sop_action_missed`, `action_dead`), escalates overdue operator tasks and stores the
+window's end, all or nothing; a stale tick writes nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
 from shequn.platforms.base import Platform
 from shequn.services import audit
+from shequn.services.sop_decisions import decision_events, emergencies
 from shequn.sop import alerts, journal, late, lease, outbox, selection
 from shequn.sop.content import FOLDER, Library
 from shequn.sop.dispatch import Dispatcher, LeaseLost, Outcome, Policy
@@ -36,11 +40,11 @@ from shequn.sop.kinds import Context
 from shequn.sop.model import Playbook
 from shequn.sop.outbox import OutboxRow
 from shequn.sop.recent import RecentEvents
-from shequn.sop.tick import Timing, evaluate, outbox_rows
+from shequn.sop.tick import Timing, due_names, evaluate, outbox_rows
 from shequn.store import dialect
 from shequn.store import state as store_state
 from shequn.store.engine import write_transaction
-from shequn.store.sop_schema import DEAD, HELD, MISSED, playbooks
+from shequn.store.sop_schema import DEAD, MISSED, playbooks
 from shequn.store.sop_schema import outbox as outbox_table
 from shequn.workspace import Workspace
 
@@ -68,6 +72,9 @@ class TickResult:
     rejected: list[InputError] = field(default_factory=list)
     evaluate_seconds: float = 0.0
     late_events: int = 0  # events imported after the tick that covered their time
+    # Another tick covered the window, or another engine took the lease, while this one
+    # rendered: its rows were discarded (docs/adr/0005-render-outside-the-lock.md).
+    superseded: bool = False
 
 
 def sync_playbooks(
@@ -161,8 +168,24 @@ def _due(
         due = pl.DataFrame(schema=DUE_SCHEMA)
     remembered = store_state.get(conn, late.SEEN)
     found = late.find(conn, ws.settings, stages, running, window, remembered)
-    store_state.put(conn, late.SEEN, found.state)
     return (pl.concat([due, found.due]) if found.due.height else due), found
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """What the tick's first transaction decided: due steps, not yet rendered, and what
+    the second transaction checks before it queues them."""
+
+    window: Window
+    last: str | None  # the last tick as read (the compare-and-swap's expected value)
+    token: int | None  # the lease token held (None: a tick without a holder)
+    running: list[Playbook]
+    problems: list
+    due: pl.DataFrame
+    found: late.Late
+    names: dict[str, str | None]  # the due members' display names
+    library: Library
+    seconds: float  # spent evaluating
 
 
 def _tick(
@@ -173,18 +196,40 @@ def _tick(
     recent: RecentEvents | None,
     readings: Any,
 ) -> TickResult:
+    """Decide (a write transaction), render (no transaction), queue (a write
+    transaction that first checks nobody ticked or took the lease meanwhile)."""
+    now = to_micros(clock.now())
+    decided = _decide(ws, clock, holder, now, recent, readings)
+    if decided is None:
+        return TickResult(leased=False)
+    # Rendering is bounded per template but not per tick (thousands of members): it
+    # runs outside any transaction, so imports and `sop plan` never wait for it.
+    ctx = Context(ws.settings, decided.library)
+    rows = outbox_rows(ws.settings, decided.running, decided.due, decided.names, now, timing, ctx)
+    rows = late.explain(rows, set(decided.found.due["key"].to_list()))
+    return _queue(ws, clock, holder, decided, rows, now)
+
+
+def _decide(
+    ws: Workspace,
+    clock: Clock,
+    holder: str | None,
+    now: int,
+    recent: RecentEvents | None,
+    readings: Any,
+) -> _Decided | None:
+    """The first transaction: lease, playbooks in force, lifecycle, due steps; None
+    when another engine holds the lease."""
+    from shequn.activities.plan import promotion_playbooks  # off the engine's start-up
     from shequn.sop import lifecycle  # see tick(): it pulls in the analytics
 
-    now = to_micros(clock.now())
     with write_transaction(ws.engine) as conn:
-        if (
-            holder is not None
-            and lease.acquire(conn, lease.ENGINE_LEASE, holder, now, Policy().lease_ttl) is None
-        ):
-            return TickResult(leased=False)
+        token = None
+        if holder is not None:
+            token = lease.acquire(conn, lease.ENGINE_LEASE, holder, now, Policy().lease_ttl)
+            if token is None:
+                return None
         library = Library(ws.root / FOLDER)
-        from shequn.activities.plan import promotion_playbooks  # off the engine's start-up
-
         plans = promotion_playbooks(ws.root, ws.settings.zone, now)
         running, problems = sync_playbooks(conn, ws.root / "playbooks", now, library, plans)
         # The plan and positions, loaded once: `advance` moves them, the scopes read them.
@@ -195,93 +240,59 @@ def _tick(
         started = time.perf_counter()
         due, found = _due(conn, ws, stages, running, window, recent)
         seconds = time.perf_counter() - started
-        rows = outbox_rows(
-            conn, ws.settings, running, due, now, timing, Context(ws.settings, library)
-        )
-        rows = late.explain(rows, set(found.due["key"].to_list()))
+        names = due_names(conn, due)
+    return _Decided(window, last, token, running, problems, due, found, names, library, seconds)
+
+
+def _queue(
+    ws: Workspace,
+    clock: Clock,
+    holder: str | None,
+    decided: _Decided,
+    rows: list[OutboxRow],
+    now: int,
+) -> TickResult:
+    """The second transaction: if this tick is still the next one (the last tick and
+    the lease unchanged since `_decide`), queue the rendered rows and move on;
+    otherwise discard them (another tick covers the window; keys keep it once)."""
+    window = decided.window
+    with write_transaction(ws.engine) as conn:
+        if not _still_next(conn, holder, decided, to_micros(clock.now())):
+            return TickResult(leased=False, window=window, superseded=True)
         new = outbox.enqueue(conn, rows)
         journal.record(conn, [e for row in new for e in decision_events(row, now)])
-        outbox.enqueue(conn, _emergencies(ws, new, now))
+        outbox.enqueue(conn, emergencies(ws.settings, new, now))
         escalated = alerts.queue_overdue(conn, ws.settings, now)
-        store_state.put(conn, LAST_TICK, str(window.end))
-        result = TickResult(
-            leased=True,
-            window=window,
-            due=due.height,
-            queued=len(new),
-            missed=sum(r.state == MISSED for r in new),
-            dead=sum(r.state == DEAD for r in new),
-            escalated=escalated,
-            playbooks=len(running),
-            rejected=problems,
-            evaluate_seconds=seconds,
-            late_events=found.events,
-        )
+        store_state.put(conn, late.SEEN, decided.found.state)
         if new:
             audit.record(conn, clock, "sop_tick", queued=len(new), window_end=window.end)
-    return result
-
-
-def decision_events(row: OutboxRow, now: int) -> list[dict[str, Any]]:
-    """The events of a queued row: its experiment arm (if any), then the decision.
-
-    A member's arm is recorded whatever becomes of the row (intent to treat); a member
-    held out gets no decision event: nothing was due to them.
-    """
-    data = row.data()
-    found = []
-    if "experiment" in data:
-        found.append(
-            journal.entry(
-                "experiment_assigned",
-                row.due_ts,
-                row.community,
-                row.key,
-                member=data["member"],
-                text=data["arm"],
-                experiment=data["experiment"],
-                playbook=row.playbook,
-                step=row.step,
-                due_ts=row.due_ts,
-            )
-        )
-    if row.state != HELD:
-        found.append(_decision(row, data, now))
-    return found
-
-
-def _decision(row: OutboxRow, data: dict[str, Any], now: int) -> dict[str, Any]:
-    """The event of a queued row: due, missed (past the grace) or dead (did not render)."""
-    common: dict[str, Any] = {"member": data.get("member"), "due_ts": row.due_ts}
-    if row.state == MISSED:
-        return journal.entry(
-            "sop_action_missed", now, row.community, row.key, reason=row.reason, **common
-        )
-    if row.state == DEAD:
-        return journal.entry(
-            "action_dead", now, row.community, row.key, reason=row.reason, **common
-        )
-    return journal.entry(
-        "sop_action_due",
-        now,
-        row.community,
-        row.key,
-        playbook=row.playbook,
-        step=row.step,
-        late=row.late,
-        **common,
+    return TickResult(
+        leased=True,
+        window=window,
+        due=decided.due.height,
+        queued=len(new),
+        missed=sum(r.state == MISSED for r in new),
+        dead=sum(r.state == DEAD for r in new),
+        escalated=escalated,
+        playbooks=len(decided.running),
+        rejected=decided.problems,
+        evaluate_seconds=decided.seconds,
+        late_events=decided.found.events,
     )
 
 
-def _emergencies(ws: Workspace, new: list[OutboxRow], now: int) -> list[OutboxRow]:
-    """Alerts for rows dead at the tick (a template or content item failed)."""
-    found = []
-    for row in new:
-        if row.state == DEAD:
-            alert = alerts.emergency_row(ws.settings, row, row.data(), row.reason or "", now)
-            if alert is not None:
-                found.append(alert)
-    return found
+def _still_next(conn: Connection, holder: str | None, decided: _Decided, now: int) -> bool:
+    """Keep the lease (if nobody took it) and move the last tick from what `_decide`
+    read to this window's end (if nobody moved it): both, or this tick is stale.
+
+    The lease goes first: it writes only when kept, and the swap only when it wins,
+    so a stale tick returns having changed nothing but its own lease's expiry.
+    """
+    if holder is not None and decided.token is not None:
+        ttl = Policy().lease_ttl
+        if not lease.keep(conn, lease.ENGINE_LEASE, holder, decided.token, now, ttl):
+            return False
+    return store_state.swap(conn, LAST_TICK, decided.last, str(decided.window.end))
 
 
 @dataclass

@@ -27,7 +27,7 @@ from shequn.sop.kinds import Context
 from shequn.sop.model import Playbook
 from shequn.sop.outbox import OutboxRow
 from shequn.sop.recent import read_frames
-from shequn.sop.tick import Timing, outbox_rows, scopes
+from shequn.sop.tick import Timing, due_names, outbox_rows, scopes
 from shequn.sop.triggers import DAY_US, Frames
 from shequn.store import members
 from shequn.store import state as store_state
@@ -116,7 +116,7 @@ def plan(
         if community:
             due = due.filter(pl.col("community") == community)
         ctx = Context(ws.settings, Library(ws.root / FOLDER))
-        rows = outbox_rows(conn, ws.settings, chosen, due, now, Timing(), ctx)
+        rows = outbox_rows(ws.settings, chosen, due, due_names(conn, due), now, Timing(), ctx)
         planned = _planned(rows, due["member"].to_list(), now)
         result.actions = planned + _waiting(conn, until, playbook, community)
         names = members.names(conn, [a.member for a in result.actions if a.member])

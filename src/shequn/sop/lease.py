@@ -59,6 +59,22 @@ def holds(conn: Connection, name: str, holder: str, token: int, now: int) -> boo
     return row is not None and (row.holder, row.token) == (holder, token) and row.expires_ts > now
 
 
+def keep(conn: Connection, name: str, holder: str, token: int, now: int, ttl: int) -> bool:
+    """Renew the lease if nobody took it since this holder got `token`; True if so.
+
+    Unlike `holds`, an expired lease still counts when no one took it over (every
+    takeover changes the holder or the token): the tick's second transaction uses
+    it, so a render that outlasted the lease is kept unless another engine came.
+    """
+    row = conn.execute(
+        select(leases.c.holder, leases.c.token).where(leases.c.name == name).with_for_update()
+    ).one_or_none()
+    if row is None or (row.holder, row.token) != (holder, token):
+        return False
+    conn.execute(leases.update().where(leases.c.name == name).values(expires_ts=now + ttl))
+    return True
+
+
 def release(conn: Connection, name: str, holder: str) -> None:
     """Give the lease up at once (a graceful stop), so another engine need not wait."""
     conn.execute(

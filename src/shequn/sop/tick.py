@@ -1,5 +1,5 @@
 """A tick: read what the playbooks need (sop.recent), evaluate them in one pass, build
-outbox rows."""
+outbox rows (rendered outside the store: see `outbox_rows`)."""
 
 from __future__ import annotations
 
@@ -83,24 +83,30 @@ def evaluate(
     return due_steps(playbooks, frames, window, settings.timezone, scope)
 
 
+def due_names(conn: Connection, due: pl.DataFrame) -> dict[str, str | None]:
+    """The display names of the due rows' members: all `outbox_rows` reads of the store."""
+    return members.names(conn, [m for m in due["member"].unique().to_list() if m is not None])
+
+
 def outbox_rows(
-    conn: Connection,
     settings: Settings,
     playbooks: Sequence[Playbook],
     due: pl.DataFrame,
+    names: dict[str, str | None],
     now: int,
     timing: Timing,
     ctx: Context | None = None,
 ) -> list[OutboxRow]:
     """Outbox rows for the due steps, rendered; missed ones already marked missed.
 
+    A pure function of its arguments (`names` from `due_names`): the engine calls it
+    outside any transaction, so a slow template never holds the write lock.
     `ctx` brings the content library (and settings) for rendering; without it a step
     that uses a content item is dead with the reason.
     """
     ctx = ctx or Context(settings)
     by_name = {pb.name: pb for pb in playbooks}
     settings_of = {c.key: c for c in settings.communities}
-    names = members.names(conn, [m for m in due["member"].unique().to_list() if m is not None])
     rows = []
     exps, assigned = arms(by_name, due)
     for d, exp, arm in zip(due.iter_rows(named=True), exps, assigned, strict=True):

@@ -34,6 +34,16 @@ def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
         conn.execute(_insert(conn, table).on_conflict_do_nothing(), list(rows))
 
 
+def insert_new(conn: Connection, table: Table, row: dict[str, Any]) -> bool:
+    """Insert one row unless its primary key exists; True if it was inserted.
+
+    Told by RETURNING, not the row count: psycopg reports -1 for this statement.
+    """
+    keys = [c for c in table.primary_key.columns]
+    stmt = _insert(conn, table).on_conflict_do_nothing().returning(*keys)
+    return conn.execute(stmt, row).first() is not None
+
+
 def upsert(
     conn: Connection, table: Table, rows: Sequence[dict[str, Any]], update: Sequence[str]
 ) -> None:
