@@ -326,6 +326,11 @@ class Engine:
                 totals["ticks"] += result.leased
                 totals["queued"] += result.queued
                 totals["kept_events"] = recent.rows()
+                if result.superseded:
+                    log.warning(
+                        "another engine ticked or took the lease while this tick rendered: "
+                        "its rows were discarded (the window is the other engine's)"
+                    )
                 if result.late_events:
                     log.warning(
                         "%d events were imported after the tick that covered their time: "
