@@ -7,6 +7,7 @@ The events are built in memory (the store read is measured separately in the tic
     python benchmarks/sop_bench.py                  # 1,000,000 members
     python benchmarks/sop_bench.py --members 100000
     python benchmarks/sop_bench.py --tick --members 100000   # the whole tick on SQLite
+    python benchmarks/sop_bench.py --tick --service --members 20000  # services.sop.tick
 
 `--tick` stores the events in a SQLite workspace and times what a tick reads and
 evaluates: read afresh every tick (`sop tick`, `sop plan`) against the events kept
@@ -36,8 +37,9 @@ NOW = to_micros(datetime(2026, 11, 1, 12, 0, tzinfo=UTC))
 MINUTE = 60_000_000
 
 
-def playbooks() -> list[Playbook]:
-    """20 playbooks: joins (with and without conditions), purchases, inactivity."""
+def playbook_texts() -> list[str]:
+    """The YAML of 20 playbooks: joins (with and without conditions), purchases,
+    inactivity."""
     kinds = [
         ("member_joined", None, ["+0m", "+1d 20:00", "+3d"], "silent_since_trigger"),
         ("member_joined", None, ["+30m", "+7d 20:00"], "still_member"),
@@ -65,7 +67,15 @@ def playbooks() -> list[Playbook]:
         trigger: {{type: {trigger}, {days_line}}}
         steps:{steps}
         """
-        playbook, problems = check(textwrap.dedent(text).replace(", }", "}"), f"pb{i}")
+        found.append(textwrap.dedent(text).replace(", }", "}"))
+    return found
+
+
+def playbooks() -> list[Playbook]:
+    """The 20 playbooks of `playbook_texts`, checked."""
+    found = []
+    for i, text in enumerate(playbook_texts()):
+        playbook, problems = check(text, f"pb{i}")
         assert playbook is not None, problems
         found.append(playbook)
     return found
@@ -244,6 +254,54 @@ def tick_bench(members: int, ticks: int) -> None:
     )
 
 
+def service_bench(members: int, ticks: int) -> None:
+    """The engine's whole tick (`services.sop.tick`: lease, playbooks, lifecycle, due
+    steps, render, queue) on a SQLite workspace, events kept between ticks, one minute
+    of new events each tick; the last tick is the 20:00 minute."""
+    import tempfile
+    from pathlib import Path
+
+    from shequn.clock import FrozenClock
+    from shequn.services.sop import holder_name, tick
+    from shequn.services.workspace import init_workspace
+    from shequn.sop.recent import RecentEvents
+    from shequn.store.bulk import EventSink
+
+    frame = events(members)
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = init_workspace(Path(tmp) / "ws", name="bench")
+        for path in (ws.root / "playbooks").glob("*.yaml"):
+            path.unlink()
+        for i, text in enumerate(playbook_texts()):
+            (ws.root / "playbooks" / f"pb{i:02d}.yaml").write_text(text, encoding="utf-8")
+        start = NOW - ticks * MINUTE
+        with EventSink(ws.engine, ws.root / "data") as sink:
+            sink.add(_stored(frame.filter(pl.col("ts") <= start), 0), "bench")
+            with sink.commit():
+                pass
+        recent, holder, times, queued = RecentEvents(), holder_name(), [], 0
+        at = lambda us: FrozenClock(datetime.fromtimestamp(us / 1e6, UTC))  # noqa: E731
+        tick(ws, at(start), holder=holder, recent=recent)  # the first: records the time
+        for i in range(ticks):
+            end = start + (i + 1) * MINUTE
+            fresh = frame.filter(pl.col("ts") > end - MINUTE, pl.col("ts") <= end)
+            with EventSink(ws.engine, ws.root / "data") as sink:
+                sink.add(_stored(fresh, (i + 1) * 10_000_000), "bench")
+                with sink.commit():
+                    pass
+            started, cpu = time.perf_counter(), time.process_time()
+            result = tick(ws, at(end), holder=holder, recent=recent)
+            times.append((time.perf_counter() - started, time.process_time() - cpu))
+            queued = result.queued
+        ws.close()
+    wall, cpu = (_median([t[k] for t in times[:-1]]) for k in (0, 1))
+    print(
+        f"service tick on SQLite, {members:,} members: ordinary minutes median {wall * 1000:.0f} "
+        f"ms wall, {cpu * 1000:.0f} ms CPU; the 20:00 minute ({queued:,} queued) "
+        f"{times[-1][0] * 1000:.0f} ms wall, {times[-1][1] * 1000:.0f} ms CPU"
+    )
+
+
 def _all(pbs: list[Playbook]) -> dict[str, list[str] | None]:
     return {pb.name: None for pb in pbs}
 
@@ -255,9 +313,10 @@ def main() -> None:
     parser.add_argument("--no-loop", action="store_true", help="skip the Python loop check")
     parser.add_argument("--tick", action="store_true", help="time the whole tick on SQLite")
     parser.add_argument("--ticks", type=int, default=6, help="ticks for --tick")
+    parser.add_argument("--service", action="store_true", help="with --tick: the engine's tick")
     args = parser.parse_args()
     if args.tick:
-        tick_bench(args.members, args.ticks)
+        (service_bench if args.service else tick_bench)(args.members, args.ticks)
         return
     pbs = playbooks()
     frame = events(args.members)

@@ -1,9 +1,9 @@
 """Rendering a step's message in Jinja2's sandbox with member, community and goal.
 
-Rendering is bounded, so one expensive template cannot freeze the engine (it renders
-while the tick holds the write lock): `**`, `*` and `%` are checked before they run
-(Jinja2's sandbox intercepts them, which also stops them being folded at compile
-time), `range` and loops share an iteration budget, the output is capped at
+Rendering is bounded, so one expensive template cannot freeze the engine (the tick
+renders outside any transaction, but its own rows wait for it): `**`, `*` and `%` are
+checked before they run (Jinja2's sandbox intercepts them, which also stops them being
+folded at compile time), `range` and loops share an iteration budget, the output is capped at
 `MAX_OUTPUT` characters and the whole render at `MAX_SECONDS`. A template over a
 bound fails for its target like any template error: the row is dead-lettered with
 the reason and the tick goes on (docs/sop.md, "Template bounds").
@@ -163,7 +163,7 @@ def render(text: str, values: dict[str, Any]) -> str:
         return "".join(parts)
     except _OverBudget as exc:
         # A template that ran out of time for one member will for the next thousand:
-        # remember it, so a tick holds the write lock MAX_SECONDS at most per template.
+        # remember it, so a tick spends MAX_SECONDS at most per template.
         if len(_OVER_BUDGET) >= 512:
             _OVER_BUDGET.clear()
         _OVER_BUDGET[text] = str(exc)
