@@ -135,8 +135,10 @@ def tick(
 ) -> TickResult:
     """Evaluate every playbook over the window since the last tick; fill the outbox.
 
-    `recent` holds the events between ticks (the engine keeps one), so a tick reads
-    only the events appended since the last; a tick that fails forgets them.
+    A tick that another tick or engine overtook while it rendered queues nothing
+    (`TickResult.superseded`). `recent` holds the events between ticks (the engine
+    keeps one), so a tick reads only the events appended since the last; a tick that
+    fails forgets them.
     """
     # Imported here: they pull in the analytics (DuckDB, ~0.6 s), which a process that
     # only dispatches (and the SIGKILL test's engine, killed 0.2 s after start) must not pay.
