@@ -205,7 +205,7 @@ def _tick(
     if decided is None:
         return TickResult(leased=False)
     # Rendering is bounded per template but not per tick (thousands of members): it
-    # runs outside any transaction, so imports and `sop plan` never wait for it.
+    # runs outside any transaction, so imports and other writers never wait for it.
     ctx = Context(ws.settings, decided.library)
     rows = outbox_rows(ws.settings, decided.running, decided.due, decided.names, now, timing, ctx)
     rows = late.explain(rows, set(decided.found.due["key"].to_list()))
