@@ -37,7 +37,8 @@ from shequn.workspace import Workspace
 
 # What a planned action is: due in the future, already due since the last tick (the
 # next tick queues it, late), or waiting in the outbox (pending or retry); or one
-# that will not be sent (dead: its template fails; missed), with the reason as text.
+# that will not be sent (dead: its template fails; missed; held_out: the member is
+# in an experiment's holdout), with the reason as text.
 PLANNED, OVERDUE = "planned", "overdue"
 
 
@@ -57,6 +58,8 @@ class PlannedAction:
     action: str
     owner: str
     text: str  # the first line of the rendered text
+    experiment: str | None = None  # the step's experiment (docs/experiments.md)
+    arm: str | None = None  # the member's arm; `holdout`: status held_out, not sent
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -196,6 +199,8 @@ def _action(
         action=row.action,
         owner=str(payload.get("owner", "")),
         text=f"not sent: {why}" if why else first_line(payload.get("text")),
+        experiment=payload.get("experiment"),
+        arm=payload.get("arm"),
     )
 
 
