@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, func, select
 
+from shequn.activities.plan import promotion_playbooks
 from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
 from shequn.services.sop import LAST_TICK
@@ -80,7 +81,11 @@ def as_of(frames: Frames, end: int, since: int | None = None) -> Frames:
     """The frames a tick at `end` would have read: events in (since, end]."""
     ts = pl.col("ts")
     keep = ts <= end if since is None else (ts > since) & (ts <= end)
-    return Frames(frames.events.filter(keep), first_orders=frames.first_orders.filter(keep))
+    return Frames(
+        frames.events.filter(keep),
+        first_orders=frames.first_orders.filter(keep),
+        signups=frames.signups.filter(pl.col("ts") <= end),  # sign-ups count from any time
+    )
 
 
 def first_line(text: str | None) -> str:
@@ -109,8 +114,9 @@ def plan(
         raise InputError(f"{days} is not a horizon", field="--days", hint="use 1 or more days")
     now = to_micros((clock or SystemClock()).now())
     until = now + days * DAY_US
+    plans = promotion_playbooks(ws.root, ws.settings.zone, now, until)
     with ws.engine.connect() as conn:
-        running, rejected = selection.in_force(conn, ws.root / "playbooks")
+        running, rejected = selection.in_force(conn, ws.root / "playbooks", plans)
         _check_filter(playbook, [pb.name for pb in running])
         chosen = [pb for pb in running if playbook in ("", pb.name)]
         latest = select(func.max(events.c.ts)).where(events.c.ts <= now)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from shequn.activities.plan import promotion_playbooks
 from shequn.clock import to_micros
 from shequn.errors import InputError
 from shequn.services.sop_plan import as_of
@@ -106,8 +107,9 @@ def replay(
             hint="--to is exclusive: the day after the last day to replay",
         )
     windows = day_windows(ws.settings.zone, start, end)
+    plans = promotion_playbooks(ws.root, ws.settings.zone, windows[0].start, windows[-1].end)
     with ws.engine.connect() as conn:
-        running, rejected = in_force(conn, ws.root / "playbooks")
+        running, rejected = in_force(conn, ws.root / "playbooks", plans)
         result = ReplayResult(windows[0].start, windows[-1].end, _empty(), len(windows), rejected)
         if not running:
             return result
