@@ -27,19 +27,11 @@ from shequn.services.sop_replay import replay
 from shequn.sop.recent import RecentEvents
 from shequn.store.sop_schema import outbox
 from shequn.workspace import Workspace
+from tests.activities.test_activities import TALK as BASE
 from tests.sop.helpers import at
 
-TALK = """
-    name: talk
-    title: 周三分享会
-    community: club
-    kind: sharing
-    start: 2026-11-10T20:00:00+08:00
-    end: 2026-11-10T21:00:00+08:00
-    owner: alice
-    goal: {metric: signups, target: 5}
-    feedback: {link: "https://example.org/form"}
-"""
+# The talk of test_activities, with a survey link.
+TALK = BASE + '    feedback: {link: "https://example.org/form"}\n'
 SIGNUPS = [
     ("2026-11-08T10:00:00+08:00", "wx:a", "talk"),
     ("2026-11-08T11:00:00+08:00", "wx:b", "talk"),
