@@ -131,9 +131,15 @@ def test_the_promotion_plan_runs_in_the_engine(ws: Workspace, clock: FrozenClock
     tick(ws, at(clock, "2026-11-07T12:30:00+00:00"))
     tick(ws, at(clock, "2026-11-10T13:30:00+00:00"))  # the day: T-1d and T-1h passed
     with ws.engine.connect() as conn:
-        rows = conn.execute(select(outbox.c.playbook, outbox.c.due_ts, outbox.c.state)).all()
+        rows = conn.execute(
+            select(outbox.c.playbook, outbox.c.due_ts, outbox.c.state, outbox.c.target)
+        ).all()
     names = sorted(r.playbook for r in rows)
-    assert names == ["activity-talk-announce", "activity-talk-remind-1", "activity-talk-remind-2"]
+    # The reminders go privately to the four members signed up (a–d, on 8 November).
+    reminders = ["activity-talk-remind-1"] * 4 + ["activity-talk-remind-2"] * 4
+    assert names == ["activity-talk-announce", *reminders]
+    remind = {r.target for r in rows if r.playbook == "activity-talk-remind-1"}
+    assert remind == {"wx:a", "wx:b", "wx:c", "wx:d"}
     announce = next(r for r in rows if r.playbook == "activity-talk-announce")
     assert announce.due_ts == 1_794_052_800_000_000  # 2026-11-07 20:00 +08:00
 

@@ -82,7 +82,7 @@ def test_a_valid_playbook() -> None:
             "pb.yaml:4 (field 'trigger'): unknown trigger type 'member_tagged'\n  fix: use one "
             "of member_joined, member_left, member_inactive, first_purchase, purchase, "
             "tag_changed, tier_changed, community_created, stage_entered, metric_threshold, "
-            "churn_risk_above, schedule",
+            "churn_risk_above, signed_up, schedule",
         ),
         (
             '"hi {{ member.name }}"',

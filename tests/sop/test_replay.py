@@ -155,14 +155,14 @@ def test_replay_finds_the_hand_checked_actions(ws: Workspace) -> None:
     assert seen == [(1, 2), (2, 2)]
     assert result.windows == 2 and result.rejected == []
     assert result.counts().rows() == [
-        ("buyer", "thanks", "send_private", 1, 1),
-        ("daily", "morning", "send_group", 2, 0),
-        ("early", "hello", "send_private", 2, 2),
-        ("inactive", "call", "create_task", 2, 2),
-        ("inactive", "nudge", "send_private", 3, 3),
-        ("newcomer", "evening", "send_private", 2, 2),
-        ("newcomer", "welcome", "send_private", 4, 4),
-        ("referral", "thank", "send_private", 1, 1),
+        ("buyer", "thanks", "send_private", 1, 1, 0),
+        ("daily", "morning", "send_group", 2, 0, 0),
+        ("early", "hello", "send_private", 2, 2, 0),
+        ("inactive", "call", "create_task", 2, 2, 0),
+        ("inactive", "nudge", "send_private", 3, 3, 0),
+        ("newcomer", "evening", "send_private", 2, 2, 0),
+        ("newcomer", "welcome", "send_private", 4, 4, 0),
+        ("referral", "thank", "send_private", 1, 1, 0),
     ]
     bob = result.of_member("wx:bob").select("playbook", "step", "owner").rows()
     assert bob == [

@@ -13,7 +13,7 @@ from shequn.web.app import routers
 from shequn.web.auth import PERMISSIONS
 from tests.web.conftest import HOSTILE, csrf_of
 
-PUBLIC = {"/login"}
+PUBLIC = {"/login", "/signup/{name}/{token}"}  # the member's sign-up page: tests/web/test_signup.py
 # Example values for the path parameters of GET routes.
 EXAMPLES = {"{key:path}": "wx:alice", "{fmt}": "csv", "{task_id}": "1", "{job}": "0"}
 # Downloads whose formats differ from the lists' json/csv/xlsx.

@@ -1,10 +1,13 @@
 """An activity's promotion plan as playbooks, run by the SOP engine like any other.
 
-Each point of the plan (the announcement at T−3d, the reminders at T−1d and T−1h, the
-follow-up after the end, the feedback survey) becomes a small playbook
-`activity-<name>-<point>` with a one-shot schedule at that local minute and one
-`send_group` step in the activity's community. The engine evaluates, keys, sends and
-records them exactly as it does a playbook file: there is no second engine.
+Each point of the plan becomes a small playbook `activity-<name>-<point>` with one
+step. The announcement (T−3d) and the follow-up after the end go to the group: a
+one-shot schedule at that local minute and a `send_group` step. The reminders (T−1d,
+T−1h) and the feedback survey go privately to each member signed up by then: a
+`signed_up` trigger at that instant and a `send_private` step (where the platform
+cannot send privately, the engine makes it an operator task, as for any step). The
+engine evaluates, keys, sends and records them exactly as it does a playbook file:
+there is no second engine.
 """
 
 from __future__ import annotations
@@ -23,6 +26,14 @@ from shequn.sop.timing import parse_offset
 
 # A schedule repeats every year: the plan runs only around its activity.
 _BEFORE, _AFTER = timedelta(days=300), timedelta(days=30)
+
+
+# The points sent privately to each member signed up (the others go to the group).
+PRIVATE = ("remind", "feedback")
+
+
+def private(point: str) -> bool:
+    return point.startswith(PRIVATE)
 
 
 def points(activity: Activity, zone: ZoneInfo) -> list[tuple[str, datetime, str]]:
@@ -66,26 +77,29 @@ def playbooks_of(activity: Activity, zone: ZoneInfo) -> list[Playbook]:
     """The playbooks of an activity's promotion plan."""
     found = []
     for point, at, template in points(activity, zone):
+        kind = "send_private" if private(point) else "send_group"
         step = {
             "id": point,
             "at": "+0m",
-            "action": {"type": "send_group", "text": _text(template, activity, zone)},
+            "action": {"type": kind, "text": _text(template, activity, zone)},
             "owner": activity.owner,
             "emergency": {
                 "do": f"post the {point} of {activity.title} by hand",
                 "alert": activity.owner,
             },
         }
+        trigger = (
+            {"type": "signed_up", "activity": activity.name, "when": at.isoformat()}
+            if private(point)
+            else {"type": "schedule", "every": f"{at.minute} {at.hour} {at.day} {at.month} *"}
+        )
         found.append(
             Playbook.model_validate(
                 {
                     "name": f"activity-{activity.name}-{point}",
                     "title": f"{activity.title}: {point}",
                     "applies_to": {"communities": [activity.community]},
-                    "trigger": {
-                        "type": "schedule",
-                        "every": f"{at.minute} {at.hour} {at.day} {at.month} *",
-                    },
+                    "trigger": trigger,
                     "steps": [step],
                 }
             )
@@ -94,14 +108,15 @@ def playbooks_of(activity: Activity, zone: ZoneInfo) -> list[Playbook]:
 
 
 def promotion_playbooks(
-    root: Path, zone: ZoneInfo, now: int
+    root: Path, zone: ZoneInfo, now: int, until: int | None = None
 ) -> tuple[list[Playbook], list[InputError]]:
-    """The plans of the workspace's activities around `now`, and the invalid files."""
+    """The plans of the workspace's activities around `now` (or any instant up to
+    `until`: a replay's period), and the invalid files."""
     activities, problems = scan(root)
-    moment = from_micros(now)
+    first, last = from_micros(now), from_micros(now if until is None else until)
     found = []
     for activity in activities:
         start, end = activity.window(zone)
-        if start - _BEFORE <= moment <= end + _AFTER:
+        if start - _BEFORE <= last and first <= end + _AFTER:
             found.extend(playbooks_of(activity, zone))
     return found, problems

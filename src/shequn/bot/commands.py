@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from shequn.bot import signup
 from shequn.bot.decision import Action, Decision, Mute, OperatorTask, Record, Send
 from shequn.bot.points import award, checkin_day, week_of
 from shequn.bot.setup import Setup
@@ -229,6 +230,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(("/points", "积分", "/积分"), _points),
     Command(("/rank", "排行", "/排行", "排行榜"), _rank),
     Command(("/appeal", "申诉", "/申诉"), _appeal),
+    Command(("/signup", "报名", "/报名"), signup.run),
     Command(("/warn", "/警告"), _operator_step("warn"), operator=True),
     Command(("/mute", "/禁言"), _operator_step("mute"), operator=True),
     Command(("/unmute", "/解除禁言"), _unmute, operator=True),

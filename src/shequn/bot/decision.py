@@ -38,6 +38,9 @@ BOT_TYPES: tuple[str, ...] = (
     "bot_failed",  # a platform action failed (meta: action, reason)
 )
 SOP_POINT_TYPES = ("points_added", "tier_changed")
+# Canonical events the bot records for a member (source "bot", `meta.activity` in
+# `content_id`): they count in the metrics and the activity results like imported ones.
+CANONICAL_TYPES = ("activity_signup",)
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ Action = Send | Delete | Mute | Remove | Ban | DecideJoin | OperatorTask
 
 @dataclass(frozen=True)
 class Record:
-    """An event to record: a BOT_TYPES type or points_added / tier_changed.
+    """An event to record: a BOT_TYPES, SOP_POINT_TYPES or CANONICAL_TYPES type.
 
     `key` makes it idempotent; "" means the cause's key and the record's place.
     """

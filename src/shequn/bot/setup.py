@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from shequn.activities.loader import scan as scan_activities
+from shequn.activities.model import Activity
 from shequn.bot import faq
 from shequn.bot.moderation import WordList, read_words
 from shequn.bot.texts import say
@@ -37,6 +39,7 @@ class Setup:
     zone: ZoneInfo
     tier_at: Callable[[int], str | None]
     me: frozenset[str] = frozenset()  # the bot's own member keys: never answered
+    activities: tuple[Activity, ...] = ()  # the community's (activities/), for /signup
 
     @property
     def language(self) -> str:
@@ -98,6 +101,8 @@ def load(
     contacts = frozenset(o.contact for o in settings.operators if ":" in o.contact)
     owner = settings.operators[0].name if settings.operators else "operator"
     lists: dict[tuple[str, ...], WordList] = {}
+    # Invalid activity files are reported by `shequn activities list` and the engine.
+    activities, _problems = scan_activities(root)
     out = {}
     for key, (community, config) in configs.items():
         rules = config.moderation
@@ -116,5 +121,6 @@ def load(
             zone=settings.zone,
             tier_at=settings.tier_at,
             me=frozenset(me),
+            activities=tuple(a for a in activities if a.community == key),
         )
     return out

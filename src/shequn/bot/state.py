@@ -69,6 +69,7 @@ class BotState:
     totals: dict[str, int] = field(default_factory=dict)  # workspace points per member
     posts: dict[bytes, deque[tuple[str, float]]] = field(default_factory=dict)  # text_key →
     challenges: dict[str, Challenge] = field(default_factory=dict)  # by member key
+    signups: set[tuple[str, str]] = field(default_factory=set)  # (activity, member)
 
     def member(self, community: str, member: str) -> MemberState:
         """The member's state, empty if never seen (not stored until changed)."""
@@ -208,6 +209,10 @@ def _leaderboard(s: BotState, c: str, _m: str, _a: int, meta: dict[str, Any], _n
     group.leaderboard_week, group.week_points = meta["week"], {}
 
 
+def _signed_up(s: BotState, _c: str, m: str, _a: int, meta: dict[str, Any], _n: float) -> None:
+    s.signups.add((str(meta.get("activity", "")), m))
+
+
 _FOLDS: dict[str, Fold] = {
     "violation": _violation,
     "pardoned": _pardoned,
@@ -225,4 +230,5 @@ _FOLDS: dict[str, Fold] = {
     "join_approved": _decided,
     "join_declined": _decided,
     "leaderboard_posted": _leaderboard,
+    "activity_signup": _signed_up,
 }

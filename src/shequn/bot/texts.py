@@ -18,9 +18,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "no_rules": ("本群还没有写群规。", "This group has no written rules yet."),
     "help": (
         "命令：签到 /checkin · 积分 /points · 排行 /rank · 群规 /rules · /faq 问题 · "
-        "申诉 /appeal 理由",
+        "申诉 /appeal 理由 · 报名 /signup",
         "Commands: /checkin 签到 · /points 积分 · /rank 排行 · /rules 群规 · /faq question · "
-        "/appeal reason",
+        "/appeal reason · /signup 报名",
     ),
     "operator_help": (
         "管理命令：/warn /mute 成员 10m /unmute /ban /pardon（成员或回复其消息）",
@@ -66,6 +66,27 @@ TEXTS: dict[str, tuple[str, str]] = {
         "That answer is not right; the request is declined.",
     ),
     "not_operator": ("只有管理员可以使用这个命令。", "Only operators may use this command."),
+    "signed_up": (
+        "{name} 报名成功：「{title}」{start} 开始。",
+        '{name}, you are signed up for "{title}", starting {start}.',
+    ),
+    "signup_already": (
+        "{name} 已经报名了「{title}」。",
+        '{name}, you are already signed up for "{title}".',
+    ),
+    "signup_closed": (
+        "「{title}」已结束，报名已关闭。",
+        '"{title}" has ended; sign-ups are closed.',
+    ),
+    "signup_none": ("现在没有可报名的活动。", "No activity is open for sign-up now."),
+    "signup_which": (
+        "有几个活动可以报名，请写上活动名：报名 活动名。可选：{names}",
+        "Several activities are open; name one: /signup NAME. Open: {names}",
+    ),
+    "signup_unknown": (
+        "没有叫「{wanted}」的活动。可报名：{names}",
+        'No activity is called "{wanted}". Open: {names}',
+    ),
     "who": (
         "请写出成员（或回复其消息）：{command} 成员",
         "Name the member (or reply to their message): {command} MEMBER",

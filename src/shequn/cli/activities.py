@@ -74,7 +74,7 @@ def activities_show(
     Example: `shequn activities show talk`
     """
     from shequn.activities.listing import get
-    from shequn.activities.plan import points
+    from shequn.activities.plan import points, private
 
     ws = Workspace.open(workspace)
     a = get(ws, name)
@@ -92,9 +92,10 @@ def activities_show(
         _money(a.actual_cost),
     )
     console.print(budget)
-    plan = Table("when", "point", "text (send_group)")
+    plan = Table("when", "point", "to", "text")
     for point, at, text in points(a, ws.settings.zone):
-        plan.add_row(f"{at:%Y-%m-%d %H:%M}", point, text)
+        to = "each member signed up (send_private)" if private(point) else "the group"
+        plan.add_row(f"{at:%Y-%m-%d %H:%M}", point, to, text)
     console.print(plan)
 
 

@@ -194,6 +194,8 @@ def sop_plan(
 
 
 def _print_plan(ws: Workspace, result: DryRun) -> None:
+    from shequn.sop.experiments import HOLDOUT, TREATED
+
     known = "no event yet" if result.based_on is None else _iso(ws, result.based_on)[:16]
     console.print(
         f"Plan {_iso(ws, result.now)[:16]} → {_iso(ws, result.until)[:16]} "
@@ -212,7 +214,9 @@ def _print_plan(ws: Workspace, result: DryRun) -> None:
             text.no_wrap, text.overflow = True, "ellipsis"
             text.max_width = max(16, min(48, console.width - 95))
         target = a.member_name or a.target
-        cells = (when.strftime("%H:%M"), a.status, a.playbook, a.step, target, a.action, a.owner)
+        # A variant's name beside the status; held out is the status (with the reason).
+        shown = f"{a.status} ({a.arm})" if a.arm not in (None, HOLDOUT, TREATED) else a.status
+        cells = (when.strftime("%H:%M"), shown, a.playbook, a.step, target, a.action, a.owner)
         tables[day].add_row(*(escape(c) for c in (*cells, a.text[:60])))
     for table in tables.values():
         console.print(table)
@@ -280,7 +284,7 @@ def _with_times(ws: Workspace, actions: pl.DataFrame) -> pl.DataFrame:
         for name, alias in (("due_ts", "due"), ("occ_ts", "trigger"))
     ]
     columns = ["key", "playbook", "step", "action", "owner", "community", "member", "member_name"]
-    return actions.select(*local[:1], *columns, "target", local[1])
+    return actions.select(*local[:1], *columns, "target", local[1], "experiment", "arm")
 
 
 def _print_replay(
@@ -290,20 +294,25 @@ def _print_replay(
     start: date,
     end: date,
 ) -> None:
+    from shequn.sop.experiments import HOLDOUT
+
     console.print(
         f"Replay {start} – {end} (excl., {ws.settings.timezone}): what the playbooks in force "
         f"would have done, {result.windows} day(s) evaluated as the engine would have.",
         highlight=False,
     )
-    table = Table("playbook", "step", "action", "actions", "members")
+    table = Table("playbook", "step", "action", "actions", "members", "held out")
     for row in result.counts().iter_rows():
         table.add_row(*(str(c) for c in row))
     console.print(table)
     if member is not None:
         key, actions = member
-        columns = ("due", "playbook", "step", "action", "owner", "community")
+        columns = ("due", "playbook", "step", "action", "owner", "community", "experiment", "arm")
         listing = Table(*columns, title=f"{key}: {actions.height} action(s)")
         for row in actions.select(columns).rows():
-            listing.add_row(row[0][:16].replace("T", " "), *row[1:])
+            arm = f"{row[7]} (not sent)" if row[7] == HOLDOUT else row[7] or ""
+            listing.add_row(row[0][:16].replace("T", " "), *row[1:6], row[6] or "", arm)
         console.print(listing)
-    console.print(f"Total: {result.actions.height} action(s)")
+    held = result.held_out
+    total = result.actions.height - held
+    console.print(f"Total: {total} action(s)" + (f", {held} held out (not sent)" if held else ""))

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, or_, select
 
 from shequn.bot.decision import (
     BOT_TYPES,
+    CANONICAL_TYPES,
     SOP_POINT_TYPES,
     SOURCE,
     Decision,
@@ -41,10 +42,13 @@ JOINS_BACK = timedelta(days=7)
 
 
 def bot_row(community: str, record: Record, key: str, now: int) -> dict[str, Any]:
-    if record.type not in BOT_TYPES:
+    """The event row of a record (source `bot`); a canonical one carries its activity."""
+    if record.type not in BOT_TYPES + CANONICAL_TYPES:
         raise ValueError(f"{record.type!r} is not a bot event type")
     meta = json.dumps(record.meta, ensure_ascii=False, sort_keys=True, default=str)
+    canonical = record.type in CANONICAL_TYPES
     return {
+        "content_id": record.meta.get("activity") if canonical else None,
         "ts": now,
         "community": community,
         "member": record.member or None,
@@ -149,6 +153,8 @@ def record(ws: Workspace, decisions: Sequence[Decision], clock: Clock) -> int:
     with write_transaction(ws.engine) as conn:
         rows = [row for d in found for row in rows_of(d, now)]
         rows += [row for d in found for row in _tasks(conn, d, now)]
+        # One statement needs one set of columns: the journal's rows have no content_id.
+        rows = [row if "content_id" in row else {**row, "content_id": None} for row in rows]
         dialect.lock_appends(conn)
         dialect.insert_ignore(conn, events, rows)
     return len(rows)

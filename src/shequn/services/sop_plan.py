@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, func, select
 
+from shequn.activities.plan import promotion_playbooks
 from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
 from shequn.services.sop import LAST_TICK
@@ -37,7 +38,8 @@ from shequn.workspace import Workspace
 
 # What a planned action is: due in the future, already due since the last tick (the
 # next tick queues it, late), or waiting in the outbox (pending or retry); or one
-# that will not be sent (dead: its template fails; missed), with the reason as text.
+# that will not be sent (dead: its template fails; missed; held_out: the member is
+# in an experiment's holdout), with the reason as text.
 PLANNED, OVERDUE = "planned", "overdue"
 
 
@@ -57,6 +59,8 @@ class PlannedAction:
     action: str
     owner: str
     text: str  # the first line of the rendered text
+    experiment: str | None = None  # the step's experiment (docs/experiments.md)
+    arm: str | None = None  # the member's arm; `holdout`: status held_out, not sent
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -77,7 +81,11 @@ def as_of(frames: Frames, end: int, since: int | None = None) -> Frames:
     """The frames a tick at `end` would have read: events in (since, end]."""
     ts = pl.col("ts")
     keep = ts <= end if since is None else (ts > since) & (ts <= end)
-    return Frames(frames.events.filter(keep), first_orders=frames.first_orders.filter(keep))
+    return Frames(
+        frames.events.filter(keep),
+        first_orders=frames.first_orders.filter(keep),
+        signups=frames.signups.filter(pl.col("ts") <= end),  # sign-ups count from any time
+    )
 
 
 def first_line(text: str | None) -> str:
@@ -106,8 +114,9 @@ def plan(
         raise InputError(f"{days} is not a horizon", field="--days", hint="use 1 or more days")
     now = to_micros((clock or SystemClock()).now())
     until = now + days * DAY_US
+    plans = promotion_playbooks(ws.root, ws.settings.zone, now, until)
     with ws.engine.connect() as conn:
-        running, rejected = selection.in_force(conn, ws.root / "playbooks")
+        running, rejected = selection.in_force(conn, ws.root / "playbooks", plans)
         _check_filter(playbook, [pb.name for pb in running])
         chosen = [pb for pb in running if playbook in ("", pb.name)]
         latest = select(func.max(events.c.ts)).where(events.c.ts <= now)
@@ -196,6 +205,8 @@ def _action(
         action=row.action,
         owner=str(payload.get("owner", "")),
         text=f"not sent: {why}" if why else first_line(payload.get("text")),
+        experiment=payload.get("experiment"),
+        arm=payload.get("arm"),
     )
 
 

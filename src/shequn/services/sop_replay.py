@@ -17,14 +17,16 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from shequn.activities.plan import promotion_playbooks
 from shequn.clock import to_micros
 from shequn.errors import InputError
 from shequn.services.sop_plan import as_of
 from shequn.sop.evaluate import DUE_SCHEMA, Window, due_steps, lookback
+from shequn.sop.experiments import HOLDOUT
 from shequn.sop.model import Playbook, ScheduleTrigger
 from shequn.sop.recent import read_frames
 from shequn.sop.selection import in_force
-from shequn.sop.tick import scopes
+from shequn.sop.tick import arms, scopes
 from shequn.sop.triggers import Frames
 from shequn.store import members
 from shequn.workspace import Workspace
@@ -34,7 +36,10 @@ ACTIONS_SCHEMA = {
     "action": pl.String,
     "owner": pl.String,
     "member_name": pl.String,
+    "experiment": pl.String,  # the step's experiment (sop.experiments), else null
+    "arm": pl.String,  # the member's arm: holdout (not sent), treated or a variant
 }
+HELD = pl.col("arm") == HOLDOUT
 
 
 @dataclass
@@ -48,15 +53,23 @@ class ReplayResult:
     rejected: list[InputError] = field(default_factory=list)
 
     def counts(self) -> pl.DataFrame:
-        """Actions and distinct members per playbook and step."""
+        """Per playbook and step: actions sent, distinct members, and members held out
+        by the step's experiment (recorded, not sent)."""
+        held = HELD.fill_null(False)
         return (
             self.actions.group_by("playbook", "step", "action")
             .agg(
-                pl.len().alias("actions"),
+                pl.len().sub(held.sum()).alias("actions"),
                 pl.col("member").drop_nulls().n_unique().alias("members"),
+                pl.col("member").filter(held).n_unique().alias("held_out"),
             )
             .sort("playbook", "step", "action")
         )
+
+    @property
+    def held_out(self) -> int:
+        """Rows a held-out member would have had (recorded as held out, not sent)."""
+        return int(self.actions.select(HELD.fill_null(False).sum()).item())
 
     def of_member(self, member: str) -> pl.DataFrame:
         return self.actions.filter(pl.col("member") == member)
@@ -94,8 +107,9 @@ def replay(
             hint="--to is exclusive: the day after the last day to replay",
         )
     windows = day_windows(ws.settings.zone, start, end)
+    plans = promotion_playbooks(ws.root, ws.settings.zone, windows[0].start, windows[-1].end)
     with ws.engine.connect() as conn:
-        running, rejected = in_force(conn, ws.root / "playbooks")
+        running, rejected = in_force(conn, ws.root / "playbooks", plans)
         result = ReplayResult(windows[0].start, windows[-1].end, _empty(), len(windows), rejected)
         if not running:
             return result
@@ -161,6 +175,12 @@ def _described(
     )
     # An emergency plan's threshold alert is an alert to the plan's contact, not the step.
     alert = pl.col("kind") == "alert"
+    # The arm the tick would draw for each member (the same salted hash: sop.experiments).
+    experiment, arm = arms({pb.name: pb for pb in running}, due)
+    due = due.with_columns(
+        pl.Series("experiment", experiment, dtype=pl.String),
+        pl.Series("arm", arm, dtype=pl.String),
+    )
     return (
         due.join(steps, on=["playbook", "step"], how="left")
         .join(named, on="member", how="left")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias, Union, get_args
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
+from shequn.clock import to_micros
 from shequn.sop import kinds
 from shequn.sop.experiments import Experiment, Variant, holdout_share
 from shequn.sop.model_base import ActionModel, Strict, TextAction
@@ -30,7 +31,7 @@ STATE_TRIGGERS = (
     "metric_threshold",
     "churn_risk_above",
 )
-ALL_TRIGGERS = (*TRIGGERS, *STATE_TRIGGERS, "schedule")
+ALL_TRIGGERS = (*TRIGGERS, *STATE_TRIGGERS, "signed_up", "schedule")
 # Triggers without a member: their steps target the community, like a schedule's.
 COMMUNITY_TRIGGERS = ("community_created", "stage_entered", "metric_threshold", "schedule")
 # A community's lifecycle stages (the lifecycle helper moves communities through them).
@@ -149,9 +150,24 @@ class MetricThreshold(Threshold):
         return Threshold(metric=self.metric, below=self.below, above=self.above, days=self.days)
 
 
+class SignedUp(Strict):
+    """Every member signed up for an activity by a fixed instant, once, at that instant:
+    the activity's private reminders and survey (`shequn.activities.plan`)."""
+
+    type: Literal["signed_up"]
+    activity: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    when: AwareDatetime  # with an offset: 2026-11-09T20:00:00+08:00
+
+    @property
+    def instant(self) -> int:
+        """`when` in µs since the epoch."""
+        return to_micros(self.when)
+
+
 Trigger = Annotated[
     EventTrigger
     | ScheduleTrigger
+    | SignedUp
     | TagChanged
     | TierChanged
     | ChurnRiskAbove

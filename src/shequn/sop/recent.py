@@ -27,7 +27,15 @@ from sqlalchemy import Connection, case, func, or_, select
 from shequn.domain.events import BASELINE
 from shequn.sop.evaluate import Window, lookback
 from shequn.sop.model import Playbook
-from shequn.sop.triggers import EVENT_SCHEMA, EVENT_TYPES, STATE_TYPES, Frames, member_id, split
+from shequn.sop.triggers import (
+    EVENT_SCHEMA,
+    EVENT_TYPES,
+    SIGNUP_SCHEMA,
+    STATE_TYPES,
+    Frames,
+    member_id,
+    split,
+)
 from shequn.store.schema import events
 
 FIRST_SCHEMA = {"community": pl.String, "member": pl.String, "ts": pl.Int64}
@@ -38,6 +46,15 @@ def _wants_first_orders(playbooks: Sequence[Playbook]) -> bool:
     return any(getattr(pb.trigger, "type", "") == "first_purchase" for pb in playbooks)
 
 
+def _signup_activities(playbooks: Sequence[Playbook]) -> frozenset[str]:
+    """The activities whose sign-ups a `signed_up` trigger selects."""
+    return frozenset(
+        str(getattr(pb.trigger, "activity", ""))
+        for pb in playbooks
+        if pb.trigger.type == "signed_up"
+    )
+
+
 @dataclass
 class RecentEvents:
     """The events since `floor` (µs) up to event id `last_id`, split by type, and every
@@ -45,6 +62,8 @@ class RecentEvents:
 
     parts: dict[str, pl.DataFrame] | None = None  # per type: EVENT_SCHEMA + mid, by time
     first_orders: pl.DataFrame | None = None  # FIRST_SCHEMA
+    signups: pl.DataFrame | None = None  # SIGNUP_SCHEMA, of `signup_names`
+    signup_names: frozenset[str] = frozenset()
     last_id: int = 0
     floor: int = 0
     full_reads: int = 0  # how often everything was read (at first, or reaching further)
@@ -56,6 +75,7 @@ class RecentEvents:
     def clear(self) -> None:
         """Forget everything: the next tick reads afresh."""
         self.parts, self.first_orders, self.last_id, self.floor = None, None, 0, 0
+        self.signups, self.signup_names = None, frozenset()
 
     def frames(self, conn: Connection, playbooks: Sequence[Playbook], window: Window) -> Frames:
         """The frames of a tick at `window`, reading only what was appended since the
@@ -74,12 +94,26 @@ class RecentEvents:
             self.first_orders = _first_orders(conn, self.first_orders, self.last_id, top)
         else:
             self.first_orders = None  # not kept up to date: read whole if wanted again
+        self._keep_signups(conn, _signup_activities(playbooks), top)
         self.last_id, self.floor = top, since
         first = self.first_orders
         if first is None:
             first = pl.DataFrame(schema=FIRST_SCHEMA)
         upto = {k: _upto(part, window.end) for k, part in self.parts.items()}
-        return Frames.of_parts(upto, first.filter(pl.col("ts") > since))
+        signups = None if self.signups is None else self.signups.filter(pl.col("ts") <= window.end)
+        return Frames.of_parts(upto, first.filter(pl.col("ts") > since), signups)
+
+    def _keep_signups(self, conn: Connection, names: frozenset[str], top: int) -> None:
+        """The sign-ups of these activities: read whole once (or when the activities
+        change), then only those appended since the last tick, like the first orders."""
+        if not names:
+            self.signups, self.signup_names = None, names
+        elif self.signups is None or names != self.signup_names:
+            self.signups, self.signup_names = _signups(conn, names, 0, top), names
+        else:
+            fresh = _signups(conn, names, self.last_id, top)
+            if not fresh.is_empty():
+                self.signups = pl.concat([self.signups, fresh])
 
 
 def read_frames(conn: Connection, playbooks: Sequence[Playbook], window: Window) -> Frames:
@@ -93,7 +127,9 @@ def read_frames(conn: Connection, playbooks: Sequence[Playbook], window: Window)
     first = pl.DataFrame(schema=FIRST_SCHEMA)
     if _wants_first_orders(playbooks):
         first = _first_orders(conn, None, 0, top, since=since)
-    return Frames.of_parts(parts, first)
+    names = _signup_activities(playbooks)
+    signups = _signups(conn, names, 0, top, until=window.end) if names else None
+    return Frames.of_parts(parts, first, signups)
 
 
 def _read(
@@ -172,3 +208,21 @@ def _first_orders(
         return known
     both = pl.concat([known, fresh])
     return both.group_by("community", "member").agg(pl.col("ts").min()).sort("ts")
+
+
+def _signups(
+    conn: Connection, names: frozenset[str], after: int, top: int, until: int | None = None
+) -> pl.DataFrame:
+    """The `activity_signup` events of these activities (by `content_id`), ever.
+
+    The one read without a time bound: a member may sign up months before a reminder.
+    It happens once per engine start (and per new activity); later ticks read by id.
+    """
+    query = (
+        select(events.c.community, events.c.member, events.c.content_id, events.c.ts)
+        .where(events.c.type == "activity_signup", events.c.content_id.in_(sorted(names)))
+        .where(events.c.member.is_not(None), events.c.id > after, events.c.id <= top)
+    )
+    if until is not None:
+        query = query.where(events.c.ts <= until)
+    return pl.DataFrame(conn.execute(query).all(), schema=SIGNUP_SCHEMA, orient="row")

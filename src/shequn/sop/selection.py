@@ -85,9 +85,16 @@ def select(
     return chosen
 
 
-def in_force(conn: Connection, folder: Path) -> tuple[list[Playbook], list[InputError]]:
-    """The playbooks the engine runs (`sop.selection`), read-only; and the problems."""
+def in_force(
+    conn: Connection,
+    folder: Path,
+    generated: tuple[list[Playbook], list[InputError]] = ([], []),
+) -> tuple[list[Playbook], list[InputError]]:
+    """The playbooks the engine runs (`sop.selection`), read-only; and the problems.
+
+    `generated`: as for `select` (the activities' promotion plans, which the dry runs
+    pass so they list what the engine will run)."""
     query = sa_select(playbooks.c.name, playbooks.c.path, playbooks.c.source)
     stored = {row.name: row for row in conn.execute(query)}
-    chosen = select(folder, Library(folder.parent / FOLDER), stored)
+    chosen = select(folder, Library(folder.parent / FOLDER), stored, generated)
     return chosen.running, chosen.problems

@@ -47,6 +47,8 @@ EVENT_SCHEMA = {
     "label": pl.String,
 }
 OCC_SCHEMA = {"community": pl.String, "member": pl.String, "mid": pl.UInt64, "occ_ts": pl.Int64}
+# Sign-ups of the activities a `signed_up` trigger names, whenever they were (sop.recent).
+SIGNUP_SCHEMA = {"community": pl.String, "member": pl.String, "activity": pl.String, "ts": pl.Int64}
 _SEED = 0x5E0  # any fixed seed: the hash only has to agree within one process
 
 
@@ -68,7 +70,8 @@ def _empty_occ() -> pl.DataFrame:
 
 @dataclass
 class Frames:
-    """What the tick read: recent events (split by type), and first orders ever."""
+    """What the tick read: recent events (split by type), first orders ever, and the
+    sign-ups of the activities that `signed_up` triggers name."""
 
     events: pl.DataFrame
     first_orders: pl.DataFrame = field(
@@ -76,6 +79,7 @@ class Frames:
             schema={"community": pl.String, "member": pl.String, "ts": pl.Int64}
         )
     )
+    signups: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SIGNUP_SCHEMA))
     _parts: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False)
     _cache: dict[Any, pl.DataFrame] = field(default_factory=dict, repr=False)
 
@@ -96,14 +100,21 @@ class Frames:
         self._parts = split(self.events)
 
     @classmethod
-    def of_parts(cls, parts: dict[str, pl.DataFrame], first_orders: pl.DataFrame) -> Frames:
+    def of_parts(
+        cls,
+        parts: dict[str, pl.DataFrame],
+        first_orders: pl.DataFrame,
+        signups: pl.DataFrame | None = None,
+    ) -> Frames:
         """Frames from events split by type already (`split`), as the engine keeps them
         between ticks (sop.recent): nothing is sorted, hashed or split again."""
         kept = {kind: part for kind, part in parts.items() if part.height}
         events = pl.concat(list(kept.values()), rechunk=False) if kept else None
         if events is None:
             events = pl.DataFrame(schema={**EVENT_SCHEMA, "mid": pl.UInt64})
-        return cls(events, first_orders, _parts=kept)
+        if signups is None:
+            signups = pl.DataFrame(schema=SIGNUP_SCHEMA)
+        return cls(events, first_orders, signups, _parts=kept)
 
     def between(
         self,
@@ -230,6 +241,21 @@ def _churn_risk(frames: Frames, trigger: Any, lo: int, hi: int) -> pl.DataFrame:
     return _occ(found.filter(pl.col("label").cast(pl.Float64, strict=False) >= trigger.above))
 
 
+def _signed_up(frames: Frames, trigger: Any, lo: int, hi: int) -> pl.DataFrame:
+    """At the trigger's fixed instant, when it lies in (lo, hi]: every member signed up
+    for its activity by then, once (in member order, so keys and rows are stable)."""
+    at = trigger.instant
+    if not lo < at <= hi:
+        return _empty_occ()
+    found = (
+        frames.signups.filter(pl.col("activity") == trigger.activity, pl.col("ts") <= at)
+        .select(KEYS)
+        .unique()
+        .sort(KEYS)
+    )
+    return found.select(*KEYS, member_id(), pl.lit(at, dtype=pl.Int64).alias("occ_ts"))
+
+
 def _inactive(frames: Frames, trigger: Any, lo: int, hi: int) -> pl.DataFrame:
     assert trigger.days is not None
     return frames.fell_inactive(trigger.days, lo, hi)
@@ -247,6 +273,7 @@ TRIGGER_RULES: dict[str, Rule] = {
     "stage_entered": _labelled(lambda t: ("stage_entered",), lambda t: t.stage),
     "metric_threshold": _labelled(lambda t: ("metric_crossed",), lambda t: t.threshold.id),
     "churn_risk_above": _churn_risk,
+    "signed_up": _signed_up,
 }
 
 Condition = Callable[[Frames, pl.DataFrame], pl.DataFrame]

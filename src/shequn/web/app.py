@@ -42,10 +42,18 @@ def routers() -> list[APIRouter]:
         routes_imports,
         routes_members,
         routes_reviews,
+        routes_signup,
         routes_sop,
     )
 
-    modules = (routes_auth, routes_dashboard, routes_members, routes_sop, routes_reviews)
+    modules = (
+        routes_auth,
+        routes_dashboard,
+        routes_members,
+        routes_sop,
+        routes_reviews,
+        routes_signup,
+    )
     return [m.router for m in (*modules, routes_imports, routes_communities, routes_admin)]
 
 
