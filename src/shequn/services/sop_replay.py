@@ -37,6 +37,10 @@ ACTIONS_SCHEMA = {
 }
 
 
+# The columns a listing of actions shows between the due time and the target.
+LISTED = ("key", "playbook", "step", "action", "owner", "community", "member", "member_name")
+
+
 @dataclass
 class ReplayResult:
     """Every action the engine would have queued in [start, end), one row per key."""
@@ -49,17 +53,35 @@ class ReplayResult:
 
     def counts(self) -> pl.DataFrame:
         """Actions and distinct members per playbook and step."""
-        return (
-            self.actions.group_by("playbook", "step", "action")
-            .agg(
-                pl.len().alias("actions"),
-                pl.col("member").drop_nulls().n_unique().alias("members"),
-            )
-            .sort("playbook", "step", "action")
-        )
+        return counts_of(self.actions)
 
     def of_member(self, member: str) -> pl.DataFrame:
         return self.actions.filter(pl.col("member") == member)
+
+
+def counts_of(actions: pl.DataFrame) -> pl.DataFrame:
+    """Actions and distinct members per playbook, step and action of some replayed actions."""
+    return (
+        actions.group_by("playbook", "step", "action")
+        .agg(
+            pl.len().alias("actions"),
+            pl.col("member").drop_nulls().n_unique().alias("members"),
+        )
+        .sort("playbook", "step", "action")
+    )
+
+
+def with_local_times(actions: pl.DataFrame, timezone: str) -> pl.DataFrame:
+    """The actions with local ISO times instead of µs (`due`, `trigger`), for JSON and CSV."""
+    local = [
+        pl.from_epoch(name, time_unit="us")
+        .dt.replace_time_zone("UTC")
+        .dt.convert_time_zone(timezone)
+        .dt.strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .alias(alias)
+        for name, alias in (("due_ts", "due"), ("occ_ts", "trigger"))
+    ]
+    return actions.select(*local[:1], *LISTED, "target", local[1])
 
 
 def day_windows(zone: ZoneInfo, start: date, end: date) -> list[Window]:

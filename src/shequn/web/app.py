@@ -41,12 +41,14 @@ def routers() -> list[APIRouter]:
         routes_dashboard,
         routes_imports,
         routes_members,
+        routes_replay,
         routes_reviews,
         routes_sop,
     )
 
-    modules = (routes_auth, routes_dashboard, routes_members, routes_sop, routes_reviews)
-    return [m.router for m in (*modules, routes_imports, routes_communities, routes_admin)]
+    pages = (routes_auth, routes_dashboard, routes_members, routes_replay, routes_sop)
+    work = (routes_reviews, routes_imports, routes_communities, routes_admin)
+    return [m.router for m in (*pages, *work)]
 
 
 def create_app(ws: Workspace, clock: Clock | None = None) -> FastAPI:
