@@ -66,6 +66,11 @@ def show(ctx: Annotated[Ctx, Depends(need("dashboard"))], community: str = "") -
         start=start,
         end=end,
         alerts=dashboard.alerts(ctx.ws, scope, _clock(ctx)),
+        crossings=MEMO.get(
+            ctx.ws,
+            ("crossings", scope, start, end),
+            lambda: dashboard.crossings(ctx.ws, scope, start, end, _clock(ctx)),
+        ),
         communities=communities(ctx),
         currency=ctx.ws.settings.currency,
     )
