@@ -14,6 +14,7 @@ from shequn.errors import ShequnError
 from shequn.web.auth import Forbidden, NotSignedIn, current_session
 from shequn.web.i18n import translator
 from shequn.web.render import page
+from shequn.web.upload_limit import UploadLimit
 from shequn.workspace import Workspace
 
 STATIC = Path(__file__).with_name("static")
@@ -61,6 +62,8 @@ def create_app(ws: Workspace, clock: Clock | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in routers():
         app.include_router(router)
+
+    app.add_middleware(UploadLimit, ws=ws)
 
     @app.middleware("http")
     async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
