@@ -47,8 +47,10 @@ def test_crossings_of_a_declared_threshold(tmp_path: Path) -> None:
             ("2026-10-03", "messages>0x1d", 1, 0.0),
         ]
         client = sign_in(create_app(ws, clock), "viewer")
-        page = client.get("/?community=book-club&from=2026-10-01&to=2026-11-01&lang=en").text
-        alert = page[page.index('id="metric-crossings"') :].split("</details>")[0]
+        query = "community=book-club&from=2026-10-01&to=2026-11-01"
+        page = client.get(f"/?{query}").text
+        assert f'hx-get="/dashboard/crossings?{query.replace("&", "&amp;")}"' in page
+        alert = client.get(f"/dashboard/crossings?{query}&lang=en").text
         assert "2026-10-03" in alert and "messages of the day" in alert and "above 0" in alert
         # A period before the run: no crossing of this threshold.
         early = crossings(ws, "book-club", date(2026, 10, 1), date(2026, 10, 3), clock)

@@ -189,3 +189,22 @@ def test_tier_filter_and_column(tmp_path) -> None:  # type: ignore[no-untyped-de
         assert "buyer" in client.get("/member/wx:alice").text
     finally:
         ws.close()
+
+
+def test_profiles_are_kept_for_their_time_to_live(console_ws) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from shequn.web.cache import Timed
+    from tests.web.conftest import NOW
+
+    kept = Timed(timedelta(minutes=15))
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert kept.get(console_ws, "k", NOW, compute) == 1
+    assert kept.get(console_ws, "k", NOW + timedelta(minutes=14), compute) == 1
+    assert kept.get(console_ws, "k", NOW + timedelta(minutes=15), compute) == 2
+    assert kept.get(console_ws, "other", NOW + timedelta(minutes=15), compute) == 3

@@ -16,10 +16,12 @@ from shequn.services.member_tags import tag_members
 from shequn.services.members import merge
 from shequn.web import members
 from shequn.web.auth import Ctx, Forbidden, need
+from shequn.web.cache import Timed
 from shequn.web.render import FORMATS, page, rows_response
 from shequn.web.routes_dashboard import MEMO, communities
 
 router = APIRouter()
+PEOPLE = Timed(timedelta(minutes=15))
 
 
 def _filters(ctx: Ctx) -> members.Filters:
@@ -54,11 +56,15 @@ def _check_decided(values: dict[str, str]) -> None:
             raise InputError(f"churn risk {values['risk']!r}", field="risk", hint="a number 0 to 1")
 
 
-def _people(ctx: Ctx):  # type: ignore[no-untyped-def]
-    """Every person's tier, state and churn risk, decided once per local day and log version."""
+def _people(ctx: Ctx) -> pl.DataFrame:
+    """Every person's tier, state and churn risk, at most PEOPLE.ttl old.
+
+    Not recomputed at every new event, as the directory is: deciding them reads every
+    person's history and trains the churn model (seconds at 300k events), and a live
+    group adds events every few seconds.
+    """
     now = ctx.request.app.state.clock.now()
-    today = now.astimezone(ctx.ws.settings.zone).date()
-    return MEMO.get(ctx.ws, ("people", today), lambda: members.decided(ctx.ws, now))
+    return PEOPLE.get(ctx.ws, "people", now, lambda: members.decided(ctx.ws, now))
 
 
 def _matching(ctx: Ctx, filters: members.Filters):  # type: ignore[no-untyped-def]
