@@ -242,6 +242,16 @@ class MemberStates(BaseModel):
         return self
 
 
+class ConsoleSettings(BaseModel):
+    """`[console]`: the web console (`shequn serve`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # An upload is written to data/uploads before it is imported; larger files go
+    # through `shequn import`, which reads them where they lie.
+    upload_limit_mb: int = Field(default=512, gt=0)
+
+
 class Settings(BaseModel):
     """Everything in shequn.toml."""
 
@@ -259,6 +269,7 @@ class Settings(BaseModel):
     member_states: MemberStates = Field(default_factory=MemberStates)
     bot_templates: dict[str, BotConfig] = Field(default_factory=dict)  # by template name
     platforms: dict[str, PlatformConfig] = Field(default_factory=dict)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @field_validator("tiers")
     @classmethod

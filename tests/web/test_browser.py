@@ -292,3 +292,45 @@ def test_edit_a_goal_and_see_the_review_change(browser, server) -> None:  # type
     page.goto(review)
     assert row.locator("td").last.inner_text() == "达成"
     _shoot(page, "review-after-edit-1280")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_members_filtered_by_lifecycle_state(browser, server, width) -> None:  # type: ignore[no-untyped-def]
+    page = _page(browser, server, "analyst", width)
+    page.goto(f"{server}/members")
+    page.select_option("select[name=state]", "churned")
+    page.click("#member-filters button")
+    page.wait_for_url(re.compile(r"state=churned"))
+    # bob left the group on 20 October: churned whatever today is (the server's clock).
+    rows = page.locator("table.members tbody tr")
+    keys = [rows.nth(i).locator("td small").inner_text() for i in range(rows.count())]
+    assert "wx:bob" in keys
+    states = page.locator("table.members tbody tr td:nth-child(8)").all_inner_texts()
+    assert states and set(states) == {"已流失"}
+    _shoot(page, f"members-churned-{width}")
+    page.click("text=wx:bob >> nth=0")
+    page.wait_for_url(re.compile(r"/member/wx(:|%3A)bob"))
+    assert "已流失" in page.locator("#member-standing").inner_text()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_replay_a_week_from_the_sop_page(browser, server, width) -> None:  # type: ignore[no-untyped-def]
+    page = _page(browser, server, "operator", width)
+    page.goto(f"{server}/sop")
+    page.click("a[href='/sop/replay']")
+    page.wait_for_url(re.compile(r"/sop/replay"))
+    page.fill("#replay-filters input[name=from]", "2026-10-01")
+    page.fill("#replay-filters input[name=to]", "2026-10-08")
+    page.click("#replay-filters button")
+    page.wait_for_url(re.compile(r"from=2026-10-01&to=2026-10-08"))
+    # Three joins in book-club that week (alice, bob, the hostile name): three calls.
+    counts = page.locator("#replay-counts tbody tr td").all_inner_texts()
+    assert counts == ["call-newcomer", "call", "create_task", "3", "3"]
+    assert page.locator("#replay-actions tbody tr").count() == 3
+    assert HOSTILE not in page.content()
+    _shoot(page, f"replay-{width}")
+    page.fill("#replay-filters input[name=member]", "wx:alice")
+    page.click("#replay-filters button")
+    page.wait_for_url(re.compile(r"member=wx%3Aalice"))
+    assert page.locator("#replay-actions tbody tr").count() == 1
+    assert page.errors == []

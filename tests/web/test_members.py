@@ -127,3 +127,84 @@ def test_merge_two_identities(fresh) -> None:  # type: ignore[no-untyped-def]
     assert answer.status_code == 303
     page = client.get("/member/wx:alice").text
     assert "o1" in page and "o2" in page  # both accounts' orders on one page
+
+
+def decided(client, query: str) -> list[tuple[str, str | None, str | None]]:  # type: ignore[no-untyped-def]
+    answer = client.get(f"/members.json?{query}")
+    assert answer.status_code == 200, answer.text
+    return [(row["key"], row["state"], row["tier"]) for row in answer.json()]
+
+
+def test_lifecycle_state_and_churn_risk_filters(clients) -> None:  # type: ignore[no-untyped-def]
+    # Now is 3 Nov 12:00 (+08:00). bob left on 20 Oct: churned, so no churn risk. alice
+    # last spoke on 6 Oct (28 days idle: silent, 14 ≤ idle < 30); the hostile member on
+    # 4 Oct (30 days: at_risk). No tiers are declared.
+    client = clients["owner"]
+    assert decided(client, "") == [
+        (HOSTILE_KEY, "at_risk", None),
+        ("wx:bob", "churned", None),
+        ("wx:alice", "silent", None),
+    ]
+    assert decided(client, "state=silent") == [("wx:alice", "silent", None)]
+    assert decided(client, "state=churned&bought=yes") == [("wx:bob", "churned", None)]
+    assert [k for k, _s, _t in decided(client, "risk=0")] == [HOSTILE_KEY, "wx:alice"]
+    risks = {r["key"]: r["churn_risk"] for r in client.get("/members.json").json()}
+    assert risks["wx:bob"] is None and 0 <= risks["wx:alice"] <= 1
+    above = [k for k, r in risks.items() if r is not None and r >= 0.5]
+    assert sorted(k for k, _s, _t in decided(client, "risk=0.5")) == sorted(above)
+    assert decided(client, "tier=gold") == []
+    page = client.get("/members?state=at_risk&lang=en").text
+    assert "<th>Lifecycle state</th>" in page and '<option value="at_risk" selected>' in page
+    assert client.get("/members?state=sleepy").status_code == 400
+    assert "a number 0 to 1" in client.get("/members?risk=2").text
+
+
+def test_member_page_shows_state_and_risk(clients) -> None:  # type: ignore[no-untyped-def]
+    page = clients["analyst"].get("/member/wx:alice?lang=en").text
+    standing = page[page.index('id="member-standing"') :].split("</p>")[0]
+    assert "silent" in standing and "Churn risk" in standing
+    bob = clients["analyst"].get("/member/wx:bob?lang=en").text
+    assert "churned" in bob[bob.index('id="member-standing"') :].split("</p>")[0]
+
+
+def test_tier_filter_and_column(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from shequn.clock import FrozenClock
+    from shequn.web import create_app
+    from shequn.workspace import Workspace
+    from tests.web.conftest import NOW, make_workspace
+
+    make_workspace(tmp_path / "ws", "analyst").close()
+    with (tmp_path / "ws" / "shequn.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[[tiers]]\nname = "buyer"\nmin_orders = 1\n')
+    ws = Workspace.open(tmp_path / "ws")
+    try:
+        client = sign_in(create_app(ws, FrozenClock(NOW)), "analyst")
+        # alice and bob ordered once each; the hostile member never did.
+        assert decided(client, "tier=buyer") == [
+            ("wx:bob", "churned", "buyer"),
+            ("wx:alice", "silent", "buyer"),
+        ]
+        page = client.get("/members?lang=en").text
+        assert '<option value="buyer">buyer</option>' in page
+        assert "buyer" in client.get("/member/wx:alice").text
+    finally:
+        ws.close()
+
+
+def test_profiles_are_kept_for_their_time_to_live(console_ws) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from shequn.web.cache import Timed
+    from tests.web.conftest import NOW
+
+    kept = Timed(timedelta(minutes=15))
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert kept.get(console_ws, "k", NOW, compute) == 1
+    assert kept.get(console_ws, "k", NOW + timedelta(minutes=14), compute) == 1
+    assert kept.get(console_ws, "k", NOW + timedelta(minutes=15), compute) == 2
+    assert kept.get(console_ws, "other", NOW + timedelta(minutes=15), compute) == 3

@@ -21,6 +21,7 @@ FORMAT_OF = {"/reviews/download.{fmt}": "md"}
 QUERIES = {
     "/": "?from=2026-10-01&to=2026-11-01",
     "/dashboard/goals": "?from=2026-10-01&to=2026-11-01",
+    "/dashboard/crossings": "?from=2026-10-01&to=2026-11-01",
 }
 
 

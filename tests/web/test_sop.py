@@ -145,3 +145,30 @@ def test_retry_and_cancel_a_dead_row(sop_app) -> None:  # type: ignore[no-untype
         .status_code
         == 403
     )
+
+
+def test_replay_page_filters_in_the_url_and_downloads(sop_app) -> None:  # type: ignore[no-untyped-def]
+    app, _ws = sop_app
+    client = sign_in(app, "analyst")
+    period = "from=2026-11-01&to=2026-11-02"
+    page = client.get(f"/sop/replay?{period}&lang=en").text
+    # Two joins on 1 November, each due a call task an hour later: 2 actions, 2 members.
+    assert '<td>call-newcomer</td><td>call</td><td>create_task</td><td class="num">2</td>' in page
+    assert HOSTILE not in page and "wx:&lt;script&gt;" in page
+    assert 'href="/sop/replay.csv?from=2026-11-01&amp;to=2026-11-02"' in page
+    alice = client.get(f"/sop/replay.json?{period}&member=wx:alice").json()
+    assert [(a["member"], a["step"], a["owner"], a["due"]) for a in alice] == [
+        ("wx:alice", "call", "operator", "2026-11-01T10:00:00+08:00")
+    ]
+    csv_text = client.get(f"/sop/replay.csv?{period}").content.decode("utf-8-sig")
+    lines = csv_text.splitlines()
+    header = "key,due,playbook,step,action,owner,community,member,member_name,target,trigger"
+    assert lines[0] == header
+    assert len(lines) == 3
+    # The day before the joins: nothing due.
+    quiet = client.get("/sop/replay.json?from=2026-10-31&to=2026-11-01").json()
+    assert quiet == []
+    assert client.get("/sop/replay?from=2026-11-02&to=2026-11-01").status_code == 400
+    assert client.get("/sop/replay?from=2026-11-01").status_code == 400
+    assert "sop/replay" in client.get("/sop").text
+    assert sign_in(app, "viewer").get(f"/sop/replay?{period}").status_code == 403

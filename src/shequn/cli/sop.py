@@ -249,7 +249,7 @@ def sop_replay(
     """
     from rich.progress import Progress
 
-    from shequn.services.sop_replay import replay
+    from shequn.services.sop_replay import replay, with_local_times
 
     ws = Workspace.open(workspace)
     start, end = parse_day(from_, "--from"), parse_day(to, "--to")
@@ -258,9 +258,9 @@ def sop_replay(
         result = replay(ws, start, end, progress=lambda done, _: bar.update(task, completed=done))
     _rejected(result.rejected)
     actions = result.of_member(member) if member else result.actions
-    shown = _with_times(ws, actions)
+    shown = with_local_times(actions, ws.settings.timezone)
     if out is not None:
-        _with_times(ws, result.actions).write_csv(out)
+        with_local_times(result.actions, ws.settings.timezone).write_csv(out)
     if as_json:
         counts = result.counts().to_dicts()
         body = {"from": str(start), "to": str(end), "counts": counts, "actions": shown.to_dicts()}
@@ -269,22 +269,6 @@ def sop_replay(
     _print_replay(ws, result, (member, shown) if member else None, start, end)
     if out is not None:
         console.print(f"Wrote {result.actions.height} action(s) to {out}")
-
-
-def _with_times(ws: Workspace, actions: pl.DataFrame) -> pl.DataFrame:
-    """The actions with local ISO times instead of µs, for JSON and CSV."""
-    import polars as pl
-
-    local = [
-        pl.from_epoch(name, time_unit="us")
-        .dt.replace_time_zone("UTC")
-        .dt.convert_time_zone(ws.settings.timezone)
-        .dt.strftime("%Y-%m-%dT%H:%M:%S%:z")
-        .alias(alias)
-        for name, alias in (("due_ts", "due"), ("occ_ts", "trigger"))
-    ]
-    columns = ["key", "playbook", "step", "action", "owner", "community", "member", "member_name"]
-    return actions.select(*local[:1], *columns, "target", local[1], "experiment", "arm")
 
 
 def _print_replay(

@@ -6,6 +6,7 @@ Registered in the CLI root (`shequn.cli.app`) with one line: `app.add_typer(web.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -73,20 +74,78 @@ def users_add(
     from shequn.services.users import add_user
     from shequn.workspace import Workspace
 
-    if password_env:
-        password = os.environ.get(password_env, "")
-        if not password:
-            raise InputError(
-                f"${password_env} is empty or unset",
-                field="--password-env",
-                hint=f"export {password_env}=... first",
-            )
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _password(password_env)
     ws = Workspace.open(workspace)
     user = add_user(ws, name, password, role, tuple(community or ()))
     scope = ", ".join(user.communities) or "all communities"
     console.print(f"Added {escape(user.name)} ({user.role}; {escape(scope)})")
+
+
+def _password(password_env: str) -> str:
+    """A new password from the environment variable named, else asked for twice."""
+    if not password_env:
+        return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    password = os.environ.get(password_env, "")
+    if not password:
+        raise InputError(
+            f"${password_env} is empty or unset",
+            field="--password-env",
+            hint=f"export {password_env}=... first",
+        )
+    return password
+
+
+@users_app.command("disable")
+def users_disable(
+    name: Annotated[str, typer.Argument(help="The user to disable.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Disable a console user: their sessions end at once and sign-in is refused.
+
+    Example: `shequn users disable alice`
+    """
+    _set_enabled(name, False, workspace)
+
+
+@users_app.command("enable")
+def users_enable(
+    name: Annotated[str, typer.Argument(help="The user to enable again.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Enable a disabled console user again.
+
+    Example: `shequn users enable alice`
+    """
+    _set_enabled(name, True, workspace)
+
+
+def _set_enabled(name: str, enabled: bool, workspace: Path | None) -> None:
+    from shequn.services.accounts import set_enabled
+    from shequn.workspace import Workspace
+
+    user = set_enabled(Workspace.open(workspace), name, enabled)
+    console.print(f"{escape(user.name)} is {'disabled' if user.disabled else 'enabled'}")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="The user whose password to set.")],
+    password_env: Annotated[
+        str, typer.Option(help="Read the new password from this environment variable.")
+    ] = "",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Set a console user's password (asked for, or read from --password-env); every
+    session of the user ends.
+
+    Example: `shequn users passwd alice`
+    """
+    from shequn.services.accounts import reset_password
+    from shequn.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    reset_password(ws, name, _password(password_env))
+    console.print(f"New password set for {escape(name)}; their sessions have ended")
 
 
 @users_app.command("list")
@@ -98,7 +157,8 @@ def users_list(workspace: WorkspaceOpt = None) -> None:
     from shequn.services.users import list_users
     from shequn.workspace import Workspace
 
-    table = Table("name", "role", "communities")
+    table = Table("name", "role", "communities", "status")
     for user in list_users(Workspace.open(workspace)):
-        table.add_row(escape(user.name), user.role, escape(", ".join(user.communities) or "all"))
+        scope = escape(", ".join(user.communities) or "all")
+        table.add_row(escape(user.name), user.role, scope, "disabled" if user.disabled else "")
     console.print(table)

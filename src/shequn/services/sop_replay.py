@@ -42,6 +42,10 @@ ACTIONS_SCHEMA = {
 HELD = pl.col("arm") == HOLDOUT
 
 
+# The columns a listing of actions shows between the due time and the target.
+LISTED = ("key", "playbook", "step", "action", "owner", "community", "member", "member_name")
+
+
 @dataclass
 class ReplayResult:
     """Every action the engine would have queued in [start, end), one row per key."""
@@ -53,18 +57,8 @@ class ReplayResult:
     rejected: list[InputError] = field(default_factory=list)
 
     def counts(self) -> pl.DataFrame:
-        """Per playbook and step: actions sent, distinct members, and members held out
-        by the step's experiment (recorded, not sent)."""
-        held = HELD.fill_null(False)
-        return (
-            self.actions.group_by("playbook", "step", "action")
-            .agg(
-                pl.len().sub(held.sum()).alias("actions"),
-                pl.col("member").drop_nulls().n_unique().alias("members"),
-                pl.col("member").filter(held).n_unique().alias("held_out"),
-            )
-            .sort("playbook", "step", "action")
-        )
+        """Actions and distinct members per playbook and step."""
+        return counts_of(self.actions)
 
     @property
     def held_out(self) -> int:
@@ -73,6 +67,34 @@ class ReplayResult:
 
     def of_member(self, member: str) -> pl.DataFrame:
         return self.actions.filter(pl.col("member") == member)
+
+
+def counts_of(actions: pl.DataFrame) -> pl.DataFrame:
+    """Per playbook, step and action of some replayed actions: actions sent, distinct
+    members, and members held out by the step's experiment (recorded, not sent)."""
+    held = HELD.fill_null(False)
+    return (
+        actions.group_by("playbook", "step", "action")
+        .agg(
+            pl.len().sub(held.sum()).alias("actions"),
+            pl.col("member").drop_nulls().n_unique().alias("members"),
+            pl.col("member").filter(held).n_unique().alias("held_out"),
+        )
+        .sort("playbook", "step", "action")
+    )
+
+
+def with_local_times(actions: pl.DataFrame, timezone: str) -> pl.DataFrame:
+    """The actions with local ISO times instead of µs (`due`, `trigger`), for JSON and CSV."""
+    local = [
+        pl.from_epoch(name, time_unit="us")
+        .dt.replace_time_zone("UTC")
+        .dt.convert_time_zone(timezone)
+        .dt.strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .alias(alias)
+        for name, alias in (("due_ts", "due"), ("occ_ts", "trigger"))
+    ]
+    return actions.select(*local[:1], *LISTED, "target", local[1], "experiment", "arm")
 
 
 def day_windows(zone: ZoneInfo, start: date, end: date) -> list[Window]:

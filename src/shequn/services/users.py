@@ -1,7 +1,8 @@
 """Console users and their sessions: add, sign in (throttled), look up, sign out.
 
 Passwords are hashed with Argon2 (pwdlib); a session token is random, and only its
-SHA-256 is stored, with a CSRF token bound to it and an absolute expiry.
+SHA-256 is stored, with a CSRF token bound to it and an absolute expiry. Disabling a
+user and changing or resetting a password: `shequn.services.accounts`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_NAME = 5
 MAX_FAILURES_PER_ADDRESS = 20
 MIN_PASSWORD_LENGTH = 8
+DISABLED_HINT = "ask an owner to enable it (Users page, or `shequn users enable NAME`)"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class User:
     role: str
     communities: tuple[str, ...]  # () = every community
     lang: str | None
+    disabled: bool = False
 
     def sees(self, community: str) -> bool:
         """Whether the user's scope covers a community ("*" = the whole workspace)."""
@@ -56,6 +59,10 @@ class Throttled(InputError):
     """Too many failed sign-ins: wait before trying again."""
 
 
+class Disabled(InputError):
+    """The right password of a user an owner has disabled."""
+
+
 def _hasher():  # type: ignore[no-untyped-def]
     try:
         from pwdlib import PasswordHash
@@ -64,13 +71,18 @@ def _hasher():  # type: ignore[no-untyped-def]
     return PasswordHash.recommended()
 
 
-def _digest(token: str) -> str:
+def verify_password(password: str, hashed: str) -> bool:
+    return bool(_hasher().verify(password, hashed))
+
+
+def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _user(row: object) -> User:
+def user_of(row: object) -> User:
     r = row._mapping  # type: ignore[attr-defined]
-    return User(r["id"], r["name"], r["role"], tuple(json.loads(r["communities"])), r["lang"])
+    communities = tuple(json.loads(r["communities"]))
+    return User(r["id"], r["name"], r["role"], communities, r["lang"], r["disabled_ts"] is not None)
 
 
 def add_user(
@@ -91,13 +103,7 @@ def add_user(
         raise InputError(f"unknown role {role!r}", field="--role", hint=f"use {', '.join(ROLES)}")
     if not name.strip():
         raise InputError("empty user name", field="NAME", hint="give a name such as alice")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InputError(
-            f"the password has {len(password)} characters",
-            field="password",
-            hint=f"use at least {MIN_PASSWORD_LENGTH}",
-        )
-    hashed = _hasher().hash(password)
+    hashed = password_hash(password)
     with write_transaction(ws.engine) as conn:
         if conn.scalar(select(users.c.id).where(users.c.name == name)) is not None:
             raise InputError(f"user {name!r} exists", field="NAME", hint="choose another name")
@@ -112,12 +118,27 @@ def add_user(
         )
         audit.record(conn, clock, "users.add", name=name, role=role, communities=communities)
         row = conn.execute(select(users).where(users.c.name == name)).one()
-    return _user(row)
+    return user_of(row)
+
+
+def password_hash(password: str, field: str = "password") -> str:
+    """The Argon2 hash of a new password.
+
+    Raises:
+        InputError: the password is shorter than MIN_PASSWORD_LENGTH.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError(
+            f"the password has {len(password)} characters",
+            field=field,
+            hint=f"use at least {MIN_PASSWORD_LENGTH}",
+        )
+    return str(_hasher().hash(password))
 
 
 def list_users(ws: Workspace) -> list[User]:
     with read_transaction(ws.engine) as conn:
-        return [_user(r) for r in conn.execute(select(users).order_by(users.c.name))]
+        return [user_of(r) for r in conn.execute(select(users).order_by(users.c.name))]
 
 
 def sign_in(
@@ -127,35 +148,45 @@ def sign_in(
 
     Raises:
         Throttled: too many recent failures for this name or this address.
-        InputError: a wrong name or password (the same message for both).
+        InputError: a wrong name or password (the same message for both), or a
+            disabled user (said only once the password is right).
     """
     clock = clock or SystemClock()
     now = to_micros(clock.now())
     with write_transaction(ws.engine) as conn:
-        _check_throttle(conn, name, address, now)
+        check_throttle(conn, name, address, now)
         row = conn.execute(select(users).where(users.c.name == name)).one_or_none()
-        hasher = _hasher()
         if row is None:
-            hasher.hash(password)  # the same work either way: no timing hint at the names
-            ok = False
+            _hasher().hash(password)  # the same work either way: no timing hint at the names
+        ok = row is not None and verify_password(password, row.password_hash)
+        refused, error = "", InputError
+        if row is None or not ok:
+            record_failure(conn, clock, name, address)
+            refused = "wrong user name or password"
+        elif row.disabled_ts is not None:
+            # Said only to someone who knows the password: the account exists but is off.
+            audit.record(conn, clock, "users.sign_in_disabled", name=name, address=address)
+            refused, error = f"the user {name} is disabled", Disabled
         else:
-            ok = hasher.verify(password, row.password_hash)
-        if not ok:
-            conn.execute(login_failures.insert().values(name=name, address=address, ts=now))
-            audit.record(conn, clock, "users.sign_in_failed", name=name, address=address)
-            failed = True
-        else:
-            failed = False
             conn.execute(delete(login_failures).where(login_failures.c.name == name))
-            session = _open_session(conn, _user(row), now)
+            session = _open_session(conn, user_of(row), now)
             audit.record(conn, clock, "users.sign_in", name=name, address=address)
-    if failed:
+    if refused:
         # Raised after the commit, so the failure counts toward the throttle.
-        raise InputError("wrong user name or password", field="password", hint="try again")
+        hint = DISABLED_HINT if ok else "try again"
+        raise error(refused, field="password", hint=hint)
     return session
 
 
-def _check_throttle(conn: Connection, name: str, address: str, now: int) -> None:
+def record_failure(conn: Connection, clock: Clock, name: str, address: str) -> None:
+    """A wrong password for `name`: counted toward the throttle, and audited."""
+    now = to_micros(clock.now())
+    conn.execute(login_failures.insert().values(name=name, address=address, ts=now))
+    audit.record(conn, clock, "users.sign_in_failed", name=name, address=address)
+
+
+def check_throttle(conn: Connection, name: str, address: str, now: int) -> None:
+    """Refuse a password check after too many recent failures for the name or address."""
     since = now - int(THROTTLE_WINDOW.total_seconds() * 1_000_000)
     recent = login_failures.c.ts >= since
 
@@ -178,7 +209,7 @@ def _open_session(conn: Connection, user: User, now: int) -> Session:
     conn.execute(sessions.delete().where(sessions.c.expires_ts <= now))
     conn.execute(
         sessions.insert().values(
-            token_hash=_digest(token),
+            token_hash=token_digest(token),
             user_id=user.id,
             csrf=csrf,
             created_ts=now,
@@ -194,17 +225,21 @@ def session_of(ws: Workspace, token: str, clock: Clock | None = None) -> Session
     query = (
         select(sessions.c.csrf, users)
         .join(users, users.c.id == sessions.c.user_id)
-        .where(sessions.c.token_hash == _digest(token), sessions.c.expires_ts > now)
+        .where(
+            sessions.c.token_hash == token_digest(token),
+            sessions.c.expires_ts > now,
+            users.c.disabled_ts.is_(None),
+        )
     )
     with read_transaction(ws.engine) as conn:
         row = conn.execute(query).one_or_none()
-    return None if row is None else Session(token, row.csrf, _user(row))
+    return None if row is None else Session(token, row.csrf, user_of(row))
 
 
 def sign_out(ws: Workspace, token: str, clock: Clock | None = None) -> None:
     clock = clock or SystemClock()
     with write_transaction(ws.engine) as conn:
-        conn.execute(delete(sessions).where(sessions.c.token_hash == _digest(token)))
+        conn.execute(delete(sessions).where(sessions.c.token_hash == token_digest(token)))
 
 
 def set_language(ws: Workspace, user: User, lang: str, clock: Clock | None = None) -> None:

@@ -220,26 +220,44 @@ def watch(
             # The SOP tick goes on; the days stay due and are watched at a later tick.
             log.warning("daily watch postponed: measuring failed: %s", exc)
             return None
-    rows: list[dict[str, Any]] = []
-    held: dict[str, set[str]] = {}
-    for community in sorted(set(communities)):
-        config = settings.community(community)
-        held[community] = set()
-        for threshold in chosen:
-            bound = goal_bound(threshold, config)
-            assert readings is not None
-            for day in due:
-                holds, crossed = _runs(readings, community, threshold, bound, day)
-                if crossed:
-                    rows.append(_crossing(community, threshold, bound, day, readings, zone))
-            if holds:
-                held[community].add(threshold.id)
+    assert readings is not None or not chosen
+    rows, held = crossed(readings or Readings(first, first), settings, chosen, communities, due)
     journal.record(conn, rows)
     store_state.put(conn, WATCH_DAY, due[-1].isoformat())
     store_state.put(
         conn, WATCH_HELD, json.dumps({c: sorted(ids) for c, ids in held.items()}, sort_keys=True)
     )
     return held
+
+
+def crossed(
+    readings: Readings,
+    settings: Settings,
+    thresholds: Iterable[Threshold],
+    communities: Iterable[str],
+    days: list[date],
+) -> tuple[list[dict[str, Any]], dict[str, set[str]]]:
+    """The crossings on `days` (`metric_crossed` rows) and, per community, the ids of the
+    thresholds holding on the last of them. Reads `readings` only; writes nothing.
+    """
+    rows: list[dict[str, Any]] = []
+    held: dict[str, set[str]] = {}
+    chosen = sorted(set(thresholds), key=lambda t: t.id)
+    for community in sorted(set(communities)):
+        config = settings.community(community)
+        held[community] = set()
+        for threshold in chosen:
+            bound = goal_bound(threshold, config)
+            holds = False
+            for day in days:
+                holds, crossing = _runs(readings, community, threshold, bound, day)
+                if crossing:
+                    rows.append(
+                        _crossing(community, threshold, bound, day, readings, settings.zone)
+                    )
+            if holds:
+                held[community].add(threshold.id)
+    return rows, held
 
 
 def _crossing(

@@ -20,6 +20,7 @@ users = Table(
     Column("communities", Text, nullable=False, default="[]"),  # JSON list; [] = all
     Column("lang", String(8)),  # the user's language; None = the workspace's
     Column("created_ts", BigInteger, nullable=False),
+    Column("disabled_ts", BigInteger),  # when an owner disabled the user; None = enabled
 )
 
 sessions = Table(

@@ -14,6 +14,7 @@ from shequn.errors import ShequnError
 from shequn.web.auth import Forbidden, NotSignedIn, current_session
 from shequn.web.i18n import translator
 from shequn.web.render import page
+from shequn.web.upload_limit import UploadLimit
 from shequn.workspace import Workspace
 
 STATIC = Path(__file__).with_name("static")
@@ -41,20 +42,15 @@ def routers() -> list[APIRouter]:
         routes_dashboard,
         routes_imports,
         routes_members,
+        routes_replay,
         routes_reviews,
         routes_signup,
         routes_sop,
     )
 
-    modules = (
-        routes_auth,
-        routes_dashboard,
-        routes_members,
-        routes_sop,
-        routes_reviews,
-        routes_signup,
-    )
-    return [m.router for m in (*modules, routes_imports, routes_communities, routes_admin)]
+    pages = (routes_auth, routes_dashboard, routes_members, routes_replay, routes_sop)
+    work = (routes_reviews, routes_signup, routes_imports, routes_communities, routes_admin)
+    return [m.router for m in (*pages, *work)]
 
 
 def create_app(ws: Workspace, clock: Clock | None = None) -> FastAPI:
@@ -67,6 +63,8 @@ def create_app(ws: Workspace, clock: Clock | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in routers():
         app.include_router(router)
+
+    app.add_middleware(UploadLimit, ws=ws)
 
     @app.middleware("http")
     async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -2,11 +2,14 @@
 
 Figures and daily series come from one staged copy of the log (`analytics.engine`,
 `analytics.series`); goals and the funnel from the review (`review.run`); the stage from
-`sop.lifecycle`; alerts from the outbox and the tasks. Labels from the metric registry.
+`sop.lifecycle`; alerts from the outbox, the tasks and the daily metric watch
+(`sop.watch.crossed`: the thresholds the playbooks and the lifecycle plan declare,
+judged by the watch's own rule). Labels from the metric registry.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -166,3 +169,40 @@ def local_time(ws: Workspace, when: datetime | None) -> str:
     if when is None:
         return "-"
     return when.astimezone(ws.settings.zone).strftime("%Y-%m-%d %H:%M")
+
+
+def crossings(
+    ws: Workspace, scope: str, start: date, end: date, clock: Clock
+) -> list[dict[str, Any]]:
+    """The declared thresholds crossed on the ended local days of [start, end).
+
+    The thresholds are those the engine watches (the playbooks in force and the lifecycle
+    plan); each crossing is judged as the daily watch judges it (`sop.watch.crossed`), so
+    the dashboard shows a crossing over imported history too, where no engine ran.
+    """
+    from shequn.sop import watch
+    from shequn.sop.evaluate import thresholds_of
+    from shequn.sop.lifecycle import current_plan
+    from shequn.sop.selection import in_force
+
+    today = clock.now().astimezone(ws.settings.zone).date()
+    last = min(end, today) - timedelta(days=1)
+    if last < start:
+        return []
+    with ws.engine.connect() as conn:
+        running, _problems = in_force(conn, ws.root / "playbooks")
+        thresholds = (
+            thresholds_of(running) | current_plan(conn, ws.root, remember=False).thresholds()
+        )
+        conn.rollback()
+    if not thresholds:
+        return []
+    first = start - timedelta(days=max(t.days for t in thresholds))
+    readings = watch.measure(ws, first, last)
+    communities = list(readings.values) if scope == "*" else [scope]
+    days = [start + timedelta(days=i) for i in range((last - start).days + 1)]
+    rows, _held = watch.crossed(readings, ws.settings, thresholds, communities, days)
+    found = [
+        {"community": r["community"], "threshold": r["text"], **json.loads(r["meta"])} for r in rows
+    ]
+    return sorted(found, key=lambda c: (c["day"], c["community"], c["threshold"]), reverse=True)

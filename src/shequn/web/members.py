@@ -2,7 +2,9 @@
 
 Built from the analytics copy (first touch, first join and its channel, active days,
 orders) once per version of the log, then filtered in memory (Polars), so a filtered
-page of 50 does not scan the log. Tags come from the store (SOP state events).
+page of 50 does not scan the log. Tags come from the store (SOP state events). Tier,
+lifecycle state and churn risk are each person's profile (`members.profiles`, as
+`shequn members list` shows them), joined on the person behind the key.
 """
 
 from __future__ import annotations
@@ -51,7 +53,11 @@ COLUMNS = (
     "active_days",
     "orders",
     "spent",
+    "tier",
+    "state",
+    "churn_risk",
 )
+DECIDED = ("tier", "state", "churn_risk")
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,9 @@ class Filters:
     joined_to: str = ""
     activity: str = ""  # "" | active | silent
     bought: str = ""  # "" | yes | no
+    tier: str = ""
+    state: str = ""  # a lifecycle state (members.states.STATES)
+    risk: str = ""  # the lowest churn risk shown, 0 to 1
     page: int = 1
 
     def query(self, **changes: Any) -> str:
@@ -88,11 +97,28 @@ def directory(ws: Workspace) -> pl.DataFrame:
         frame = pl.from_arrow(con.sql(_DIRECTORY).to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     with read_transaction(ws.engine) as conn:
-        names = conn.execute(members.select().with_only_columns(members.c.key, members.c.name))
+        names = conn.execute(
+            members.select().with_only_columns(members.c.key, members.c.name, members.c.person)
+        )
         named = pl.DataFrame(
-            list(names), schema={"key": pl.String, "name": pl.String}, orient="row"
+            list(names),
+            schema={"key": pl.String, "name": pl.String, "person": pl.String},
+            orient="row",
         )
     return frame.join(named, on="key", how="left")
+
+
+def decided(ws: Workspace, when: datetime) -> pl.DataFrame:
+    """Each person's tier, lifecycle state and churn risk as of `when` (person + DECIDED)."""
+    from shequn.members.profiles import profiles
+
+    return profiles(ws, when).select(pl.col("member").alias("person"), *DECIDED)
+
+
+def with_decided(frame: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+    """The directory with each row's person's tier, state and churn risk."""
+    keyed = frame.with_columns(pl.col("person").fill_null(pl.col("key")))
+    return keyed.join(people, on="person", how="left")
 
 
 def select_members(
@@ -127,6 +153,12 @@ def select_members(
         conditions.append(pl.col("orders") == 0)
     if tagged is not None:
         conditions.append(pl.col("key").is_in(list(tagged)))
+    if filters.tier:
+        conditions.append(pl.col("tier") == filters.tier)
+    if filters.state:
+        conditions.append(pl.col("state") == filters.state)
+    if filters.risk:
+        conditions.append(pl.col("churn_risk") >= float(filters.risk))
     found = frame.filter(*conditions) if conditions else frame
     return found.sort(["joined_ts", "key"], descending=[True, False], nulls_last=True)
 
@@ -148,6 +180,7 @@ def shown(rows: pl.DataFrame, zone: Any) -> list[dict[str, Any]]:
                 "active_days": r["active_days"],
                 "orders": r["orders"],
                 "spent": r["spent"],
+                **{name: r.get(name) for name in DECIDED},
             }
         )
     return out

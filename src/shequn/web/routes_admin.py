@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import RedirectResponse, Response
@@ -21,7 +22,12 @@ AUDIT_COLUMNS = ("when", "actor", "action", "detail")
 @router.get("/settings/users")
 def users_page(ctx: Annotated[Ctx, Depends(need("admin"))]) -> Response:
     return page(
-        ctx, "users.html", users=list_users(ctx.ws), roles=ROLES, communities=communities(ctx)
+        ctx,
+        "users.html",
+        users=list_users(ctx.ws),
+        roles=ROLES,
+        communities=communities(ctx),
+        changed=ctx.request.query_params.get("changed", ""),
     )
 
 
@@ -43,6 +49,29 @@ def users_add(
             ctx.request.app.state.clock,
         )
     return RedirectResponse("/settings/users", status_code=303)
+
+
+@router.post("/settings/users/{name}/{verb}")
+def users_change(
+    ctx: Annotated[Ctx, Depends(need("admin"))],
+    name: str,
+    verb: str,
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    """Disable or enable a user, or reset their password (owners only)."""
+    from shequn.services.accounts import reset_password, set_enabled
+
+    clock = ctx.request.app.state.clock
+    with ctx.acting():
+        if verb in ("disable", "enable"):
+            set_enabled(ctx.ws, name, verb == "enable", clock)
+        elif verb == "password":
+            reset_password(ctx.ws, name, password, clock)
+        else:
+            raise InputError(
+                f"unknown action {verb!r}", field="action", hint="disable, enable or password"
+            )
+    return RedirectResponse(f"/settings/users?changed={quote(name)}", status_code=303)
 
 
 @router.get("/settings/audit")

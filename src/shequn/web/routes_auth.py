@@ -61,7 +61,7 @@ def login(
             request.app.state.ws, name, password, address, request.app.state.clock
         )
     except InputError as exc:
-        status = 429 if isinstance(exc, users.Throttled) else 401
+        status = {users.Throttled: 429, users.Disabled: 403}.get(type(exc), 401)
         return _login_page(request, next, f"{exc.message} ({exc.hint})", status)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
@@ -94,3 +94,35 @@ def language(
         raise InputError(f"unknown language {lang!r}", field="lang", hint="use zh_CN or en")
     users.set_language(ctx.ws, ctx.user, lang, ctx.request.app.state.clock)
     return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.get("/account")
+def account(ctx: Annotated[Ctx, Depends(need("dashboard"))]) -> Response:
+    """The signed-in user's own settings: the password."""
+    return page(ctx, "account.html", changed=ctx.request.query_params.get("changed") == "1")
+
+
+@router.post("/account/password")
+def change_password(
+    ctx: Annotated[Ctx, Depends(need("dashboard"))],
+    current: Annotated[str, Form()],
+    new: Annotated[str, Form()],
+    confirm: Annotated[str, Form()],
+) -> Response:
+    """Change one's own password; the user's other sessions end, this one stays."""
+    from shequn.services.accounts import change_password as change
+
+    if new != confirm:
+        raise InputError("the two new passwords differ", field="confirm", hint="type it twice")
+    client = ctx.request.client
+    with ctx.acting():
+        change(
+            ctx.ws,
+            ctx.user.name,
+            current,
+            new,
+            keep_token=ctx.request.cookies[COOKIE],
+            address=client.host if client else "unknown",
+            clock=ctx.request.app.state.clock,
+        )
+    return RedirectResponse("/account?changed=1", status_code=303)

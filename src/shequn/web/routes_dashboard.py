@@ -82,3 +82,16 @@ def goals(ctx: Annotated[Ctx, Depends(need("dashboard"))], community: str = "") 
         lambda: dashboard.gather_goals(ctx.ws, scope, start, end, ctx.lang, _clock(ctx)),
     )
     return page(ctx, "_goals.html", goals=found)
+
+
+@router.get("/dashboard/crossings")
+def crossings(ctx: Annotated[Ctx, Depends(need("dashboard"))], community: str = "") -> Response:
+    """The metric crossings of the period, beside the other alerts (loaded by HTMX)."""
+    scope = check_scope(ctx, community)
+    start, end = _period(ctx)
+    found = MEMO.get(
+        ctx.ws,
+        ("crossings", scope, start, end),
+        lambda: dashboard.crossings(ctx.ws, scope, start, end, _clock(ctx)),
+    )
+    return page(ctx, "_crossings.html", crossings=found)

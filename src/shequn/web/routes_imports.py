@@ -22,7 +22,8 @@ CHUNK = 1 << 20
 def imports_page(ctx: Annotated[Ctx, Depends(need("import"))]) -> Response:
     from shequn.importers import registry
 
-    return page(ctx, "imports.html", formats=sorted(registry()))
+    limit_mb = ctx.ws.settings.console.upload_limit_mb
+    return page(ctx, "imports.html", formats=sorted(registry()), limit_mb=limit_mb)
 
 
 @router.post("/imports")

@@ -6,18 +6,22 @@ from dataclasses import fields
 from datetime import timedelta
 from typing import Annotated
 
+import polars as pl
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import RedirectResponse, Response
 
 from shequn.errors import InputError
+from shequn.members.states import STATES
 from shequn.services.member_tags import tag_members
 from shequn.services.members import merge
 from shequn.web import members
 from shequn.web.auth import Ctx, Forbidden, need
+from shequn.web.cache import Timed
 from shequn.web.render import FORMATS, page, rows_response
 from shequn.web.routes_dashboard import MEMO, communities
 
 router = APIRouter()
+PEOPLE = Timed(timedelta(minutes=15))
 
 
 def _filters(ctx: Ctx) -> members.Filters:
@@ -31,15 +35,43 @@ def _filters(ctx: Ctx) -> members.Filters:
     page_text = params.get("page", "1")
     if not page_text.isdigit() or int(page_text) < 1:
         raise InputError(f"page {page_text!r}", field="page", hint="a page number from 1")
+    _check_decided(values)
     if values["community"] and not ctx.user.sees(values["community"]):
         raise Forbidden(f"{values['community']} is outside the communities of {ctx.user.name}")
     return members.Filters(**values, page=int(page_text))
+
+
+def _check_decided(values: dict[str, str]) -> None:
+    """The tier, state and risk filters name a known state and a risk between 0 and 1."""
+    if values["state"] and values["state"] not in STATES:
+        raise InputError(
+            f"unknown state {values['state']!r}", field="state", hint=", ".join(STATES)
+        )
+    if values["risk"]:
+        try:
+            risk = float(values["risk"])
+        except ValueError:
+            risk = -1.0
+        if not 0 <= risk <= 1:
+            raise InputError(f"churn risk {values['risk']!r}", field="risk", hint="a number 0 to 1")
+
+
+def _people(ctx: Ctx) -> pl.DataFrame:
+    """Every person's tier, state and churn risk, at most PEOPLE.ttl old.
+
+    Not recomputed at every new event, as the directory is: deciding them reads every
+    person's history and trains the churn model (seconds at 300k events), and a live
+    group adds events every few seconds.
+    """
+    now = ctx.request.app.state.clock.now()
+    return PEOPLE.get(ctx.ws, "people", now, lambda: members.decided(ctx.ws, now))
 
 
 def _matching(ctx: Ctx, filters: members.Filters):  # type: ignore[no-untyped-def]
     from shequn.analytics.engine import data_days
 
     frame = MEMO.get(ctx.ws, "directory", lambda: members.directory(ctx.ws))
+    frame = members.with_decided(frame, _people(ctx))
     if ctx.user.communities:
         frame = frame.filter(frame["community"].is_in(list(ctx.user.communities)))
     span = MEMO.get(ctx.ws, "days", lambda: data_days(ctx.ws))
@@ -64,6 +96,8 @@ def member_list(ctx: Annotated[Ctx, Depends(need("read"))]) -> Response:
         total=found.height,
         pages=max(1, -(-found.height // members.PAGE_SIZE)),
         channels=channels,
+        tiers=[t.name for t in ctx.ws.settings.tiers],
+        states=STATES,
         communities=communities(ctx),
     )
 
@@ -87,7 +121,9 @@ def member_page(ctx: Annotated[Ctx, Depends(need("read"))], key: str) -> Respons
     seen = {a["key"] for a in found.accounts}
     if ctx.user.communities and not any(ctx.user.sees(t["community"]) for t in found.timeline):
         raise Forbidden(f"{key} is outside the communities of {ctx.user.name}")
-    return page(ctx, "member.html", member=found, others=sorted(seen - {key}))
+    people = _people(ctx).filter(pl.col("person") == found.person)
+    standing = people.row(0, named=True) if people.height else dict.fromkeys(members.DECIDED)
+    return page(ctx, "member.html", member=found, others=sorted(seen - {key}), decided=standing)
 
 
 @router.post("/members/tag")
