@@ -1,9 +1,9 @@
 """Per-person figures read from the analytics copy, as one Polars frame.
 
-`figures(con, at)` runs two set-based statements (shequn.members.sql): the profile of
-every person (activity, replies, mentions, reactions, orders) and the shape of their
-activity (recent fortnights, the last return after a long gap). Nothing loops over
-members in Python. `at` fixes the instant: every figure is "as of" it, so the churn
+`figures(con, at)` runs one set-based statement (shequn.members.sql.FIGURES): the
+profile of every person (activity, replies, mentions, reactions, orders) joined to the
+shape of their activity (recent fortnights, the last return after a long gap). Nothing
+loops over members in Python. `at` fixes the instant: every figure is "as of" it, so the churn
 model can compute the same features at a past cut-off.
 """
 
@@ -58,27 +58,28 @@ class AsOf:
 
 
 def figures(con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int = 60) -> pl.DataFrame:
-    """One row per person seen before `at.now`, with every copy-side profile figure.
+    """One row per person seen before `at.now`, with every copy-side profile figure,
+    computed from scratch (shequn.members.stored keeps them and recomputes only changes).
 
     Args:
         con: a connection (or cursor) to an analytics copy.
         at: the instant of the figures.
         gap_days: a return is activity after a gap of at least this many days.
     """
-    params = at.params(gap_days)
-    profiles = _frame(con, sql.PROFILES.format(**params))
-    shape = _frame(con, sql.ACTIVITY_SHAPE.format(**params))
-    frame = profiles.join(shape, on="member", how="left").with_columns(
-        pl.col(
-            "days_active", "days_active_window", "days_last_14", "days_prev_14", "days_last_90"
-        ).fill_null(0),
+    query = sql.FIGURES.format(**at.params(gap_days), **sql.EVERYONE)
+    return with_time(read_frame(con, f"{query} ORDER BY member"), at)
+
+
+def with_time(frame: pl.DataFrame, at: AsOf) -> pl.DataFrame:
+    """The figures that change with the passage of time alone, from the stored instants."""
+    return frame.with_columns(
         ((at.now - pl.col("first_seen")) / DAY_US).floor().cast(pl.Int64).alias("tenure_days"),
         ((at.now - pl.col("last_active")) / DAY_US).alias("idle_days"),
     )
-    return frame
 
 
-def _frame(con: duckdb.DuckDBPyConnection, query: str) -> pl.DataFrame:
+def read_frame(con: duckdb.DuckDBPyConnection, query: str) -> pl.DataFrame:
+    """The rows of a query as a Polars frame."""
     frame = pl.from_arrow(con.sql(query).to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     return frame

@@ -17,10 +17,12 @@ import polars as pl
 from shequn.analytics.sync import open_copy
 from shequn.config import Settings
 from shequn.members import churn
-from shequn.members.figures import DAY_US, AsOf, figures
+from shequn.members.figures import AsOf
 from shequn.members.recorded import SCHEMA, recorded
+from shequn.members.refit import kept_model
 from shequn.members.rfm import with_rfm
 from shequn.members.states import state_expr
+from shequn.members.stored import kept_figures
 from shequn.members.tiers import decide
 from shequn.store.engine import read_transaction
 from shequn.workspace import Workspace
@@ -43,15 +45,20 @@ LIST_COLUMNS: tuple[str, ...] = (
 )
 
 
-def profiles(ws: Workspace, when: datetime) -> pl.DataFrame:
-    """Every person's profile as of `when` (timezone-aware), one row each."""
+def profiles(ws: Workspace, when: datetime, *, cold: bool = False) -> pl.DataFrame:
+    """Every person's profile as of `when` (timezone-aware), one row each.
+
+    The figures kept in the copy are brought up to date for the people whose events
+    changed (shequn.members.stored); `cold` recomputes everyone and refits the churn
+    model (shequn.members.refit).
+    """
     at = AsOf.of(when, ws.settings.zone, _window(ws.settings))
     with read_transaction(ws.engine) as conn:
         stored = {0: recorded(conn, at.now)}
         for days in _grace_lengths(ws.settings):
             stored[days] = recorded(conn, at.back(days).now)
     with open_copy(ws) as (con, _result):
-        return assemble(con, ws.settings, at, stored)
+        return assemble(con, ws.settings, at, stored, cold=cold)
 
 
 def assemble(
@@ -59,12 +66,19 @@ def assemble(
     settings: Settings,
     at: AsOf,
     stored: dict[int, pl.DataFrame],
+    *,
+    cold: bool = False,
 ) -> pl.DataFrame:
-    """Profiles from a copy and the recorded state (by days back: 0 = now)."""
+    """Profiles from a copy and the recorded state (by days back: 0 = now).
+
+    The copy keeps the figures of `at` (and of each grace length before it) and the
+    churn model between runs; `cold` recomputes them all from the events.
+    """
     rules = settings.member_states
 
     def at_back(days: int) -> pl.DataFrame:
-        frame = figures(con, at.back(days), rules.churned_days)
+        name = f"back_{days}" if days else "now"
+        frame = kept_figures(con, at.back(days), rules.churned_days, name, cold=cold)
         frame = frame.join(stored[days], on="member", how="left")
         missing = [
             pl.lit(None, kind).alias(c) for c, kind in SCHEMA.items() if c not in frame.columns
@@ -78,28 +92,12 @@ def assemble(
         now = now.with_columns(
             pl.lit(None, pl.String).alias("tier"), pl.lit("").alias("tier_reason")
         )
-    now = now.with_columns(pl.Series("churn_risk", _risk(con, settings, at, now)))
-    return with_rfm(now, at.now)
-
-
-def _risk(
-    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, now: pl.DataFrame
-) -> pl.Series:
-    rules = settings.member_states
-    horizon = rules.churn_horizon_days
-    cut = figures(con, at.back(horizon), rules.churned_days)
-    cut = cut.filter(churn.active_at_cut(cut, rules.silent_days))
-    model = None
-    if cut.height:
-        y = churn.labels(cut, now, horizon * DAY_US, at.back(horizon).now)
-        model = churn.fit_logistic(churn.feature_matrix(cut), y)
-    risk = churn.score(model, now, rules.silent_days)
+    model = kept_model(con, settings, at, now, cold=cold)
+    risk = pl.Series(churn.score(model, now, rules.silent_days)).round(3)
     # Churned members have nothing left to lose.
-    return (
-        pl.Series(risk)
-        .round(3)
-        .zip_with(now["state"] != "churned", pl.Series([None] * now.height, dtype=pl.Float64))
-    )
+    none = pl.Series([None] * now.height, dtype=pl.Float64)
+    now = now.with_columns(risk.zip_with(now["state"] != "churned", none).alias("churn_risk"))
+    return with_rfm(now, at.now)
 
 
 def _window(settings: Settings) -> int:

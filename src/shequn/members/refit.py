@@ -1,0 +1,97 @@
+"""The churn model kept in the analytics copy, and when it is refitted.
+
+Scoring every member is a vectorised predict over the stored features
+(shequn.members.churn.Logistic); fitting needs the figures of every person one horizon
+ago, a full pass over the copy. So the fitted model is kept in the copy's table
+`member_churn_model` (its numbers as JSON, the instant it was fitted at, and the rules
+it was fitted under) and refitted only when:
+
+- the run is cold (`shequn members refresh --cold`), or no model is kept;
+- the kept one is `churn_refit_days` old or more (measured at the profiles' instant),
+  or was fitted at a later instant than this one;
+- the rules it was fitted under (horizon, silent and churned days, window, features)
+  changed.
+
+"No model" (too little history: one class of labels) is kept too: the hiatus rule
+scores until the next refit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import duckdb
+import polars as pl
+
+from shequn.config import Settings
+from shequn.members import churn
+from shequn.members.figures import DAY_US, AsOf, figures
+
+TABLE = "member_churn_model"
+_DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
+    fitted_now BIGINT NOT NULL, rules VARCHAR NOT NULL, params VARCHAR NOT NULL)"""
+
+
+def kept_model(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    at: AsOf,
+    now: pl.DataFrame,
+    *,
+    cold: bool = False,
+) -> churn.Logistic | None:
+    """The churn model to score with at `at`: the kept one, or a new fit when due.
+
+    Args:
+        con: the analytics copy.
+        settings: the workspace settings (`member_states`).
+        at: the profiles' instant.
+        now: the figures of every person at `at` (the labels of a new fit).
+        cold: refit whatever is kept.
+    """
+    con.execute(_DDL)
+    rules = _rules(settings, at)
+    rows = con.execute(f"SELECT fitted_now, rules, params FROM {TABLE}").fetchall()
+    row = rows[0] if rows else None
+    age = settings.member_states.churn_refit_days * DAY_US
+    if not cold and row is not None and row[1] == rules and 0 <= at.now - row[0] < age:
+        params = json.loads(row[2])
+        if params is None:
+            return None
+        lists = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+        return churn.Logistic(**lists)
+    model = fit(con, settings, at, now)
+    params_text = json.dumps(None if model is None else asdict(model))
+    con.execute("BEGIN")
+    con.execute(f"DELETE FROM {TABLE}")
+    con.execute(f"INSERT INTO {TABLE} VALUES (?, ?, ?)", [at.now, rules, params_text])
+    con.execute("COMMIT")
+    return model
+
+
+def fit(
+    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, now: pl.DataFrame
+) -> churn.Logistic | None:
+    """Fit on the copy's own history: features one horizon ago, labels observed by `at`."""
+    rules = settings.member_states
+    horizon = rules.churn_horizon_days
+    cut = figures(con, at.back(horizon), rules.churned_days)
+    cut = cut.filter(churn.active_at_cut(cut, rules.silent_days))
+    if not cut.height:
+        return None
+    y = churn.labels(cut, now, horizon * DAY_US, at.back(horizon).now)
+    return churn.fit_logistic(churn.feature_matrix(cut), y)
+
+
+def _rules(settings: Settings, at: AsOf) -> str:
+    rules = settings.member_states
+    return json.dumps(
+        {
+            "horizon": rules.churn_horizon_days,
+            "silent": rules.silent_days,
+            "churned": rules.churned_days,
+            "window": at.window_days,
+            "features": churn.FEATURES,
+        }
+    )

@@ -1,0 +1,145 @@
+"""Per-person figures kept in the analytics copy, recomputed only where they changed.
+
+Each set of figures (`now`, and `back_N` for a tier's grace period N days earlier) is a
+table `member_figures_<name>` in the copy, one row per person, beside a row of
+`member_figures_state`: the instant it was computed at, the highest event id it saw
+(the high-water mark), its window and gap, and a fingerprint of the merged member keys.
+
+`kept_figures` brings a set up to a new instant and the copy's newest event:
+
+- **cold** (recompute everyone) when asked, when nothing is stored, when the window,
+  gap, merged members or figures version differ, or when the instant went back;
+- otherwise only the people of `shequn.members.sql.SCOPE` are recomputed (whoever has
+  new events, whom those events answered, mentioned or bought with, whoever has an
+  active day or order crossing a window's edge since the stored instant) and their
+  rows replaced, in one transaction.
+
+Figures that change with the passage of time alone (`tenure_days`, `idle_days`, and
+so the lifecycle state and the churn score) are derived afterwards from the stored
+instants, vectorised, for everyone. The result equals `figures` from scratch
+(tests/members/test_stored.py checks every column).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from shequn.members import sql
+from shequn.members.figures import DAY_US, AsOf, read_frame, with_time
+
+# Raised when the stored columns or their meaning change: stored figures are then cold.
+FIGURES_VERSION = 1
+STATE_TABLE = "member_figures_state"
+_STATE_DDL = f"""CREATE TABLE IF NOT EXISTS {STATE_TABLE} (
+    name VARCHAR NOT NULL, now BIGINT NOT NULL, today INTEGER NOT NULL,
+    window_days INTEGER NOT NULL, gap INTEGER NOT NULL, hwm BIGINT NOT NULL,
+    persons VARCHAR NOT NULL, version INTEGER NOT NULL)"""
+
+
+@dataclass(frozen=True)
+class Mark:
+    """What a stored set of figures was computed at and from."""
+
+    now: int
+    today: int
+    window_days: int
+    gap: int
+    hwm: int
+    persons: str
+    version: int = FIGURES_VERSION
+
+    def same_rules(self, other: Mark) -> bool:
+        """Whether figures of `other` can be reached from these by a partial recompute."""
+        return (self.window_days, self.gap, self.persons, self.version) == (
+            other.window_days,
+            other.gap,
+            other.persons,
+            other.version,
+        ) and other.now >= self.now
+
+
+def kept_figures(
+    con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int, name: str, *, cold: bool = False
+) -> pl.DataFrame:
+    """The figures of every person as of `at` (as `figures`), stored under `name`."""
+    table = f"member_figures_{name}"
+    con.execute(_STATE_DDL)
+    mark = _current(con, at, gap_days)
+    before = None if cold else _stored(con, name, table)
+    con.execute("BEGIN")
+    try:
+        params = at.params(gap_days)
+        if before is None or not before.same_rules(mark):
+            query = sql.FIGURES.format(**params, **sql.EVERYONE)
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS {query}")
+        else:
+            con.execute(sql.SCOPE.format(**params, **_crossings(before, at)))
+            con.execute(f"DELETE FROM {table} WHERE member IN (SELECT person FROM member_scope)")
+            con.execute(f"INSERT INTO {table} {sql.FIGURES.format(**params, **sql.IN_SCOPE)}")
+            con.execute("DROP TABLE member_scope")
+        _save(con, name, mark)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return with_time(read_frame(con, f"SELECT * FROM {table} ORDER BY member"), at)
+
+
+def _current(con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int) -> Mark:
+    """The mark of figures computed now: the copy's newest event and merged members."""
+    [(hwm, persons)] = con.execute(
+        """SELECT (SELECT COALESCE(MAX(id), 0) FROM events),
+                  (SELECT COUNT(*) || ':' || COALESCE(BIT_XOR(hash(key || chr(0) || person)), 0)
+                   FROM members)"""
+    ).fetchall()
+    return Mark(at.now, at.today, at.window_days, gap_days, int(hwm), str(persons))
+
+
+def _stored(con: duckdb.DuckDBPyConnection, name: str, table: str) -> Mark | None:
+    """The mark of the stored figures `name`, or None when there are none."""
+    [(exists,)] = con.execute(
+        "SELECT COUNT(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [table]
+    ).fetchall()
+    rows = con.execute(
+        f"""SELECT now, today, window_days, gap, hwm, persons, version
+            FROM {STATE_TABLE} WHERE name = ?""",
+        [name],
+    ).fetchall()
+    if not rows or not exists:
+        return None
+    return Mark(*rows[0])
+
+
+def _save(con: duckdb.DuckDBPyConnection, name: str, mark: Mark) -> None:
+    con.execute(f"DELETE FROM {STATE_TABLE} WHERE name = ?", [name])
+    con.execute(
+        f"INSERT INTO {STATE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            name,
+            mark.now,
+            mark.today,
+            mark.window_days,
+            mark.gap,
+            mark.hwm,
+            mark.persons,
+            mark.version,
+        ],
+    )
+
+
+def _crossings(before: Mark, at: AsOf) -> dict[str, int | str]:
+    """SCOPE's parameters: the stored mark and what crossed a window's edge since."""
+    days = [f"(day > {before.today} AND day <= {at.today})"]
+    for width in (at.window_days, *sql.DAY_WINDOWS):
+        days.append(f"(day > {before.today - width} AND day <= {at.today - width})")
+    start, then_start = at.now - at.window_days * DAY_US, before.now - at.window_days * DAY_US
+    orders = f"first_ts >= {then_start} AND first_ts < {start}"
+    return {
+        "hwm": before.hwm,
+        "then": before.now,
+        "crossed_days": " OR ".join(days),
+        "crossed_orders": orders,
+    }
