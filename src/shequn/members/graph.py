@@ -47,7 +47,6 @@ def edges(
         "since": at.now - window.since_days * DAY_US,
         "recent_start": at.now - window.recent_days * DAY_US,
         "half_life_us": int(window.half_life_days * DAY_US),
-        **sql.EVERYONE,
     }
     table = con.sql(sql.EDGES.format(**params)).to_arrow_table()
     frame = pl.from_arrow(table)

@@ -9,10 +9,11 @@ table `member_figures_<name>` in the copy, one row per person, beside a row of
 
 - **cold** (recompute everyone) when asked, when nothing is stored, when the window,
   gap, merged members or figures version differ, or when the instant went back;
-- otherwise only the people of `shequn.members.sql.SCOPE` are recomputed (whoever has
-  new events, whom those events answered, mentioned or bought with, whoever has an
-  active day or order crossing a window's edge since the stored instant) and their
-  rows replaced, in one transaction.
+- otherwise only the events that entered since (new ids, or older ones whose time
+  passed under the new instant) are read and merged into the stored sums, and the
+  figures of compact tables are recomputed for the people those events touch or who
+  crossed a window's edge (shequn.members.kept_sql); their rows are replaced, in one
+  transaction.
 
 Figures that change with the passage of time alone (`tenure_days`, `idle_days`, and
 so the lifecycle state and the churn score) are derived afterwards from the stored
@@ -27,8 +28,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from shequn.members import sql
-from shequn.members.figures import DAY_US, AsOf, read_frame, with_time
+from shequn.members.figures import AsOf, Since, compute, read_frame, with_time
 
 # Raised when the stored columns or their meaning change: stored figures are then cold.
 FIGURES_VERSION = 1
@@ -69,17 +69,12 @@ def kept_figures(
     con.execute(_STATE_DDL)
     mark = _current(con, at, gap_days)
     before = None if cold else _stored(con, name, table)
+    since = None
+    if before is not None and before.same_rules(mark):
+        since = Since(AsOf(before.now, before.today, before.window_days), before.hwm)
     con.execute("BEGIN")
     try:
-        params = at.params(gap_days)
-        if before is None or not before.same_rules(mark):
-            query = sql.FIGURES.format(**params, **sql.EVERYONE)
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS {query}")
-        else:
-            con.execute(sql.SCOPE.format(**params, **_crossings(before, at)))
-            con.execute(f"DELETE FROM {table} WHERE member IN (SELECT person FROM member_scope)")
-            con.execute(f"INSERT INTO {table} {sql.FIGURES.format(**params, **sql.IN_SCOPE)}")
-            con.execute("DROP TABLE member_scope")
+        compute(con, table, at, gap_days, since)
         _save(con, name, mark)
         con.execute("COMMIT")
     except BaseException:
@@ -128,18 +123,3 @@ def _save(con: duckdb.DuckDBPyConnection, name: str, mark: Mark) -> None:
             mark.version,
         ],
     )
-
-
-def _crossings(before: Mark, at: AsOf) -> dict[str, int | str]:
-    """SCOPE's parameters: the stored mark and what crossed a window's edge since."""
-    days = [f"(day > {before.today} AND day <= {at.today})"]
-    for width in (at.window_days, *sql.DAY_WINDOWS):
-        days.append(f"(day > {before.today - width} AND day <= {at.today - width})")
-    start, then_start = at.now - at.window_days * DAY_US, before.now - at.window_days * DAY_US
-    orders = f"first_ts >= {then_start} AND first_ts < {start}"
-    return {
-        "hwm": before.hwm,
-        "then": before.now,
-        "crossed_days": " OR ".join(days),
-        "crossed_orders": orders,
-    }
