@@ -36,7 +36,7 @@ def _log(seed: int, events: int = 900) -> LogBuilder:
     kinds = ["message"] * 5 + ["reaction"] * 2 + ["checkin", "join", "leave", "order", "order"]
     for i in range(events):
         when = START + timedelta(minutes=rng.randrange(0, 200 * 24 * 60))
-        kind = rng.choice(kinds + ["content_click"])
+        kind = rng.choice([*kinds, "content_click"])
         fields: dict = {"community": rng.choice(["c1", "c2"])}
         if kind == "message":
             fields["message_id"] = f"m{rng.randrange(events) if rng.random() < 0.05 else i}"

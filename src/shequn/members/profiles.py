@@ -19,7 +19,7 @@ from shequn.config import Settings
 from shequn.members import churn
 from shequn.members.figures import AsOf
 from shequn.members.recorded import SCHEMA, recorded
-from shequn.members.refit import kept_model
+from shequn.members.refit import kept_model, refit_due
 from shequn.members.rfm import with_rfm
 from shequn.members.states import state_expr
 from shequn.members.stored import kept_figures
@@ -75,11 +75,11 @@ def assemble(
     churn model between runs; `cold` recomputes them all from the events.
     """
     rules = settings.member_states
+    refit = refit_due(con, settings, at, cold=cold)
+    kept = _kept(con, settings, at, refit=refit, cold=cold)
 
     def at_back(days: int) -> pl.DataFrame:
-        name = f"back_{days}" if days else "now"
-        frame = kept_figures(con, at.back(days), rules.churned_days, name, cold=cold)
-        frame = frame.join(stored[days], on="member", how="left")
+        frame = kept[days].join(stored[days], on="member", how="left")
         missing = [
             pl.lit(None, kind).alias(c) for c, kind in SCHEMA.items() if c not in frame.columns
         ]
@@ -92,12 +92,36 @@ def assemble(
         now = now.with_columns(
             pl.lit(None, pl.String).alias("tier"), pl.lit("").alias("tier_reason")
         )
-    model = kept_model(con, settings, at, now, cold=cold)
+    cut = kept[rules.churn_horizon_days] if refit else None
+    model = kept_model(con, settings, at, now, cut)
     risk = pl.Series(churn.score(model, now, rules.silent_days)).round(3)
     # Churned members have nothing left to lose.
     none = pl.Series([None] * now.height, dtype=pl.Float64)
     now = now.with_columns(risk.zip_with(now["state"] != "churned", none).alias("churn_risk"))
     return with_rfm(now, at.now)
+
+
+def _kept(
+    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, *, refit: bool, cold: bool
+) -> dict[int, pl.DataFrame]:
+    """The figures by days back: now, each grace length, the churn cut when refitting.
+
+    Earliest first, each starting from the one before when it must be computed anew,
+    so a cold run reads every event once and then only the days between the instants.
+    """
+    backs = set(_grace_lengths(settings))
+    if refit:
+        backs.add(settings.member_states.churn_horizon_days)
+    frames: dict[int, pl.DataFrame] = {}
+    after = None
+    for days in (*sorted(backs, reverse=True), 0):
+        name = f"back_{days}" if days else "now"
+        gap = settings.member_states.churned_days
+        frames[days] = kept_figures(
+            con, at.back(days), gap, name, cold=cold and after is None, after=after
+        )
+        after = name
+    return frames
 
 
 def _window(settings: Settings) -> int:

@@ -26,11 +26,24 @@ import polars as pl
 
 from shequn.config import Settings
 from shequn.members import churn
-from shequn.members.figures import DAY_US, AsOf, figures
+from shequn.members.figures import DAY_US, AsOf
 
 TABLE = "member_churn_model"
 _DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     fitted_now BIGINT NOT NULL, rules VARCHAR NOT NULL, params VARCHAR NOT NULL)"""
+
+
+def refit_due(
+    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, *, cold: bool = False
+) -> bool:
+    """Whether the churn model must be fitted anew at `at` (the rules above)."""
+    con.execute(_DDL)
+    rows = con.execute(f"SELECT fitted_now, rules FROM {TABLE}").fetchall()
+    if cold or not rows:
+        return True
+    fitted_now, rules = rows[0]
+    age = settings.member_states.churn_refit_days * DAY_US
+    return rules != _rules(settings, at) or not 0 <= at.now - fitted_now < age
 
 
 def kept_model(
@@ -38,45 +51,43 @@ def kept_model(
     settings: Settings,
     at: AsOf,
     now: pl.DataFrame,
-    *,
-    cold: bool = False,
+    cut: pl.DataFrame | None,
 ) -> churn.Logistic | None:
-    """The churn model to score with at `at`: the kept one, or a new fit when due.
+    """The churn model to score with at `at`: a new fit when given the figures of the
+    cut-off (one horizon before `at`; see `refit_due`), else the kept one.
 
     Args:
         con: the analytics copy.
         settings: the workspace settings (`member_states`).
         at: the profiles' instant.
         now: the figures of every person at `at` (the labels of a new fit).
-        cold: refit whatever is kept.
+        cut: the figures of every person one horizon before `at`, or None.
     """
     con.execute(_DDL)
-    rules = _rules(settings, at)
-    rows = con.execute(f"SELECT fitted_now, rules, params FROM {TABLE}").fetchall()
-    row = rows[0] if rows else None
-    age = settings.member_states.churn_refit_days * DAY_US
-    if not cold and row is not None and row[1] == rules and 0 <= at.now - row[0] < age:
-        params = json.loads(row[2])
+    if cut is None:
+        [(params_text,)] = con.execute(f"SELECT params FROM {TABLE}").fetchall()
+        params = json.loads(params_text)
         if params is None:
             return None
         lists = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
         return churn.Logistic(**lists)
-    model = fit(con, settings, at, now)
+    model = fit(settings, at, cut, now)
     params_text = json.dumps(None if model is None else asdict(model))
     con.execute("BEGIN")
     con.execute(f"DELETE FROM {TABLE}")
-    con.execute(f"INSERT INTO {TABLE} VALUES (?, ?, ?)", [at.now, rules, params_text])
+    con.execute(
+        f"INSERT INTO {TABLE} VALUES (?, ?, ?)", [at.now, _rules(settings, at), params_text]
+    )
     con.execute("COMMIT")
     return model
 
 
 def fit(
-    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, now: pl.DataFrame
+    settings: Settings, at: AsOf, cut: pl.DataFrame, now: pl.DataFrame
 ) -> churn.Logistic | None:
     """Fit on the copy's own history: features one horizon ago, labels observed by `at`."""
     rules = settings.member_states
     horizon = rules.churn_horizon_days
-    cut = figures(con, at.back(horizon), rules.churned_days)
     cut = cut.filter(churn.active_at_cut(cut, rules.silent_days))
     if not cut.height:
         return None

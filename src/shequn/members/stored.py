@@ -62,16 +62,36 @@ class Mark:
 
 
 def kept_figures(
-    con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int, name: str, *, cold: bool = False
+    con: duckdb.DuckDBPyConnection,
+    at: AsOf,
+    gap_days: int,
+    name: str,
+    *,
+    cold: bool = False,
+    after: str | None = None,
 ) -> pl.DataFrame:
-    """The figures of every person as of `at` (as `figures`), stored under `name`."""
+    """The figures of every person as of `at` (as `figures`), stored under `name`.
+
+    Args:
+        con: the analytics copy (the figures are kept in it).
+        at: the instant of the figures.
+        gap_days: a return is activity after a gap of at least this many days.
+        name: the stored set (`now`, `back_14`, ...).
+        cold: do not start from what `name` holds.
+        after: a stored set of an earlier instant (just brought up to date) to start
+            from when `name` cannot be: only the events between the two are read.
+    """
     table = f"member_figures_{name}"
     con.execute(_STATE_DDL)
     mark = _current(con, at, gap_days)
-    before = None if cold else _stored(con, name, table)
+    start = None if cold else _stored(con, name, table)
+    if (start is None or not start.same_rules(mark)) and after is not None:
+        start = _stored(con, after, f"member_figures_{after}")
+        if start is not None and start.same_rules(mark):
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS FROM member_figures_{after}")
     since = None
-    if before is not None and before.same_rules(mark):
-        since = Since(AsOf(before.now, before.today, before.window_days), before.hwm)
+    if start is not None and start.same_rules(mark):
+        since = Since(AsOf(start.now, start.today, start.window_days), start.hwm)
     con.execute("BEGIN")
     try:
         compute(con, table, at, gap_days, since)
