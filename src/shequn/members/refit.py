@@ -69,8 +69,12 @@ def kept_model(
         params = json.loads(params_text)
         if params is None:
             return None
-        lists = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
-        return churn.Logistic(**lists)
+        return churn.Logistic(
+            mean=tuple(params["mean"]),
+            scale=tuple(params["scale"]),
+            coef=tuple(params["coef"]),
+            intercept=float(params["intercept"]),
+        )
     model = fit(settings, at, cut, now)
     params_text = json.dumps(None if model is None else asdict(model))
     con.execute("BEGIN")
