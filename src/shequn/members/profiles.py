@@ -85,7 +85,7 @@ def assemble(
         ]
         return frame.with_columns(missing)
 
-    now = at_back(0).with_columns(state_expr(rules, at.today, at.now))
+    now = at_back(0).sort("member").with_columns(state_expr(rules, at.today, at.now))
     if settings.tiers:
         now = now.join(decide(now, settings.tiers, at_back), on="member", how="left")
     else:
