@@ -101,8 +101,8 @@ def compute(
     if since is None:
         kind = "TEMP" if table == SCRATCH else ""
         con.execute(kept_sql.TABLE_DDL.format(kind=kind, table=table))
-    authors = "" if since is None else kept_sql.AUTHORS_ASKED
-    con.execute(kept_sql.LINKS.format(**params, authors_of=authors))
+    links = kept_sql.LINKS_COLD if since is None else kept_sql.LINKS_SINCE
+    con.execute(kept_sql.LINKS.format(**params, **links))
     con.execute(kept_sql.DELTA)
     if since is None:
         con.execute(kept_sql.COLD_SCOPE)

@@ -101,7 +101,8 @@ WHERE e.type = 'message' AND e.ts < {{now}} AND e.member IS NOT NULL AND NOT {_E
 
 # Interactions the entering events add (source, target, kind; never oneself): their
 # replies and reactions, earlier replies to messages only now written, their mentions.
-# `{{authors_of}}` limits authorship to the ids asked about (empty when cold: all).
+# `{{authors_of}}` limits authorship to the ids asked about (empty when cold: all);
+# `{{since}}` is FALSE when cold (nothing came earlier: skip reading it).
 LINKS = f"""
 CREATE OR REPLACE TEMP TABLE fig_links AS WITH {_MESSAGES},
 asked AS (
@@ -124,7 +125,7 @@ earlier AS (
 replies AS (
     SELECT community, reply_to, type, person FROM fig_new
     WHERE type IN ('message', 'reaction') AND reply_to IS NOT NULL
-    UNION ALL SELECT community, reply_to, type, person FROM earlier
+    UNION ALL SELECT community, reply_to, type, person FROM earlier WHERE {{since}}
 ),
 linked AS (
     SELECT r.person AS source, a.author AS target,
@@ -142,6 +143,9 @@ SELECT source, target, kind FROM linked WHERE source <> target
 """
 AUTHORS_ASKED = """SEMI JOIN asked AS k
     ON k.community = m.community AND k.message_id = m.message_id"""
+# LINKS's parameters, cold and from a kept starting point.
+LINKS_COLD = {"authors_of": "", "since": "FALSE"}
+LINKS_SINCE = {"authors_of": AUTHORS_ASKED, "since": "TRUE"}
 
 # What the entering events add to each person's sums.
 DELTA = f"""
