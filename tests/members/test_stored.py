@@ -30,7 +30,7 @@ MERGED = persons_table({"k2": "k1", "k7": "k5"})
 NOTHING = pl.DataFrame(schema=SCHEMA)
 
 
-def _log(seed: int, events: int = 900) -> LogBuilder:
+def _log(seed: int, events: int = 900, keys: int = 12) -> LogBuilder:
     rng = random.Random(seed)
     b = LogBuilder()
     kinds = ["message"] * 5 + ["reaction"] * 2 + ["checkin", "join", "leave", "order", "order"]
@@ -43,12 +43,12 @@ def _log(seed: int, events: int = 900) -> LogBuilder:
         if kind in ("message", "reaction") and rng.random() < 0.5:
             fields["reply_to"] = f"m{rng.randrange(events)}"
         if kind == "message" and rng.random() < 0.1:
-            fields["meta"] = json.dumps({"mentions": [f"k{rng.randrange(12)}"]})
+            fields["meta"] = json.dumps({"mentions": [f"k{rng.randrange(keys + 3)}"]})
         if kind == "join":
-            fields.update(channel=rng.choice(["qr", "poster"]), inviter=f"k{rng.randrange(12)}")
+            fields.update(channel=rng.choice(["qr", "poster"]), inviter=f"k{rng.randrange(keys)}")
         if kind == "order":
             fields.update(order_id=f"o{rng.randrange(60)}", amount=str(rng.randint(-20, 90)))
-        b.add(when.strftime("%Y-%m-%d %H:%M"), kind, f"k{rng.randrange(12)}", **fields)
+        b.add(when.strftime("%Y-%m-%d %H:%M"), kind, f"k{rng.randrange(keys)}", **fields)
     return b
 
 
@@ -58,15 +58,18 @@ def _at(day: str) -> AsOf:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize(
-    ("first", "then", "now"),
+    ("first", "then", "now", "keys"),
     [
-        (600, "2026-05-01", "2026-05-01"),  # new events, same instant
-        (600, "2026-04-01", "2026-06-10 15:30"),  # new events and the windows moved
-        (900, "2026-03-01", "2026-05-20"),  # no new events: time passed only
+        (600, "2026-05-01", "2026-05-01", 12),  # new events, same instant
+        (600, "2026-04-01", "2026-06-10 15:30", 12),  # new events and the windows moved
+        (900, "2026-03-01", "2026-05-20", 12),  # no new events: time passed only
+        (870, "2026-06-10 15:30", "2026-06-12", 60),  # a few new events, many untouched
     ],
 )
-def test_kept_figures_equal_a_cold_recompute(seed: int, first: int, then: str, now: str) -> None:
-    events = _log(seed).events
+def test_kept_figures_equal_a_cold_recompute(
+    seed: int, first: int, then: str, now: str, keys: int
+) -> None:
+    events = _log(seed, keys=keys).events
     con = memory_copy(to_arrow(events[:first]), SHANGHAI, members=MERGED)
     kept_figures(con, _at(then), 60, "now")
     append(con, to_arrow(events[first:]), SHANGHAI)
@@ -138,16 +141,26 @@ def test_time_alone_moves_windowed_figures() -> None:
     b = LogBuilder()
     b.add("2026-04-05 10:00", "message", "q", message_id="m1")
     b.add("2026-04-06 10:00", "order", "q", order_id="o1", amount="50")
+    b.add("2026-04-10 10:00", "message", "r", message_id="m2", meta='{"mentions": ["z"]}')
     b.add("2026-04-20 10:00", "checkin", "q")
-    b.add("2026-05-05 10:00", "message", "r", message_id="m2")
+    b.add("2026-05-08 10:00", "checkin", "z")  # z's first event, after the mention
     con = memory_copy(to_arrow(b.events), SHANGHAI)
     names = ["messages_window", "days_active_window", "days_last_14", "days_prev_14"]
     names += ["orders_window", "gmv_window", "messages"]
-    before = kept_figures(con, _at("2026-05-01"), 60, "now")
-    assert before.filter(pl.col("member") == "q").select(names).row(0) == (1, 2, 1, 1, 1, 50.0, 1)
+    before = kept_figures(con, _at("2026-05-01"), 60, "now").sort("member")
+    assert before["member"].to_list() == ["q", "r"]
+    assert before.select(names).row(0) == (1, 2, 1, 1, 1, 50.0, 1)
     # Nine days on, no new event: the message and the order left the 30-day window,
-    # the check-in moved from the last fortnight to the one before; r's message entered.
+    # the check-in moved from the last fortnight to the one before; z's check-in
+    # entered, and the mention of z before it counts.
     after = kept_figures(con, _at("2026-05-10"), 60, "now").sort("member")
     assert after.select(names).row(0) == (0, 1, 0, 1, 0, 0.0, 1)
-    assert after["member"].to_list() == ["q", "r"]
+    assert after["member"].to_list() == ["q", "r", "z"]
+    assert after["mentions_received"].to_list() == [0, 0, 1]
     assert_frame_equal(after, figures(memory_copy(to_arrow(b.events), SHANGHAI), _at("2026-05-10")))
+    # A new event later today: no sum counts it yet, but today is an active day.
+    late = b.add("2026-05-10 18:00", "checkin", "q")
+    append(con, to_arrow([late]), SHANGHAI)
+    again = kept_figures(con, _at("2026-05-10"), 60, "now").sort("member")
+    assert again["days_active"].to_list() == [3, 1, 1]  # 04-05, 04-20, 05-10
+    assert_frame_equal(again, figures(memory_copy(to_arrow(b.events), SHANGHAI), _at("2026-05-10")))

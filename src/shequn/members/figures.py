@@ -70,7 +70,7 @@ def figures(con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int = 60) -> pl.
         gap_days: a return is activity after a gap of at least this many days.
     """
     compute(con, SCRATCH, at, gap_days, None)
-    frame = read_frame(con, f"SELECT * FROM {SCRATCH} ORDER BY member")
+    frame = read_frame(con, kept_sql.READ.format(table=SCRATCH) + " ORDER BY member")
     con.execute(f"DROP TABLE {SCRATCH}")
     return with_time(frame, at)
 

@@ -197,6 +197,9 @@ keys AS (
     SEMI JOIN changed_orders AS k ON k.community = e.community AND k.order_id = e.order_id
     WHERE e.type = 'order'
     UNION ALL
+    -- New events after `now` add no sum, but an active day of today already counts.
+    SELECT e.member FROM events AS e WHERE e.id > {{hwm}}
+    UNION ALL
     SELECT member FROM member_days WHERE {{crossed_days}}
     UNION ALL
     SELECT member FROM order_totals WHERE {{crossed_orders}}
@@ -299,9 +302,9 @@ def _part(name: str, default: str = "0") -> str:
 
 _MERGED = {
     "member": "s.person AS member",
-    "communities": """array_to_string(list_sort(list_distinct(
-        COALESCE(string_split(o.communities, ','), []) || COALESCE(d.communities, []))), ',')
-        AS communities""",
+    "communities": """NULLIF(array_to_string(list_sort(list_distinct(
+        COALESCE(string_split(o.communities, ','), []) || COALESCE(d.communities, []))), ','),
+        '') AS communities""",
     "first_seen": "LEAST(o.first_seen, d.first_seen) AS first_seen",
     "first_active": "LEAST(o.first_active, d.first_active) AS first_active",
     "last_active": "GREATEST(o.last_active, d.last_active) AS last_active",
@@ -327,7 +330,9 @@ _SUMS = [
     "mentions_given",
 ]
 
-# The new rows of the people in scope who have events before `now`.
+# The new rows of the people in scope. Someone mentioned before their first event keeps
+# a row without one (`first_seen` empty, never read: READ) so their first event finds
+# the mentions already counted.
 MERGED = (
     "CREATE OR REPLACE TEMP TABLE fig_rows AS SELECT "
     + ", ".join(
@@ -339,6 +344,8 @@ FROM fig_scope AS s
 LEFT JOIN {table} AS o ON o.member = s.person
 LEFT JOIN fig_delta AS d ON d.member = s.person
 LEFT JOIN fig_parts AS x ON x.member = s.person
-WHERE o.member IS NOT NULL OR d.first_seen IS NOT NULL
 """
 )
+
+# The figures of a stored table: the people with an event before `now`.
+READ = "SELECT * FROM {table} WHERE first_seen IS NOT NULL"

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from shequn.members import kept_sql
 from shequn.members.figures import AsOf, Since, compute, read_frame, with_time
 
 # Raised when the stored columns or their meaning change: stored figures are then cold.
@@ -102,7 +103,7 @@ def kept_figures(
         con.execute("ROLLBACK")
         raise
     # Unordered: sorting a million keys costs more than the joins that follow.
-    return with_time(read_frame(con, f"SELECT * FROM {table}"), at)
+    return with_time(read_frame(con, kept_sql.READ.format(table=table)), at)
 
 
 def _current(con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int) -> Mark:
