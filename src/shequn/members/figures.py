@@ -95,13 +95,14 @@ def compute(
     if since is not None:
         marks = {"hwm": since.hwm, "then": since.at.now}
     params = {**at.params(gap_days), **marks}
+    links = kept_sql.LINKS_COLD if since is None else kept_sql.LINKS_SINCE
     con.execute(kept_sql.ENTERING.format(**params))
-    if since is not None and con.execute(kept_sql.REWRITTEN.format(**params)).fetchall()[0][0]:
+    con.execute(kept_sql.AUTHORS.format(**params, **links))
+    if since is not None and con.execute(kept_sql.REWRITTEN).fetchall()[0][0]:
         return compute(con, table, at, gap_days, None)
     if since is None:
         kind = "TEMP" if table == SCRATCH else ""
         con.execute(kept_sql.TABLE_DDL.format(kind=kind, table=table))
-    links = kept_sql.LINKS_COLD if since is None else kept_sql.LINKS_SINCE
     con.execute(kept_sql.LINKS.format(**params, **links))
     con.execute(kept_sql.DELTA)
     if since is None:
@@ -114,7 +115,8 @@ def compute(
     if since is not None:
         con.execute(f"DELETE FROM {table} WHERE member IN (SELECT member FROM fig_rows)")
     con.execute(f"INSERT INTO {table} SELECT * FROM fig_rows")
-    for temp in ("fig_new", "fig_links", "fig_delta", "fig_scope", "fig_parts", "fig_rows"):
+    temps = ("fig_new", "fig_authors", "fig_links", "fig_delta", "fig_scope", "fig_parts")
+    for temp in (*temps, "fig_rows"):
         con.execute(f"DROP TABLE {temp}")
     return None
 

@@ -69,52 +69,64 @@ TABLE_DDL = (
 _ENTERS = "(e.id > {hwm} OR e.ts >= {then})"
 
 # The entering events, with the member resolved to a person.
+# Two ranges rather than one OR, so each skips most of the log by its zone maps (ids
+# grow batch by batch; each batch is sorted by type and time).
 ENTERING = f"""
-CREATE OR REPLACE TEMP TABLE fig_new AS WITH {PERSONS}
+CREATE OR REPLACE TEMP TABLE fig_new AS WITH {PERSONS},
+entering AS (
+    SELECT * FROM events WHERE id > {{hwm}} AND ts < {{now}}
+    UNION ALL
+    SELECT * FROM events WHERE id <= {{hwm}} AND ts >= {{then}} AND ts < {{now}}
+)
 SELECT e.id, e.ts, e.community, e.type, e.message_id, e.reply_to, e.mentions,
        COALESCE(p.person, e.member) AS person
-FROM events AS e LEFT JOIN persons AS p ON p.key = e.member
-WHERE e.ts < {{now}} AND e.member IS NOT NULL AND {_ENTERS}
+FROM entering AS e LEFT JOIN persons AS p ON p.key = e.member
+WHERE e.member IS NOT NULL
 """
 
-# Messages before `now` (person resolved), for authorship.
-_MESSAGES = f"""{PERSONS},
-msgs AS (
-    SELECT e.id, e.community, e.message_id, COALESCE(p.person, e.member) AS person
-    FROM events AS e LEFT JOIN persons AS p ON p.key = e.member
-    WHERE e.type = 'message' AND e.message_id IS NOT NULL AND e.ts < {{now}}
-      AND e.member IS NOT NULL
-),
-written AS (
+# Messages written by entering events (their ids).
+_WRITTEN = """written AS (
     SELECT DISTINCT community, message_id FROM fig_new
     WHERE type = 'message' AND message_id IS NOT NULL
 )"""
 
-# Messages written before the mark under an id an entering message also uses: the
-# first writer (the author) might change, so the figures are computed cold instead.
-REWRITTEN = f"""
-WITH {_MESSAGES}
-SELECT COUNT(*) FROM events AS e
-SEMI JOIN written AS k ON k.community = e.community AND k.message_id = e.message_id
-WHERE e.type = 'message' AND e.ts < {{now}} AND e.member IS NOT NULL AND NOT {_ENTERS}
-"""
-
-# Interactions the entering events add (source, target, kind; never oneself): their
-# replies and reactions, earlier replies to messages only now written, their mentions.
-# `{{authors_of}}` limits authorship to the ids asked about (empty when cold: all);
-# `{{since}}` is FALSE when cold (nothing came earlier: skip reading it).
-LINKS = f"""
-CREATE OR REPLACE TEMP TABLE fig_links AS WITH {_MESSAGES},
+# The authors (first writers) of message ids: of all messages before `now` when cold,
+# else of the ids entering events answered or wrote (`{authors_of}`); with how
+# many writers of each id were there before the mark (`earlier_writers`).
+AUTHORS = f"""
+CREATE OR REPLACE TEMP TABLE fig_authors AS WITH {PERSONS}, {_WRITTEN},
 asked AS (
     SELECT DISTINCT community, reply_to AS message_id FROM fig_new
     WHERE type IN ('message', 'reaction') AND reply_to IS NOT NULL
     UNION SELECT community, message_id FROM written
 ),
-authors AS (
-    SELECT m.community, m.message_id, ARG_MIN(m.person, m.id) AS author FROM msgs AS m
-    {{authors_of}}
-    GROUP BY m.community, m.message_id
-),
+msgs AS (
+    SELECT e.id, e.community, e.message_id, COALESCE(p.person, e.member) AS person,
+           NOT {_ENTERS} AS before_mark
+    FROM events AS e LEFT JOIN persons AS p ON p.key = e.member
+    WHERE e.type = 'message' AND e.message_id IS NOT NULL AND e.ts < {{now}}
+      AND e.member IS NOT NULL
+)
+SELECT m.community, m.message_id, ARG_MIN(m.person, m.id) AS author,
+       COUNT(*) FILTER (WHERE m.before_mark) AS earlier_writers
+FROM msgs AS m {{authors_of}}
+GROUP BY m.community, m.message_id
+"""
+
+# Ids written before the mark that an entering message writes again: the first writer
+# (the author) might change, so the figures are computed cold instead.
+REWRITTEN = f"""
+WITH {_WRITTEN}
+SELECT COUNT(*) FROM fig_authors AS a
+SEMI JOIN written AS k ON k.community = a.community AND k.message_id = a.message_id
+WHERE a.earlier_writers > 0
+"""
+
+# Interactions the entering events add (source, target, kind; never oneself): their
+# replies and reactions, earlier replies to messages only now written, their mentions.
+# `{since}` is FALSE when cold (nothing came earlier: skip reading it).
+LINKS = f"""
+CREATE OR REPLACE TEMP TABLE fig_links AS WITH {PERSONS}, {_WRITTEN},
 earlier AS (
     SELECT e.community, e.reply_to, e.type, COALESCE(p.person, e.member) AS person
     FROM events AS e LEFT JOIN persons AS p ON p.key = e.member
@@ -130,7 +142,7 @@ replies AS (
 linked AS (
     SELECT r.person AS source, a.author AS target,
            CASE WHEN r.type = 'message' THEN 'reply' ELSE 'reaction' END AS kind
-    FROM replies AS r JOIN authors AS a
+    FROM replies AS r JOIN fig_authors AS a
       ON a.community = r.community AND a.message_id = r.reply_to
     UNION ALL
     SELECT m.person, COALESCE(p.person, m.key), 'mention'
@@ -143,7 +155,7 @@ SELECT source, target, kind FROM linked WHERE source <> target
 """
 AUTHORS_ASKED = """SEMI JOIN asked AS k
     ON k.community = m.community AND k.message_id = m.message_id"""
-# LINKS's parameters, cold and from a kept starting point.
+# AUTHORS's and LINKS's parameters, cold and from a kept starting point.
 LINKS_COLD = {"authors_of": "", "since": "FALSE"}
 LINKS_SINCE = {"authors_of": AUTHORS_ASKED, "since": "TRUE"}
 
