@@ -164,3 +164,18 @@ def test_time_alone_moves_windowed_figures() -> None:
     again = kept_figures(con, _at("2026-05-10"), 60, "now").sort("member")
     assert again["days_active"].to_list() == [3, 1, 1]  # 04-05, 04-20, 05-10
     assert_frame_equal(again, figures(memory_copy(to_arrow(b.events), SHANGHAI), _at("2026-05-10")))
+
+
+def test_an_id_written_again_recomputes_cold() -> None:
+    b = LogBuilder()
+    b.add("2026-04-05 10:00", "message", "a", message_id="m1")
+    b.add("2026-04-06 10:00", "message", "c", message_id="m2", reply_to="m1")
+    con = memory_copy(to_arrow(b.events), SHANGHAI)
+    before = kept_figures(con, _at("2026-05-01"), 60, "now").sort("member")
+    assert before["replies_received"].to_list() == [1, 0]  # a wrote m1
+    # A bad export writes m1 again, by b: the first writer by id is still a.
+    again = b.add("2026-04-01 10:00", "message", "b", message_id="m1")
+    append(con, to_arrow([again]), SHANGHAI)
+    after = kept_figures(con, _at("2026-05-01"), 60, "now").sort("member")
+    assert after["replies_received"].to_list() == [1, 0, 0]
+    assert_frame_equal(after, figures(memory_copy(to_arrow(b.events), SHANGHAI), _at("2026-05-01")))
