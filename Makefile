@@ -42,6 +42,8 @@ test: $(VENV)/.dev $(ECHARTS) $(HTMX) synapse
 METRICS_EVENTS ?= 10000000
 SOP_MEMBERS ?= 1000000
 SOP_TICK_MEMBERS ?= 100000
+MEMBERS_MEMBERS ?= 1000000
+MEMBERS_EVENTS ?= 10000000
 bench: $(VENV)/.bench synapse
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/metrics_bench.py --events $(METRICS_EVENTS)
@@ -51,6 +53,7 @@ bench: $(VENV)/.bench synapse
 	$(BIN)/python benchmarks/ingest_bench.py
 	$(BIN)/python benchmarks/live_bench.py
 	$(BIN)/python benchmarks/bot_bench.py
+	$(BIN)/python benchmarks/members_bench.py --members $(MEMBERS_MEMBERS) --events $(MEMBERS_EVENTS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

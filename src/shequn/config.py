@@ -231,6 +231,7 @@ class MemberStates(BaseModel):
     returned_days: int = Field(default=30, gt=0)
     churn_horizon_days: int = Field(default=30, gt=0)
     churn_risk_bands: list[float] = Field(default_factory=lambda: [0.5, 0.7, 0.9])
+    churn_refit_days: int = Field(default=7, gt=0)
 
     @model_validator(mode="after")
     def _in_order(self) -> MemberStates:

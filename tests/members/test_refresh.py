@@ -56,6 +56,7 @@ def test_refresh_records_changes_once(ws: Workspace, tmp_path: Path) -> None:
     assert (result.members, result.tier_changes, result.state_changes) == (2, 1, 2)
     assert result.risk_rises == 1
     assert refresh(ws, first).state_changes == 0
+    assert refresh(ws, first, cold=True).state_changes == 0  # cold equals kept
     later = FrozenClock(datetime(2026, 12, 15, tzinfo=UTC))
     again = refresh(ws, later)
     assert again.state_changes == 2  # a churned (74 days), b at risk (51)

@@ -149,14 +149,26 @@ def _write(frame: pl.DataFrame, fmt: str, target: Path) -> None:
         book.save(target)
 
 
-def refresh(workspace: WorkspaceOpt = None) -> None:
+def refresh(
+    cold: Annotated[
+        bool,
+        typer.Option(
+            "--cold",
+            help="Recompute every member's figures from the events and refit the churn model.",
+        ),
+    ] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
     """Record tier and lifecycle-state changes (tier_changed / state_changed events).
+
+    Only the members touched by new events are recomputed; the churn model is refitted
+    when it is `churn_refit_days` old (docs/members.md).
 
     Example: `shequn members refresh` (run it daily, e.g. from cron, before `shequn run`)
     """
     from shequn.services.members import refresh as do_refresh
 
-    result = do_refresh(Workspace.open(workspace))
+    result = do_refresh(Workspace.open(workspace), cold=cold)
     console.print(
         f"{result.members:,} members: {result.tier_changes:,} tier changes, "
         f"{result.state_changes:,} state changes, {result.risk_rises:,} churn-risk rises recorded"

@@ -10,10 +10,12 @@ BG/NBD on a time split (docs/members.md has the figures).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
+from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 FEATURES: tuple[str, ...] = (
@@ -62,17 +64,42 @@ def hiatus_score(frame: pl.DataFrame, silent_days: int) -> np.ndarray:
     return np.clip(idle / silent_days, 0.0, 1.0)
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray) -> object | None:
+@dataclass(frozen=True)
+class Logistic:
+    """A fitted scaled logistic regression, as plain numbers (kept in the copy as JSON).
+
+    Attributes:
+        mean, scale: the standard scaler's per-feature centre and scale.
+        coef, intercept: the regression's weights on the scaled features.
+    """
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        """P(class 1) for each row of `x`, vectorised."""
+        z = ((x - np.array(self.mean)) / np.array(self.scale)) @ np.array(self.coef)
+        return np.asarray(expit(z + self.intercept))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray) -> Logistic | None:
     """A scaled logistic regression, or None when the labels hold one class only."""
     if len(np.unique(y)) < 2:
         return None
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
-    model.fit(x, y)
-    return model
+    scaler = StandardScaler().fit(x)
+    fitted = LogisticRegression(max_iter=500).fit(scaler.transform(x), y)
+    return Logistic(
+        mean=tuple(float(v) for v in scaler.mean_),
+        scale=tuple(float(v) for v in scaler.scale_),
+        coef=tuple(float(v) for v in fitted.coef_[0]),
+        intercept=float(fitted.intercept_[0]),
+    )
 
 
-def score(model: object | None, frame: pl.DataFrame, silent_days: int) -> np.ndarray:
+def score(model: Logistic | None, frame: pl.DataFrame, silent_days: int) -> np.ndarray:
     """P(churn) for each member of `frame`; the hiatus rule when there is no model."""
     if model is None or frame.height == 0:
         return hiatus_score(frame, silent_days)
-    return model.predict_proba(feature_matrix(frame))[:, 1]  # type: ignore[attr-defined]
+    return model.proba(feature_matrix(frame))

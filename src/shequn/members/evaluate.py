@@ -100,7 +100,7 @@ def purchase_split(purchases: pl.DataFrame, cut: int, horizon: int) -> list[Judg
     recency = test["big_t"] - test["t_x"]
     return [
         judge("hiatus", y_test, np.clip(recency.to_numpy() * 7 / horizon, 0.0, 1.0)),
-        judge("logistic", y_test, model.predict_proba(_rfm_matrix(test))[:, 1]),  # type: ignore[attr-defined]
+        judge("logistic", y_test, model.proba(_rfm_matrix(test))),
         judge("bg/nbd", y_test, fitted.p_no_purchase(*_rfm(test), horizon / 7)),
     ]
 

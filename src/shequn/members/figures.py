@@ -1,10 +1,11 @@
 """Per-person figures read from the analytics copy, as one Polars frame.
 
-`figures(con, at)` runs two set-based statements (shequn.members.sql): the profile of
-every person (activity, replies, mentions, reactions, orders) and the shape of their
-activity (recent fortnights, the last return after a long gap). Nothing loops over
-members in Python. `at` fixes the instant: every figure is "as of" it, so the churn
-model can compute the same features at a past cut-off.
+`figures(con, at)` runs the set-based statements of shequn.members.kept_sql: the
+profile of every person (activity, replies, mentions, reactions, orders) and the shape
+of their activity (recent fortnights, the last return after a long gap). Nothing loops
+over members in Python. `compute` is the same with a stored starting point: only what
+entered since is read (shequn.members.stored). `at` fixes the instant: every figure
+is "as of" it, so the churn model can compute the same features at a past cut-off.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import polars as pl
 
 from shequn.analytics.copy import local_days
 from shequn.clock import to_micros
-from shequn.members import sql
+from shequn.members import kept_sql
 
 DAY_US = 86_400_000_000
+# The table `figures` computes into (temporary, dropped after reading).
+SCRATCH = "member_figures_scratch"
 
 
 @dataclass(frozen=True)
@@ -58,27 +61,90 @@ class AsOf:
 
 
 def figures(con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int = 60) -> pl.DataFrame:
-    """One row per person seen before `at.now`, with every copy-side profile figure.
+    """One row per person seen before `at.now`, with every copy-side profile figure,
+    computed from scratch (shequn.members.stored keeps them and merges in what changed).
 
     Args:
         con: a connection (or cursor) to an analytics copy.
         at: the instant of the figures.
         gap_days: a return is activity after a gap of at least this many days.
     """
-    params = at.params(gap_days)
-    profiles = _frame(con, sql.PROFILES.format(**params))
-    shape = _frame(con, sql.ACTIVITY_SHAPE.format(**params))
-    frame = profiles.join(shape, on="member", how="left").with_columns(
-        pl.col(
-            "days_active", "days_active_window", "days_last_14", "days_prev_14", "days_last_90"
-        ).fill_null(0),
+    compute(con, SCRATCH, at, gap_days, None)
+    frame = read_frame(con, kept_sql.READ.format(table=SCRATCH) + " ORDER BY member")
+    con.execute(f"DROP TABLE {SCRATCH}")
+    return with_time(frame, at)
+
+
+@dataclass(frozen=True)
+class Since:
+    """Stored figures: their instant and the last event id they saw (the high-water mark)."""
+
+    at: AsOf
+    hwm: int
+
+
+def compute(
+    con: duckdb.DuckDBPyConnection, table: str, at: AsOf, gap_days: int, since: Since | None
+) -> None:
+    """Bring the figures in `table` from `since` to `at` and the copy's newest event;
+    cold (the table created anew, everyone computed) when `since` is None.
+
+    The caller holds the transaction.
+    """
+    marks = {"hwm": -1, "then": at.now}
+    if since is not None:
+        marks = {"hwm": since.hwm, "then": since.at.now}
+    params = {**at.params(gap_days), **marks}
+    links = kept_sql.LINKS_COLD if since is None else kept_sql.LINKS_SINCE
+    con.execute(kept_sql.ENTERING.format(**params))
+    con.execute(kept_sql.AUTHORS.format(**params, **links))
+    if since is not None and con.execute(kept_sql.REWRITTEN).fetchall()[0][0]:
+        return compute(con, table, at, gap_days, None)
+    if since is None:
+        kind = "TEMP" if table == SCRATCH else ""
+        con.execute(kept_sql.TABLE_DDL.format(kind=kind, table=table))
+    con.execute(kept_sql.LINKS.format(**params, **links))
+    con.execute(kept_sql.DELTA)
+    if since is None:
+        con.execute(kept_sql.COLD_SCOPE)
+    else:
+        con.execute(kept_sql.SCOPE.format(**params, **_crossings(since.at, at)))
+    scope = "TRUE" if since is None else kept_sql.IN_SCOPE
+    con.execute(kept_sql.PARTS.format(**params, in_scope=scope))
+    con.execute(kept_sql.MERGED.format(table=table))
+    if since is not None:
+        con.execute(f"DELETE FROM {table} WHERE member IN (SELECT member FROM fig_rows)")
+    con.execute(f"INSERT INTO {table} SELECT * FROM fig_rows")
+    temps = ("fig_new", "fig_authors", "fig_links", "fig_delta", "fig_scope", "fig_parts")
+    for temp in (*temps, "fig_rows"):
+        con.execute(f"DROP TABLE {temp}")
+    return None
+
+
+def _crossings(then: AsOf, at: AsOf) -> dict[str, str]:
+    """Who has an active day or an order crossing a window's edge between two instants
+    (`then` before `at`, same window): SCOPE's conditions."""
+    days = [f"(day > {then.today} AND day <= {at.today})"]
+    for width in (at.window_days, *kept_sql.DAY_WINDOWS):
+        days.append(f"(day > {then.today - width} AND day <= {at.today - width})")
+    edge, then_edge = at.now - at.window_days * DAY_US, then.now - at.window_days * DAY_US
+    orders = (
+        f"(first_ts >= {then_edge} AND first_ts < {edge})"
+        f" OR (first_ts >= {then.now} AND first_ts < {at.now})"
+    )
+    return {"crossed_days": " OR ".join(days), "crossed_orders": orders}
+
+
+def with_time(frame: pl.DataFrame, at: AsOf) -> pl.DataFrame:
+    """The figures that change with the passage of time alone, from the stored instants."""
+    return frame.with_columns(
         ((at.now - pl.col("first_seen")) / DAY_US).floor().cast(pl.Int64).alias("tenure_days"),
         ((at.now - pl.col("last_active")) / DAY_US).alias("idle_days"),
     )
-    return frame
 
 
-def _frame(con: duckdb.DuckDBPyConnection, query: str) -> pl.DataFrame:
+def read_frame(con: duckdb.DuckDBPyConnection, query: str) -> pl.DataFrame:
+    """The rows of a query as a Polars frame."""
     frame = pl.from_arrow(con.sql(query).to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     return frame

@@ -17,10 +17,12 @@ import polars as pl
 from shequn.analytics.sync import open_copy
 from shequn.config import Settings
 from shequn.members import churn
-from shequn.members.figures import DAY_US, AsOf, figures
+from shequn.members.figures import AsOf
 from shequn.members.recorded import SCHEMA, recorded
+from shequn.members.refit import kept_model, refit_due
 from shequn.members.rfm import with_rfm
 from shequn.members.states import state_expr
+from shequn.members.stored import kept_figures
 from shequn.members.tiers import decide
 from shequn.store.engine import read_transaction
 from shequn.workspace import Workspace
@@ -43,15 +45,20 @@ LIST_COLUMNS: tuple[str, ...] = (
 )
 
 
-def profiles(ws: Workspace, when: datetime) -> pl.DataFrame:
-    """Every person's profile as of `when` (timezone-aware), one row each."""
+def profiles(ws: Workspace, when: datetime, *, cold: bool = False) -> pl.DataFrame:
+    """Every person's profile as of `when` (timezone-aware), one row each.
+
+    The figures kept in the copy are brought up to date for the people whose events
+    changed (shequn.members.stored); `cold` recomputes everyone and refits the churn
+    model (shequn.members.refit).
+    """
     at = AsOf.of(when, ws.settings.zone, _window(ws.settings))
     with read_transaction(ws.engine) as conn:
         stored = {0: recorded(conn, at.now)}
         for days in _grace_lengths(ws.settings):
             stored[days] = recorded(conn, at.back(days).now)
     with open_copy(ws) as (con, _result):
-        return assemble(con, ws.settings, at, stored)
+        return assemble(con, ws.settings, at, stored, cold=cold)
 
 
 def assemble(
@@ -59,47 +66,62 @@ def assemble(
     settings: Settings,
     at: AsOf,
     stored: dict[int, pl.DataFrame],
+    *,
+    cold: bool = False,
 ) -> pl.DataFrame:
-    """Profiles from a copy and the recorded state (by days back: 0 = now)."""
+    """Profiles from a copy and the recorded state (by days back: 0 = now).
+
+    The copy keeps the figures of `at` (and of each grace length before it) and the
+    churn model between runs; `cold` recomputes them all from the events.
+    """
     rules = settings.member_states
+    refit = refit_due(con, settings, at, cold=cold)
+    kept = _kept(con, settings, at, refit=refit, cold=cold)
 
     def at_back(days: int) -> pl.DataFrame:
-        frame = figures(con, at.back(days), rules.churned_days)
-        frame = frame.join(stored[days], on="member", how="left")
+        frame = kept[days].join(stored[days], on="member", how="left")
         missing = [
             pl.lit(None, kind).alias(c) for c, kind in SCHEMA.items() if c not in frame.columns
         ]
         return frame.with_columns(missing)
 
-    now = at_back(0).with_columns(state_expr(rules, at.today, at.now))
+    now = at_back(0).sort("member").with_columns(state_expr(rules, at.today, at.now))
     if settings.tiers:
         now = now.join(decide(now, settings.tiers, at_back), on="member", how="left")
     else:
         now = now.with_columns(
             pl.lit(None, pl.String).alias("tier"), pl.lit("").alias("tier_reason")
         )
-    now = now.with_columns(pl.Series("churn_risk", _risk(con, settings, at, now)))
+    cut = kept[rules.churn_horizon_days] if refit else None
+    model = kept_model(con, settings, at, now, cut)
+    risk = pl.Series(churn.score(model, now, rules.silent_days)).round(3)
+    # Churned members have nothing left to lose.
+    none = pl.Series([None] * now.height, dtype=pl.Float64)
+    now = now.with_columns(risk.zip_with(now["state"] != "churned", none).alias("churn_risk"))
     return with_rfm(now, at.now)
 
 
-def _risk(
-    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, now: pl.DataFrame
-) -> pl.Series:
-    rules = settings.member_states
-    horizon = rules.churn_horizon_days
-    cut = figures(con, at.back(horizon), rules.churned_days)
-    cut = cut.filter(churn.active_at_cut(cut, rules.silent_days))
-    model = None
-    if cut.height:
-        y = churn.labels(cut, now, horizon * DAY_US, at.back(horizon).now)
-        model = churn.fit_logistic(churn.feature_matrix(cut), y)
-    risk = churn.score(model, now, rules.silent_days)
-    # Churned members have nothing left to lose.
-    return (
-        pl.Series(risk)
-        .round(3)
-        .zip_with(now["state"] != "churned", pl.Series([None] * now.height, dtype=pl.Float64))
-    )
+def _kept(
+    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, *, refit: bool, cold: bool
+) -> dict[int, pl.DataFrame]:
+    """The figures by days back: now, each grace length, the churn cut when refitting.
+
+    Earliest first, each starting from the one before when it must be computed anew,
+    so a cold run reads every event once and then only the days between the instants.
+    """
+    backs = set(_grace_lengths(settings))
+    if refit:
+        backs.add(settings.member_states.churn_horizon_days)
+    frames: dict[int, pl.DataFrame] = {}
+    after = None
+    for days in (*sorted(backs, reverse=True), 0):
+        name = f"back_{days}" if days else "now"
+        gap = settings.member_states.churned_days
+        frames[days] = kept_figures(
+            con, at.back(days), gap, name, cold=cold and after is None, after=after
+        )
+        after = name
+    return frames
 
 
 def _window(settings: Settings) -> int:

@@ -61,8 +61,11 @@ class RefreshResult:
     risk_rises: int
 
 
-def refresh(ws: Workspace, clock: Clock | None = None) -> RefreshResult:
+def refresh(ws: Workspace, clock: Clock | None = None, *, cold: bool = False) -> RefreshResult:
     """Record each member's tier, lifecycle-state and churn-risk changes as of now.
+
+    `cold` recomputes every member's figures and refits the churn model (otherwise only
+    what changed since the kept figures is read: shequn.members.stored).
 
     One `tier_changed` (with the reason), `state_changed` or `churn_risk_crossed` SOP
     event per member whose decided tier, state or risk band differs from the last one
@@ -76,7 +79,7 @@ def refresh(ws: Workspace, clock: Clock | None = None) -> RefreshResult:
     clock = clock or SystemClock()
     when = clock.now()
     now = to_micros(when)
-    frame = profiles(ws, when)
+    frame = profiles(ws, when, cold=cold)
     tiers = frame.filter(
         pl.col("tier").ne_missing(pl.col("recorded_tier")) & pl.col("tier").is_not_null()
     )

@@ -1,0 +1,148 @@
+"""Per-person figures kept in the analytics copy, recomputed only where they changed.
+
+Each set of figures (`now`, and `back_N` for a tier's grace period N days earlier) is a
+table `member_figures_<name>` in the copy, one row per person, beside a row of
+`member_figures_state`: the instant it was computed at, the highest event id it saw
+(the high-water mark), its window and gap, and a fingerprint of the merged member keys.
+
+`kept_figures` brings a set up to a new instant and the copy's newest event:
+
+- **cold** (recompute everyone) when asked, when nothing is stored, when the window,
+  gap, merged members or figures version differ, or when the instant went back;
+- otherwise only the events that entered since (new ids, or older ones whose time
+  passed under the new instant) are read and merged into the stored sums, and the
+  figures of compact tables are recomputed for the people those events touch or who
+  crossed a window's edge (shequn.members.kept_sql); their rows are replaced, in one
+  transaction.
+
+Figures that change with the passage of time alone (`tenure_days`, `idle_days`, and
+so the lifecycle state and the churn score) are derived afterwards from the stored
+instants, vectorised, for everyone. The result equals `figures` from scratch
+(tests/members/test_stored.py checks every column).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from shequn.members import kept_sql
+from shequn.members.figures import AsOf, Since, compute, read_frame, with_time
+
+# Raised when the stored columns or their meaning change: stored figures are then cold.
+FIGURES_VERSION = 1
+STATE_TABLE = "member_figures_state"
+_STATE_DDL = f"""CREATE TABLE IF NOT EXISTS {STATE_TABLE} (
+    name VARCHAR NOT NULL, now BIGINT NOT NULL, today INTEGER NOT NULL,
+    window_days INTEGER NOT NULL, gap INTEGER NOT NULL, hwm BIGINT NOT NULL,
+    persons VARCHAR NOT NULL, version INTEGER NOT NULL)"""
+
+
+@dataclass(frozen=True)
+class Mark:
+    """What a stored set of figures was computed at and from."""
+
+    now: int
+    today: int
+    window_days: int
+    gap: int
+    hwm: int
+    persons: str
+    version: int = FIGURES_VERSION
+
+    def same_rules(self, other: Mark) -> bool:
+        """Whether figures of `other` can be reached from these by a partial recompute."""
+        return (self.window_days, self.gap, self.persons, self.version) == (
+            other.window_days,
+            other.gap,
+            other.persons,
+            other.version,
+        ) and other.now >= self.now
+
+
+def kept_figures(
+    con: duckdb.DuckDBPyConnection,
+    at: AsOf,
+    gap_days: int,
+    name: str,
+    *,
+    cold: bool = False,
+    after: str | None = None,
+) -> pl.DataFrame:
+    """The figures of every person as of `at` (as `figures`, in no particular order),
+    stored under `name`.
+
+    Args:
+        con: the analytics copy (the figures are kept in it).
+        at: the instant of the figures.
+        gap_days: a return is activity after a gap of at least this many days.
+        name: the stored set (`now`, `back_14`, ...).
+        cold: do not start from what `name` holds.
+        after: a stored set of an earlier instant (just brought up to date) to start
+            from when `name` cannot be: only the events between the two are read.
+    """
+    table = f"member_figures_{name}"
+    con.execute(_STATE_DDL)
+    mark = _current(con, at, gap_days)
+    start = None if cold else _stored(con, name, table)
+    if (start is None or not start.same_rules(mark)) and after is not None:
+        start = _stored(con, after, f"member_figures_{after}")
+        if start is not None and start.same_rules(mark):
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS FROM member_figures_{after}")
+    since = None
+    if start is not None and start.same_rules(mark):
+        since = Since(AsOf(start.now, start.today, start.window_days), start.hwm)
+    con.execute("BEGIN")
+    try:
+        compute(con, table, at, gap_days, since)
+        _save(con, name, mark)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    # Unordered: sorting a million keys costs more than the joins that follow.
+    return with_time(read_frame(con, kept_sql.READ.format(table=table)), at)
+
+
+def _current(con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int) -> Mark:
+    """The mark of figures computed now: the copy's newest event and merged members."""
+    [(hwm, persons)] = con.execute(
+        """SELECT (SELECT COALESCE(MAX(id), 0) FROM events),
+                  (SELECT COUNT(*) || ':' || COALESCE(BIT_XOR(hash(key || chr(0) || person)), 0)
+                   FROM members)"""
+    ).fetchall()
+    return Mark(at.now, at.today, at.window_days, gap_days, int(hwm), str(persons))
+
+
+def _stored(con: duckdb.DuckDBPyConnection, name: str, table: str) -> Mark | None:
+    """The mark of the stored figures `name`, or None when there are none."""
+    [(exists,)] = con.execute(
+        "SELECT COUNT(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [table]
+    ).fetchall()
+    rows = con.execute(
+        f"""SELECT now, today, window_days, gap, hwm, persons, version
+            FROM {STATE_TABLE} WHERE name = ?""",
+        [name],
+    ).fetchall()
+    if not rows or not exists:
+        return None
+    return Mark(*rows[0])
+
+
+def _save(con: duckdb.DuckDBPyConnection, name: str, mark: Mark) -> None:
+    con.execute(f"DELETE FROM {STATE_TABLE} WHERE name = ?", [name])
+    con.execute(
+        f"INSERT INTO {STATE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            name,
+            mark.now,
+            mark.today,
+            mark.window_days,
+            mark.gap,
+            mark.hwm,
+            mark.persons,
+            mark.version,
+        ],
+    )

@@ -1,0 +1,181 @@
+"""Kept figures and the kept churn model equal a cold recompute, column for column.
+
+A random log (seeded) is split in two: the first part is appended to a copy and its
+figures kept; the rest (new ids, some of them older in time, replies to messages not yet
+written, refunds of earlier orders, duplicate message ids) is appended, and the kept
+figures are brought up to a later instant. They must equal the figures of a fresh copy
+of the whole log computed from scratch, for every column.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime, timedelta
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from shequn.analytics.copy import append, memory_copy
+from shequn.config import Settings, Tier
+from shequn.members.figures import AsOf, figures
+from shequn.members.profiles import assemble
+from shequn.members.recorded import SCHEMA
+from shequn.members.stored import kept_figures
+from tests.analytics.helpers import SHANGHAI, LogBuilder, persons_table, to_arrow
+
+START = datetime(2026, 1, 1)
+MERGED = persons_table({"k2": "k1", "k7": "k5"})
+NOTHING = pl.DataFrame(schema=SCHEMA)
+
+
+def _log(seed: int, events: int = 900, keys: int = 12) -> LogBuilder:
+    rng = random.Random(seed)
+    b = LogBuilder()
+    kinds = ["message"] * 5 + ["reaction"] * 2 + ["checkin", "join", "leave", "order", "order"]
+    for i in range(events):
+        when = START + timedelta(minutes=rng.randrange(0, 200 * 24 * 60))
+        kind = rng.choice([*kinds, "content_click"])
+        fields: dict = {"community": rng.choice(["c1", "c2"])}
+        if kind == "message":
+            fields["message_id"] = f"m{rng.randrange(events) if rng.random() < 0.05 else i}"
+        if kind in ("message", "reaction") and rng.random() < 0.5:
+            fields["reply_to"] = f"m{rng.randrange(events)}"
+        if kind == "message" and rng.random() < 0.1:
+            fields["meta"] = json.dumps({"mentions": [f"k{rng.randrange(keys + 3)}"]})
+        if kind == "join":
+            fields.update(channel=rng.choice(["qr", "poster"]), inviter=f"k{rng.randrange(keys)}")
+        if kind == "order":
+            fields.update(order_id=f"o{rng.randrange(60)}", amount=str(rng.randint(-20, 90)))
+        b.add(when.strftime("%Y-%m-%d %H:%M"), kind, f"k{rng.randrange(keys)}", **fields)
+    return b
+
+
+def _at(day: str) -> AsOf:
+    return AsOf.of(datetime.fromisoformat(day).replace(tzinfo=SHANGHAI), SHANGHAI)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(
+    ("first", "then", "now", "keys"),
+    [
+        (600, "2026-05-01", "2026-05-01", 12),  # new events, same instant
+        (600, "2026-04-01", "2026-06-10 15:30", 12),  # new events and the windows moved
+        (900, "2026-03-01", "2026-05-20", 12),  # no new events: time passed only
+        (870, "2026-06-10 15:30", "2026-06-12", 60),  # a few new events, many untouched
+    ],
+)
+def test_kept_figures_equal_a_cold_recompute(
+    seed: int, first: int, then: str, now: str, keys: int
+) -> None:
+    events = _log(seed, keys=keys).events
+    con = memory_copy(to_arrow(events[:first]), SHANGHAI, members=MERGED)
+    kept_figures(con, _at(then), 60, "now")
+    append(con, to_arrow(events[first:]), SHANGHAI)
+    kept = kept_figures(con, _at(now), 60, "now")
+    cold = figures(memory_copy(to_arrow(events), SHANGHAI, members=MERGED), _at(now), 60)
+    assert kept.height > 5
+    assert_frame_equal(kept.sort("member"), cold)
+
+
+def test_a_changed_merge_or_window_recomputes_everyone() -> None:
+    events = _log(4).events
+    con = memory_copy(to_arrow(events), SHANGHAI)
+    kept_figures(con, _at("2026-05-01"), 60, "now")
+    con.execute("INSERT INTO members VALUES ('k3', 'k4')")  # k3 merged into k4
+    at = AsOf(_at("2026-05-01").now, _at("2026-05-01").today, window_days=7)
+    kept = kept_figures(con, at, 60, "now")
+    merged = memory_copy(to_arrow(events), SHANGHAI, members=persons_table({"k3": "k4"}))
+    assert "k3" not in kept["member"].to_list()
+    assert_frame_equal(kept.sort("member"), figures(merged, at, 60))
+
+
+def _settings(refit_days: int) -> Settings:
+    return Settings.model_validate(
+        {
+            "tiers": [
+                Tier(name="regular", min_days_active=3, window_days=30),
+                Tier(name="buyer", min_orders=2, window_days=30, grace_days=14),
+            ],
+            "member_states": {"churn_refit_days": refit_days},
+        }
+    )
+
+
+def test_profiles_after_new_events_equal_a_cold_run() -> None:
+    events = _log(5, 1500).events
+    stored = {0: NOTHING, 14: NOTHING}
+    settings = _settings(refit_days=30)
+    con = memory_copy(to_arrow(events[:1000]), SHANGHAI)
+    first = assemble(con, settings, _at("2026-06-01"), stored)
+    append(con, to_arrow(events[1000:]), SHANGHAI)
+    # 10 days later: the kept model (fitted on 06-01) still scores.
+    kept = assemble(con, settings, _at("2026-06-11"), stored)
+    whole = memory_copy(to_arrow(events), SHANGHAI)
+    cold = assemble(whole, settings, _at("2026-06-11"), stored)
+    assert_frame_equal(kept.drop("churn_risk"), cold.drop("churn_risk"))
+    assert kept["churn_risk"].null_count() < kept.height
+    # The kept model is the first run's: scoring the cold figures with it gives the
+    # kept risks (a copy whose model is the first one, refreshed cold for the figures).
+    again = memory_copy(to_arrow(events[:1000]), SHANGHAI)
+    assemble(again, settings, _at("2026-06-01"), stored)
+    append(again, to_arrow(events[1000:]), SHANGHAI)
+    assert_frame_equal(kept, _figures_cold_model_kept(again, settings))
+    # Past the model's age it is refitted: then every column equals the cold run.
+    refit = assemble(con, _settings(refit_days=5), _at("2026-06-11"), stored)
+    assert_frame_equal(refit, cold)
+    assert not kept["churn_risk"].equals(refit["churn_risk"])  # the kept model was older
+    assert first["member"].is_in(kept["member"].implode()).all()
+
+
+def _figures_cold_model_kept(con, settings: Settings) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    from shequn.members import stored
+
+    for name in ("now", "back_14"):
+        con.execute(f"DELETE FROM {stored.STATE_TABLE} WHERE name = '{name}'")
+    return assemble(con, settings, _at("2026-06-11"), {0: NOTHING, 14: NOTHING})
+
+
+def test_time_alone_moves_windowed_figures() -> None:
+    b = LogBuilder()
+    b.add("2026-04-05 10:00", "message", "q", message_id="m1")
+    b.add("2026-04-06 10:00", "order", "q", order_id="o1", amount="50")
+    b.add("2026-04-10 10:00", "message", "r", message_id="m2", meta='{"mentions": ["z"]}')
+    b.add("2026-04-20 10:00", "checkin", "q")
+    b.add("2026-05-08 10:00", "checkin", "z")  # z's first event, after the mention
+    con = memory_copy(to_arrow(b.events), SHANGHAI)
+    names = ["messages_window", "days_active_window", "days_last_14", "days_prev_14"]
+    names += ["orders_window", "gmv_window", "messages"]
+    before = kept_figures(con, _at("2026-05-01"), 60, "now").sort("member")
+    assert before["member"].to_list() == ["q", "r"]
+    assert before.select(names).row(0) == (1, 2, 1, 1, 1, 50.0, 1)
+    # Nine days on, no new event: the message and the order left the 30-day window,
+    # the check-in moved from the last fortnight to the one before; z's check-in
+    # entered, and the mention of z before it counts.
+    after = kept_figures(con, _at("2026-05-10"), 60, "now").sort("member")
+    assert after.select(names).row(0) == (0, 1, 0, 1, 0, 0.0, 1)
+    assert after["member"].to_list() == ["q", "r", "z"]
+    assert after["mentions_received"].to_list() == [0, 0, 1]
+    assert_frame_equal(after, figures(memory_copy(to_arrow(b.events), SHANGHAI), _at("2026-05-10")))
+    # A new event later today: no sum counts it yet, but today is an active day.
+    late = b.add("2026-05-10 18:00", "checkin", "q")
+    append(con, to_arrow([late]), SHANGHAI)
+    again = kept_figures(con, _at("2026-05-10"), 60, "now").sort("member")
+    assert again["days_active"].to_list() == [3, 1, 1]  # 04-05, 04-20, 05-10
+    assert_frame_equal(again, figures(memory_copy(to_arrow(b.events), SHANGHAI), _at("2026-05-10")))
+
+
+def test_an_id_written_again_recomputes_cold() -> None:
+    b = LogBuilder()
+    b.add("2026-04-05 10:00", "message", "a", message_id="m1")
+    b.add("2026-04-06 10:00", "message", "c", message_id="m2", reply_to="m1")
+    con = memory_copy(to_arrow(b.events), SHANGHAI)
+    before = kept_figures(con, _at("2026-05-01"), 60, "now").sort("member")
+    assert before["replies_received"].to_list() == [1, 0]  # a wrote m1
+    # A bad export writes m1 again, by b: the first writer by id is still a.
+    again = b.add("2026-04-01 10:00", "message", "b", message_id="m1")
+    append(con, to_arrow([again]), SHANGHAI)
+    after = kept_figures(con, _at("2026-05-01"), 60, "now").sort("member")
+    assert after["replies_received"].to_list() == [1, 0, 0]
+    assert_frame_equal(after, figures(memory_copy(to_arrow(b.events), SHANGHAI), _at("2026-05-01")))
