@@ -41,25 +41,29 @@ NOW = 1_800_000_000_000_000
 EXPERIMENTS = 20
 
 
+def playbook_text(i: int) -> str:
+    """Playbook p<i>: a newcomer step at +1d 20:00 with a 10% holdout on `spoke_7d`."""
+    return textwrap.dedent(
+        f"""
+        name: p{i}
+        applies_to: {{communities: ["*"]}}
+        trigger: {{type: member_joined}}
+        steps:
+          - id: s
+            at: "+1d 20:00"
+            action: {{type: send_private, text: "hi"}}
+            owner: alice
+            emergency: {{do: x, alert: bob}}
+            holdout: 10%
+            experiment: {{outcome: spoke_7d, horizon: +60d}}
+        """
+    ).lstrip()
+
+
 def playbooks() -> dict[str, Playbook]:
     found = {}
     for i in range(EXPERIMENTS):
-        text = textwrap.dedent(
-            f"""
-            name: p{i}
-            applies_to: {{communities: ["*"]}}
-            trigger: {{type: member_joined}}
-            steps:
-              - id: s
-                at: "+1d 20:00"
-                action: {{type: send_private, text: "hi"}}
-                owner: alice
-                emergency: {{do: x, alert: bob}}
-                holdout: 10%
-                experiment: {{outcome: spoke_7d, horizon: +60d}}
-            """
-        )
-        pb, problems = check(text, f"p{i}.yaml")
+        pb, problems = check(playbook_text(i), f"p{i}.yaml")
         assert pb is not None, problems
         found[pb.name] = pb
     return found

@@ -1,5 +1,6 @@
 """The previous experiment report, in Polars over frames read from the store: the
-reference the DuckDB report (shequn.experiments.results) must equal.
+reference the DuckDB report over the analytics copy (shequn.experiments.results) must
+equal. It reads the enrolments from the store too, so it also checks the copy's.
 
 Each outcome kind is one forward as-of join by (community, member); each experiment is
 then filtered to its horizon and matured members and tallied in Polars, and each arm
@@ -11,6 +12,7 @@ from __future__ import annotations
 import polars as pl
 from sqlalchemy import Connection, select
 
+from shequn.experiments.outcomes import ENROLMENT_SCHEMA
 from shequn.experiments.results import Declared, Result
 from shequn.experiments.stats import compare
 from shequn.sop.experiments import OUTCOMES
@@ -19,6 +21,17 @@ from shequn.store.schema import events
 DAY_US = 86_400_000_000
 EVENT_SCHEMA = {"community": pl.String, "member": pl.String, "ts": pl.Int64}
 SOURCE_TYPE = {"spoke_7d": "message", "first_order_30d": "order", "retained_30d": "leave"}
+
+
+def enrolments(conn: Connection, ids: list[str]) -> pl.DataFrame:
+    """The `experiment_assigned` events of these experiments, read from the store."""
+    query = select(events.c.community, events.c.member, events.c.ts, events.c.text, events.c.meta)
+    rows = conn.execute(query.where(events.c.type == "experiment_assigned")).all()
+    schema = {"community": pl.String, "member": pl.String, "ts": pl.Int64}
+    frame = pl.DataFrame(
+        rows, schema={**schema, "arm": pl.String, "meta": pl.String}, orient="row"
+    ).with_columns(pl.col("meta").str.json_path_match("$.experiment").alias("experiment"))
+    return frame.filter(pl.col("experiment").is_in(ids)).select(list(ENROLMENT_SCHEMA))
 
 
 def outcome_events(conn: Connection, kind: str) -> pl.DataFrame:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from shequn.clock import FrozenClock, from_micros, to_micros
-from shequn.experiments.results import Result, declared, enrolments, results
+from shequn.experiments.results import Result, declared, results
 from shequn.services.sop import tick
 from shequn.sop.selection import in_force
 from shequn.store.engine import read_transaction
@@ -69,7 +69,7 @@ def _seed(ws: Workspace, clock: FrozenClock) -> None:
         add_events(ws, rows, tag=f"j{day}")
         tick(ws, at(clock, (base + timedelta(days=day + 1)).isoformat()))
     with ws.engine.connect() as conn:
-        enrolled = enrolments(conn, ["trial.hello", "trial.offer", "trial.stay"])
+        enrolled = reference.enrolments(conn, ["trial.hello", "trial.offer", "trial.stay"])
     assert enrolled.height == 900  # every member in every experiment
     _outcomes(ws, enrolled["community"].to_list(), enrolled["member"].to_list(), rng)
     edges = enrolled.head(40).iter_rows(named=True)
@@ -118,7 +118,7 @@ def test_the_duckdb_report_equals_the_polars_reference(ws: Workspace, clock: Fro
         got = results(ws, now)
         with read_transaction(ws.engine) as conn:
             found = declared(in_force(conn, ws.root / "playbooks")[0])
-            enrolled = enrolments(conn, [d.id for d in found])
+            enrolled = reference.enrolments(conn, [d.id for d in found])
             expected = reference.report(conn, found, enrolled, to_micros(now.now()))
         assert _plain(got) == _plain(expected), day
     statuses = [r.status for r in got]

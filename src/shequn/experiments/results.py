@@ -16,7 +16,6 @@ from typing import Any
 
 import duckdb
 import polars as pl
-from sqlalchemy import Connection, select
 
 from shequn.analytics.sync import open_copy
 from shequn.clock import Clock, SystemClock, to_micros
@@ -26,7 +25,6 @@ from shequn.sop.experiments import HOLDOUT, TREATED, experiment_id
 from shequn.sop.model import Playbook, Step
 from shequn.sop.selection import in_force
 from shequn.store.engine import read_transaction
-from shequn.store.schema import events
 from shequn.workspace import Workspace
 
 
@@ -77,15 +75,14 @@ def declared(playbooks: list[Playbook]) -> list[Declared]:
     return sorted(found, key=lambda d: d.id)
 
 
-def enrolments(conn: Connection, ids: list[str]) -> pl.DataFrame:
-    """The `experiment_assigned` events of these experiments."""
-    query = select(events.c.community, events.c.member, events.c.ts, events.c.text, events.c.meta)
-    rows = conn.execute(query.where(events.c.type == "experiment_assigned")).all()
-    schema = {"community": pl.String, "member": pl.String, "ts": pl.Int64}
-    frame = pl.DataFrame(
-        rows, schema={**schema, "arm": pl.String, "meta": pl.String}, orient="row"
-    ).with_columns(pl.col("meta").str.json_path_match("$.experiment").alias("experiment"))
-    return frame.filter(pl.col("experiment").is_in(ids)).select(list(ENROLMENT_SCHEMA))
+def enrolments(con: duckdb.DuckDBPyConnection, ids: list[str]) -> pl.DataFrame:
+    """The assignments (`experiment_assigned` events) of these experiments, from the
+    analytics copy (`analytics.sync.open_copy`)."""
+    query = """SELECT experiment, arm, community, member, ts FROM enrolments
+               WHERE experiment IN (SELECT unnest($ids))"""
+    found = pl.from_arrow(con.sql(query, params={"ids": ids}).to_arrow_table())
+    assert isinstance(found, pl.DataFrame)
+    return found.cast(ENROLMENT_SCHEMA)  # type: ignore[arg-type]
 
 
 def _numbered(found: list[Declared], enrolled: pl.DataFrame, now: int) -> pl.DataFrame:
@@ -184,12 +181,11 @@ def report(
 
 
 def results(ws: Workspace, clock: Clock | None = None) -> list[Result]:
-    """Every declared experiment's result as of now: enrolments from the store, the
-    outcome events from the analytics copy (brought up to date first)."""
+    """Every declared experiment's result as of now, from the analytics copy (brought
+    up to date with the store first)."""
     now = to_micros((clock or SystemClock()).now())
     with read_transaction(ws.engine) as conn:
         running, _problems = in_force(conn, ws.root / "playbooks")
-        found = declared(running)
-        enrolled = enrolments(conn, [d.id for d in found])
+    found = declared(running)
     with open_copy(ws) as (con, _synced):
-        return report(con, found, enrolled, now)
+        return report(con, found, enrolments(con, [d.id for d in found]), now)
