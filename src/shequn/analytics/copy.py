@@ -183,15 +183,20 @@ def append(con: duckdb.DuckDBPyConnection, batch: pa.Table, zone: ZoneInfo) -> i
 
 
 def _append_enrolments(con: duckdb.DuckDBPyConnection, raw: pl.DataFrame) -> None:
-    """The batch's `experiment_assigned` events (SOP events, not in `events`)."""
+    """The batch's `experiment_assigned` events (SOP events, not in `events`); one that
+    lacks its experiment, arm or member (the engine always writes them) is no enrolment."""
     if "arm" not in raw.columns:  # rows from before the copy kept enrolments
         return
-    found = raw.filter(pl.col("type") == "experiment_assigned").select(
-        pl.col("meta").cast(pl.String).str.json_path_match("$.experiment").alias("experiment"),
-        pl.col("arm").cast(pl.String),
-        pl.col("community").cast(pl.String),
-        pl.col("member").cast(pl.String),
-        pl.col("ts").cast(pl.Int64),
+    found = (
+        raw.filter(pl.col("type") == "experiment_assigned")
+        .select(
+            pl.col("meta").cast(pl.String).str.json_path_match("$.experiment").alias("experiment"),
+            pl.col("arm").cast(pl.String),
+            pl.col("community").cast(pl.String),
+            pl.col("member").cast(pl.String),
+            pl.col("ts").cast(pl.Int64),
+        )
+        .drop_nulls()
     )
     if found.is_empty():
         return
