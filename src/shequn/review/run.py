@@ -60,6 +60,9 @@ def review_workspace(
     specs = goal_specs(workspace_goals(ws.root, settings), settings)
     created = creation_days(firsts, settings)
     as_of = today + timedelta(days=1)
+    # Before the copy is held below: the experiments section opens it itself (a second
+    # hold of its lock in one process would wait for the first forever).
+    extra = _extra(ws, lang, as_of, chosen, community)
     # One copy of the log for every window the goals need (weeks, horizons, ...).
     with copy_cursor(ws) as (cursor, zone):
         coverage = log_coverage(cursor)
@@ -83,7 +86,7 @@ def review_workspace(
             warnings=warnings(coverage.get(scope), chosen, settings.zone),
             runs=_runs(ws, community, chosen),
             window_figures=figures,
-            extra=_extra(ws, lang, as_of, chosen, community),
+            extra=extra,
             bot=bot_figures(ws, chosen, scope),
         )
         return with_member_flow(review, ws, community, chosen)
