@@ -11,9 +11,10 @@ import pytest
 
 from shequn.analytics import compute, readers, sync
 from shequn.analytics.readers import CoreReader, reader_for
-from shequn.analytics.sync import copy_path
+from shequn.analytics.sync import copy_path, open_copy
 from shequn.services.imports import import_path
 from shequn.services.members import merge
+from shequn.sop import journal
 from shequn.workspace import Workspace
 
 HEADER = "ts,community,member,type,channel,inviter,order_id,amount,source_id\n"
@@ -114,3 +115,29 @@ def test_fast_reader_matches_the_generic_one(
         values = [v if v != "" else None for v in got[name].to_pylist()]
         assert values == expected[name].to_pylist(), name
     assert expected["amount"].to_pylist() == [None, None, "99.90", None, None]
+
+
+@pytest.mark.parametrize("small_range", [0, 100_000])  # the bulk reader, and the generic one
+def test_experiment_assignments_are_copied_to_enrolments_only(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_range: int
+) -> None:
+    monkeypatch.setattr(readers, "SMALL_RANGE", small_range)
+    _import(ws, tmp_path, "first.csv", FIRST)
+    assigned = [
+        journal.entry(
+            "experiment_assigned", 1_000 + i, "club", f"k{i}", member=m, text=arm,
+            experiment="hello.welcome", playbook="hello", step="welcome", due_ts=1_000 + i,
+        )
+        for i, (m, arm) in enumerate([("wa:li", "holdout"), ("tg:wang", "treated")])
+    ]  # fmt: skip
+    due = journal.entry("sop_action_due", 1_500, "club", "k1", member="tg:wang", text="x")
+    with ws.engine.begin() as conn:
+        journal.record(conn, [*assigned, due])
+    with open_copy(ws) as (con, _result):
+        rows = con.execute("SELECT * FROM enrolments ORDER BY ts").fetchall()
+        types = {t for (t,) in con.execute("SELECT DISTINCT type FROM events").fetchall()}
+    assert rows == [
+        ("hello.welcome", "holdout", "club", "wa:li", 1_000),
+        ("hello.welcome", "treated", "club", "tg:wang", 1_001),
+    ]
+    assert types == {"join", "message", "order"}  # no SOP event among the events

@@ -17,7 +17,7 @@ import numpy as np
 
 from shequn.experiments.stats import compare, difference
 from shequn.simulate.effects import simulate_arms
-from shequn.sop.experiments import assign, units
+from shequn.sop.experiments import Design, arm_of, assign, assign_rows, unit, units
 
 RUNS = 4000
 
@@ -90,3 +90,22 @@ def test_assignment_is_the_documented_hash_and_splits_at_the_share() -> None:
     assert assign("pb.s#2", many, 0.1, []).tolist() != arms  # a salt re-draws
     three = assign("pb.v", many, None, ["a", "b", "c"]).tolist()
     assert all(0.32 <= three.count(v) / len(many) <= 0.345 for v in "abc")
+
+
+def test_rows_of_many_experiments_get_the_arm_each_would_get_alone() -> None:
+    designs = [
+        Design("pb.s", 0.1, []),
+        Design("pb.v", None, ["a", "b", "c"]),
+        Design("pb.s#2", 0.5, []),
+        Design("other.t", None, ["x", "y"]),
+    ]
+    rng = np.random.default_rng(3)
+    which = rng.integers(0, len(designs), 5_000)
+    members = [f"tg:{i}" if i % 7 else f"wx:张{i}" for i in range(5_000)]
+    got = assign_rows(designs, which, members).tolist()
+    expected = [
+        arm_of(unit(designs[w].experiment, m), designs[w].holdout, designs[w].variants)
+        for w, m in zip(which, members, strict=True)
+    ]
+    assert got == expected
+    assert set(got) == {"holdout", "treated", "a", "b", "c", "x", "y"}

@@ -6,6 +6,7 @@ import json
 
 from sqlalchemy import select
 
+from shequn.analytics.sync import open_copy
 from shequn.clock import FrozenClock, from_micros
 from shequn.experiments.results import enrolments, results
 from shequn.reports.tables import extra_table
@@ -115,8 +116,8 @@ def test_end_to_end_the_result_recovers_a_known_effect(ws: Workspace, clock: Fro
     ]
     add_events(ws, joins, tag="j")
     tick(ws, at(clock, "2026-11-01T02:30:00+00:00"))
-    with ws.engine.connect() as conn:
-        enrolled = enrolments(conn, ["hello.welcome"])
+    with open_copy(ws) as (con, _synced):
+        enrolled = enrolments(con, ["hello.welcome"])
     messages = outcome_rows(enrolled, EffectModel(base=0.2, lift=0.2), seed=5)
     add_events(
         ws,

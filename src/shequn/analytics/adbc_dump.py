@@ -15,7 +15,7 @@ import sys
 
 import pyarrow as pa
 
-from shequn.analytics.copy import STORE_COLUMNS
+from shequn.analytics.copy import STORE_COLUMNS, store_select
 
 SCHEMA = pa.schema(
     [(name, pa.int64() if name in ("id", "ts") else pa.string()) for name in STORE_COLUMNS]
@@ -27,8 +27,7 @@ def read_range(path: str, lo: int, hi: int) -> pa.Table:
     import adbc_driver_sqlite.dbapi as adbc
 
     query = (
-        f"SELECT {', '.join(STORE_COLUMNS)} FROM events "
-        f"WHERE id > {int(lo)} AND id <= {int(hi)} ORDER BY id"
+        f"SELECT {store_select()} FROM events WHERE id > {int(lo)} AND id <= {int(hi)} ORDER BY id"
     )
     with adbc.connect(path) as conn, conn.cursor() as cur:
         # One Arrow batch for the whole range: ADBC infers each column's type from its

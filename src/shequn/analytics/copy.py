@@ -21,6 +21,10 @@ A report reads these small tables instead of the all-time and window passes over
 `events` they replace; member keys are resolved to persons when read, so merging
 members never makes them stale.
 
+`enrolments` holds the experiments' assignments (experiment, arm, community, member,
+ts): the engine's `experiment_assigned` events, the one SOP event type the copy keeps,
+in a table of its own so no metric sees it (shequn.experiments reads it).
+
 Beside them, `sop_tasks` holds the SOP engine's operator tasks (id, community, due and
 done instants) for `sop_on_time_rate`: small, refreshed by `replace_tasks`.
 
@@ -45,7 +49,8 @@ from shequn.domain.events import EVENT_TYPES
 
 # 2: only canonical event types are copied. 3: member_days, order_totals.
 # 4: message_id, reply_to and mentions (interactions, shequn.members).
-SCHEMA_VERSION = 4
+# 5: enrolments (the experiments' `experiment_assigned` events, shequn.experiments).
+SCHEMA_VERSION = 5
 # Order amounts are exact: 28 integer digits and 10 decimals cover every currency.
 AMOUNT_TYPE = "DECIMAL(38, 10)"
 # Columns read from the store, in order (text columns may arrive as NULL-only ints).
@@ -64,7 +69,11 @@ STORE_COLUMNS: tuple[str, ...] = (
     "message_id",
     "reply_to",
     "meta",
+    "arm",
 )
+# Columns computed as the store is read, as SQL over its `events` table: the arm of an
+# experiment's assignment is its `text`, which no other event brings into the copy.
+COMPUTED: dict[str, str] = {"arm": "CASE WHEN type = 'experiment_assigned' THEN text END"}
 _TEXT = ("community", "member", "type", "channel", "inviter", "visitor", "content_id", "order_id")
 # Kept for the interaction graph (shequn.members): who replied to, reacted to or
 # mentioned whom. `mentions` is the JSON list of the event meta's "mentions".
@@ -92,12 +101,20 @@ _DDL = (
         community VARCHAR NOT NULL, order_id VARCHAR, solo BIGINT NOT NULL,
         net {AMOUNT_TYPE} NOT NULL, first_ts BIGINT NOT NULL, first_id BIGINT NOT NULL,
         member VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS enrolments (
+        experiment VARCHAR NOT NULL, arm VARCHAR NOT NULL, community VARCHAR NOT NULL,
+        member VARCHAR NOT NULL, ts BIGINT NOT NULL)""",
     "CREATE TABLE IF NOT EXISTS members (key VARCHAR NOT NULL, person VARCHAR NOT NULL)",
     """CREATE TABLE IF NOT EXISTS sop_tasks (
         id BIGINT NOT NULL, community VARCHAR NOT NULL, due_ts BIGINT NOT NULL,
         done_ts BIGINT)""",
     "CREATE TABLE IF NOT EXISTS sync_state (name VARCHAR NOT NULL, value VARCHAR)",
 )
+
+
+def store_select() -> str:
+    """The SELECT list that reads STORE_COLUMNS from the store's `events` table."""
+    return ", ".join(f"{COMPUTED[c]} AS {c}" if c in COMPUTED else c for c in STORE_COLUMNS)
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -117,10 +134,8 @@ def local_days(ts: pl.Series, zone: ZoneInfo) -> pl.Series:
     )
 
 
-def _prepared(batch: pa.Table, zone: ZoneInfo) -> pl.DataFrame:
+def _prepared(frame: pl.DataFrame, zone: ZoneInfo) -> pl.DataFrame:
     """A store batch with text columns as text (empty as NULL) and its local days."""
-    frame = pl.from_arrow(batch)
-    assert isinstance(frame, pl.DataFrame)
     for name in _LINKS:
         if name not in frame.columns:  # a batch from before the copy kept links
             frame = frame.with_columns(pl.lit(None, pl.String).alias(name))
@@ -155,13 +170,41 @@ def append(con: duckdb.DuckDBPyConnection, batch: pa.Table, zone: ZoneInfo) -> i
     """
     if batch.num_rows == 0:
         return 0
-    frame = _prepared(batch, zone).filter(pl.col("type").is_in(CANONICAL_TYPES))
+    raw = pl.from_arrow(batch)
+    assert isinstance(raw, pl.DataFrame)
+    frame = _prepared(raw, zone).filter(pl.col("type").is_in(CANONICAL_TYPES))
     con.register("incoming", frame.to_arrow())
     try:
         _merge_incoming(con)
     finally:
         con.unregister("incoming")
+    _append_enrolments(con, raw)
     return batch.num_rows
+
+
+def _append_enrolments(con: duckdb.DuckDBPyConnection, raw: pl.DataFrame) -> None:
+    """The batch's `experiment_assigned` events (SOP events, not in `events`); one that
+    lacks its experiment, arm or member (the engine always writes them) is no enrolment."""
+    if "arm" not in raw.columns:  # rows from before the copy kept enrolments
+        return
+    found = (
+        raw.filter(pl.col("type") == "experiment_assigned")
+        .select(
+            pl.col("meta").cast(pl.String).str.json_path_match("$.experiment").alias("experiment"),
+            pl.col("arm").cast(pl.String),
+            pl.col("community").cast(pl.String),
+            pl.col("member").cast(pl.String),
+            pl.col("ts").cast(pl.Int64),
+        )
+        .drop_nulls()
+    )
+    if found.is_empty():
+        return
+    con.register("enrolled_rows", found.to_arrow())
+    try:
+        con.execute("INSERT INTO enrolments SELECT * FROM enrolled_rows ORDER BY ts")
+    finally:
+        con.unregister("enrolled_rows")
 
 
 def _merge_incoming(con: duckdb.DuckDBPyConnection) -> None:

@@ -12,15 +12,15 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyarrow as pa
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import ColumnElement, Engine, and_, func, literal_column, select
 
-from shequn.analytics.copy import STORE_COLUMNS
+from shequn.analytics.copy import COMPUTED, STORE_COLUMNS, store_select
 from shequn.store.schema import events
 
-_COLUMNS = ", ".join(STORE_COLUMNS)
+_COLUMNS = store_select()
 # Below this many ids a child process costs more than reading through the engine.
 SMALL_RANGE = 100_000
 _RANGE = f"SELECT {_COLUMNS} FROM events WHERE id > {{lo}} AND id <= {{hi}} ORDER BY id"
@@ -58,7 +58,7 @@ class CoreReader:
 
     def events(self, lo: int, hi: int) -> pa.Table:
         query = (
-            select(*[events.c[name] for name in STORE_COLUMNS])
+            select(*[_column(name) for name in STORE_COLUMNS])
             .where(and_(events.c.id > lo, events.c.id <= hi))
             .order_by(events.c.id)
         )
@@ -71,6 +71,11 @@ class CoreReader:
                 for name, col in zip(STORE_COLUMNS, columns, strict=True)
             }
         )
+
+
+def _column(name: str) -> ColumnElement[Any]:
+    """A store column, or one computed from it (`analytics.copy.COMPUTED`)."""
+    return literal_column(COMPUTED[name]).label(name) if name in COMPUTED else events.c[name]
 
 
 def _arrow_type(name: str) -> pa.DataType:

@@ -1,4 +1,4 @@
-"""Each enrolled member's outcome, in one vectorized pass per outcome kind.
+"""Each enrolled member's outcome, in DuckDB over the analytics copy's `events`.
 
 An enrolment is a member's `experiment_assigned` event: (experiment, arm, community,
 member, ts). The outcome looks at the member's own events in the same community in
@@ -8,21 +8,27 @@ the window (ts, ts + days]:
 - `first_order_30d`: their first `order` ever falls in the 30 days after;
 - `retained_30d`: no `leave` in the 30 days after.
 
-A forward as-of join finds each member's next event after their enrolment, so a
-million enrolments cost two sorts, not a cross product.
+"In the window after" is a forward as-of join: each enrolment meets the member's next
+event of the type after it (one sort of each side, not a cross product). It joins on
+a 64-bit hash of (community, member) — an integer key, several times faster than the
+two strings — and then compares the strings, so a hash collision cannot count another
+member's event (it could only hide one: odds about 2⁻⁶⁴ per pair of members). Only
+events that can fall in some window are read: after the earliest enrolment, up to the
+end of the latest window (the copy's row groups are sorted by type and time, so the
+rest is skipped by their zone maps).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
+import duckdb
 import polars as pl
 
 from shequn.sop.experiments import OUTCOMES
 
 DAY_US = 86_400_000_000
-KEYS = ("community", "member")
-_SEED = 0xE5  # any fixed seed: the hash only groups rows within one computation
 ENROLMENT_SCHEMA = {
     "experiment": pl.String,
     "arm": pl.String,
@@ -30,78 +36,73 @@ ENROLMENT_SCHEMA = {
     "member": pl.String,
     "ts": pl.Int64,
 }
-EVENT_SCHEMA = {"community": pl.String, "member": pl.String, "ts": pl.Int64}
-# The event type each outcome reads.
-SOURCE_TYPE = {"spoke_7d": "message", "first_order_30d": "order", "retained_30d": "leave"}
 
 
-def _next_after(enrolled: pl.DataFrame, events: pl.DataFrame) -> pl.Series:
-    """Per enrolment (same order), the time of the member's first event after it.
+@dataclass(frozen=True)
+class Rule:
+    """How an outcome is read: which events, and whether finding one means met."""
 
-    A forward as-of join by a 64-bit hash of (community, member) — an integer key,
-    several times faster than joining by the two strings — then the strings compared,
-    so a hash collision cannot count another member's event (it could only hide one:
-    odds about 2⁻⁶⁴ per pair of members).
-    """
-    key = pl.struct(*KEYS).hash(_SEED).alias("_k")
-    left = enrolled.with_row_index("_row").select(
-        "_row", key, (pl.col("ts") + 1).alias("_from"), *KEYS
-    )
-    right = events.select(
-        key,
-        pl.col("ts").alias("_next"),
-        pl.col("community").alias("_c"),
-        pl.col("member").alias("_m"),
-    )
-    found = left.sort("_from").join_asof(
-        right.sort("_next"),
-        left_on="_from",
-        right_on="_next",
-        by="_k",
-        strategy="forward",
-        check_sortedness=False,  # both sorted above; polars cannot check within groups
-    )
-    same = (pl.col("_c") == pl.col("community")) & (pl.col("_m") == pl.col("member"))
-    return found.select("_row", pl.when(same).then(pl.col("_next")).alias("_next")).sort("_row")[
-        "_next"
-    ]
+    source: str  # the event type read
+    first_ever: bool  # the member's first such event ever (else the next one after)
+    met_if_found: bool  # False: met when there is none in the window (`retained`)
 
 
-def _spoke(enrolled: pl.DataFrame, events: pl.DataFrame, days: int) -> pl.Series:
-    nxt = _next_after(enrolled, events)
-    return (nxt.is_not_null() & (nxt <= enrolled["ts"] + days * DAY_US)).fill_null(False)
-
-
-def _retained(enrolled: pl.DataFrame, events: pl.DataFrame, days: int) -> pl.Series:
-    return ~_spoke(enrolled, events, days)
-
-
-def _first_order(enrolled: pl.DataFrame, events: pl.DataFrame, days: int) -> pl.Series:
-    first = events.group_by("community", "member").agg(pl.col("ts").min().alias("_first"))
-    joined = enrolled.join(first, on=["community", "member"], how="left", maintain_order="left")
-    first_ts, ts = joined["_first"], joined["ts"]
-    return ((first_ts > ts) & (first_ts <= ts + days * DAY_US)).fill_null(False)
-
-
-RULES: dict[str, Callable[[pl.DataFrame, pl.DataFrame, int], pl.Series]] = {
-    "spoke_7d": _spoke,
-    "first_order_30d": _first_order,
-    "retained_30d": _retained,
+RULES: dict[str, Rule] = {
+    "spoke_7d": Rule("message", first_ever=False, met_if_found=True),
+    "first_order_30d": Rule("order", first_ever=True, met_if_found=True),
+    "retained_30d": Rule("leave", first_ever=False, met_if_found=False),
 }
+assert set(RULES) == set(OUTCOMES)
 
 
-def outcomes(enrolled: pl.DataFrame, outcome: str, events: pl.DataFrame) -> pl.Series:
-    """Whether each enrolment met `outcome`, given the members' events of its type."""
-    if enrolled.is_empty():
-        return pl.Series("met", [], dtype=pl.Boolean)
-    return RULES[outcome](enrolled, events, OUTCOMES[outcome]).alias("met")
+def _next_sql(rule: Rule, window: int, lo: int, hi: int) -> str:
+    """(_row, found) of `_rows` by the member's next event of the type after `ts`."""
+    return f"""
+        SELECT r._row, COALESCE(n.c = r.community AND n.m = r.member
+                                AND n.ts <= r.ts + {int(window)}, FALSE) AS found
+        FROM (SELECT *, hash(community, member) AS k FROM _rows) r
+        ASOF LEFT JOIN (
+            SELECT hash(community, member) AS k, community AS c, member AS m, ts
+            FROM events
+            WHERE type = '{rule.source}' AND member IS NOT NULL
+              AND ts > {int(lo)} AND ts <= {int(hi)}) n
+        ON r.k = n.k AND n.ts > r.ts"""
 
 
-def tally(enrolled: pl.DataFrame, met: pl.Series) -> dict[str, tuple[int, int]]:
-    """Per arm: (members who met the outcome, members)."""
-    counts = (
-        enrolled.with_columns(met.alias("met"))
-        .group_by("arm")
-        .agg(pl.col("met").sum().alias("x"), pl.len().alias("n"))
-    )
-    return {r["arm"]: (int(r["x"]), int(r["n"])) for r in counts.iter_rows(named=True)}
+def _first_sql(rule: Rule, window: int, lo: int, hi: int) -> str:
+    """(_row, found) of `_rows` by the member's first event of the type ever."""
+    del lo, hi  # a first event ever needs all of history
+    return f"""
+        SELECT r._row, COALESCE(f.first > r.ts AND f.first <= r.ts + {int(window)}, FALSE)
+               AS found
+        FROM _rows r LEFT JOIN (
+            SELECT community, member, MIN(ts) AS first FROM events
+            WHERE type = '{rule.source}' AND member IS NOT NULL
+            GROUP BY community, member) f
+        ON f.community = r.community AND f.member = r.member"""
+
+
+_SQL: dict[bool, Callable[[Rule, int, int, int], str]] = {False: _next_sql, True: _first_sql}
+
+
+def met(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, outcome: str) -> pl.DataFrame:
+    """(_row, met) for each enrolment of `rows` (columns _row, community, member, ts).
+
+    Args:
+        con: a connection to the analytics copy (`analytics.sync.open_copy`).
+        rows: the enrolments whose outcome is wanted, numbered by `_row`.
+        outcome: a key of `RULES`.
+    """
+    rule = RULES[outcome]
+    window = OUTCOMES[outcome] * DAY_US
+    if rows.is_empty():
+        return pl.DataFrame(schema={"_row": pl.UInt32, "met": pl.Boolean})
+    lo, hi = int(rows["ts"].min()), int(rows["ts"].max()) + window  # type: ignore[arg-type]
+    con.register("_rows", rows.select("_row", "community", "member", "ts").to_arrow())
+    try:
+        found = pl.from_arrow(con.sql(_SQL[rule.first_ever](rule, window, lo, hi)).to_arrow_table())
+    finally:
+        con.unregister("_rows")
+    assert isinstance(found, pl.DataFrame)
+    met_ = pl.col("found") if rule.met_if_found else ~pl.col("found")
+    return found.select(pl.col("_row").cast(pl.UInt32), met_.alias("met"))

@@ -3,32 +3,28 @@
 Every step with `holdout:` or `variants:` is one experiment. Its members are its
 `experiment_assigned` events (recorded by the tick, held-out members too); its
 enrolment runs from the first of them for the declared horizon; each member's outcome
-is read from their own events (`experiments.outcomes`). The result is final once the
+is read from their own events in the analytics copy (`experiments.outcomes`, brought
+up to date first: `analytics.sync.open_copy`). The result is final once the
 last enrolled member's outcome window has closed; before that, only members whose
 window has closed count and the figures are labelled interim (no peeking).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
+import duckdb
 import polars as pl
-from sqlalchemy import Connection, select
 
+from shequn.analytics.sync import open_copy
 from shequn.clock import Clock, SystemClock, to_micros
-from shequn.experiments.outcomes import (
-    ENROLMENT_SCHEMA,
-    EVENT_SCHEMA,
-    SOURCE_TYPE,
-    outcomes,
-    tally,
-)
-from shequn.experiments.stats import Comparison, compare
+from shequn.experiments.outcomes import ENROLMENT_SCHEMA, met
+from shequn.experiments.stats import Comparison, Pair, compare_all
 from shequn.sop.experiments import HOLDOUT, TREATED, experiment_id
 from shequn.sop.model import Playbook, Step
 from shequn.sop.selection import in_force
 from shequn.store.engine import read_transaction
-from shequn.store.schema import events
 from shequn.workspace import Workspace
 
 
@@ -79,88 +75,117 @@ def declared(playbooks: list[Playbook]) -> list[Declared]:
     return sorted(found, key=lambda d: d.id)
 
 
-def enrolments(conn: Connection, ids: list[str]) -> pl.DataFrame:
-    """The `experiment_assigned` events of these experiments."""
-    query = select(events.c.community, events.c.member, events.c.ts, events.c.text, events.c.meta)
-    rows = conn.execute(query.where(events.c.type == "experiment_assigned")).all()
-    schema = {"community": pl.String, "member": pl.String, "ts": pl.Int64}
-    frame = pl.DataFrame(
-        rows, schema={**schema, "arm": pl.String, "meta": pl.String}, orient="row"
-    ).with_columns(pl.col("meta").str.json_path_match("$.experiment").alias("experiment"))
-    return frame.filter(pl.col("experiment").is_in(ids)).select(list(ENROLMENT_SCHEMA))
+def enrolments(con: duckdb.DuckDBPyConnection, ids: list[str]) -> pl.DataFrame:
+    """The assignments (`experiment_assigned` events) of these experiments, from the
+    analytics copy (`analytics.sync.open_copy`)."""
+    query = """SELECT experiment, arm, community, member, ts FROM enrolments
+               WHERE experiment IN (SELECT unnest($ids))"""
+    found = pl.from_arrow(con.sql(query, params={"ids": ids}).to_arrow_table())
+    assert isinstance(found, pl.DataFrame)
+    return found.cast(ENROLMENT_SCHEMA)  # type: ignore[arg-type]
 
 
-def outcome_events(conn: Connection, kind: str, communities: list[str]) -> pl.DataFrame:
-    """The events an outcome reads, in these communities."""
-    query = select(events.c.community, events.c.member, events.c.ts).where(
-        events.c.type == kind, events.c.community.in_(communities), events.c.member.is_not(None)
+def _numbered(found: list[Declared], enrolled: pl.DataFrame, now: int) -> pl.DataFrame:
+    """The enrolments of `found`, numbered (`_row`), each with its experiment's start
+    (first member assigned), `inside` its horizon, and `matured` (its window closed)."""
+    specs = pl.DataFrame(
+        [
+            (d.id, d.step.experiment.horizon_micros, d.step.experiment.window_micros)
+            for d in found
+            if d.step.experiment is not None
+        ],
+        schema={"experiment": pl.String, "_horizon": pl.Int64, "_window": pl.Int64},
+        orient="row",
     )
-    return pl.DataFrame(conn.execute(query).all(), schema=EVENT_SCHEMA, orient="row")
+    start = pl.col("ts").min().over("experiment")
+    inside = pl.col("ts") < start + pl.col("_horizon")
+    return (
+        enrolled.join(specs, on="experiment")
+        .with_row_index("_row")
+        .with_columns(start.alias("start"), inside.alias("inside"))
+        .with_columns(
+            (pl.col("inside") & (pl.col("ts") + pl.col("_window") <= now)).alias("matured")
+        )
+    )
 
 
-def with_outcomes(
-    found: list[Declared], enrolled: pl.DataFrame, sources: dict[str, pl.DataFrame]
+def tallies(
+    con: duckdb.DuckDBPyConnection, found: list[Declared], enrolled: pl.DataFrame, now: int
 ) -> pl.DataFrame:
-    """The enrolments with `met`, each outcome kind computed once for all its experiments.
+    """Per (experiment, arm): start, assigned (inside the horizon), n (matured) and x
+    (matured members who met the outcome; `experiments.outcomes`, one join per kind).
 
     Args:
+        con: a connection to the analytics copy (`analytics.sync.open_copy`).
         found: the declared experiments.
         enrolled: their enrolments (`enrolments`).
-        sources: per event type, the events outcomes read (`outcome_events`).
+        now: only members whose outcome window closed by now count in n and x.
     """
-    parts = []
-    for outcome in sorted({d.step.experiment.outcome for d in found if d.step.experiment}):
-        ids = [d.id for d in found if d.step.experiment and d.step.experiment.outcome == outcome]
-        mine = enrolled.filter(pl.col("experiment").is_in(ids))
-        parts.append(mine.with_columns(outcomes(mine, outcome, sources[SOURCE_TYPE[outcome]])))
-    return pl.concat(parts) if parts else enrolled.with_columns(pl.lit(False).alias("met"))
+    rows = _numbered(found, enrolled, now)
+    kinds = {d.id: d.step.experiment.outcome for d in found if d.step.experiment is not None}
+    matured = rows.filter(pl.col("matured"))
+    parts = [
+        met(con, matured.filter(pl.col("experiment").is_in(ids)), outcome)
+        for outcome in sorted(set(kinds.values()))
+        if (ids := [i for i, k in kinds.items() if k == outcome])
+    ]
+    hits = (
+        pl.concat(parts) if parts else pl.DataFrame(schema={"_row": pl.UInt32, "met": pl.Boolean})
+    )
+    return (
+        rows.join(hits, on="_row", how="left")
+        .group_by("experiment", "arm")
+        .agg(
+            pl.col("start").min(),
+            pl.col("inside").sum().alias("assigned"),
+            pl.col("matured").sum().alias("n"),
+            (pl.col("matured") & pl.col("met").fill_null(False)).sum().alias("x"),
+        )
+    )
 
 
-def evaluate(exp: Declared, enrolled: pl.DataFrame, now: int) -> Result:
-    """An experiment's result from its enrolments (with `met`, see `with_outcomes`)."""
+def _result(exp: Declared, arms: list[dict[str, Any]], now: int) -> tuple[Result, list[Pair]]:
+    """An experiment's figures from its tallies (one dict per arm), and the pairs of arms
+    it compares (the comparisons are filled in by `report`)."""
     spec = exp.step.experiment
     assert spec is not None
-    if enrolled.is_empty():
-        return Result(exp, None, None, None, False, {}, {}, [])
-    start = int(enrolled["ts"].min())  # type: ignore[arg-type]
+    if not arms:
+        return Result(exp, None, None, None, False, {}, {}, []), []
+    start = min(int(a["start"]) for a in arms)
     enrol_end = start + spec.horizon_micros
     final_ts = enrol_end + spec.window_micros
-    inside = enrolled.filter(pl.col("ts") < enrol_end)
-    assigned = dict(inside.group_by("arm").len().iter_rows())
-    # Only members whose outcome window has closed: interim figures never peek ahead.
-    matured = inside.filter(pl.col("ts") + spec.window_micros <= now)
-    counts = tally(matured, matured["met"])
+    arms = sorted(arms, key=lambda a: str(a["arm"]))
+    assigned = {a["arm"]: int(a["assigned"]) for a in arms if a["assigned"]}
+    counts = {a["arm"]: (int(a["x"]), int(a["n"])) for a in arms if a["n"]}
     ref, *others = exp.arms
     x0, n0 = counts.get(ref, (0, 0))
-    comparisons = [
-        compare((arm, *counts.get(arm, (0, 0))), (ref, x0, n0), spec.alpha, spec.min_effect)
+    pairs = [
+        Pair((arm, *counts.get(arm, (0, 0))), (ref, x0, n0), spec.alpha, spec.min_effect)
         for arm in others
     ]
-    return Result(exp, start, enrol_end, final_ts, now >= final_ts, assigned, counts, comparisons)
+    result = Result(exp, start, enrol_end, final_ts, now >= final_ts, assigned, counts, [])
+    return result, pairs
 
 
 def report(
-    found: list[Declared], enrolled: pl.DataFrame, sources: dict[str, pl.DataFrame], now: int
+    con: duckdb.DuckDBPyConnection, found: list[Declared], enrolled: pl.DataFrame, now: int
 ) -> list[Result]:
-    """Every experiment's result: outcomes in one pass per kind, then each experiment."""
-    met = with_outcomes(found, enrolled, sources)
-    by_id = {
-        str(key[0]): part for key, part in met.partition_by("experiment", as_dict=True).items()
-    }
-    empty = met.clear()
-    return [evaluate(d, by_id.get(d.id, empty), now) for d in found]
+    """Every experiment's result: the outcomes in one join per kind (`tallies`), then the
+    statistics of every comparison at once (`stats.compare_all`)."""
+    by_id: dict[str, list[dict[str, Any]]] = {d.id: [] for d in found}
+    for row in tallies(con, found, enrolled, now).iter_rows(named=True):
+        by_id[row["experiment"]].append(row)
+    made = [_result(d, by_id[d.id], now) for d in found]
+    compared = iter(compare_all([p for _, pairs in made for p in pairs]))
+    return [replace(r, comparisons=[next(compared) for _ in pairs]) for r, pairs in made]
 
 
 def results(ws: Workspace, clock: Clock | None = None) -> list[Result]:
-    """Every declared experiment's result as of now."""
+    """Every declared experiment's result as of now, from the analytics copy (brought
+    up to date with the store first)."""
     now = to_micros((clock or SystemClock()).now())
     with read_transaction(ws.engine) as conn:
         running, _problems = in_force(conn, ws.root / "playbooks")
-        found = declared(running)
-        enrolled = enrolments(conn, [d.id for d in found])
-        communities = enrolled["community"].unique().to_list()
-        sources = {
-            kind: outcome_events(conn, kind, communities)
-            for kind in {SOURCE_TYPE[d.step.experiment.outcome] for d in found if d.step.experiment}
-        }
-    return report(found, enrolled, sources, now)
+    found = declared(running)
+    with open_copy(ws) as (con, _synced):
+        return report(con, found, enrolments(con, [d.id for d in found]), now)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -25,20 +26,24 @@ def z_of(alpha: float) -> float:
     return NormalDist().inv_cdf(1 - alpha / 2)
 
 
+def _z_each(alpha: ArrayLike) -> NDArray[np.float64]:
+    return np.vectorize(z_of, otypes=[float])(alpha)
+
+
 def _two_sided_p(z: NDArray[np.float64]) -> NDArray[np.float64]:
     cdf = np.vectorize(NormalDist().cdf, otypes=[float])
     return 2 * (1 - cdf(np.abs(z)))
 
 
 def difference(
-    x1: ArrayLike, n1: ArrayLike, x0: ArrayLike, n0: ArrayLike, alpha: float = 0.05
+    x1: ArrayLike, n1: ArrayLike, x0: ArrayLike, n0: ArrayLike, alpha: ArrayLike = 0.05
 ) -> dict[str, NDArray[np.float64]]:
     """p₁ − p₀ with its interval, p-value and minimum detectable effect (arrays).
 
     Args:
         x1, n1: successes and members of the arm tested (treated, or a variant).
         x0, n0: the same for the reference arm (held out, or the first variant).
-        alpha: 1 − the interval's confidence; also the test's level.
+        alpha: 1 − the interval's confidence; also the test's level (one, or one each).
     """
     x1, n1, x0, n0 = (np.asarray(a, dtype=float) for a in (x1, n1, x0, n0))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -48,7 +53,7 @@ def difference(
         pooled = (x1 + x0) / (n1 + n0)
         se0 = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
         z = np.where(se0 > 0, diff / se0, 0.0)
-    crit = z_of(alpha)
+    crit = _z_each(alpha)
     return {
         "p1": p1,
         "p0": p0,
@@ -78,21 +83,46 @@ class Comparison:
     verdict: str
 
 
+class Pair(NamedTuple):
+    """An arm, its reference arm, each as (name, successes, members); the level and
+    the smallest effect that matters."""
+
+    arm: tuple[str, int, int]
+    reference: tuple[str, int, int]
+    alpha: float
+    min_effect: float
+
+
 def compare(
     arm: tuple[str, int, int],
     reference: tuple[str, int, int],
     alpha: float,
     min_effect: float,
 ) -> Comparison:
-    """Compare (name, successes, members) of an arm with the reference arm.
+    """Compare (name, successes, members) of an arm with the reference arm
+    (`compare_all` of one pair)."""
+    return compare_all([Pair(arm, reference, alpha, min_effect)])[0]
+
+
+def compare_all(pairs: list[Pair]) -> list[Comparison]:
+    """Every pair's comparison, the figures of all of them in one `difference` call.
 
     The verdict says plainly what the sample can support: `moved it up/down` when the
     test rejects at α; `too small to tell` when an arm is tiny or the smallest effect
     this sample could detect is larger than `min_effect`; else `no effect of at least
     min_effect`.
     """
-    name, x1, n1 = arm
-    ref, x0, n0 = reference
+    if not pairs:
+        return []
+    x1, n1, x0, n0 = np.array([(*p.arm[1:], *p.reference[1:]) for p in pairs]).T
+    figures = difference(x1, n1, x0, n0, np.array([p.alpha for p in pairs]))
+    rows = [{k: float(v[i]) for k, v in figures.items()} for i in range(len(pairs))]
+    return [_compared(p, r) for p, r in zip(pairs, rows, strict=True)]
+
+
+def _compared(pair: Pair, r: dict[str, float]) -> Comparison:
+    """One pair's comparison from its figures (`difference`)."""
+    (name, x1, n1), (ref, x0, n0) = pair.arm, pair.reference
     if min(n1, n0) < MIN_ARM:
         nan = float("nan")
         rate1 = x1 / n1 if n1 else nan
@@ -101,13 +131,12 @@ def compare(
         return Comparison(
             name, ref, n1, n0, rate1, rate0, rate1 - rate0, nan, nan, nan, nan, verdict
         )
-    r = {k: float(v) for k, v in difference(x1, n1, x0, n0, alpha).items()}
-    if r["p_value"] < alpha:
+    if r["p_value"] < pair.alpha:
         verdict = "moved it " + ("up" if r["diff"] > 0 else "down")
-    elif r["mde"] > min_effect:
+    elif r["mde"] > pair.min_effect:
         verdict = f"too small to tell (could only detect ±{r['mde']:.1%})"
     else:
-        verdict = f"no effect of {min_effect:.0%} or more"
+        verdict = f"no effect of {pair.min_effect:.0%} or more"
     return Comparison(
         name,
         ref,

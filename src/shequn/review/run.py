@@ -60,6 +60,7 @@ def review_workspace(
     specs = goal_specs(workspace_goals(ws.root, settings), settings)
     created = creation_days(firsts, settings)
     as_of = today + timedelta(days=1)
+    extra = _extra(ws, lang, as_of, chosen, community)  # opens the copy: not while held
     # One copy of the log for every window the goals need (weeks, horizons, ...).
     with copy_cursor(ws) as (cursor, zone):
         coverage = log_coverage(cursor)
@@ -83,7 +84,7 @@ def review_workspace(
             warnings=warnings(coverage.get(scope), chosen, settings.zone),
             runs=_runs(ws, community, chosen),
             window_figures=figures,
-            extra=_extra(ws, lang, as_of, chosen, community),
+            extra=extra,
             bot=bot_figures(ws, chosen, scope),
         )
         return with_member_flow(review, ws, community, chosen)
@@ -111,7 +112,9 @@ def _extra(
     ws: Workspace, lang: str, as_of: date, period: Period, community: str | None
 ) -> list[Section]:
     """The sections of other features, one call each, as of the start of `as_of`
-    (the day after the review's today)."""
+    (the day after the review's today). Built before the review holds the analytics
+    copy: the experiments section opens it itself, and a second hold of its lock in
+    one process would wait for the first forever."""
     from shequn.review.activities import activities_section
     from shequn.review.experiments import experiments_section
 

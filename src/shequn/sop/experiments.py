@@ -12,7 +12,7 @@ fixed before any data is seen (docs/experiments.md).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import polars as pl
@@ -107,6 +107,11 @@ def units(experiment: str, members: Sequence[str] | pl.Series) -> np.ndarray:
     out here, so no library or Python version can change an arm. Vectorized over the
     members' bytes (one pass per byte position), for a tick's thousands of due rows.
     """
+    return _draws(np.full(len(members), _seed(experiment), dtype=np.uint64), members)
+
+
+def _draws(h: np.ndarray, members: Sequence[str] | pl.Series) -> np.ndarray:
+    """`units` with each row's own starting state `h` (its experiment's `_seed`)."""
     keys = pl.Series(members, dtype=pl.String).to_arrow().cast(pa.large_binary())
     if keys.null_count:
         raise ValueError("a member key is missing: only members can be assigned to an arm")
@@ -115,7 +120,6 @@ def units(experiment: str, members: Sequence[str] | pl.Series) -> np.ndarray:
     ]
     data = np.frombuffer(keys.buffers()[2], dtype=np.uint8) if len(keys) else np.zeros(0, np.uint8)
     starts, lengths = offsets[:-1], np.diff(offsets)
-    h = np.full(len(keys), _seed(experiment), dtype=np.uint64)
     last = max(len(data) - 1, 0)
     prime = np.uint64(_FNV_PRIME)
     shortest, longest = (int(lengths.min()), int(lengths.max())) if len(keys) else (0, 0)
@@ -142,6 +146,14 @@ def arm_of(draw: float, holdout: float | None, variants: Sequence[str]) -> str:
     return variants[min(int(draw * len(variants)), len(variants) - 1)]
 
 
+class Design(NamedTuple):
+    """An experiment's id and its arms: a holdout share, or the names of its variants."""
+
+    experiment: str
+    holdout: float | None
+    variants: Sequence[str]
+
+
 def assign(
     experiment: str,
     members: Sequence[str] | pl.Series,
@@ -149,8 +161,26 @@ def assign(
     variants: Sequence[str],
 ) -> np.ndarray:
     """The arm of each member (same order), as an array of str objects."""
-    draws = units(experiment, members)
-    if holdout is not None:
-        return np.where(draws < holdout, HOLDOUT, TREATED).astype(object)
-    index = np.minimum((draws * len(variants)).astype(np.int64), len(variants) - 1)
-    return np.asarray(variants, dtype=object)[index]
+    which = np.zeros(len(members), dtype=np.int64)
+    return assign_rows([Design(experiment, holdout, variants)], which, members)
+
+
+def assign_rows(
+    designs: Sequence[Design], which: np.ndarray, members: Sequence[str] | pl.Series
+) -> np.ndarray:
+    """The arm of each row: member `members[i]` in experiment `designs[which[i]]`.
+
+    One pass over every row whatever its experiment (a tick's due rows of many steps at
+    once); the same arm as `arm_of(unit(...))` of each row alone.
+    """
+    seeds = np.array([_seed(d.experiment) for d in designs], dtype=np.uint64)
+    draws = _draws(seeds[which], members)
+    # Every arm name in one array: held out, treated, then each design's variants.
+    counts = np.array([len(d.variants) for d in designs], dtype=np.int64)
+    first = 2 + np.concatenate(([0], np.cumsum(counts)[:-1]))
+    labels = np.array([HOLDOUT, TREATED, *(v for d in designs for v in d.variants)], dtype=object)
+    share = np.array([np.nan if d.holdout is None else d.holdout for d in designs])[which]
+    k = np.maximum(counts[which], 1)
+    variant = first[which] + np.minimum((draws * k).astype(np.int64), k - 1)
+    held = np.where(draws < share, 0, 1)
+    return labels[np.where(np.isnan(share), variant, held)]

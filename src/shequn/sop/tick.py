@@ -169,22 +169,41 @@ def _alert_row(
 def arms(playbooks: dict[str, Playbook], due: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Per due row (same order), its experiment and arm; None outside experiments.
 
-    Assigned per experiment step in one vectorized call (`sop.experiments.assign`).
+    Only the rows due now are hashed (a member's arm is never stored: the hash is
+    cheaper than reading it back), all experiment steps in one vectorized pass
+    (`sop.experiments.assign_rows`).
     """
     names = np.full(due.height, None, dtype=object)
     chosen = np.full(due.height, None, dtype=object)
-    if due.is_empty():
+    steps = [(pb, s) for pb in playbooks.values() for s in pb.steps if s.experiment is not None]
+    if due.is_empty() or not steps:
         return names, chosen
-    indexed = due.with_row_index("_i").filter(pl.col("member").is_not_null())
-    for (name, step_id), rows in indexed.group_by("playbook", "step"):
-        step = next(s for s in playbooks[str(name)].steps if s.id == step_id)
-        if step.experiment is None:
-            continue
-        exp = experiments.experiment_id(str(name), step.id, step.experiment.salt)
-        variants = [v.name for v in step.variants or ()]
-        where = rows["_i"].to_numpy()
-        names[where] = exp
-        chosen[where] = experiments.assign(exp, rows["member"], step.holdout_share, variants)
+    designs = [
+        experiments.Design(
+            experiments.experiment_id(pb.name, s.id, s.experiment.salt),
+            s.holdout_share,
+            [v.name for v in s.variants or ()],
+        )
+        for pb, s in steps
+        if s.experiment is not None
+    ]
+    index = pl.DataFrame(
+        {
+            "playbook": [pb.name for pb, _ in steps],
+            "step": [s.id for _, s in steps],
+            "_e": np.arange(len(steps)),
+        },
+        schema={"playbook": pl.String, "step": pl.String, "_e": pl.Int64},
+    )
+    rows = (
+        due.select("playbook", "step", "member")
+        .with_row_index("_i")
+        .filter(pl.col("member").is_not_null())
+        .join(index, on=["playbook", "step"])
+    )
+    where, which = rows["_i"].to_numpy(), rows["_e"].to_numpy()
+    names[where] = np.array([d.experiment for d in designs], dtype=object)[which]
+    chosen[where] = experiments.assign_rows(designs, which, rows["member"])
     return names, chosen
 
 
