@@ -49,7 +49,8 @@ CHUNK_ROWS = 1_000_000
 # Ranges read from the store at once while DuckDB takes in the oldest: each SQLite
 # range is read by a child process, each PostgreSQL one by a COPY of its own.
 READ_AHEAD = 2
-# Told (events read so far, events to read) after each chunk.
+# Told (event ids taken in so far, event ids to take in) before the first chunk and
+# after each one.
 Progress = Callable[[int, int], None]
 
 
@@ -73,15 +74,43 @@ def copy_path(ws: Workspace) -> Path:
 
 
 @contextmanager
-def _exclusive(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `path` (created if missing) until the block ends."""
+def _exclusive(path: Path, *, wait: bool = True) -> Iterator[bool]:
+    """Hold an exclusive lock on `path` (created if missing) until the block ends.
+
+    Yields whether it is held: always when `wait`, else only if nobody else held it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def behind(ws: Workspace) -> int | None:
+    """How many event ids the copy lacks (all of the log's when it must be rebuilt), or
+    None while a sync holds it. Neither waits nor brings the copy up to date: a front
+    end asks it to choose between syncing now and showing a progress page."""
+    path = copy_path(ws)
+    with _exclusive(path.with_name(COPY_NAME + ".lock"), wait=False) as held:
+        if not held:
+            return None
+        reader = reader_for(ws.engine)
+        top = reader.max_id()
+        opened = _open(path)
+        if opened is None:
+            return top
+        con, state = opened
+        try:
+            usable = _matches(state, _identity(ws), reader)
+        finally:
+            con.close()
+        return top - int(state.get("last_id", "0")) if usable else top
 
 
 @contextmanager
@@ -200,7 +229,8 @@ def _append_ranges(
     """Append the events of each (lo, hi] range, in order, one transaction each; the
     next ranges are read from the store meanwhile. Returns the store rows read."""
     zone: ZoneInfo = ws.settings.zone
-    start, read = (bounds[0][0], bounds[-1][1]) if bounds else (0, 0), 0
+    first, total, read = bounds[0][0] if bounds else 0, sum(hi - lo for lo, hi in bounds), 0
+    progress(0, total)
     with ThreadPoolExecutor(max_workers=READ_AHEAD) as pool:
         pending = deque(pool.submit(reader.events, *b) for b in bounds[:READ_AHEAD])
         for index, (_lo, hi) in enumerate(bounds):
@@ -211,7 +241,7 @@ def _append_ranges(
             read += append(con, batch, zone)
             _save_state(con, ws, reader, hi)
             con.execute("COMMIT")
-            progress(hi - start[0], start[1] - start[0])
+            progress(hi - first, total)
     return read
 
 
