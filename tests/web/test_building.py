@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 import time
 
 from shequn.analytics.sync import behind, copy_path
-from shequn.web import building
 from tests.web.conftest import sign_in
 
+sync_module = importlib.import_module("shequn.analytics.sync")
 OCTOBER = "?community=book-club&from=2026-10-01&to=2026-11-01"
 
 
 def test_a_copy_far_behind_is_built_in_the_background(fresh, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     ws, app = fresh
-    monkeypatch.setattr(building, "LARGE", 5)  # the log's 11 events are "far behind"
+    monkeypatch.setattr(sync_module, "LARGE_CATCH_UP", 5)  # the log's 11 events are "far behind"
     copy_path(ws).unlink(missing_ok=True)
     assert behind(ws) == 11
     client = sign_in(app, "viewer")

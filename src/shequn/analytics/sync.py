@@ -49,6 +49,8 @@ CHUNK_ROWS = 1_000_000
 # Ranges read from the store at once while DuckDB takes in the oldest: each SQLite
 # range is read by a child process, each PostgreSQL one by a COPY of its own.
 READ_AHEAD = 2
+# A catch-up of more event ids than this takes seconds: front ends show its progress.
+LARGE_CATCH_UP = 200_000
 # Told (event ids taken in so far, event ids to take in) before the first chunk and
 # after each one.
 Progress = Callable[[int, int], None]

@@ -2,9 +2,9 @@
 
 A dashboard after a large import would otherwise hang on the copy's build (tens of
 seconds at millions of events). The route asks `waiting` first: when the copy lacks
-more than LARGE events, a build starts in a thread and the route shows a page that
-polls it (HTMX) and reloads when it is done. Smaller catch-ups are done inside the
-request, as before.
+more than `analytics.sync.LARGE_CATCH_UP` events, a build starts in a thread and the
+route shows a page that polls it (HTMX) and reloads when it is done. Smaller
+catch-ups are done inside the request, as before.
 """
 
 from __future__ import annotations
@@ -16,10 +16,6 @@ from pathlib import Path
 from shequn.errors import ShequnError
 from shequn.web.jobs import Job
 from shequn.workspace import Workspace
-
-# Event ids behind at which the dashboard shows progress instead of waiting: about a
-# second of catching up on a quiet machine.
-LARGE = 200_000
 
 
 class CopyBuilds:
@@ -38,7 +34,7 @@ class CopyBuilds:
         """The build to wait for (started now if the copy is far behind), or None when
         the copy can be brought up to date within the request. `newest` is the log's
         newest event id: the copy is looked at only once per new id."""
-        from shequn.analytics.sync import behind
+        from shequn.analytics.sync import LARGE_CATCH_UP, behind
 
         with self._lock:
             running = self._jobs.get(ws.root)
@@ -47,7 +43,7 @@ class CopyBuilds:
             if newest == self._checked.get(ws.root):
                 return None
             lag = behind(ws)
-            if lag is not None and lag <= LARGE:
+            if lag is not None and lag <= LARGE_CATCH_UP:
                 self._checked[ws.root] = newest
                 return None
             # A copy far behind, or one another process is building: wait in a thread.
