@@ -171,17 +171,32 @@ def append(con: duckdb.DuckDBPyConnection, batch: pa.Table, zone: ZoneInfo) -> i
     Returns the number of store rows read (SOP events among them are not copied).
     The caller holds the transaction.
     """
-    if batch.num_rows == 0:
-        return 0
+    insert(con, prepare(batch, zone))
+    return batch.num_rows
+
+
+def prepare(batch: pa.Table, zone: ZoneInfo) -> pa.Table:
+    """The copy's rows of store rows (columns STORE_COLUMNS), sorted by (type, ts).
+
+    Arrow and Polars only (they release the GIL): a sync prepares the next batches in
+    other threads while DuckDB takes in the current one (`insert`).
+    """
     prepared = _prepared(batch, zone)
     # Sorted in Arrow: DuckDB's ORDER BY over all the columns cost twice as much.
     order = pc.sort_indices(prepared, sort_keys=[("type", "ascending"), ("ts", "ascending")])
-    con.register("incoming", prepared.take(order))
+    return prepared.take(order)
+
+
+def insert(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
+    """Append rows made by `prepare` and update the derived tables (the caller holds
+    the transaction)."""
+    if rows.num_rows == 0:
+        return
+    con.register("incoming", rows)
     try:
         _merge_incoming(con)
     finally:
         con.unregister("incoming")
-    return batch.num_rows
 
 
 def _merge_incoming(con: duckdb.DuckDBPyConnection) -> None:

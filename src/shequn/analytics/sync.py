@@ -30,9 +30,10 @@ from sqlalchemy import Engine, select
 
 from shequn.analytics.copy import (
     SCHEMA_VERSION,
-    append,
     connect,
     create_schema,
+    insert,
+    prepare,
     replace_members,
     replace_tasks,
     tasks_from,
@@ -229,18 +230,25 @@ def _append_ranges(
     progress: Progress,
 ) -> int:
     """Append the events of each (lo, hi] range, in order, one transaction each; the
-    next ranges are read from the store meanwhile. Returns the store rows read."""
+    next ranges are read from the store and prepared in other threads meanwhile.
+    Returns the store rows read."""
     zone: ZoneInfo = ws.settings.zone
     first, total, read = bounds[0][0] if bounds else 0, sum(hi - lo for lo, hi in bounds), 0
     progress(0, total)
+
+    def load(lo: int, hi: int) -> tuple[int, pa.Table]:
+        batch = reader.events(lo, hi)
+        return batch.num_rows, prepare(batch, zone)
+
     with ThreadPoolExecutor(max_workers=READ_AHEAD) as pool:
-        pending = deque(pool.submit(reader.events, *b) for b in bounds[:READ_AHEAD])
+        pending = deque(pool.submit(load, *b) for b in bounds[:READ_AHEAD])
         for index, (_lo, hi) in enumerate(bounds):
-            batch = pending.popleft().result()
+            rows_read, rows = pending.popleft().result()
             if index + READ_AHEAD < len(bounds):
-                pending.append(pool.submit(reader.events, *bounds[index + READ_AHEAD]))
+                pending.append(pool.submit(load, *bounds[index + READ_AHEAD]))
             con.execute("BEGIN")
-            read += append(con, batch, zone)
+            insert(con, rows)
+            read += rows_read
             _save_state(con, ws, reader, hi)
             con.execute("COMMIT")
             progress(hi - first, total)
