@@ -95,5 +95,5 @@ def build_progress(ctx: Annotated[Ctx, Depends(need("dashboard"))], job: str) ->
     a restarted console), an empty answer that makes HTMX reload the dashboard."""
     found = BUILDS.get(job)
     if found is None or (found.finished and not found.error):
-        return Response(headers={"HX-Refresh": "true"})
+        return Response(headers={"HX-Refresh": "true"}, media_type="text/html")
     return page(ctx, "_building.html", job=found)
