@@ -4,8 +4,9 @@ Builds a simulated workspace once under benchmarks/.data/ (a year, three communi
 default 300k events so the whole run stays near a minute on a shared machine), then
 requests, through the ASGI app in process (server time, no network):
 
-- the dashboard of one community over the whole year: the first request (the columnar
-  copy built, figures and series computed) and then warm (p50/p95 of 20);
+- the dashboard of one community over the whole year: the first page (the columnar
+  copy built — in the background, behind a progress page, when it lacks more than
+  200k events — then figures and series computed) and then warm (p50/p95 of 20);
 - its goals/funnel part (the review) the same way;
 - a page of 50 members filtered from all (community, bought=no, activity=silent):
   the first request builds the member directory, then warm p50/p95 of 20.
@@ -44,11 +45,20 @@ def build(events: int) -> Path:
     return root
 
 
-def _timed(client, url: str, runs: int) -> dict:  # type: ignore[no-untyped-def]
+def _first(client, url: str) -> float:  # type: ignore[no-untyped-def]
+    """Seconds until the page itself shows: a dashboard over a copy far behind the log
+    shows the background build's progress page until the copy is up to date."""
     start = time.perf_counter()
-    first = client.get(url)
-    assert first.status_code == 200, first.text[:500]
-    cold = time.perf_counter() - start
+    while True:
+        first = client.get(url)
+        assert first.status_code == 200, first.text[:500]
+        if "/dashboard/build/" not in first.text:
+            return time.perf_counter() - start
+        time.sleep(0.2)
+
+
+def _timed(client, url: str, runs: int) -> dict:  # type: ignore[no-untyped-def]
+    cold = _first(client, url)
     times = []
     for _ in range(runs):
         start = time.perf_counter()

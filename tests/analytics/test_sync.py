@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 from datetime import date
 from decimal import Decimal
@@ -9,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from shequn.analytics import compute, readers, sync
+from shequn.analytics import compute, open_copy, readers, sync
 from shequn.analytics.readers import CoreReader, reader_for
-from shequn.analytics.sync import copy_path, open_copy
+from shequn.analytics.sync import behind, copy_path
 from shequn.services.imports import import_path
 from shequn.services.members import merge
 from shequn.sop import journal
@@ -31,6 +32,8 @@ SECOND = [
     "2026-10-05T09:00:00+08:00,club,tg:zhao,leave,,,,,e7",
 ]
 OCTOBER = (date(2026, 10, 1), date(2026, 11, 1))
+# The module (the package's `sync` is the function).
+sync_module = importlib.import_module("shequn.analytics.sync")
 
 
 def _import(ws: Workspace, tmp_path: Path, name: str, rows: list[str]) -> None:
@@ -141,3 +144,27 @@ def test_experiment_assignments_are_copied_to_enrolments_only(
         ("hello.welcome", "treated", "club", "tg:wang", 1_001),
     ]
     assert types == {"join", "message", "order"}  # no SOP event among the events
+
+
+def test_behind_counts_what_the_copy_lacks_without_waiting(ws: Workspace, tmp_path: Path) -> None:
+    _import(ws, tmp_path, "first.csv", FIRST)
+    assert behind(ws) == 5  # no copy yet: the whole log
+    sync(ws)
+    assert behind(ws) == 0
+    _import(ws, tmp_path, "second.csv", SECOND)
+    top = reader_for(ws.engine).max_id()  # PostgreSQL spends an id on the duplicate
+    assert behind(ws) == top - 5
+    with open_copy(ws) as (_con, result):
+        assert result.last_id == top
+        assert behind(ws) is None  # a sync holds the copy: no waiting for it
+    assert behind(ws) == 0
+
+
+def test_progress_is_told_before_and_after_each_chunk(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync_module, "CHUNK_ROWS", 2)
+    _import(ws, tmp_path, "first.csv", FIRST)
+    told: list[tuple[int, int]] = []
+    assert sync(ws, lambda done, total: told.append((done, total))).events_read == 5
+    assert told == [(0, 5), (2, 5), (4, 5), (5, 5)]

@@ -24,6 +24,15 @@ _COLUMNS = store_select()
 # Below this many ids a child process costs more than reading through the engine.
 SMALL_RANGE = 100_000
 _RANGE = f"SELECT {_COLUMNS} FROM events WHERE id > {{lo}} AND id <= {{hi}} ORDER BY id"
+# The bulk SQLite read hands over only the metas the copy reads (mentions, and an
+# enrolment's experiment): most events have some other meta, or none.
+_READ_META = (
+    "CASE WHEN instr(meta, 'mentions') > 0 OR type = 'experiment_assigned' THEN meta END"
+)
+_SQLITE_RANGE = _RANGE.replace(_COLUMNS, store_select(meta=_READ_META))
+SCHEMA = pa.schema(
+    [(name, pa.int64() if name in ("id", "ts") else pa.string()) for name in STORE_COLUMNS]
+)
 
 
 class StoreReader(Protocol):
@@ -32,7 +41,8 @@ class StoreReader(Protocol):
         ...
 
     def events(self, lo: int, hi: int) -> pa.Table:
-        """Events with lo < id <= hi, columns STORE_COLUMNS, in id order."""
+        """Events with lo < id <= hi, columns STORE_COLUMNS, in id order (`meta` may be
+        NULL where it holds no mentions)."""
         ...
 
     def source_key(self, event_id: int) -> tuple[str | None, str | None]:
@@ -66,10 +76,8 @@ class CoreReader:
             rows = conn.execute(query).all()
         columns = list(zip(*rows, strict=True)) if rows else [()] * len(STORE_COLUMNS)
         return pa.table(
-            {
-                name: pa.array(list(col), type=_arrow_type(name))
-                for name, col in zip(STORE_COLUMNS, columns, strict=True)
-            }
+            [pa.array(list(c), type=f.type) for c, f in zip(columns, SCHEMA, strict=True)],
+            schema=SCHEMA,
         )
 
 
@@ -78,23 +86,21 @@ def _column(name: str) -> ColumnElement[Any]:
     return literal_column(COMPUTED[name]).label(name) if name in COMPUTED else events.c[name]
 
 
-def _arrow_type(name: str) -> pa.DataType:
-    return pa.int64() if name in ("id", "ts") else pa.string()
-
-
 class SqliteReader(CoreReader):
-    """Large ranges through ADBC in a child process (shequn.analytics.adbc_dump says
-    why it must be another process); small ones through the engine."""
+    """Large ranges through ADBC in a child process (shequn.store.arrow_dump says why
+    it must be another process); small ones through the engine."""
 
     def events(self, lo: int, hi: int) -> pa.Table:
         if hi - lo <= SMALL_RANGE:
             return super().events(lo, hi)
-        command = [sys.executable, "-m", "shequn.analytics.adbc_dump"]
-        command += [str(self.engine.url.database), str(int(lo)), str(int(hi))]
+        query = _SQLITE_RANGE.format(lo=int(lo), hi=int(hi))
+        command = [sys.executable, "-m", "shequn.store.arrow_dump"]
+        command += [str(self.engine.url.database), str(int(hi - lo)), query]
         done = subprocess.run(command, capture_output=True, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"reading events failed: {done.stderr.decode()[-2000:]}")
-        return pa.ipc.open_stream(done.stdout).read_all()
+        # A column of NULLs only comes out as int64: every column as the copy reads it.
+        return pa.ipc.open_stream(done.stdout).read_all().cast(SCHEMA)
 
 
 class PostgresReader(CoreReader):

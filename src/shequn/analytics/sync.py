@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -29,9 +30,10 @@ from sqlalchemy import Engine, select
 
 from shequn.analytics.copy import (
     SCHEMA_VERSION,
-    append,
     connect,
     create_schema,
+    insert,
+    prepare,
     replace_members,
     replace_tasks,
     tasks_from,
@@ -45,6 +47,14 @@ from shequn.workspace import Workspace
 COPY_NAME = "analytics.duckdb"
 # Events read from the store per round trip: ~90 MB of Arrow at 1M rows.
 CHUNK_ROWS = 1_000_000
+# Ranges read from the store at once while DuckDB takes in the oldest: each SQLite
+# range is read by a child process, each PostgreSQL one by a COPY of its own.
+READ_AHEAD = 2
+# A catch-up of more event ids than this takes seconds: front ends show its progress.
+LARGE_CATCH_UP = 200_000
+# Told (event ids taken in so far, event ids to take in) before the first chunk and
+# after each one.
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -67,32 +77,62 @@ def copy_path(ws: Workspace) -> Path:
 
 
 @contextmanager
-def _exclusive(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `path` (created if missing) until the block ends."""
+def _exclusive(path: Path, *, wait: bool = True) -> Iterator[bool]:
+    """Hold an exclusive lock on `path` (created if missing) until the block ends.
+
+    Yields whether it is held: always when `wait`, else only if nobody else held it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def behind(ws: Workspace) -> int | None:
+    """How many event ids the copy lacks (all of the log's when it must be rebuilt), or
+    None while a sync holds it. Neither waits nor brings the copy up to date: a front
+    end asks it to choose between syncing now and showing a progress page."""
+    path = copy_path(ws)
+    with _exclusive(path.with_name(COPY_NAME + ".lock"), wait=False) as held:
+        if not held:
+            return None
+        reader = reader_for(ws.engine)
+        top = reader.max_id()
+        opened = _open(path)
+        if opened is None:
+            return top
+        con, state = opened
+        try:
+            usable = _matches(state, _identity(ws), reader)
+        finally:
+            con.close()
+        return top - int(state.get("last_id", "0")) if usable else top
+
+
 @contextmanager
-def open_copy(ws: Workspace) -> Iterator[tuple[duckdb.DuckDBPyConnection, SyncResult]]:
+def open_copy(
+    ws: Workspace, progress: Progress | None = None
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, SyncResult]]:
     """Bring the copy up to date and hold it (locked) for reading while the block runs."""
     path = copy_path(ws)
     with _exclusive(path.with_name(COPY_NAME + ".lock")):
-        con, result = _synced(ws, path)
+        con, result = _synced(ws, path, progress)
         try:
             yield con, result
         finally:
             con.close()
 
 
-def sync(ws: Workspace) -> SyncResult:
+def sync(ws: Workspace, progress: Progress | None = None) -> SyncResult:
     """Bring the copy up to date with the store; returns what was read."""
-    with open_copy(ws) as (_con, result):
+    with open_copy(ws, progress) as (_con, result):
         return result
 
 
@@ -105,7 +145,9 @@ def _identity(ws: Workspace) -> dict[str, str]:
     }
 
 
-def _synced(ws: Workspace, path: Path) -> tuple[duckdb.DuckDBPyConnection, SyncResult]:
+def _synced(
+    ws: Workspace, path: Path, progress: Progress | None
+) -> tuple[duckdb.DuckDBPyConnection, SyncResult]:
     reader = reader_for(ws.engine)
     opened = _open(path)
     usable = opened is not None and _matches(opened[1], _identity(ws), reader)
@@ -117,7 +159,7 @@ def _synced(ws: Workspace, path: Path) -> tuple[duckdb.DuckDBPyConnection, SyncR
         _delete(path)
         con, state = connect(path), {}
         create_schema(con)
-    return con, _catch_up(con, ws, reader, state, rebuilt=not usable)
+    return con, _catch_up(con, ws, reader, state, rebuilt=not usable, progress=progress)
 
 
 def _open(path: Path) -> tuple[duckdb.DuckDBPyConnection, dict[str, str]] | None:
@@ -163,26 +205,14 @@ def _catch_up(
     state: dict[str, str],
     *,
     rebuilt: bool,
+    progress: Progress | None,
 ) -> SyncResult:
     """Append every event after the last synced id, chunk by chunk, then the members
     and the SOP tasks."""
-    zone: ZoneInfo = ws.settings.zone
     last = int(state.get("last_id", "0"))
     top = reader.max_id()
     bounds = [(lo, min(lo + CHUNK_ROWS, top)) for lo in range(last, top, CHUNK_ROWS)]
-    read = 0
-    # Read the next chunk from the store while DuckDB takes in the current one.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(reader.events, *bounds[0]) if bounds else None
-        for index, (_lo, hi) in enumerate(bounds):
-            assert pending is not None
-            batch = pending.result()
-            if index + 1 < len(bounds):
-                pending = pool.submit(reader.events, *bounds[index + 1])
-            con.execute("BEGIN")
-            read += append(con, batch, zone)
-            _save_state(con, ws, reader, hi)
-            con.execute("COMMIT")
+    read = _append_ranges(con, ws, reader, bounds, progress or (lambda _done, _total: None))
     con.execute("BEGIN")
     replace_members(con, _members(ws.engine))
     after = tasks_from(con)
@@ -190,6 +220,39 @@ def _catch_up(
     _save_state(con, ws, reader, top if bounds else last)
     con.execute("COMMIT")
     return SyncResult(events_read=read, last_id=top if bounds else last, rebuilt=rebuilt)
+
+
+def _append_ranges(
+    con: duckdb.DuckDBPyConnection,
+    ws: Workspace,
+    reader: StoreReader,
+    bounds: list[tuple[int, int]],
+    progress: Progress,
+) -> int:
+    """Append the events of each (lo, hi] range, in order, one transaction each; the
+    next ranges are read from the store and prepared in other threads meanwhile.
+    Returns the store rows read."""
+    zone: ZoneInfo = ws.settings.zone
+    first, total, read = bounds[0][0] if bounds else 0, sum(hi - lo for lo, hi in bounds), 0
+    progress(0, total)
+
+    def load(lo: int, hi: int) -> tuple[int, Prepared]:
+        batch = reader.events(lo, hi)
+        return batch.num_rows, prepare(batch, zone)
+
+    with ThreadPoolExecutor(max_workers=READ_AHEAD) as pool:
+        pending = deque(pool.submit(load, *b) for b in bounds[:READ_AHEAD])
+        for index, (_lo, hi) in enumerate(bounds):
+            rows_read, rows = pending.popleft().result()
+            if index + READ_AHEAD < len(bounds):
+                pending.append(pool.submit(load, *bounds[index + READ_AHEAD]))
+            con.execute("BEGIN")
+            insert(con, rows)
+            read += rows_read
+            _save_state(con, ws, reader, hi)
+            con.execute("COMMIT")
+            progress(hi - first, total)
+    return read
 
 
 def _save_state(

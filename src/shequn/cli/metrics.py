@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from shequn.cli.options import WorkspaceOpt
-from shequn.cli.output import console
+from shequn.cli.output import console, synced
 from shequn.errors import InputError
 from shequn.periods import parse_day
 from shequn.workspace import Workspace
@@ -113,6 +113,7 @@ def metrics(
     from shequn.domain.metrics import METRICS
 
     ws = Workspace.open(workspace)
+    synced(ws)
     start, end = _period(ws, _parse_day(from_, "--from"), _parse_day(to, "--to"))
     figures = compute(ws, start, end)
     if community:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TimeRemainingColumn
 
 from shequn.clock import from_micros
 from shequn.workspace import Workspace
@@ -28,3 +29,32 @@ def local_time(ws: Workspace, when: datetime | int | None) -> str:
         return "-"
     moment = from_micros(when) if isinstance(when, int) else when
     return moment.astimezone(ws.settings.zone).strftime("%Y-%m-%d %H:%M")
+
+
+def synced(ws: Workspace) -> None:
+    """Bring the analytics copy up to date before a command reads it, with a progress
+    bar on stderr when that takes a while (a cold build after a large import)."""
+    from shequn.analytics.sync import LARGE_CATCH_UP, sync
+
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        "{task.completed:,}/{task.total:,} events",
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    task: list[TaskID] = []
+
+    def progress(done: int, total: int) -> None:
+        if not task and total > LARGE_CATCH_UP:
+            bar.start()
+            task.append(bar.add_task("analytics copy", total=total))
+        if task:
+            bar.update(task[0], completed=done)
+
+    try:
+        sync(ws, progress)
+    finally:
+        bar.stop()

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from shequn.cli.options import WorkspaceOpt
-from shequn.cli.output import console
+from shequn.cli.output import console, synced
 from shequn.errors import InputError
 from shequn.registry import one_of
 from shequn.reports import FORMATS, RENDERERS, TERMINAL, Renderer, by_suffix, formats_text
@@ -76,6 +76,7 @@ def review(
     renderer = output_format(fmt, out)
     ws = Workspace.open(workspace)
     try:
+        synced(ws)
         result = review_workspace(
             ws, community=community or None, period=period or None, lang=lang or None
         )

@@ -12,12 +12,14 @@ from shequn.clock import Clock
 from shequn.periods import parse_day
 from shequn.web import dashboard
 from shequn.web.auth import Ctx, Forbidden, need
-from shequn.web.cache import Memo
+from shequn.web.building import CopyBuilds
+from shequn.web.cache import Memo, version
 from shequn.web.queries import community_keys
 from shequn.web.render import page
 
 router = APIRouter()
 MEMO = Memo()
+BUILDS = CopyBuilds()
 
 
 def communities(ctx: Ctx) -> list[str]:
@@ -52,6 +54,9 @@ def _clock(ctx: Ctx) -> Clock:
 def show(ctx: Annotated[Ctx, Depends(need("dashboard"))], community: str = "") -> Response:
     """Query: community (a key or *), from and to (local days, `to` exclusive)."""
     scope = check_scope(ctx, community)
+    building = BUILDS.waiting(ctx.ws, ctx.user.name, version(ctx.ws)[0])
+    if building is not None:
+        return page(ctx, "building.html", job=building)
     start, end = _period(ctx)
     board = MEMO.get(
         ctx.ws,
@@ -95,3 +100,13 @@ def crossings(ctx: Annotated[Ctx, Depends(need("dashboard"))], community: str = 
         lambda: dashboard.crossings(ctx.ws, scope, start, end, _clock(ctx)),
     )
     return page(ctx, "_crossings.html", crossings=found)
+
+
+@router.get("/dashboard/build/{job}")
+def build_progress(ctx: Annotated[Ctx, Depends(need("dashboard"))], job: str) -> Response:
+    """The background build's progress (polled by HTMX); once it is done (or gone with
+    a restarted console), an empty answer that makes HTMX reload the dashboard."""
+    found = BUILDS.get(job)
+    if found is None or (found.finished and not found.error):
+        return Response(headers={"HX-Refresh": "true"}, media_type="text/html")
+    return page(ctx, "_building.html", job=found)

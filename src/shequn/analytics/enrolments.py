@@ -1,0 +1,48 @@
+"""The experiments' enrolments in the analytics copy (`enrolments`).
+
+The engine's `experiment_assigned` events are the one SOP event type the copy keeps, in
+a table of its own so no metric sees them; shequn.experiments reads it. The arm is the
+event's `text`, read from the store only for these events (`copy.COMPUTED`).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def enrolments_of(batch: pa.Table) -> pa.Table:
+    """The batch's `experiment_assigned` events (SOP events, not in `events`); one that
+    lacks its experiment, arm or member (the engine always writes them) is no enrolment."""
+    if "arm" not in batch.column_names or batch.num_rows == 0:
+        return _NO_ENROLMENTS  # rows from before the copy kept enrolments
+    assigned = pc.equal(batch["type"].cast(pa.string()), "experiment_assigned")
+    if not pc.any(assigned).as_py():
+        return _NO_ENROLMENTS
+    raw = pl.from_arrow(batch.filter(assigned))
+    assert isinstance(raw, pl.DataFrame)
+    found = raw.select(
+        pl.col("meta").cast(pl.String).str.json_path_match("$.experiment").alias("experiment"),
+        pl.col("arm").cast(pl.String),
+        pl.col("community").cast(pl.String),
+        pl.col("member").cast(pl.String),
+        pl.col("ts").cast(pl.Int64),
+    ).drop_nulls()
+    return found.to_arrow()
+
+
+_NO_ENROLMENTS = pa.table(
+    {
+        "experiment": pa.array([], pa.string()),
+        "arm": pa.array([], pa.string()),
+        "community": pa.array([], pa.string()),
+        "member": pa.array([], pa.string()),
+        "ts": pa.array([], pa.int64()),
+    }
+)
+
+
+def merge_enrolments(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("INSERT INTO enrolments SELECT * FROM enrolled_rows ORDER BY ts")
