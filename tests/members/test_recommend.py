@@ -73,16 +73,16 @@ def test_popularity_ranks_by_engagements_then_newest() -> None:
 
 
 def test_time_split_evaluation_against_popularity() -> None:
-    mine, popular = evaluate(_log(), CUT, horizon_days=14, fresh_days=200, k=1)
-    # Judged: u1 (a2), u2 (b2), u3 (a2); u1's a1 click is not new to them.
+    mine, popular, _random = evaluate(_log(), CUT, horizon_days=14, k=1)
+    # Candidates: a2 and b2 (first seen after the cut). Judged: u1 (a2), u2 (b2), u3
+    # (a2); u1's a1 click is on an item from before the cut.
     assert mine.members == popular.members == 3
-    # Mine at k=1: u1 -> a2, u2 -> b2; u3 -> a1 or a2 (a1 carries "hiking" and a
-    # click, so a1): 2 hits of 3 relevant items.
-    assert mine.recall == mine.hit_rate == 2 / 3
-    # Popularity at k=1: b1 for u1 and u3, a1 for u2: no hit.
-    assert popular.recall == popular.hit_rate == 0.0
-    # Candidates: a1, b1, a2, b2 (x1 too: first seen in the window) = 5.
-    assert popular.coverage == 2 / 5
+    # Mine: u1 read a1 -> a2; u2 read b1 -> b2; u3 writes about hiking -> a2.
+    assert mine.recall == mine.hit_rate == 1.0
+    assert mine.coverage == 1.0
+    # Popularity: no clicks on either, newest first: b2 for everyone, one hit (u2).
+    assert popular.recall == popular.hit_rate == 1 / 3
+    assert popular.coverage == 1 / 2
 
 
 def test_recall_counts_each_relevant_item() -> None:

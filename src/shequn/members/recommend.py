@@ -141,6 +141,16 @@ def popularity_scorer(data: Data) -> Callable[[slice], np.ndarray]:
     return block
 
 
+def random_scorer(data: Data, seed: int = 0) -> Callable[[slice], np.ndarray]:
+    """A seeded random order: the floor any model must clear."""
+    rng = np.random.default_rng(seed)
+
+    def block(rows: slice) -> np.ndarray:
+        return rng.random((rows.stop - rows.start, data.engaged.shape[1]))
+
+    return block
+
+
 def top_k(data: Data, score: Callable[[slice], np.ndarray], k: int = 5) -> np.ndarray:
     """Members × k item indices, best first; -1 where fewer than k candidates remain."""
     n_members, n_items = data.engaged.shape

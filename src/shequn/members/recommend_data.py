@@ -122,3 +122,40 @@ def build(log: Log, cut: int, fresh: tuple[int, int]) -> Built:
         first_seen=first,
     )
     return Built(data, members, items)
+
+
+def log_of(events: pl.DataFrame, texts: pl.DataFrame | None = None) -> Log:
+    """The recommenders' log from canonical events (`ts` UTC µs or datetime, `community`,
+    `member`, `type`, `content_id`, `text`), members already resolved to persons.
+
+    Args:
+        events: the events (any types; only what the models read is kept).
+        texts: extra item descriptions (`item`, `text`: a library item's title and
+            body, an activity's title), added to every community the item was seen in.
+    """
+    frame = events.with_columns(
+        pl.col("ts").dt.epoch("us") if events.schema["ts"] != pl.Int64 else pl.col("ts")
+    ).filter(pl.col("member").is_not_null() | (pl.col("type") == "content_sent"))
+    named = frame.filter(pl.col("content_id").is_not_null())
+    touched = named.filter(pl.col("type").is_in(["content_click", "activity_signup"]))
+    engagements = touched.filter(pl.col("member").is_not_null()).select(
+        "member", pl.col("content_id").alias("item"), "community", "ts"
+    )
+    sent = named.filter(pl.col("type") == "content_sent")
+    items = pl.concat(
+        [
+            sent.select(pl.col("content_id").alias("item"), "community", "ts", "text"),
+            engagements.select("item", "community", "ts", pl.lit(None, pl.String).alias("text")),
+        ]
+    )
+    if texts is not None and texts.height:
+        where = items.group_by("item", "community").agg(pl.col("ts").min())
+        items = pl.concat([items, where.join(texts.select("item", "text"), on="item")])
+    writings = frame.filter((pl.col("type") == "message") & pl.col("text").is_not_null())
+    memberships = frame.filter(pl.col("member").is_not_null()).select("member", "community")
+    return Log(
+        engagements=engagements.cast(ENGAGEMENTS),  # type: ignore[arg-type]
+        items=items.select(list(ITEMS)).cast(ITEMS),  # type: ignore[arg-type]
+        writings=writings.select(list(WRITINGS)).cast(WRITINGS),  # type: ignore[arg-type]
+        memberships=memberships.unique().cast(MEMBERSHIPS),  # type: ignore[arg-type]
+    )

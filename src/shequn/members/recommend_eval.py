@@ -1,11 +1,15 @@
 """Judging the recommender honestly: fit before a cut-off, check the weeks after it.
 
-The models see engagements and writings before the cut only. An item's text is its
-description (what the operator sent or announced), so items first seen up to the end
-of the horizon are in the catalogue: the operator knows the library before a send.
-Candidates are the items first seen in [cut - fresh_days, cut + horizon). A member
-is judged when they engaged in the horizon with a candidate of their communities they
-had not engaged with before; those items are the relevant ones.
+The models see engagements and writings before the cut only. The candidates are the
+items first seen in the horizon [cut, cut + horizon): the operator's library holds
+them before they are sent, and their text (what was sent, an activity's title) is a
+description, not behaviour. Items seen before the cut are left out on purpose: clicks
+come in the few days after a send, so "the newest items" would win by timing alone
+and say nothing about a member's taste. A member is judged when they engaged in the
+horizon with a candidate of their communities; those items are the relevant ones.
+With no engagement before the cut, every candidate has a popularity of zero: the
+baseline then ranks the newest first. A seeded random order is reported beside them
+as the floor.
 
 - recall@k: hits in the top k / relevant items, averaged over judged members;
 - hit rate: the share of judged members with at least one hit;
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from shequn.members.recommend import fit, popularity_scorer, scorer, top_k
+from shequn.members.recommend import fit, popularity_scorer, random_scorer, scorer, top_k
 from shequn.members.recommend_data import Built, Log, build
 
 DAY_US = 86_400_000_000
@@ -72,12 +76,10 @@ def _truth(built: Built, log: Log, cut: int, end: int) -> np.ndarray:
     return truth
 
 
-def evaluate(
-    log: Log, cut: int, horizon_days: int = 14, fresh_days: int = 14, k: int = 5
-) -> list[Judgement]:
-    """Item-item (with words) and the popularity baseline on one time split."""
+def evaluate(log: Log, cut: int, horizon_days: int = 28, k: int = 5) -> list[Judgement]:
+    """Item-item (with words), the popularity baseline and random on one time split."""
     end = cut + horizon_days * DAY_US
-    built = build(log, cut, (cut - fresh_days * DAY_US, end))
+    built = build(log, cut, (cut, end))
     truth = _truth(built, log, cut, end)
     judged = np.flatnonzero(truth.sum(axis=1) > 0)
     n_candidates = int(built.data.candidate.sum())
@@ -85,6 +87,7 @@ def evaluate(
     for name, top in (
         ("item-item + words", top_k(built.data, scorer(fit(built.data), built.data), k)),
         ("popularity", top_k(built.data, popularity_scorer(built.data), k)),
+        ("random", top_k(built.data, random_scorer(built.data), k)),
     ):
         results.append(judge(name, top[judged], truth[judged], n_candidates))
     return results
