@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from shequn.members.recommend import fit, popularity_scorer, scorer, top_k
-from shequn.members.recommend_data import (
+from shequn.members.recommend.data import (
     ENGAGEMENTS,
     ITEMS,
     MEMBERSHIPS,
@@ -14,7 +13,8 @@ from shequn.members.recommend_data import (
     Log,
     build,
 )
-from shequn.members.recommend_eval import DAY_US, evaluate, judge
+from shequn.members.recommend.evaluate import DAY_US, evaluate, judge
+from shequn.members.recommend.model import fit, popularity_scorer, scorer, top_k
 
 CUT = 100 * DAY_US
 # Two topics; the second issue of each is sent after the cut.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from shequn.members.recommend_data import log_of
-from shequn.members.recommend_eval import DAY_US, evaluate
+from shequn.members.recommend.data import log_of
+from shequn.members.recommend.evaluate import DAY_US, evaluate
 from shequn.simulate import default_spec, simulate
 
 

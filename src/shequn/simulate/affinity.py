@@ -4,7 +4,7 @@ A content item's topic is its title (one of the kind's content phrases). A membe
 favourite topic is a hash of their number, so it costs no RNG draw and no state; a
 click on the favourite topic is `(n + 1) / 2` times as likely as the average, on any
 other topic half as likely, so the average click rate over topics is unchanged. The
-recommender (shequn.members.recommend) has something to learn from this.
+recommender (shequn.members.recommend.model) has something to learn from this.
 """
 
 from __future__ import annotations

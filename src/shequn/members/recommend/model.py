@@ -113,12 +113,12 @@ def _prior(popularity: np.ndarray) -> np.ndarray:
     return (PRIOR * popularity / top if top > 0 else np.zeros_like(popularity)).astype(np.float32)
 
 
-def scorer(model: Model, data: Data) -> Callable[[slice], np.ndarray]:
+def scorer(model: Model, data: Data) -> Callable[[np.ndarray], np.ndarray]:
     """Scores of a block of members for every item, by the fitted similarities."""
     own = word_vectors(data.member_words, model.idf) @ model.item_vectors.T
     prior = _prior(model.popularity)
 
-    def block(rows: slice) -> np.ndarray:
+    def block(rows: np.ndarray) -> np.ndarray:
         history = data.engaged[rows].astype(np.float32)
         scores = np.asarray(history @ model.similarity)
         scores += OWN_WORDS * own[rows].toarray()
@@ -127,46 +127,52 @@ def scorer(model: Model, data: Data) -> Callable[[slice], np.ndarray]:
     return block
 
 
-def popularity_scorer(data: Data) -> Callable[[slice], np.ndarray]:
+def popularity_scorer(data: Data) -> Callable[[np.ndarray], np.ndarray]:
     """The baseline: engagements per item, newest first among equals, for everyone."""
     counts = np.asarray(data.engaged.sum(axis=0)).ravel().astype(np.float64)
     order = np.argsort(np.argsort(data.first_seen, kind="stable"), kind="stable")
     newest = order / max(len(order), 1)  # in [0, 1): below one engagement
     scores = (counts + newest).astype(np.float64)
 
-    def block(rows: slice) -> np.ndarray:
-        n = rows.stop - rows.start
-        return np.broadcast_to(scores, (n, len(scores))).copy()
+    def block(rows: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(scores, (len(rows), len(scores))).copy()
 
     return block
 
 
-def random_scorer(data: Data, seed: int = 0) -> Callable[[slice], np.ndarray]:
+def random_scorer(data: Data, seed: int = 0) -> Callable[[np.ndarray], np.ndarray]:
     """A seeded random order: the floor any model must clear."""
     rng = np.random.default_rng(seed)
 
-    def block(rows: slice) -> np.ndarray:
-        return rng.random((rows.stop - rows.start, data.engaged.shape[1]))
+    def block(rows: np.ndarray) -> np.ndarray:
+        return rng.random((len(rows), data.engaged.shape[1]))
 
     return block
 
 
-def top_k(data: Data, score: Callable[[slice], np.ndarray], k: int = 5) -> np.ndarray:
-    """Members × k item indices, best first; -1 where fewer than k candidates remain."""
+def top_k(
+    data: Data,
+    score: Callable[[np.ndarray], np.ndarray],
+    k: int = 5,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:
+    """Per member of `rows` (default: all), k item indices best first; -1 where fewer
+    than k candidates remain."""
     n_members, n_items = data.engaged.shape
-    out = np.full((n_members, k), -1, dtype=np.int64)
-    if n_items == 0 or n_members == 0:
+    rows = np.arange(n_members) if rows is None else np.asarray(rows, dtype=np.int64)
+    out = np.full((len(rows), k), -1, dtype=np.int64)
+    if n_items == 0 or len(rows) == 0:
         return out
     step = max(1, CELLS // n_items)
     shared = (data.item_communities.T > 0).astype(np.float32)
-    for start in range(0, n_members, step):
-        rows = slice(start, min(start + step, n_members))
-        scores = score(rows).astype(np.float64)
-        allowed = np.asarray((data.member_communities[rows] @ shared).toarray() > 0)
+    for start in range(0, len(rows), step):
+        block = rows[start : start + step]
+        scores = score(block).astype(np.float64)
+        allowed = np.asarray((data.member_communities[block] @ shared).toarray() > 0)
         allowed &= data.candidate[None, :]
-        allowed &= data.engaged[rows].toarray() == 0
+        allowed &= data.engaged[block].toarray() == 0
         scores[~allowed] = -np.inf
-        out[rows] = _best(scores, k)
+        out[start : start + step] = _best(scores, k)
     return out
 
 

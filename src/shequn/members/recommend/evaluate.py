@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from shequn.members.recommend import fit, popularity_scorer, random_scorer, scorer, top_k
-from shequn.members.recommend_data import Built, Log, build
+from shequn.members.recommend.data import Built, Log, build
+from shequn.members.recommend.model import fit, popularity_scorer, random_scorer, scorer, top_k
 
 DAY_US = 86_400_000_000
 

@@ -2,7 +2,7 @@
 
 `Log` holds what the models read (engagements, items with their texts, what members
 wrote, who is in which community); `build` turns it into the matrices of
-shequn.members.recommend as of a cut-off: engagements and writings before the cut
+shequn.members.recommend.model as of a cut-off: engagements and writings before the cut
 only, candidates the items first seen in a window the caller picks.
 """
 
@@ -15,7 +15,7 @@ import polars as pl
 from scipy import sparse
 
 from shequn.members.keywords import tokens
-from shequn.members.recommend import Data, indicator
+from shequn.members.recommend.model import Data, indicator
 
 ENGAGEMENTS = {"member": pl.String, "item": pl.String, "community": pl.String, "ts": pl.Int64}
 ITEMS = {"item": pl.String, "community": pl.String, "ts": pl.Int64, "text": pl.String}
@@ -124,14 +124,16 @@ def build(log: Log, cut: int, fresh: tuple[int, int]) -> Built:
     return Built(data, members, items)
 
 
-def log_of(events: pl.DataFrame, texts: pl.DataFrame | None = None) -> Log:
+def log_of(events: pl.DataFrame, catalogue: pl.DataFrame | None = None) -> Log:
     """The recommenders' log from canonical events (`ts` UTC µs or datetime, `community`,
     `member`, `type`, `content_id`, `text`), members already resolved to persons.
 
     Args:
         events: the events (any types; only what the models read is kept).
-        texts: extra item descriptions (`item`, `text`: a library item's title and
-            body, an activity's title), added to every community the item was seen in.
+        catalogue: items the events may not show (schema ITEMS): a row with a
+            community is an item offered there from `ts` (an upcoming activity); a row
+            without one only describes an item (a library item's title and body) in
+            every community it was seen in.
     """
     frame = events.with_columns(
         pl.col("ts").dt.epoch("us") if events.schema["ts"] != pl.Int64 else pl.col("ts")
@@ -142,20 +144,23 @@ def log_of(events: pl.DataFrame, texts: pl.DataFrame | None = None) -> Log:
         "member", pl.col("content_id").alias("item"), "community", "ts"
     )
     sent = named.filter(pl.col("type") == "content_sent")
-    items = pl.concat(
-        [
-            sent.select(pl.col("content_id").alias("item"), "community", "ts", "text"),
-            engagements.select("item", "community", "ts", pl.lit(None, pl.String).alias("text")),
+    parts = [
+        sent.select(pl.col("content_id").alias("item"), "community", "ts", "text"),
+        engagements.select("item", "community", "ts", pl.lit(None, pl.String).alias("text")),
+    ]
+    if catalogue is not None:
+        seen = pl.concat(parts).group_by("item", "community").agg(pl.col("ts").min())
+        loose = catalogue.filter(pl.col("community").is_null()).select("item", "text")
+        parts += [
+            catalogue.filter(pl.col("community").is_not_null()).select(list(ITEMS)),
+            seen.join(loose, on="item").select(list(ITEMS)),
         ]
-    )
-    if texts is not None and texts.height:
-        where = items.group_by("item", "community").agg(pl.col("ts").min())
-        items = pl.concat([items, where.join(texts.select("item", "text"), on="item")])
+    items = pl.concat([p.cast(ITEMS) for p in parts])  # type: ignore[arg-type]
     writings = frame.filter((pl.col("type") == "message") & pl.col("text").is_not_null())
     memberships = frame.filter(pl.col("member").is_not_null()).select("member", "community")
     return Log(
         engagements=engagements.cast(ENGAGEMENTS),  # type: ignore[arg-type]
-        items=items.select(list(ITEMS)).cast(ITEMS),  # type: ignore[arg-type]
+        items=items,
         writings=writings.select(list(WRITINGS)).cast(WRITINGS),  # type: ignore[arg-type]
         memberships=memberships.unique().cast(MEMBERSHIPS),  # type: ignore[arg-type]
     )
