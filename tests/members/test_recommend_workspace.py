@@ -6,10 +6,14 @@ import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from shequn.cli.app import app
 from shequn.domain.events import CANONICAL_FIELDS
 from shequn.members.recommend.workspace import Recommendation, recommend
 from shequn.services.imports import import_path
 from shequn.services.members import merge
+from shequn.services.workspace import init_workspace
 from shequn.workspace import Workspace
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -76,3 +80,25 @@ def test_recommendations_follow_taste_words_and_merged_keys(ws: Workspace, tmp_p
     # wx:d never clicked but writes about hiking: the hiking routes first.
     assert got["wx:d"][0] == Recommendation("hiking-routes", "content", "Hiking routes")
     assert got["nobody"] == []
+
+
+def test_cli_recommend_show_and_eval(tmp_path: Path) -> None:
+    ws = init_workspace(tmp_path / "ws", name="test")
+    _load(ws, tmp_path)
+    ws.close()
+    root = str(ws.root)
+    at = ["--at", "2026-11-01", "-w", root]
+    out = _run("members", "recommend", "wx:d", "--top", "1", *at)
+    assert "hiking-routes" in out and "Hiking routes" in out and "tea" not in out
+    shown = _run("members", "show", "wx:d", *at)
+    assert "recommended" in shown and "Hiking routes (hiking-routes)" in shown
+    judged = _run("members", "recommend-eval", "--cut", "2026-10-25", "-w", root)
+    assert "recall@5" in judged and "popularity" in judged
+    bad = CliRunner().invoke(app, ["members", "recommend", "wx:nobody", "-w", root])
+    assert bad.exit_code != 0 and "unknown member" in str(bad.exception)
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output

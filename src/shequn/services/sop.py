@@ -28,7 +28,7 @@ from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
 from shequn.platforms.base import Platform
 from shequn.services import audit
-from shequn.sop import alerts, journal, late, lease, outbox, selection
+from shequn.sop import alerts, journal, late, lease, outbox, recommended, selection
 from shequn.sop.content import FOLDER, Library
 from shequn.sop.dispatch import Dispatcher, LeaseLost, Outcome, Policy
 from shequn.sop.evaluate import DUE_SCHEMA, Window, now_window, thresholds_of
@@ -195,9 +195,9 @@ def _tick(
         started = time.perf_counter()
         due, found = _due(conn, ws, stages, running, window, recent)
         seconds = time.perf_counter() - started
-        rows = outbox_rows(
-            conn, ws.settings, running, due, now, timing, Context(ws.settings, library)
-        )
+        picks = recommended.for_due(conn, ws.root, ws.settings, running, due, library, now)
+        ctx = Context(ws.settings, library, picks)
+        rows = outbox_rows(conn, ws.settings, running, due, now, timing, ctx)
         rows = late.explain(rows, set(found.due["key"].to_list()))
         new = outbox.enqueue(conn, rows)
         journal.record(conn, [e for row in new for e in decision_events(row, now)])

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, func, select
 from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
 from shequn.services.sop import LAST_TICK
-from shequn.sop import outbox, selection
+from shequn.sop import outbox, recommended, selection
 from shequn.sop.content import FOLDER, Library
 from shequn.sop.evaluate import DUE_SCHEMA, Window, due_steps
 from shequn.sop.kinds import Context
@@ -115,8 +115,11 @@ def plan(
         due = _due(conn, ws, chosen, now, until)
         if community:
             due = due.filter(pl.col("community") == community)
-        ctx = Context(ws.settings, Library(ws.root / FOLDER))
-        rows = outbox_rows(conn, ws.settings, chosen, due, now, Timing(), ctx)
+        library = Library(ws.root / FOLDER)
+        picks = recommended.for_due(conn, ws.root, ws.settings, chosen, due, library, now)
+        rows = outbox_rows(
+            conn, ws.settings, chosen, due, now, Timing(), Context(ws.settings, library, picks)
+        )
         planned = _planned(rows, due["member"].to_list(), now)
         result.actions = planned + _waiting(conn, until, playbook, community)
         names = members.names(conn, [a.member for a in result.actions if a.member])
