@@ -14,7 +14,8 @@ from shequn.members.recommend.data import (
     build,
 )
 from shequn.members.recommend.evaluate import DAY_US, evaluate, judge
-from shequn.members.recommend.model import fit, popularity_scorer, scorer, top_k
+from shequn.members.recommend.model import fit, popularity_scorer, scorer
+from shequn.members.recommend.rank import top_k
 
 CUT = 100 * DAY_US
 # Two topics; the second issue of each is sent after the cut.

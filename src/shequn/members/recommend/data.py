@@ -51,9 +51,13 @@ class Built:
 
 
 def _codes(values: pl.Series, names: list[str]) -> np.ndarray:
-    """Each value's position in `names` (every value must be there)."""
-    positions = range(len(names))
-    return values.replace_strict(names, positions, return_dtype=pl.Int64).to_numpy()
+    """Each value's position in `names` (distinct; every value must be there)."""
+    return values.cast(pl.Enum(names)).to_physical().cast(pl.Int64).to_numpy()
+
+
+def _distinct(*columns: pl.Series) -> list[str]:
+    """The distinct values of the columns, sorted."""
+    return pl.concat([c.rename("v") for c in columns]).unique().sort().to_list()
 
 
 def _word_counts(
@@ -86,15 +90,13 @@ def build(log: Log, cut: int, fresh: tuple[int, int]) -> Built:
     """The models' inputs as of `cut` (UTC µs); candidates are items first seen in
     [fresh[0], fresh[1])."""
     before = log.engagements.filter(pl.col("ts") < cut)
-    members = sorted(
-        set(log.memberships["member"].to_list()) | set(log.engagements["member"].to_list())
-    )
+    members = _distinct(log.memberships["member"], log.engagements["member"])
     seen = pl.concat(
         [log.items.select("item", "community", "ts"), before.select("item", "community", "ts")]
     )
     firsts = seen.group_by("item").agg(pl.col("ts").min()).sort("item")
     items = firsts["item"].to_list()
-    communities = sorted(set(seen["community"].to_list()) | set(log.memberships["community"]))
+    communities = _distinct(seen["community"], log.memberships["community"])
     n_m, n_i, n_c = len(members), len(items), len(communities)
     engaged = indicator(
         _codes(before["member"], members), _codes(before["item"], items), (n_m, n_i)

@@ -24,7 +24,8 @@ import numpy as np
 import polars as pl
 
 from shequn.members.recommend.data import Built, Log, build
-from shequn.members.recommend.model import fit, popularity_scorer, random_scorer, scorer, top_k
+from shequn.members.recommend.model import fit, popularity_scorer, random_scorer, scorer
+from shequn.members.recommend.rank import top_k
 
 DAY_US = 86_400_000_000
 

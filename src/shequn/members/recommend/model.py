@@ -15,8 +15,9 @@ sign-up, the activity's name). The model is item-item similarity with the items'
 
 Only candidates count: items seen in a community of the member, fresh (first seen in
 the window the caller chose), and not engaged with already. The popularity baseline
-ranks the same candidates by engagements (newest first among equals). Everything is a
-sparse or dense matrix product over chunks of members: no loop over members.
+ranks the same candidates by engagements (newest first among equals). A scorer gives
+the scores of a block of members for some items (shequn.members.recommend.rank picks
+the blocks): sparse and dense matrix products, no loop over members.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from scipy import sparse
 WORDS = 0.5  # weight of the word similarity beside the engagement similarity
 OWN_WORDS = 0.3  # weight of what a member writes
 PRIOR = 1e-3  # popularity, scaled to [0, PRIOR]: breaks ties, never outranks a signal
-CELLS = 4_000_000  # members × items scored at once (a 16 MB float32 block)
 
 
 @dataclass(frozen=True)
@@ -113,77 +113,42 @@ def _prior(popularity: np.ndarray) -> np.ndarray:
     return (PRIOR * popularity / top if top > 0 else np.zeros_like(popularity)).astype(np.float32)
 
 
-def scorer(model: Model, data: Data) -> Callable[[np.ndarray], np.ndarray]:
-    """Scores of a block of members for every item, by the fitted similarities."""
-    own = word_vectors(data.member_words, model.idf) @ model.item_vectors.T
+# Scores of members `rows` for items `cols`: a (rows × cols) array.
+Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def scorer(model: Model, data: Data) -> Scorer:
+    """The item-item scores, by the fitted similarities."""
+    own = sparse.csr_matrix(word_vectors(data.member_words, model.idf) @ model.item_vectors.T)
     prior = _prior(model.popularity)
 
-    def block(rows: np.ndarray) -> np.ndarray:
+    def block(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         history = data.engaged[rows].astype(np.float32)
-        scores = np.asarray(history @ model.similarity)
-        scores += OWN_WORDS * own[rows].toarray()
-        return scores + prior
+        scores = np.asarray(history @ model.similarity[:, cols])
+        scores += OWN_WORDS * own[rows][:, cols].toarray()
+        return scores + prior[cols]
 
     return block
 
 
-def popularity_scorer(data: Data) -> Callable[[np.ndarray], np.ndarray]:
+def popularity_scorer(data: Data) -> Scorer:
     """The baseline: engagements per item, newest first among equals, for everyone."""
     counts = np.asarray(data.engaged.sum(axis=0)).ravel().astype(np.float64)
     order = np.argsort(np.argsort(data.first_seen, kind="stable"), kind="stable")
     newest = order / max(len(order), 1)  # in [0, 1): below one engagement
     scores = (counts + newest).astype(np.float64)
 
-    def block(rows: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(scores, (len(rows), len(scores))).copy()
+    def block(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(scores[cols], (len(rows), len(cols))).copy()
 
     return block
 
 
-def random_scorer(data: Data, seed: int = 0) -> Callable[[np.ndarray], np.ndarray]:
+def random_scorer(data: Data, seed: int = 0) -> Scorer:
     """A seeded random order: the floor any model must clear."""
     rng = np.random.default_rng(seed)
 
-    def block(rows: np.ndarray) -> np.ndarray:
-        return rng.random((len(rows), data.engaged.shape[1]))
+    def block(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        return rng.random((len(rows), len(cols)))
 
     return block
-
-
-def top_k(
-    data: Data,
-    score: Callable[[np.ndarray], np.ndarray],
-    k: int = 5,
-    rows: np.ndarray | None = None,
-) -> np.ndarray:
-    """Per member of `rows` (default: all), k item indices best first; -1 where fewer
-    than k candidates remain."""
-    n_members, n_items = data.engaged.shape
-    rows = np.arange(n_members) if rows is None else np.asarray(rows, dtype=np.int64)
-    out = np.full((len(rows), k), -1, dtype=np.int64)
-    if n_items == 0 or len(rows) == 0:
-        return out
-    step = max(1, CELLS // n_items)
-    shared = (data.item_communities.T > 0).astype(np.float32)
-    for start in range(0, len(rows), step):
-        block = rows[start : start + step]
-        scores = score(block).astype(np.float64)
-        allowed = np.asarray((data.member_communities[block] @ shared).toarray() > 0)
-        allowed &= data.candidate[None, :]
-        allowed &= data.engaged[block].toarray() == 0
-        scores[~allowed] = -np.inf
-        out[start : start + step] = _best(scores, k)
-    return out
-
-
-def _best(scores: np.ndarray, k: int) -> np.ndarray:
-    """The indices of the k highest finite scores per row, best first, -1 padded."""
-    width = min(k, scores.shape[1])
-    part = np.argpartition(-scores, width - 1, axis=1)[:, :width]
-    picked = np.take_along_axis(scores, part, axis=1)
-    order = np.argsort(-picked, axis=1, kind="stable")
-    best = np.take_along_axis(part, order, axis=1)
-    best[~np.isfinite(np.take_along_axis(picked, order, axis=1))] = -1
-    if width < k:
-        best = np.hstack([best, np.full((scores.shape[0], k - width), -1)])
-    return best

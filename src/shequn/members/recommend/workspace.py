@@ -23,7 +23,8 @@ from shequn.activities.loader import scan
 from shequn.clock import to_micros
 from shequn.members.recommend.data import ITEMS, build, log_of
 from shequn.members.recommend.evaluate import Judgement, evaluate
-from shequn.members.recommend.model import fit, scorer, top_k
+from shequn.members.recommend.model import fit, scorer
+from shequn.members.recommend.rank import top_k
 from shequn.sop.content import FOLDER, SUFFIXES, ContentError, read_item
 from shequn.store.engine import read_transaction
 from shequn.store.members import find
