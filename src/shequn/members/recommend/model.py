@@ -109,8 +109,12 @@ def fit(data: Data) -> Model:
 
 
 def _prior(popularity: np.ndarray) -> np.ndarray:
-    top = popularity.max() if popularity.size else 0.0
-    return (PRIOR * popularity / top if top > 0 else np.zeros_like(popularity)).astype(np.float32)
+    """Popularity scaled to [0, PRIOR], plus a fixed pseudo-random order below it for
+    exact ties: items are numbered in key order, which follows send order, and a tie
+    broken by position would reward timing rather than taste."""
+    step = PRIOR / max(float(popularity.max()) if popularity.size else 0.0, 1.0)
+    jitter = np.random.default_rng(0).random(len(popularity)) * step / 2  # below one click
+    return popularity * step + jitter
 
 
 # Scores of members `rows` for items `cols`: a (rows × cols) array.
