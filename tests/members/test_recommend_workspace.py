@@ -15,6 +15,7 @@ from shequn.services.imports import import_path
 from shequn.services.members import merge
 from shequn.services.workspace import init_workspace
 from shequn.workspace import Workspace
+from tests.members.test_cli_members import _run
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 LIBRARY = {
@@ -96,9 +97,3 @@ def test_cli_recommend_show_and_eval(tmp_path: Path) -> None:
     assert "recall@5" in judged and "popularity" in judged
     bad = CliRunner().invoke(app, ["members", "recommend", "wx:nobody", "-w", root])
     assert bad.exit_code != 0 and "unknown member" in str(bad.exception)
-
-
-def _run(*args: str) -> str:
-    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
