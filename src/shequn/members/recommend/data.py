@@ -50,7 +50,7 @@ class Built:
     items: list[str]
 
 
-def _codes(values: pl.Series, names: list[str]) -> np.ndarray:
+def codes(values: pl.Series, names: list[str]) -> np.ndarray:
     """Each value's position in `names` (distinct; every value must be there)."""
     return values.cast(pl.Enum(names)).to_physical().cast(pl.Int64).to_numpy()
 
@@ -98,21 +98,19 @@ def build(log: Log, cut: int, fresh: tuple[int, int]) -> Built:
     items = firsts["item"].to_list()
     communities = _distinct(seen["community"], log.memberships["community"])
     n_m, n_i, n_c = len(members), len(items), len(communities)
-    engaged = indicator(
-        _codes(before["member"], members), _codes(before["item"], items), (n_m, n_i)
-    )
+    engaged = indicator(codes(before["member"], members), codes(before["item"], items), (n_m, n_i))
     joined = pl.concat([log.memberships, before.select("member", "community")])
     member_communities = indicator(
-        _codes(joined["member"], members), _codes(joined["community"], communities), (n_m, n_c)
+        codes(joined["member"], members), codes(joined["community"], communities), (n_m, n_c)
     )
     item_communities = indicator(
-        _codes(seen["item"], items), _codes(seen["community"], communities), (n_i, n_c)
+        codes(seen["item"], items), codes(seen["community"], communities), (n_i, n_c)
     )
     texts = log.items.filter(pl.col("text").fill_null("") != "")
     vocab: dict[str, int] = {}
-    item_words = _word_counts(_codes(texts["item"], items), texts["text"], vocab, n_i, True)
+    item_words = _word_counts(codes(texts["item"], items), texts["text"], vocab, n_i, True)
     wrote = log.writings.filter((pl.col("ts") < cut) & pl.col("member").is_in(members))
-    member_words = _word_counts(_codes(wrote["member"], members), wrote["text"], vocab, n_m, False)
+    member_words = _word_counts(codes(wrote["member"], members), wrote["text"], vocab, n_m, False)
     first = firsts["ts"].to_numpy()
     data = Data(
         engaged=engaged,

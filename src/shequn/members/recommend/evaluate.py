@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from scipy import sparse
 
-from shequn.members.recommend.data import Built, Log, build
-from shequn.members.recommend.model import fit, popularity_scorer, random_scorer, scorer
+from shequn.members.recommend.data import Built, Log, build, codes
+from shequn.members.recommend.model import fit, indicator, popularity_scorer, random_scorer, scorer
 from shequn.members.recommend.rank import top_k
 
 DAY_US = 86_400_000_000
@@ -39,18 +40,19 @@ class Judgement:
     coverage: float
 
 
-def judge(model: str, top: np.ndarray, truth: np.ndarray, n_candidates: int) -> Judgement:
+def judge(model: str, top: np.ndarray, truth: sparse.spmatrix, n_candidates: int) -> Judgement:
     """Figures of recommendations `top` (judged members × k) against `truth`, a
-    members × items 0/1 array of the relevant items."""
+    members × items 0/1 matrix of the relevant items (same rows)."""
     n = top.shape[0]
     if n == 0:
         return Judgement(model, 0, 0.0, 0.0, 0.0)
+    truth = sparse.csr_matrix(truth)
     valid = top >= 0
     hit = np.zeros_like(valid)
     rows = np.broadcast_to(np.arange(n)[:, None], top.shape)
-    hit[valid] = truth[rows[valid], top[valid]] > 0
+    hit[valid] = np.asarray(truth[rows[valid], top[valid]]).ravel() > 0
     hits = hit.sum(axis=1)
-    relevant = truth.sum(axis=1)
+    relevant = np.asarray(truth.sum(axis=1)).ravel()
     shown = np.unique(top[valid])
     return Judgement(
         model=model,
@@ -61,34 +63,32 @@ def judge(model: str, top: np.ndarray, truth: np.ndarray, n_candidates: int) -> 
     )
 
 
-def _truth(built: Built, log: Log, cut: int, end: int) -> np.ndarray:
+def _truth(built: Built, log: Log, cut: int, end: int) -> sparse.csr_matrix:
     """Members × items: 1 where a member newly engaged with a reachable candidate."""
     data = built.data
     after = log.engagements.filter((pl.col("ts") >= cut) & (pl.col("ts") < end))
-    member_at = {m: i for i, m in enumerate(built.members)}
-    item_at = {m: i for i, m in enumerate(built.items)}
-    truth = np.zeros(data.engaged.shape, dtype=np.int8)
-    rows = np.array([member_at.get(m, -1) for m in after["member"].to_list()], dtype=np.int64)
-    cols = np.array([item_at.get(i, -1) for i in after["item"].to_list()], dtype=np.int64)
-    keep = (rows >= 0) & (cols >= 0)
-    truth[rows[keep], cols[keep]] = 1
-    reachable = (data.member_communities @ (data.item_communities.T > 0)).toarray() > 0
-    truth &= (reachable & data.candidate[None, :] & (data.engaged.toarray() == 0)).astype(np.int8)
-    return truth
+    after = after.filter(pl.col("member").is_in(built.members) & pl.col("item").is_in(built.items))
+    rows, cols = codes(after["member"], built.members), codes(after["item"], built.items)
+    shared = data.member_communities[rows].multiply(data.item_communities[cols]).sum(axis=1)
+    fresh = np.asarray(data.engaged[rows, cols]).ravel() == 0
+    keep = (np.asarray(shared).ravel() > 0) & data.candidate[cols] & fresh
+    return indicator(rows[keep], cols[keep], data.engaged.shape)
 
 
 def evaluate(log: Log, cut: int, horizon_days: int = 28, k: int = 5) -> list[Judgement]:
     """Item-item (with words), the popularity baseline and random on one time split."""
     end = cut + horizon_days * DAY_US
     built = build(log, cut, (cut, end))
+    data = built.data
     truth = _truth(built, log, cut, end)
-    judged = np.flatnonzero(truth.sum(axis=1) > 0)
-    n_candidates = int(built.data.candidate.sum())
-    results = []
-    for name, top in (
-        ("item-item + words", top_k(built.data, scorer(fit(built.data), built.data), k)),
-        ("popularity", top_k(built.data, popularity_scorer(built.data), k)),
-        ("random", top_k(built.data, random_scorer(built.data), k)),
-    ):
-        results.append(judge(name, top[judged], truth[judged], n_candidates))
-    return results
+    judged = np.flatnonzero(np.asarray(truth.sum(axis=1)).ravel() > 0)
+    n_candidates = int(data.candidate.sum())
+    scorers = {
+        "item-item + words": scorer(fit(data), data),
+        "popularity": popularity_scorer(data),
+        "random": random_scorer(data),
+    }
+    return [
+        judge(name, top_k(data, score, k, judged), truth[judged], n_candidates)
+        for name, score in scorers.items()
+    ]
