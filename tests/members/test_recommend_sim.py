@@ -17,7 +17,7 @@ def test_item_item_with_words_beats_popularity_on_the_simulator() -> None:
     assert mine.members == popular.members == random.members > 500
     # Members click their favourite topic 2.5 times as often as average (4-5 topics);
     # the titles of what they clicked carry it to the items sent after the cut.
-    # Measured (seed 42, cut day 70): 0.49 against 0.39 (popularity) and 0.37 (random).
+    # Measured here: 0.485 against 0.400 (popularity) and 0.398 (random).
     assert mine.recall > popular.recall + 0.04
     assert mine.recall > random.recall + 0.04
     assert mine.hit_rate > popular.hit_rate
