@@ -141,7 +141,9 @@ def test_validate_names_unknown_variables_and_keys(school: Workspace) -> None:
         f"error: {path}:2 (field 'applies_to.templates.1'): no template 'nosuch' in this "
         "workspace: the playbook never applies there",
     ]
-    assert "fix: the variables are member.key, member.name, community.key" in out.stderr
+    assert "fix: the variables are member.key, member.name, member.recommended, community.key" in (
+        out.stderr
+    )
     hint = "fix: use one of: *, class-1, club (communities in shequn.toml or imported)"
     assert hint in out.stderr
 

@@ -46,6 +46,8 @@ def register(app: typer.Typer) -> None:
     app.command("leaders")(leaders)
     app.command("seeds")(seeds)
     app.command("churn-eval")(churn_eval)
+    app.command("recommend")(recommend)
+    app.command("recommend-eval")(recommend_eval)
 
 
 def show(
@@ -60,6 +62,7 @@ def show(
     import polars as pl
 
     from shequn.members.profiles import profiles, readable
+    from shequn.members.recommend.workspace import recommend as picks
     from shequn.members.texts import member_texts
 
     ws = Workspace.open(workspace)
@@ -73,6 +76,8 @@ def show(
         table.add_row(name, "" if value is None else str(value))
     words = ", ".join(f"{w} ({n})" for w, n in member_texts(ws, person))
     table.add_row("top_keywords", words)
+    chosen = picks(ws, _when(ws, at), [person])[person]
+    table.add_row("recommended", ", ".join(f"{r.title} ({r.item})" for r in chosen))
     console.print(table)
 
 
@@ -253,6 +258,48 @@ def churn_eval(
                 f"{j.precision_top10:.3f}",
                 f"{j.brier:.4f}",
             )
+    console.print(table)
+
+
+def recommend(
+    key: Annotated[str, typer.Argument(help="A member key (merged keys show their person).")],
+    top: Annotated[int, typer.Option(help="How many items.", min=1, max=50)] = 5,
+    at: AtOpt = "",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Content items and activities a member is likely to engage with, best first.
+
+    Example: `shequn members recommend telegram:user42 --top 3`
+    """
+    from shequn.members.recommend.workspace import recommend as picks
+
+    ws = Workspace.open(workspace)
+    person = _person(ws, key)
+    table = Table("#", "item", "kind", "title", title=person)
+    for i, r in enumerate(picks(ws, _when(ws, at), [person], top)[person], start=1):
+        table.add_row(str(i), r.item, r.kind, r.title)
+    console.print(table)
+
+
+def recommend_eval(
+    cut: Annotated[
+        str, typer.Option("--cut", help="Cut-off local day (history must reach cut + horizon).")
+    ],
+    horizon: Annotated[int, typer.Option(help="Days after the cut judged.", min=1)] = 28,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Judge the recommender on a time split against popularity: recall@5, hit rate, coverage.
+
+    Example: `shequn members recommend-eval --cut 2026-10-01`
+    """
+    from shequn.members.recommend.workspace import evaluate_workspace
+
+    ws = Workspace.open(workspace)
+    when = datetime.combine(parse_day(cut, "--cut"), time(), ws.settings.zone)
+    table = Table("model", "members", "recall@5", "hit rate", "coverage")
+    for j in evaluate_workspace(ws, when, horizon):
+        figures = (j.recall, j.hit_rate, j.coverage)
+        table.add_row(j.model, f"{j.members:,}", *(f"{v:.3f}" for v in figures))
     console.print(table)
 
 

@@ -32,7 +32,7 @@ from shequn.errors import InputError
 from shequn.platforms.base import Platform
 from shequn.services import audit
 from shequn.services.sop_decisions import decision_events, emergencies
-from shequn.sop import alerts, journal, late, lease, outbox, selection
+from shequn.sop import alerts, journal, late, lease, outbox, recommended, selection
 from shequn.sop.content import FOLDER, Library
 from shequn.sop.dispatch import Dispatcher, LeaseLost, Outcome, Policy
 from shequn.sop.evaluate import DUE_SCHEMA, Window, now_window, thresholds_of
@@ -206,7 +206,12 @@ def _tick(
         return TickResult(leased=False)
     # Rendering is bounded per template but not per tick (thousands of members): it
     # runs outside any transaction, so imports and other writers never wait for it.
-    ctx = Context(ws.settings, decided.library)
+    # Recommendations read months of clicks: a read of its own, never under the lock.
+    with ws.engine.connect() as conn:
+        picks = recommended.for_due(
+            conn, ws.root, ws.settings, decided.running, decided.due, decided.library, now
+        )
+    ctx = Context(ws.settings, decided.library, picks)
     rows = outbox_rows(ws.settings, decided.running, decided.due, decided.names, now, timing, ctx)
     rows = late.explain(rows, set(decided.found.due["key"].to_list()))
     return _queue(ws, clock, holder, decided, rows, now)

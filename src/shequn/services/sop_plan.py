@@ -21,7 +21,7 @@ from shequn.activities.plan import promotion_playbooks
 from shequn.clock import Clock, SystemClock, to_micros
 from shequn.errors import InputError
 from shequn.services.sop import LAST_TICK
-from shequn.sop import outbox, selection
+from shequn.sop import outbox, recommended, selection
 from shequn.sop.content import FOLDER, Library
 from shequn.sop.evaluate import DUE_SCHEMA, Window, due_steps
 from shequn.sop.kinds import Context
@@ -124,7 +124,9 @@ def plan(
         due = _due(conn, ws, chosen, now, until)
         if community:
             due = due.filter(pl.col("community") == community)
-        ctx = Context(ws.settings, Library(ws.root / FOLDER))
+        library = Library(ws.root / FOLDER)
+        picks = recommended.for_due(conn, ws.root, ws.settings, chosen, due, library, now)
+        ctx = Context(ws.settings, library, picks)
         rows = outbox_rows(ws.settings, chosen, due, due_names(conn, due), now, Timing(), ctx)
         planned = _planned(rows, due["member"].to_list(), now)
         result.actions = planned + _waiting(conn, until, playbook, community)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from shequn.simulate.affinity import click_weight
 from shequn.simulate.batch import META_ACTIVITY, META_MENTION, META_ORDER, DayEvents
 from shequn.simulate.profiles import CHECKIN_CDF
 from shequn.simulate.spec import Product
@@ -69,7 +70,7 @@ class Behaviour:
         self.item_code = len(EMOJI) + len(MEDIA)
         self.recent_num = np.empty(0, np.int64)
         self.recent_author = np.empty(0, np.int64)
-        self.contents: list[tuple[int, int, int]] = []  # (number, sent ts, day)
+        self.contents: list[tuple[int, int, int, int]] = []  # (number, sent ts, day, topic)
         self.refunds: dict[int, list[tuple[np.ndarray, ...]]] = defaultdict(list)
         self.order_feedback: dict[int, list[tuple[np.ndarray, ...]]] = defaultdict(list)
         self.activities = self._schedule_activities()
@@ -258,18 +259,16 @@ class Behaviour:
             hour = 10.0 if rng.random() < 0.5 else 20.0
             sent = sim.t0 + int((hour + rng.normal(0, 0.3)) * HOUR)
             number = int(sim.next_numbers("content", 1)[0])
-            events.add(
-                "content_sent",
-                np.array([sent]),
-                member=0,
-                content=number,
-                text=self.texts.pick(rng, "content", 1),
-            )
-            self.contents.append((number, sent, sim.day))
+            title = self.texts.pick(rng, "content", 1)
+            events.add("content_sent", np.array([sent]), member=0, content=number, text=title)
+            topic = int(title[0]) - self.texts.ranges["content"][0]
+            self.contents.append((number, sent, sim.day, topic))
         self.contents = [c for c in self.contents if sim.day - c[2] < len(CLICK_DECAY)]
-        for number, sent, day in self.contents:
+        topics = self.texts.ranges["content"][1] - self.texts.ranges["content"][0]
+        for number, sent, day, topic in self.contents:
             age = sim.day - day
-            chance = pop["click"][actors] * life * CLICK_DECAY[age]
+            taste = click_weight(actors, topic, topics, sim.spec.key)
+            chance = pop["click"][actors] * life * CLICK_DECAY[age] * taste
             clickers = actors[rng.random(len(actors)) < chance]
             if age == 0:
                 ts = sim.after(np.full(len(clickers), sent), 90.0, 30.0)

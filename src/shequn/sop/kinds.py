@@ -43,10 +43,13 @@ DELIVERY = "console"
 
 @dataclass
 class Context:
-    """What building rows needs beyond the due step: settings and the content library."""
+    """What building rows needs beyond the due step: settings, the content library and
+    the recommended items of the due members whose templates ask for them
+    (sop.recommended)."""
 
     settings: Settings
     content: Library = field(default_factory=lambda: Library(None))
+    recommended: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

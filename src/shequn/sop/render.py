@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import operator
 import time
+from collections.abc import Sequence
 from contextvars import ContextVar
 from functools import lru_cache
-from typing import Any
+from typing import Any, SupportsIndex
 
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.runtime import Context as JinjaContext
@@ -123,11 +124,35 @@ def environment() -> SandboxedEnvironment:
     return _ENV
 
 
-def variables(member: str | None, name: str | None, community: Community) -> dict[str, Any]:
-    """The template variables: member, community and the first short-term goal."""
+class Picks(list[str]):
+    """A member's recommended items (titles, best first). An index past the end is
+    empty text, so `{{ member.recommended[0] }}` renders for a member with none."""
+
+    def __getitem__(self, index: SupportsIndex | slice) -> Any:
+        try:
+            return super().__getitem__(index)
+        except IndexError:
+            return ""
+
+
+def variables(
+    member: str | None,
+    name: str | None,
+    community: Community,
+    recommended: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The template variables: member, community and the first short-term goal.
+
+    `recommended` are the member's recommended items (shequn.members.recommend), when
+    a template of the step asks for them.
+    """
     goals = community.short_term_goals or community.long_term_goals
     return {
-        "member": {"key": member or "", "name": name or member or ""},
+        "member": {
+            "key": member or "",
+            "name": name or member or "",
+            "recommended": Picks(recommended),
+        },
         "community": {
             "key": community.key,
             "name": community.name or community.key,

@@ -41,7 +41,7 @@ def _variables_hint() -> str:
     return "the variables are " + ", ".join(names)
 
 
-def _templates(pb: Playbook, library: Library) -> Iterator[tuple[int, str, str]]:
+def templates(pb: Playbook, library: Library) -> Iterator[tuple[int, str, str]]:
     """(step index, field, template text) of every template a playbook renders."""
     for i, step in enumerate(pb.steps):
         for name in TEMPLATE_FIELDS:
@@ -108,7 +108,7 @@ def check_templates(
     samples = [_sample(c) for c in communities or [Community(key="sample")]]
     if communities is None:
         samples = []
-    for i, name, text in _templates(pb, library):
+    for i, name, text in templates(pb, library):
         field = f"steps.{i}.action.{name}"
         line = line_of(source, ("steps", i, "action", name))
         try:

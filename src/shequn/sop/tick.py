@@ -238,7 +238,7 @@ def _row(
         payload.update(experiment=arm[0], arm=arm[1])
     state, reason = PENDING, None
     values = {
-        **variables(d["member"], name, community),
+        **variables(d["member"], name, community, ctx.recommended.get(d["member"] or "", ())),
         "_due_ts": d["due_ts"],
         "_playbook": pb.name,
         "_step": step.id,
