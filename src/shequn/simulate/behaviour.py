@@ -94,13 +94,27 @@ class Behaviour:
     ) -> None:
         """Everything members do today (``actors`` were members all day)."""
         life = self.sim.pop.life(actors, self.sim.day)
-        msg_num, msg_author, msg_ts = self.messages(events, actors, life, joiners)
-        self.reactions(events, actors, life, msg_num, msg_author, msg_ts)
+        mood = self.mood()
+        msg_num, msg_author, msg_ts = self.messages(events, actors, life * mood, joiners)
+        self.reactions(events, actors, life * mood, msg_num, msg_author, msg_ts)
         self.checkins(events, actors, life)
         self.content(events, actors, life)
         self.orders(events, actors, life)
         self.activity(events, actors, life)
         self.due(events, actors)
+
+    def mood(self) -> float:
+        """Today's chattiness of the whole group: a gamma draw around 1 (busy and quiet
+        days), multiplied on an activity's day (half of it the day before) and in sales."""
+        sim = self.sim
+        shape = sim.profile.day_shape
+        mood = float(sim.rng.gamma(shape, 1.0 / shape))
+        burst = sim.profile.event_burst
+        if sim.day in self.activities or sim.campaign_multiplier("sale") > 1.0:
+            return mood * burst
+        if sim.day + 1 in self.activities:
+            return mood * (1.0 + burst) / 2.0
+        return mood
 
     def _intros(
         self, joiners: list[tuple[np.ndarray, np.ndarray]]
@@ -112,7 +126,8 @@ class Behaviour:
         members = np.concatenate([m for m, _ in joiners]).astype(np.int64)
         joined = np.concatenate([t for _, t in joiners])
         spammer = sim.pop["spammer"][members]
-        says = spammer | (rng.random(len(members)) < sim.profile.intro_prob) | (members == 0)
+        speaks = ~sim.pop["lurker"][members] & (rng.random(len(members)) < sim.profile.intro_prob)
+        says = spammer | speaks | (members == 0)
         ts = sim.after(joined[says], 4.0, 20.0)
         members, spammer = members[says], spammer[says]
         text = np.where(

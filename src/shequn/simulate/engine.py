@@ -140,16 +140,23 @@ class CommunitySim:
         return [(np.zeros(1, np.int64), founded), (index, ts)]
 
     def _leaves(self, events: DayEvents) -> np.ndarray:
-        """Members leave (silence raises the hazard); returns the members who act today."""
-        pop = self.pop
+        """Members drift away and leave; returns the members who act today.
+
+        Most departures end a drift (engagement fell over weeks before it); a share
+        (``abrupt_share``) come at once. Spammers are removed soon after they post.
+        """
+        pop, profile, rng = self.pop, self.profile, self.rng
         present = np.flatnonzero(pop["alive"] & (pop["join_day"] < self.day))
-        silent = self.day - pop["last_active"][present]
-        hazard = pop["churn"][present] * (1.0 + silent / 7.0) ** 2
-        # Spammers are removed by the operator soon after they post.
+        began = pop["drift_day"][present]
+        starts = (began < 0) & (rng.random(len(present)) < pop["churn"][present])
+        pop.start_drift(rng, present[starts], self.day)
+        began = pop["drift_day"][present]
+        ended = (began >= 0) & (self.day - began >= pop["drift_len"][present])
+        abrupt = profile.abrupt_share / (1.0 - profile.abrupt_share) * profile.drift_leave
+        hazard = np.where(ended & pop["quits"][present], 1.0, pop["churn"][present] * abrupt)
         spam = pop["spammer"][present] & (self.day - pop["join_day"][present] <= 2)
-        hazard = np.where(spam, 0.8, np.minimum(hazard, 0.3))
-        leaving = self.rng.random(len(present)) < hazard
-        leavers = present[leaving]
+        hazard = np.where(spam, 0.8, hazard)
+        leavers = present[rng.random(len(present)) < hazard]
         ts = self.times(len(leavers))
         removed = pop["spammer"][leavers]
         events.add("leave", ts[~removed], member=leavers[~removed])
@@ -158,7 +165,7 @@ class CommunitySim:
         )
         pop.arrays["alive"][leavers] = False
         pop.arrays["left_day"][leavers] = self.day
-        return present[~leaving]
+        return present[pop["alive"][present]]
 
     def _visit_and_join(
         self, events: DayEvents, channel: np.ndarray, members: np.ndarray | None
@@ -211,6 +218,7 @@ class CommunitySim:
         channel = np.where(channel >= 0, channel, random_channel).astype(np.int16)
         back, join_ts = self._visit_and_join(events, channel, back)
         pop.arrays["alive"][back] = True
+        pop.arrays["drift_day"][back] = -1
         pop.arrays["join_day"][back] = self.day
         pop.arrays["last_active"][back] = self.day
         return [(back, join_ts)]
