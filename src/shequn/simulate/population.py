@@ -121,9 +121,9 @@ class Population:
         noise = rng.standard_normal((6, n))
         spread = p.msg_sigma * z
         committed = rng.random(n) < p.checkin_share * np.clip(engagement, 0.5, 1.5)
-        # Members from engaging channels lurk less; lurkers do not commit to check-ins.
+        # Members from engaging channels lurk less. Lurkers may still check in (打卡
+        # is homework, not conversation).
         lurker = rng.random(n) < np.minimum(p.lurker_share / engagement, 0.95)
-        committed &= ~lurker
         reply_b = 2.0 * (1 - p.reply_mean) / p.reply_mean
         floor_b = 1.2 * (1 - p.floor_mean) / p.floor_mean
         return {

@@ -1,0 +1,116 @@
+"""Stylised facts: measured right on a hand-built log, and the simulator holds to them.
+
+The calibrated ranges are the ones of issue 14 and docs/simulator.md: monthly active
+rate 20–30 % (18–32 % allowed for one seed), the top tenth of senders writing half to
+two thirds of the messages, the median sender writing 2–5 messages a month.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+import pytest
+
+from shequn.simulate import default_spec, simulate
+from shequn.simulate.facts import facts
+
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+ACTIVE = ("message", "reaction", "checkin")
+LOCAL_DAY = pl.col("ts").dt.convert_time_zone("Asia/Shanghai").dt.date().alias("day")
+
+
+def _log(rows: list[tuple[str, str, int]]) -> pl.DataFrame:
+    """(member, type, day) rows of one community 'c'."""
+    return pl.DataFrame(
+        {
+            "community": ["c"] * len(rows),
+            "member": [m for m, _, _ in rows],
+            "type": [t for _, t, _ in rows],
+            "ts": [T0 + timedelta(days=d, hours=1) for _, _, d in rows],
+        }
+    )
+
+
+def test_facts_of_a_hand_built_log() -> None:
+    # Window 0 (days 0-29): a..j join; a writes 6, b 2, c 1; the rest never write.
+    # Window 1 (days 30-59): c and d leave on day 31 (d joined again on day 40, so is
+    # present); a writes 3, e writes 1; j's only event is the join at day 0.
+    rows = [(m, "join", 0) for m in "abcdefghij"]
+    rows += [("a", "message", d) for d in (1, 2, 3, 4, 5, 6)]
+    rows += [("b", "message", 2), ("b", "message", 9), ("c", "message", 3)]
+    rows += [("c", "leave", 31), ("d", "leave", 31), ("d", "join", 40)]
+    rows += [("a", "message", d) for d in (32, 33, 34)] + [("e", "message", 35)]
+    rows += [("k", "message", 59)]  # a sender seen only once: present in window 1
+    rows += [("f", "message", 60)]  # the log spans 60 days: day 60 opens a part window, dropped
+    (got,) = facts(_log(rows))
+    assert got.windows == 2
+    # Window 0: 3 of 10 wrote; top tenth = 1 sender (a): 6 of 9; median of (6, 2, 1) = 2.
+    # Window 1: members a..j (c left in this window, still present) + k = 11; 3 wrote;
+    # top = a: 3 of 5 (a 3, e 1, k 1); median of (3, 1, 1) = 1.
+    assert got.active_rate == pytest.approx((3 / 10 + 3 / 11) / 2)
+    assert got.top10_share == pytest.approx((6 / 9 + 3 / 5) / 2)
+    assert got.median_per_sender == pytest.approx((2 + 1) / 2)
+    assert got.members == pytest.approx((10 + 11) / 2)
+    assert got.messages == 14
+
+
+@pytest.fixture(scope="module")
+def default_run() -> pl.DataFrame:
+    """The default simulation (three communities, 90 days, seed 42; ~160k events)."""
+    return pl.concat(list(simulate(default_spec(days=90, seed=42))))
+
+
+def test_the_simulator_has_the_participation_of_real_groups(default_run: pl.DataFrame) -> None:
+    got = facts(default_run)
+    assert [f.community for f in got] == ["data-camp", "hiking", "tea-shop"]
+    for f in got:
+        assert 0.18 <= f.active_rate <= 0.32, f
+        assert 0.50 <= f.top10_share <= 0.67, f
+        assert 2.0 <= f.median_per_sender <= 5.0, f
+
+
+def test_members_drift_into_silence_before_they_leave(default_run: pl.DataFrame) -> None:
+    """Leavers of 8+ weeks' standing do less in their last fortnight than 4-8 weeks
+    before (a third or less: the drift), not just the slow fade after joining."""
+    events = default_run
+    left = (
+        events.filter((pl.col("type") == "leave") & pl.col("meta").is_null())
+        .group_by("community", "member")
+        .agg(pl.col("ts").max().alias("left"))
+    )
+    joined = events.filter(pl.col("type") == "join").group_by("community", "member")
+    left = left.join(joined.agg(pl.col("ts").min().alias("joined")), on=["community", "member"])
+    left = left.filter(pl.col("left") - pl.col("joined") >= timedelta(days=56))
+    fortnight = ((pl.col("left") - pl.col("ts")).dt.total_days() // 14).alias("fortnight")
+    counts = dict(
+        events.filter(pl.col("type").is_in(ACTIVE))
+        .join(left, on=["community", "member"])
+        .select(fortnight)
+        .group_by("fortnight")
+        .len()
+        .iter_rows()
+    )
+    assert left.height >= 50
+    assert counts[0] < 0.35 * (counts[2] + counts[3]) / 2, counts
+
+
+def test_activity_days_burst_and_days_differ(default_run: pl.DataFrame) -> None:
+    events = default_run
+    activity_days = (
+        events.filter(pl.col("type") == "activity_attend")
+        .select("community", LOCAL_DAY, pl.lit(True).alias("event"))
+        .unique()
+    )
+    per_day = (
+        events.filter(pl.col("type") == "message")
+        .group_by("community", LOCAL_DAY)
+        .len()
+        .join(activity_days, on=["community", "day"], how="left")
+        .with_columns(pl.col("event").fill_null(False))
+    )
+    for (community,), days in per_day.group_by("community"):
+        usual = days.filter(~pl.col("event"))["len"]
+        event = days.filter(pl.col("event"))["len"]
+        assert event.median() > 1.6 * usual.median(), community  # type: ignore[operator]
+        assert usual.std() > 0.6 * usual.mean(), community  # type: ignore[operator]
