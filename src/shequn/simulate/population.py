@@ -46,7 +46,7 @@ FIELDS: dict[str, type] = {
 DRIFT_DECAY = 3.0  # engagement at the end of a drift: exp(-3) ~ 5 %
 
 
-LURKER_REACT = 0.15  # lurkers react, rarely
+LURKER_REACT = 0.05  # lurkers react, rarely
 
 
 class Population:

@@ -186,7 +186,7 @@ PROFILES: dict[str, Profile] = {
     ),
     # An open interest community (weekend hiking): busy weekends, few purchases.
     "interest": Profile(
-        msg_median=0.22,
+        msg_median=0.18,
         msg_sigma=1.5,
         lurker_share=0.78,
         leader_share=0.02,
