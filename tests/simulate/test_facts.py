@@ -114,3 +114,15 @@ def test_activity_days_burst_and_days_differ(default_run: pl.DataFrame) -> None:
         event = days.filter(pl.col("event"))["len"]
         assert event.median() > 1.6 * usual.median(), community  # type: ignore[operator]
         assert usual.std() > 0.6 * usual.mean(), community  # type: ignore[operator]
+
+
+def test_a_month_without_a_message_counts_as_none_active() -> None:
+    # a and b join on day 0, a writes on day 1, b leaves on day 59 (present in window 1,
+    # where nobody writes); day 60 only closes the second window.
+    rows = [("a", "join", 0), ("b", "join", 0), ("a", "message", 1), ("b", "leave", 59)]
+    (got,) = facts(_log([*rows, ("c", "message", 60)]))
+    assert got.windows == 2
+    assert got.active_rate == pytest.approx((1 / 2 + 0 / 2) / 2)
+    assert got.top10_share == 1.0  # window 0 only: the one sender wrote everything
+    assert got.median_per_sender == 1.0
+    assert got.messages == 1

@@ -17,18 +17,19 @@ dropped unless it is the only one):
   tenth of its senders (at least one sender).
 - **median per sender**: the median number of messages of a sender in the window.
 
-The figures of a community are the means over its windows.
+The figures of a community are the means over its windows; a window without a message
+counts as 0 % active and has no share or median.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import timedelta
 
 import polars as pl
 
 WINDOW = timedelta(days=30)
+WINDOW_US = int(WINDOW.total_seconds() * 1_000_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,22 +45,16 @@ class Facts:
     messages: int
 
 
-def _windows(events: pl.DataFrame) -> pl.DataFrame:
-    """The window number of each event, and the number of windows kept."""
-    first = events["ts"].min()
-    last = events["ts"].max()
-    assert first is not None and last is not None
-    span = last - first  # type: ignore[operator]
-    full = int(span / WINDOW)
-    keep = max(full, 1)
-    window = (pl.col("ts") - first).dt.total_microseconds() // int(WINDOW.total_seconds() * 1e6)
-    return events.with_columns(window.cast(pl.Int64).alias("window")).filter(
-        pl.col("window") < keep
-    )
+def _windows(events: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """The events of the whole windows, with their window number; how many windows."""
+    since = (pl.col("ts") - pl.col("ts").min()).dt.total_microseconds()
+    events = events.with_columns((since // WINDOW_US).cast(pl.Int64).alias("window"))
+    windows = max(int(events.select(since.max()).item()) // WINDOW_US, 1)
+    return events.filter(pl.col("window") < windows), windows
 
 
 def _presence(events: pl.DataFrame, windows: int) -> pl.DataFrame:
-    """(member, window) for every window a member is present in."""
+    """Members present in each window: (window, members)."""
     ends = events.group_by("member").agg(
         pl.col("window").min().alias("first"),
         pl.col("window").filter(pl.col("type") == "leave").max().alias("left"),
@@ -68,44 +63,50 @@ def _presence(events: pl.DataFrame, windows: int) -> pl.DataFrame:
     # Gone for good: left after the last join; else present until the end.
     gone = pl.col("left").is_not_null() & (pl.col("left") >= pl.col("joined").fill_null(-1))
     last = pl.when(gone).then(pl.col("left")).otherwise(windows - 1)
-    ends = ends.with_columns(last.alias("last"))
     return (
-        ends.with_columns(pl.int_ranges("first", pl.col("last") + 1).alias("window"))
+        ends.with_columns(pl.int_ranges("first", last + 1).alias("window"))
         .explode("window")
-        .select("member", "window")
+        .group_by("window")
+        .agg(pl.len().alias("members"))
     )
 
 
-def _top_share(counts: pl.Series) -> float:
-    ordered = counts.sort(descending=True)
-    top = max(1, math.ceil(len(ordered) / 10))
-    return float(ordered.head(top).sum() / ordered.sum())
+def _senders(events: pl.DataFrame) -> pl.DataFrame:
+    """Per window: senders, messages, the top tenth's messages, the median per sender."""
+    sent = events.filter(pl.col("type") == "message").group_by("window", "member").len()
+    top = (pl.len() / 10).ceil().clip(lower_bound=1)
+    in_top = pl.col("len").rank("ordinal", descending=True) <= top
+    return sent.group_by("window").agg(
+        pl.len().alias("senders"),
+        pl.col("len").sum().alias("messages"),
+        pl.col("len").filter(in_top).sum().alias("top"),
+        pl.col("len").median().alias("median"),
+    )
 
 
 def community_facts(community: str, events: pl.DataFrame) -> Facts:
     """The facts of one community's events (columns member, type, ts)."""
-    events = _windows(events.filter(pl.col("member").is_not_null()))
-    windows = int(events["window"].max()) + 1  # type: ignore[operator]
-    present = _presence(events, windows).group_by("window").len()
-    sent = events.filter(pl.col("type") == "message").group_by("window", "member").len()
-    rates, shares, medians = [], [], []
-    for window in range(windows):
-        counts = sent.filter(pl.col("window") == window)["len"]
-        members = present.filter(pl.col("window") == window)["len"].sum()
-        if not len(counts) or not members:
-            continue
-        rates.append(len(counts) / members)
-        shares.append(_top_share(counts))
-        medians.append(float(counts.median()))  # type: ignore[arg-type]
-    n = max(len(rates), 1)
+    events, windows = _windows(events.filter(pl.col("member").is_not_null()))
+    present = _presence(events, windows)
+    # A window without a message counts as 0 % active; its share and median are unknown.
+    per_window = present.join(_senders(events), on="window", how="left").with_columns(
+        pl.col("senders", "messages").fill_null(0)
+    )
+    means = per_window.select(
+        pl.len().alias("windows"),
+        (pl.col("senders") / pl.col("members")).mean().alias("active_rate"),
+        (pl.col("top") / pl.col("messages")).mean().alias("top10_share"),
+        pl.col("median").mean().alias("median_per_sender"),
+        pl.col("messages").sum(),
+    ).row(0, named=True)
     return Facts(
         community=community,
-        windows=len(rates),
-        members=float(present["len"].mean() or 0.0),  # type: ignore[arg-type]
-        active_rate=sum(rates) / n,
-        top10_share=sum(shares) / n,
-        median_per_sender=sum(medians) / n,
-        messages=int(sent["len"].sum()),
+        windows=int(means["windows"]),
+        members=float(present.select(pl.col("members").mean()).item()),
+        active_rate=float(means["active_rate"]),
+        top10_share=float(means["top10_share"] or 0.0),
+        median_per_sender=float(means["median_per_sender"] or 0.0),
+        messages=int(means["messages"]),
     )
 
 
