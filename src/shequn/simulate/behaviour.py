@@ -148,10 +148,13 @@ class Behaviour:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Messages of the day; returns their (numbers, authors, ts) in time order."""
         sim, rng, pop = self.sim, self.sim.rng, self.sim.pop
-        # Gamma-mixed Poisson: people have busy and quiet days.
-        rate = pop["activity"][actors] * life * sim.profile.weekday_factor[sim.weekday]
-        counts = rng.poisson(rate * rng.gamma(2.0, 0.5, len(actors)))
-        authors = np.repeat(actors, counts)
+        # Gamma-mixed Poisson: people have busy and quiet days. Lurkers (no activity,
+        # most members) are left out before drawing.
+        activity = pop["activity"][actors]
+        talk = activity > 0
+        rate = activity[talk] * life[talk] * sim.profile.weekday_factor[sim.weekday]
+        counts = rng.poisson(rate * rng.gamma(2.0, 0.5, len(rate)))
+        authors = np.repeat(actors[talk], counts)
         text = self.texts.pick(rng, "message", len(authors))
         text[authors == 0] = self.texts.pick(rng, "announce", int((authors == 0).sum()))
         intro_authors, intro_ts, intro_text = self._intros(joiners)

@@ -153,9 +153,9 @@ PROFILES: dict[str, Profile] = {
     # A training class: homework check-ins, weekly live class, one big purchase.
     "training": Profile(
         msg_median=0.18,
-        msg_sigma=1.5,
+        msg_sigma=1.4,
         lurker_share=0.75,
-        leader_share=0.03,
+        leader_share=0.02,
         reply_mean=0.45,
         react_ratio=0.6,
         checkin_share=0.35,
