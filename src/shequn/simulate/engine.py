@@ -142,21 +142,25 @@ class CommunitySim:
     def _leaves(self, events: DayEvents) -> np.ndarray:
         """Members drift away and leave; returns the members who act today.
 
-        Most departures end a drift (engagement fell over weeks before it); a share
-        (``abrupt_share``) come at once. Spammers are removed soon after they post.
+        Most departures end a drift (engagement fell over weeks before it); of the
+        members who turn away, a share (``abrupt_share``) leave at once instead.
+        Spammers are removed soon after they post.
         """
         pop, profile, rng = self.pop, self.profile, self.rng
         present = np.flatnonzero(pop["alive"] & (pop["join_day"] < self.day))
-        began = pop["drift_day"][present]
-        starts = (began < 0) & (rng.random(len(present)) < pop["churn"][present])
-        pop.start_drift(rng, present[starts], self.day)
+        # One draw decides both for a member not drifting yet: below churn × abrupt they
+        # leave at once, else below churn they start to drift.
+        draw = rng.random(len(present))
+        churn = pop["churn"][present]
+        steady = pop["drift_day"][present] < 0
+        pop.start_drift(rng, present[steady & (draw < churn)], self.day)
         began = pop["drift_day"][present]
         ended = (began >= 0) & (self.day - began >= pop["drift_len"][present])
-        abrupt = profile.abrupt_share / (1.0 - profile.abrupt_share) * profile.drift_leave
-        hazard = np.where(ended & pop["quits"][present], 1.0, pop["churn"][present] * abrupt)
+        ended &= pop["quits"][present]
         spam = pop["spammer"][present] & (self.day - pop["join_day"][present] <= 2)
-        hazard = np.where(spam, 0.8, hazard)
-        leavers = present[rng.random(len(present)) < hazard]
+        abrupt = steady & (draw < churn * profile.abrupt_share)
+        leaving = np.where(spam, draw < 0.8, ended | abrupt)
+        leavers = present[leaving]
         ts = self.times(len(leavers))
         removed = pop["spammer"][leavers]
         events.add("leave", ts[~removed], member=leavers[~removed])

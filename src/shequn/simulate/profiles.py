@@ -64,7 +64,8 @@ class Profile:
         drift_days: mean days a drift lasts: engagement falls to ~5 % over it.
         drift_leave: share of drifting members who leave at the end (the others stay,
             silent).
-        abrupt_share: share of departures that come without a drift (at once).
+        abrupt_share: share of the members who turn away that leave at once instead
+            of drifting.
         tau_days: median days for engagement to fade to 37 %.
         floor_mean: mean lasting engagement after the fade (0..1).
         rejoin_share: share of members who may come back after leaving.
@@ -133,14 +134,14 @@ PROFILES: dict[str, Profile] = {
         churn_base=0.005,
         drift_days=21.0,
         drift_leave=0.5,
-        abrupt_share=0.3,
+        abrupt_share=0.2,
         tau_days=25.0,
         floor_mean=0.2,
         rejoin_share=0.15,
         spam_share=0.01,
         intro_prob=0.35,
         day_shape=3.0,
-        event_burst=2.0,
+        event_burst=2.5,
         weekday_factor=(1.0, 1.0, 1.0, 1.0, 1.05, 0.85, 0.8),
         content_weekdays=(0, 2, 4),
         activity_weekday=3,
@@ -167,14 +168,14 @@ PROFILES: dict[str, Profile] = {
         churn_base=0.005,
         drift_days=21.0,
         drift_leave=0.5,
-        abrupt_share=0.3,
+        abrupt_share=0.2,
         tau_days=28.0,
         floor_mean=0.25,
         rejoin_share=0.1,
         spam_share=0.005,
         intro_prob=0.6,
         day_shape=3.0,
-        event_burst=2.0,
+        event_burst=2.5,
         weekday_factor=(1.1, 1.1, 1.05, 1.05, 1.0, 0.7, 0.75),
         content_weekdays=(0, 1, 2, 3, 4),
         activity_weekday=2,
@@ -201,14 +202,14 @@ PROFILES: dict[str, Profile] = {
         churn_base=0.007,
         drift_days=21.0,
         drift_leave=0.5,
-        abrupt_share=0.3,
+        abrupt_share=0.2,
         tau_days=20.0,
         floor_mean=0.15,
         rejoin_share=0.25,
         spam_share=0.02,
         intro_prob=0.45,
         day_shape=3.0,
-        event_burst=2.0,
+        event_burst=2.5,
         weekday_factor=(0.8, 0.8, 0.85, 0.9, 1.1, 1.5, 1.4),
         content_weekdays=(1, 4),
         activity_weekday=5,
