@@ -182,7 +182,6 @@ class Behaviour:
             meta_kind=meta_kind,
             meta_arg=meta_arg,
         )
-        pop.arrays["last_active"][authors] = sim.day
         return numbers, authors, ts
 
     def _reply_targets(
@@ -254,7 +253,6 @@ class Behaviour:
         reactors, target, ts = reactors[kept], target[kept], ts[kept]
         emoji = rng.choice(len(EMOJI), len(reactors), p=EMOJI_P)
         events.add("reaction", ts, member=reactors, reply=msg_num[target], meta_fixed=emoji)
-        pop.arrays["last_active"][reactors] = sim.day
 
     def checkins(self, events: DayEvents, actors: np.ndarray, life: np.ndarray) -> None:
         """Daily check-ins (打卡) by committed members, fading slower than chatter."""
@@ -267,7 +265,6 @@ class Behaviour:
             member=who,
             text=self.texts.pick(rng, "checkin", len(who)),
         )
-        pop.arrays["last_active"][who] = sim.day
 
     def content(self, events: DayEvents, actors: np.ndarray, life: np.ndarray) -> None:
         """The operator sends content on set weekdays; members click over a few days."""

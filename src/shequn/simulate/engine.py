@@ -224,7 +224,6 @@ class CommunitySim:
         pop.arrays["alive"][back] = True
         pop.arrays["drift_day"][back] = -1
         pop.arrays["join_day"][back] = self.day
-        pop.arrays["last_active"][back] = self.day
         return [(back, join_ts)]
 
     def _invites(

@@ -19,7 +19,6 @@ FIELDS: dict[str, type] = {
     "alive": np.bool_,
     "join_day": np.int32,  # day of the latest join
     "left_day": np.int32,  # day of the latest leave, -1 if never left
-    "last_active": np.int32,  # day of the latest message, reaction or check-in
     "channel": np.int16,  # channel code of the first join, -1 if invited
     "activity": np.float64,  # messages a day when fresh
     "influence": np.float64,  # how much others reply and react to them
@@ -44,9 +43,7 @@ FIELDS: dict[str, type] = {
     "quits": np.bool_,  # whether the current drift ends in a leave
 }
 DRIFT_DECAY = 3.0  # engagement at the end of a drift: exp(-3) ~ 5 %
-
-
-LURKER_REACT = 0.05  # lurkers react, rarely
+LURKER_REACT = 0.05  # lurkers react, rarely: this share of a speaker's reactions
 
 
 class Population:
@@ -105,7 +102,6 @@ class Population:
         self.arrays["spammer"][index] = spammer
         self.arrays["alive"][index] = True
         self.arrays["join_day"][index] = day
-        self.arrays["last_active"][index] = day
         self.arrays["left_day"][index] = -1
         self.arrays["drift_day"][index] = -1
         return index
