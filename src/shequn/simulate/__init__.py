@@ -2,11 +2,14 @@
 
 `simulate` turns a `SimulationSpec` into frames of the canonical event schema
 (`shequn.importers.frame.FRAME_SCHEMA`) that metrics and member analysis can work on:
-traffic that converts through channels, members with skewed propensities (a few very
-active opinion leaders), referral chains during campaigns, a daily and weekly rhythm,
+traffic that converts through channels, lurkers who never write and heavy-tailed
+activity among the others (a few very active opinion leaders), referral chains during
+campaigns, a daily and weekly rhythm, busy and quiet days with bursts on event days,
 replies and reactions that concentrate on active members, check-ins, content clicks,
-activities, orders with repeat buyers and refunds, fading engagement, churn that follows
-silence, and rejoins. The same spec and seed always give the same events.
+activities, orders with repeat buyers and refunds, fading engagement, members who drift
+into silence over weeks before they leave, and rejoins. The same spec and seed always
+give the same events. `shequn.simulate.facts` measures the participation figures it is
+calibrated to (docs/simulator.md).
 
 Example:
     >>> from shequn.simulate import default_spec, simulate

@@ -95,13 +95,27 @@ class Behaviour:
     ) -> None:
         """Everything members do today (``actors`` were members all day)."""
         life = self.sim.pop.life(actors, self.sim.day)
-        msg_num, msg_author, msg_ts = self.messages(events, actors, life, joiners)
-        self.reactions(events, actors, life, msg_num, msg_author, msg_ts)
+        mood = self.mood()
+        msg_num, msg_author, msg_ts = self.messages(events, actors, life * mood, joiners)
+        self.reactions(events, actors, life * mood, msg_num, msg_author, msg_ts)
         self.checkins(events, actors, life)
         self.content(events, actors, life)
         self.orders(events, actors, life)
         self.activity(events, actors, life)
         self.due(events, actors)
+
+    def mood(self) -> float:
+        """Today's chattiness of the whole group: a gamma draw around 1 (busy and quiet
+        days), multiplied on an activity's day (half of it the day before) and in sales."""
+        sim = self.sim
+        shape = sim.profile.day_shape
+        mood = float(sim.rng.gamma(shape, 1.0 / shape))
+        burst = sim.profile.event_burst
+        if sim.day in self.activities or sim.campaign_multiplier("sale") > 1.0:
+            return mood * burst
+        if sim.day + 1 in self.activities:
+            return mood * (1.0 + burst) / 2.0
+        return mood
 
     def _intros(
         self, joiners: list[tuple[np.ndarray, np.ndarray]]
@@ -113,7 +127,8 @@ class Behaviour:
         members = np.concatenate([m for m, _ in joiners]).astype(np.int64)
         joined = np.concatenate([t for _, t in joiners])
         spammer = sim.pop["spammer"][members]
-        says = spammer | (rng.random(len(members)) < sim.profile.intro_prob) | (members == 0)
+        speaks = ~sim.pop["lurker"][members] & (rng.random(len(members)) < sim.profile.intro_prob)
+        says = spammer | speaks | (members == 0)
         ts = sim.after(joined[says], 4.0, 20.0)
         members, spammer = members[says], spammer[says]
         text = np.where(
@@ -134,10 +149,13 @@ class Behaviour:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Messages of the day; returns their (numbers, authors, ts) in time order."""
         sim, rng, pop = self.sim, self.sim.rng, self.sim.pop
-        # Gamma-mixed Poisson: people have busy and quiet days.
-        rate = pop["activity"][actors] * life * sim.profile.weekday_factor[sim.weekday]
-        counts = rng.poisson(rate * rng.gamma(2.0, 0.5, len(actors)))
-        authors = np.repeat(actors, counts)
+        # Gamma-mixed Poisson: people have busy and quiet days. Lurkers (no activity,
+        # most members) are left out before drawing.
+        activity = pop["activity"][actors]
+        talk = activity > 0
+        rate = activity[talk] * life[talk] * sim.profile.weekday_factor[sim.weekday]
+        counts = rng.poisson(rate * rng.gamma(2.0, 0.5, len(rate)))
+        authors = np.repeat(actors[talk], counts)
         text = self.texts.pick(rng, "message", len(authors))
         text[authors == 0] = self.texts.pick(rng, "announce", int((authors == 0).sum()))
         intro_authors, intro_ts, intro_text = self._intros(joiners)
@@ -165,7 +183,6 @@ class Behaviour:
             meta_kind=meta_kind,
             meta_arg=meta_arg,
         )
-        pop.arrays["last_active"][authors] = sim.day
         return numbers, authors, ts
 
     def _reply_targets(
@@ -237,7 +254,6 @@ class Behaviour:
         reactors, target, ts = reactors[kept], target[kept], ts[kept]
         emoji = rng.choice(len(EMOJI), len(reactors), p=EMOJI_P)
         events.add("reaction", ts, member=reactors, reply=msg_num[target], meta_fixed=emoji)
-        pop.arrays["last_active"][reactors] = sim.day
 
     def checkins(self, events: DayEvents, actors: np.ndarray, life: np.ndarray) -> None:
         """Daily check-ins (打卡) by committed members, fading slower than chatter."""
@@ -250,7 +266,6 @@ class Behaviour:
             member=who,
             text=self.texts.pick(rng, "checkin", len(who)),
         )
-        pop.arrays["last_active"][who] = sim.day
 
     def content(self, events: DayEvents, actors: np.ndarray, life: np.ndarray) -> None:
         """The operator sends content on set weekdays; members click over a few days."""

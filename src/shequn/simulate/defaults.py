@@ -20,7 +20,7 @@ DEFAULT_START = date(2025, 9, 1)  # a Monday
 # grow linearly with scale and one pilot run is enough.
 PILOT_LIMIT = 300_000
 TOLERANCE = 0.1
-EVENTS_PER_COMMUNITY_DAY = 880.0  # measured at scale 1 over 90 days: the first guess
+EVENTS_PER_COMMUNITY_DAY = 600.0  # measured at scale 1 over 90 days: the first guess
 MAX_ROUNDS = 5
 
 
@@ -142,7 +142,7 @@ def default_spec(
         n_communities: how many communities (cycling shop, class, hiking group).
         days: simulated days from 2025-09-01.
         seed: the random seed.
-        target_events: total events wanted; None keeps the default size (~250k events
+        target_events: total events wanted; None keeps the default size (~160k events
             for three communities over 90 days).
 
     Returns:

@@ -140,15 +140,26 @@ class CommunitySim:
         return [(np.zeros(1, np.int64), founded), (index, ts)]
 
     def _leaves(self, events: DayEvents) -> np.ndarray:
-        """Members leave (silence raises the hazard); returns the members who act today."""
-        pop = self.pop
+        """Members drift away and leave; returns the members who act today.
+
+        Most departures end a drift (engagement fell over weeks before it); of the
+        members who turn away, a share (``abrupt_share``) leave at once instead.
+        Spammers are removed soon after they post.
+        """
+        pop, profile, rng = self.pop, self.profile, self.rng
         present = np.flatnonzero(pop["alive"] & (pop["join_day"] < self.day))
-        silent = self.day - pop["last_active"][present]
-        hazard = pop["churn"][present] * (1.0 + silent / 7.0) ** 2
-        # Spammers are removed by the operator soon after they post.
+        # One draw decides both for a member not drifting yet: below churn × abrupt they
+        # leave at once, else below churn they start to drift.
+        draw = rng.random(len(present))
+        churn = pop["churn"][present]
+        steady = pop["drift_day"][present] < 0
+        pop.start_drift(rng, present[steady & (draw < churn)], self.day)
+        began = pop["drift_day"][present]
+        ended = (began >= 0) & (self.day - began >= pop["drift_len"][present])
+        ended &= pop["quits"][present]
         spam = pop["spammer"][present] & (self.day - pop["join_day"][present] <= 2)
-        hazard = np.where(spam, 0.8, np.minimum(hazard, 0.3))
-        leaving = self.rng.random(len(present)) < hazard
+        abrupt = steady & (draw < churn * profile.abrupt_share)
+        leaving = np.where(spam, draw < 0.8, ended | abrupt)
         leavers = present[leaving]
         ts = self.times(len(leavers))
         removed = pop["spammer"][leavers]
@@ -158,7 +169,7 @@ class CommunitySim:
         )
         pop.arrays["alive"][leavers] = False
         pop.arrays["left_day"][leavers] = self.day
-        return present[~leaving]
+        return present[pop["alive"][present]]
 
     def _visit_and_join(
         self, events: DayEvents, channel: np.ndarray, members: np.ndarray | None
@@ -211,8 +222,8 @@ class CommunitySim:
         channel = np.where(channel >= 0, channel, random_channel).astype(np.int16)
         back, join_ts = self._visit_and_join(events, channel, back)
         pop.arrays["alive"][back] = True
+        pop.arrays["drift_day"][back] = -1
         pop.arrays["join_day"][back] = self.day
-        pop.arrays["last_active"][back] = self.day
         return [(back, join_ts)]
 
     def _invites(

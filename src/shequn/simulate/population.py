@@ -3,7 +3,9 @@
 Member ``i`` has key ``sim:<community>:<i>``; member 0 is the operator who founds the
 community. Propensities are drawn once, when a member first joins, from skewed
 distributions that share one latent "activity" draw, so that the members who talk most
-also react, sign up and buy more, and are replied to more.
+also react, sign up and buy more, and are replied to more. A share of members are
+lurkers who never write. A member may start to drift away: their engagement then falls
+over a few weeks, and most of them leave at the end of it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ FIELDS: dict[str, type] = {
     "alive": np.bool_,
     "join_day": np.int32,  # day of the latest join
     "left_day": np.int32,  # day of the latest leave, -1 if never left
-    "last_active": np.int32,  # day of the latest message, reaction or check-in
     "channel": np.int16,  # channel code of the first join, -1 if invited
     "activity": np.float64,  # messages a day when fresh
     "influence": np.float64,  # how much others reply and react to them
@@ -36,7 +37,13 @@ FIELDS: dict[str, type] = {
     "satisfaction": np.float64,  # latent: feedback scores, churn
     "orders": np.int32,  # orders so far
     "spammer": np.bool_,
+    "lurker": np.bool_,  # never writes
+    "drift_day": np.int32,  # day the current drift began, -1 if not drifting
+    "drift_len": np.float64,  # days the current drift lasts
+    "quits": np.bool_,  # whether the current drift ends in a leave
 }
+DRIFT_DECAY = 3.0  # engagement at the end of a drift: exp(-3) ~ 5 %
+LURKER_REACT = 0.05  # lurkers react, rarely: this share of a speaker's reactions
 
 
 class Population:
@@ -95,8 +102,8 @@ class Population:
         self.arrays["spammer"][index] = spammer
         self.arrays["alive"][index] = True
         self.arrays["join_day"][index] = day
-        self.arrays["last_active"][index] = day
         self.arrays["left_day"][index] = -1
+        self.arrays["drift_day"][index] = -1
         return index
 
     def _draw(
@@ -110,13 +117,21 @@ class Population:
         noise = rng.standard_normal((6, n))
         spread = p.msg_sigma * z
         committed = rng.random(n) < p.checkin_share * np.clip(engagement, 0.5, 1.5)
+        # Members from engaging channels lurk less. Lurkers may still check in (打卡
+        # is homework, not conversation).
+        lurker = rng.random(n) < np.minimum(p.lurker_share / engagement, 0.95)
         reply_b = 2.0 * (1 - p.reply_mean) / p.reply_mean
         floor_b = 1.2 * (1 - p.floor_mean) / p.floor_mean
         return {
-            "activity": p.msg_median * np.exp(spread) * engagement * np.where(leader, 4.0, 1.0),
+            "activity": np.where(
+                lurker, 0.0, p.msg_median * np.exp(spread) * engagement * np.where(leader, 4.0, 1.0)
+            ),
             "influence": np.exp(0.5 * spread + 0.6 * noise[0]) * np.where(leader, 8.0, 1.0),
             "reply": rng.beta(2.0, reply_b, n),
-            "react": p.react_ratio * p.msg_median * np.exp(0.8 * spread + 0.5 * noise[1]),
+            "react": p.react_ratio
+            * p.msg_median
+            * np.exp(0.8 * spread + 0.5 * noise[1])
+            * np.where(lurker, LURKER_REACT, 1.0),
             "checkin": np.where(committed, rng.beta(6.0, 2.0, n), 0.0),
             "click": np.minimum(p.click_mean * np.exp(0.3 * z + 0.6 * noise[2] - 0.2), 0.9),
             "buy": p.buy_rate * buyer_quality * np.exp(0.45 * spread + 0.5 * noise[3] - 0.5),
@@ -128,6 +143,7 @@ class Population:
             "rejoin": np.where(rng.random(n) < p.rejoin_share, rng.uniform(0.005, 0.04, n), 0.0),
             "signup": p.signup_rate * np.exp(0.4 * spread + 0.4 * noise[4]),
             "satisfaction": satisfaction,
+            "lurker": lurker,
         }
 
     def make_operator(self, messages_per_day: float) -> None:
@@ -150,9 +166,24 @@ class Population:
         for name, value in values.items():
             self.arrays[name][0] = value
         self.arrays["tau"][0] = 1e9
+        self.arrays["lurker"][0] = False
 
     def life(self, index: np.ndarray, day: int) -> np.ndarray:
-        """Engagement of members ``index`` on ``day``: fades from 1 after each join."""
+        """Engagement of members ``index`` on ``day``: fades from 1 after each join,
+        and falls towards nothing over a drift."""
         age = day - self.arrays["join_day"][index]
         floor = self.arrays["floor"][index]
-        return floor + (1.0 - floor) * np.exp(-age / self.arrays["tau"][index])
+        life = floor + (1.0 - floor) * np.exp(-age / self.arrays["tau"][index])
+        began = self.arrays["drift_day"][index]
+        drifting = began >= 0
+        if drifting.any():
+            since = (day - began[drifting]) / self.arrays["drift_len"][index[drifting]]
+            life[drifting] *= np.exp(-DRIFT_DECAY * since)
+        return life
+
+    def start_drift(self, rng: np.random.Generator, members: np.ndarray, day: int) -> None:
+        """Members who begin to drift away today, and how long it lasts."""
+        p = self.profile
+        self.arrays["drift_day"][members] = day
+        self.arrays["drift_len"][members] = rng.gamma(3.0, p.drift_days / 3.0, len(members)) + 3.0
+        self.arrays["quits"][members] = rng.random(len(members)) < p.drift_leave

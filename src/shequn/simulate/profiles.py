@@ -1,8 +1,10 @@
 """Behaviour profiles: how members of each kind of community act.
 
 One `Profile` per community kind, declared as data. The numbers are daily rates and
-shares chosen to look like real operated groups: a heavy-tailed activity distribution,
-engagement that fades after joining, churn that follows silence.
+shares calibrated so that the stylised facts of real groups hold (docs/simulator.md,
+`shequn.simulate.facts`): a share of lurkers who never speak, a heavy-tailed (lognormal)
+activity among the others, bursts on event days, engagement that fades after joining,
+and members who drift into silence over weeks before they leave.
 """
 
 from __future__ import annotations
@@ -46,8 +48,9 @@ class Profile:
     """Behaviour parameters of one community kind (daily rates unless said otherwise).
 
     Attributes:
-        msg_median: median messages a day of a newly joined ordinary member.
+        msg_median: median messages a day of a newly joined member who speaks.
         msg_sigma: spread (lognormal sigma) of activity between members.
+        lurker_share: share of members who never write (they read, click and buy).
         leader_share: share of members who are opinion leaders (very active, replied to).
         reply_mean: mean share of a member's messages that reply to someone.
         react_ratio: reactions per message, on average.
@@ -57,12 +60,19 @@ class Profile:
         repeat_boost: purchase rate multiplier after a first order.
         refund_rate: share of orders refunded.
         invite_rate: mean invitations a day per member outside campaigns.
-        churn_base: median daily chance to leave while active.
+        churn_base: median daily chance to start drifting away.
+        drift_days: mean days a drift lasts: engagement falls to ~5 % over it.
+        drift_leave: share of drifting members who leave at the end (the others stay,
+            silent).
+        abrupt_share: share of the members who turn away that leave at once instead
+            of drifting.
         tau_days: median days for engagement to fade to 37 %.
         floor_mean: mean lasting engagement after the fade (0..1).
         rejoin_share: share of members who may come back after leaving.
         spam_share: share of channel joins that are spammers (removed by the operator).
-        intro_prob: chance a new member says hello on joining.
+        intro_prob: chance a new member who speaks says hello on joining.
+        day_shape: gamma shape of the group's day-to-day mood (lower: burstier days).
+        event_burst: message multiplier on an activity's day and on sale days.
         weekday_factor: message volume Monday..Sunday.
         content_weekdays: weekdays the operator sends a content item.
         activity_weekday: weekday of the regular activity (live class, hike, tasting).
@@ -75,6 +85,7 @@ class Profile:
 
     msg_median: float
     msg_sigma: float
+    lurker_share: float
     leader_share: float
     reply_mean: float
     react_ratio: float
@@ -85,11 +96,16 @@ class Profile:
     refund_rate: float
     invite_rate: float
     churn_base: float
+    drift_days: float
+    drift_leave: float
+    abrupt_share: float
     tau_days: float
     floor_mean: float
     rejoin_share: float
     spam_share: float
     intro_prob: float
+    day_shape: float
+    event_burst: float
     weekday_factor: tuple[float, ...]
     content_weekdays: tuple[int, ...]
     activity_weekday: int
@@ -103,8 +119,9 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     # A brand / shop community: chatty on weekdays, buys often, repeat customers.
     "brand": Profile(
-        msg_median=0.22,
-        msg_sigma=1.35,
+        msg_median=0.2,
+        msg_sigma=1.4,
+        lurker_share=0.7,
         leader_share=0.02,
         reply_mean=0.35,
         react_ratio=0.5,
@@ -114,12 +131,17 @@ PROFILES: dict[str, Profile] = {
         repeat_boost=3.0,
         refund_rate=0.05,
         invite_rate=0.0015,
-        churn_base=0.002,
+        churn_base=0.005,
+        drift_days=21.0,
+        drift_leave=0.5,
+        abrupt_share=0.2,
         tau_days=25.0,
         floor_mean=0.2,
         rejoin_share=0.15,
         spam_share=0.01,
         intro_prob=0.35,
+        day_shape=3.0,
+        event_burst=2.5,
         weekday_factor=(1.0, 1.0, 1.0, 1.0, 1.05, 0.85, 0.8),
         content_weekdays=(0, 2, 4),
         activity_weekday=3,
@@ -131,9 +153,10 @@ PROFILES: dict[str, Profile] = {
     ),
     # A training class: homework check-ins, weekly live class, one big purchase.
     "training": Profile(
-        msg_median=0.3,
-        msg_sigma=1.2,
-        leader_share=0.03,
+        msg_median=0.18,
+        msg_sigma=1.4,
+        lurker_share=0.75,
+        leader_share=0.02,
         reply_mean=0.45,
         react_ratio=0.6,
         checkin_share=0.35,
@@ -142,12 +165,17 @@ PROFILES: dict[str, Profile] = {
         repeat_boost=0.8,
         refund_rate=0.03,
         invite_rate=0.0015,
-        churn_base=0.002,
+        churn_base=0.005,
+        drift_days=21.0,
+        drift_leave=0.5,
+        abrupt_share=0.2,
         tau_days=28.0,
         floor_mean=0.25,
         rejoin_share=0.1,
         spam_share=0.005,
         intro_prob=0.6,
+        day_shape=3.0,
+        event_burst=2.5,
         weekday_factor=(1.1, 1.1, 1.05, 1.05, 1.0, 0.7, 0.75),
         content_weekdays=(0, 1, 2, 3, 4),
         activity_weekday=2,
@@ -159,8 +187,9 @@ PROFILES: dict[str, Profile] = {
     ),
     # An open interest community (weekend hiking): busy weekends, few purchases.
     "interest": Profile(
-        msg_median=0.28,
-        msg_sigma=1.45,
+        msg_median=0.18,
+        msg_sigma=1.5,
+        lurker_share=0.78,
         leader_share=0.02,
         reply_mean=0.4,
         react_ratio=0.7,
@@ -170,12 +199,17 @@ PROFILES: dict[str, Profile] = {
         repeat_boost=2.0,
         refund_rate=0.04,
         invite_rate=0.0025,
-        churn_base=0.003,
+        churn_base=0.007,
+        drift_days=21.0,
+        drift_leave=0.5,
+        abrupt_share=0.2,
         tau_days=20.0,
         floor_mean=0.15,
         rejoin_share=0.25,
         spam_share=0.02,
         intro_prob=0.45,
+        day_shape=3.0,
+        event_burst=2.5,
         weekday_factor=(0.8, 0.8, 0.85, 0.9, 1.1, 1.5, 1.4),
         content_weekdays=(1, 4),
         activity_weekday=5,
