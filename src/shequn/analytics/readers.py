@@ -26,9 +26,7 @@ SMALL_RANGE = 100_000
 _RANGE = f"SELECT {_COLUMNS} FROM events WHERE id > {{lo}} AND id <= {{hi}} ORDER BY id"
 # The bulk SQLite read hands over only the metas the copy reads (mentions, and an
 # enrolment's experiment): most events have some other meta, or none.
-_READ_META = (
-    "CASE WHEN instr(meta, 'mentions') > 0 OR type = 'experiment_assigned' THEN meta END"
-)
+_READ_META = "CASE WHEN instr(meta, 'mentions') > 0 OR type = 'experiment_assigned' THEN meta END"
 _SQLITE_RANGE = _RANGE.replace(_COLUMNS, store_select(meta=_READ_META))
 SCHEMA = pa.schema(
     [(name, pa.int64() if name in ("id", "ts") else pa.string()) for name in STORE_COLUMNS]

@@ -30,6 +30,7 @@ from sqlalchemy import Engine, select
 
 from shequn.analytics.copy import (
     SCHEMA_VERSION,
+    Prepared,
     connect,
     create_schema,
     insert,
