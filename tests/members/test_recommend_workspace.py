@@ -93,7 +93,12 @@ def test_cli_recommend_show_and_eval(tmp_path: Path) -> None:
     assert "hiking-routes" in out and "Hiking routes" in out and "tea" not in out
     shown = _run("members", "show", "wx:d", *at)
     assert "recommended" in shown and "Hiking routes (hiking-routes)" in shown
-    judged = _run("members", "recommend-eval", "--cut", "2026-10-25", "-w", root)
+    judged = _run("members", "recommend-eval", "--cut", "2026-10-20", "-w", root)
     assert "recall@5" in judged and "popularity" in judged
+    assert "│ item-item + words │ 3       │ 1.000" in judged  # wx:a, wx:b, wx:c clicked after
+    after = CliRunner().invoke(
+        app, ["members", "recommend-eval", "--cut", "2026-10-25", "-w", root]
+    )
+    assert after.exit_code != 0 and "nothing to judge" in str(after.exception)
     bad = CliRunner().invoke(app, ["members", "recommend", "wx:nobody", "-w", root])
     assert bad.exit_code != 0 and "unknown member" in str(bad.exception)

@@ -325,7 +325,7 @@ def test_replay_a_week_from_the_sop_page(browser, server, width) -> None:  # typ
     page.wait_for_url(re.compile(r"from=2026-10-01&to=2026-10-08"))
     # Three joins in book-club that week (alice, bob, the hostile name): three calls.
     counts = page.locator("#replay-counts tbody tr td").all_inner_texts()
-    assert counts == ["call-newcomer", "call", "create_task", "3", "3"]
+    assert counts == ["call-newcomer", "call", "create_task", "3", "3", "0"]  # none held out
     assert page.locator("#replay-actions tbody tr").count() == 3
     assert HOSTILE not in page.content()
     _shoot(page, f"replay-{width}")

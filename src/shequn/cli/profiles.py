@@ -296,8 +296,15 @@ def recommend_eval(
 
     ws = Workspace.open(workspace)
     when = datetime.combine(parse_day(cut, "--cut"), time(), ws.settings.zone)
+    judged = evaluate_workspace(ws, when, horizon)
+    if not any(j.members for j in judged):
+        raise InputError(
+            f"nothing to judge: no member engaged with a new item in the {horizon} days "
+            f"after {cut}",
+            hint="choose an earlier --cut or a longer --horizon",
+        )
     table = Table("model", "members", "recall@5", "hit rate", "coverage")
-    for j in evaluate_workspace(ws, when, horizon):
+    for j in judged:
         figures = (j.recall, j.hit_rate, j.coverage)
         table.add_row(j.model, f"{j.members:,}", *(f"{v:.3f}" for v in figures))
     console.print(table)

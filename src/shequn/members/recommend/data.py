@@ -52,7 +52,9 @@ class Built:
 
 def codes(values: pl.Series, names: list[str]) -> np.ndarray:
     """Each value's position in `names` (distinct; every value must be there)."""
-    return values.cast(pl.Enum(names)).to_physical().cast(pl.Int64).to_numpy()
+    # An array of its own: scipy's fancy indexing marks its index arrays writable, which
+    # a view of Polars memory refuses (an empty one even with `writable=True`).
+    return values.cast(pl.Enum(names)).to_physical().cast(pl.Int64).to_numpy().copy()
 
 
 def _distinct(*columns: pl.Series) -> list[str]:

@@ -69,6 +69,8 @@ def _truth(built: Built, log: Log, cut: int, end: int) -> sparse.csr_matrix:
     after = log.engagements.filter((pl.col("ts") >= cut) & (pl.col("ts") < end))
     after = after.filter(pl.col("member").is_in(built.members) & pl.col("item").is_in(built.items))
     rows, cols = codes(after["member"], built.members), codes(after["item"], built.items)
+    if not len(rows):  # nothing engaged with in the horizon (scipy indexes no pair badly)
+        return indicator(rows, cols, data.engaged.shape)
     shared = data.member_communities[rows].multiply(data.item_communities[cols]).sum(axis=1)
     fresh = np.asarray(data.engaged[rows, cols]).ravel() == 0
     keep = (np.asarray(shared).ravel() > 0) & data.candidate[cols] & fresh
