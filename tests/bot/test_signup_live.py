@@ -39,30 +39,43 @@ goal: {{metric: signups, target: 10}}
 """
 
 
-def prepare(root: Path, start: datetime) -> None:
-    """A bot for `readers` and one activity starting at `start`."""
+def prepare(root: Path) -> None:
+    """A bot for `readers`."""
     path = root / "shequn.toml"
     document = tomlkit.parse(path.read_text(encoding="utf-8"))
     document["communities"][0]["bot"] = {"rules": "Be kind."}
     path.write_text(tomlkit.dumps(document), encoding="utf-8")
-    (root / "activities").mkdir()
+
+
+def declare(root: Path, start: datetime) -> None:
+    """One activity of `readers` starting at `start`."""
+    (root / "activities").mkdir(exist_ok=True)
     body = TALK.format(start=start.isoformat(), end=(start + timedelta(hours=1)).isoformat())
     (root / "activities" / "talk.yaml").write_text(body, encoding="utf-8")
 
 
-async def sign_up(root: Path, bot: FakeOneBot) -> None:
+async def sign_up(root: Path, bot: FakeOneBot, declared_later: datetime | None = None) -> None:
+    """Two sign-up commands through `shequn run`'s LiveRun; with `declared_later`, the
+    activity is written only once the bot is running (it must find it without a restart)."""
     async with forward_server(bot) as url:
         add_platform(root, "qq", PlatformConfig(url=url, token_env="QQ_TOKEN"))
         bind(root, "readers", "qq", str(GROUP))
         ws = Workspace.open(root)
         adapters = {"qq": build("qq", ws.settings.platforms["qq"], root / "data")}
         bots = runners(ws, adapters, SystemClock())
+        for each in bots.values():
+            each.tick_seconds = 0.2
         runner = LiveRun(ws, adapters, bots=bots, tick_every=1.0, health_every=60.0)
         stop = asyncio.Event()
         running = asyncio.create_task(runner.run(stop))
         try:
             await until(lambda: bool(bot.connections), 60)
             now = int(datetime.now(UTC).timestamp())
+            if declared_later is not None:
+                await bot.push(group_message(3000, 20002, [text("早")], at=now, card="小红"))
+                await asyncio.sleep(0.5)  # the bot has started and looked at activities/
+                declare(root, declared_later)
+                await asyncio.sleep(0.5)
             await bot.push(group_message(3001, 20002, [text("报名")], at=now, card="小红"))
             await until(lambda: len(bot.called("send_group_msg")) == 1, 60)
             await bot.push(group_message(3002, 20002, [text("/signup")], at=now, card="小红"))
@@ -73,14 +86,23 @@ async def sign_up(root: Path, bot: FakeOneBot) -> None:
         ws.close()
 
 
-def test_a_qq_member_signs_up_by_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "declared_later", [False, True], ids=["declared", "declared-while-running"]
+)
+def test_a_qq_member_signs_up_by_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, declared_later: bool
+) -> None:
     monkeypatch.setenv("QQ_TOKEN", TOKEN)
     root = tmp_path / "ws"
     init_workspace(root, community="readers").close()
     start = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0, second=0)
-    prepare(root, start)
+    prepare(root)
+    if declared_later:
+        (root / "activities").mkdir()
+    else:
+        declare(root, start)
     bot = FakeOneBot(members=[20002])
-    asyncio.run(sign_up(root, bot))
+    asyncio.run(sign_up(root, bot, start if declared_later else None))
     ws = Workspace.open(root)
     local = start.astimezone(ws.settings.zone).strftime("%m-%d %H:%M")
     said = [c["message"] for c in bot.called("send_group_msg")]

@@ -178,6 +178,8 @@ def test_monthly_review_of_weekly_fixed_horizon_and_workspace_goals(
         "| −3 | missed | 3 | ↑ better | 70% | — |"
     ) in md
     assert "September only" not in md and "8 joins by day 60" not in md
+    # The diagnosis names a weekly goal by its weeks met (it has no single figure).
+    assert "Missed: 2 messages a week — messages was 4 of 5 weeks met, target" in md
 
     sheet = load_workbook(BytesIO(render_xlsx(review)))["1. Goals vs actuals"]
     assert [c.value for c in sheet[5]][5:10] == [2, 4, None, "missed", 0]
@@ -186,6 +188,7 @@ def test_monthly_review_of_weekly_fixed_horizon_and_workspace_goals(
 
     zh = render_markdown(replace(review, lang="zh_CN"))
     assert "| 2 | 5 周中 4 周达成 | — | 未达成 | 4 周中 0 周达成 | ↑ 变好 | — |  |" in zh
+    assert "未达成「2 messages a week」：消息数为 5 周中 4 周达成，目标" in zh
     assert "| 长期 | 3 joins by day 30 | 入群数 | 2026-09-21..2026-10-21 |" in zh
     assert "| 100% | 3 个中 2 个 |" in zh
 

@@ -27,3 +27,16 @@ def scan(root: Path) -> tuple[list[Activity], list[InputError]]:
     """Every activity of the workspace at `root`, and the problems of the invalid files."""
     found, problems = scan_folder(root / FOLDER, check, "activity")
     return [activity for activity, _path, _source in found], problems
+
+
+def files_seen(root: Path) -> tuple[tuple[str, int, int], ...]:
+    """(name, mtime in ns, size) of each activity file: what changes when one is added,
+    edited or removed (a long-running reader rescans only then)."""
+    folder = root / FOLDER
+    if not folder.is_dir():
+        return ()
+    found = []
+    for path in sorted(folder.glob("*.y*ml")):
+        stat = path.stat()
+        found.append((path.name, stat.st_mtime_ns, stat.st_size))
+    return tuple(found)

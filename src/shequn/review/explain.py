@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING
 
 from shequn.review.diagnosis import MIN_BASE, Decline, GoalDiagnosis, StageCheck
 from shequn.review.funnel import STAGES
-from shequn.review.i18n import fmt_share, fmt_value, metric_label
+from shequn.review.i18n import fmt_share, fmt_value, metric_label, t
 from shequn.review.quality import Warning
 from shequn.review.texts import say, stage_name
 
 if TYPE_CHECKING:
+    from shequn.goals.evaluate import GoalResult
     from shequn.review.build import Review
 
 # The metric an action's stage moves (stages outside the funnel included).
@@ -49,7 +50,7 @@ def _missed(lang: str, found: GoalDiagnosis) -> str:
         "diag.missed",
         goal=goal.text,
         metric=metric_label(lang, metric),
-        actual=fmt_value(metric, result.actual),
+        actual=_actual(lang, result),
         direction=say(lang, f"direction.{goal.direction}"),
         target=fmt_value(metric, goal.target),
     )
@@ -59,6 +60,15 @@ def _missed(lang: str, found: GoalDiagnosis) -> str:
     thin = [stage_name(lang, c.stage) for c in found.checks if c.verdict == "not_enough_data"]
     why = say(lang, "diag.unclear.data", stages=", ".join(thin)) if thin else ""
     return head + sep + say(lang, "diag.unclear", why=why)
+
+
+def _actual(lang: str, result: GoalResult) -> str:
+    """The figure a goal was judged on; for a goal judged per week or month, how many of
+    those were met (it has no single figure)."""
+    if result.actual is None and result.units and result.met_units is not None:
+        kind = f"units.{result.goal.period}"
+        return t(lang, kind, met=result.met_units, total=len(result.units))
+    return fmt_value(result.goal.metric or "", result.actual)
 
 
 def _failed(lang: str, check: StageCheck) -> str:

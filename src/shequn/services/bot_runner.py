@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from shequn.activities.loader import files_seen
+from shequn.activities.loader import scan as scan_activities
 from shequn.bot.core import step
 from shequn.bot.decision import (
     Action,
@@ -76,6 +78,7 @@ class Runner:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _started: bool = field(default=False, init=False)
     _ticked: datetime = field(default=datetime.min.replace(tzinfo=UTC), init=False)
+    _activities: tuple[tuple[str, int, int], ...] = field(default=(), init=False)
 
     @property
     def _group_of(self) -> dict[str, str]:
@@ -100,17 +103,33 @@ class Runner:
         identity = await self.adapter.identity()
         me = frozenset({member_key(self.adapter.platform, identity.user_id)})
         self.setups = {k: replace(s, me=s.me | me) for k, s in self.setups.items()}
+        self._activities = files_seen(self.ws.root)
         self._started = True
 
     async def tick(self) -> list[Decision]:
         """Decide what time passing calls for in every community."""
         now = self.clock.now()
         self._ticked = now
+        self._reread_activities()
         decisions = []
         for setup in self.setups.values():
             decisions.append(step(Tick(), self.state, setup, now))
         await self._commit(decisions)
         return decisions
+
+    def _reread_activities(self) -> None:
+        """Take in activities added, edited or removed since the last look, so `报名`
+        finds a new one without restarting `shequn run` (invalid files are reported by
+        `shequn activities list` and the engine, and are skipped here as at start)."""
+        seen = files_seen(self.ws.root)
+        if seen == self._activities:
+            return
+        self._activities = seen
+        found, _problems = scan_activities(self.ws.root)
+        self.setups = {
+            key: replace(s, activities=tuple(a for a in found if a.community == key))
+            for key, s in self.setups.items()
+        }
 
     def _on_event(self, event: Event) -> Decision | None:
         community = self.groups.get(event.community) or self._answering(event)
