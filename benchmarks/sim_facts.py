@@ -3,11 +3,17 @@
     python benchmarks/sim_facts.py                    # the default simulation
     python benchmarks/sim_facts.py --days 180 --seed 7
     python benchmarks/sim_facts.py --events events.parquet
+    python benchmarks/sim_facts.py --senders-only     # as an export without joins sees it
 
 The second form measures a real export: import it into a scratch workspace outside
 the repository (``shequn init /tmp/ws && shequn import EXPORT -w /tmp/ws``), write its
 event log with ``shequn export events -f parquet -o events.parquet -w /tmp/ws`` and
 pass that file. Only figures are printed, never member names or text.
+
+``--senders-only`` keeps only the messages, so members are known only from what they
+wrote: the way an export without join and leave lines sees a group. Its monthly active
+rate is then "senders of the month ÷ everyone who had written by then", and it is the
+one to compare with such an export.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from shequn.simulate import default_spec, simulate
-from shequn.simulate.facts import Facts, facts
+from shequn.simulate.facts import Facts, facts, senders_only
 
 
 def simulated(days: int, seed: int) -> pl.DataFrame:
@@ -60,8 +66,13 @@ def main() -> None:
     parser.add_argument("--events", type=Path, help="a parquet event log to measure instead")
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--senders-only", action="store_true", help="members known only from their messages"
+    )
     args = parser.parse_args()
     events = exported(args.events) if args.events else simulated(args.days, args.seed)
+    if args.senders_only:
+        events = senders_only(events)
     print(table(facts(events)))
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from shequn.simulate import default_spec, simulate
 from shequn.simulate.engine import CommunitySim
-from shequn.simulate.facts import facts
+from shequn.simulate.facts import facts, senders_only
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 ACTIVE = ("message", "reaction", "checkin")
@@ -55,6 +55,24 @@ def test_facts_of_a_hand_built_log() -> None:
     assert got.median_per_sender == pytest.approx((2 + 1) / 2)
     assert got.members == pytest.approx((10 + 11) / 2)
     assert got.messages == 14
+
+
+def test_senders_only_counts_members_from_their_first_message() -> None:
+    # a, b, c join on day 0; a writes on days 0 and 40, b on day 35, c never writes and
+    # leaves on day 50; d writes on day 59; e's message on day 60 opens a part window
+    # (dropped), so both views have two windows from day 0.
+    rows = [(m, "join", 0) for m in "abc"] + [("c", "leave", 50)]
+    rows += [("a", "message", 0), ("a", "message", 40), ("b", "message", 35)]
+    rows += [("d", "message", 59), ("e", "message", 60)]
+    (whole,) = facts(_log(rows))
+    (seen,) = facts(senders_only(_log(rows)))
+    # Whole log: window 0 has a, b, c present, a wrote (1/3); window 1 a, b, c, d, and
+    # a, b, d wrote (3/4).
+    assert whole.active_rate == pytest.approx((1 / 3 + 3 / 4) / 2)
+    # Senders only: window 0 knows only a (1/1); window 1 a, b, d, all of whom wrote.
+    assert seen.active_rate == pytest.approx(1.0)
+    assert seen.members == pytest.approx((1 + 3) / 2)
+    assert seen.messages == whole.messages == 4
 
 
 @pytest.fixture(scope="module")

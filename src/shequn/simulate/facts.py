@@ -19,6 +19,10 @@ dropped unless it is the only one):
 
 The figures of a community are the means over its windows; a window without a message
 counts as 0 % active and has no share or median.
+
+An export that holds no join or leave lines (a Slack or IRC archive cleaned of them)
+knows its members only from what they wrote. ``senders_only`` measures any log that
+way, so a simulation and such an export can be compared alike.
 """
 
 from __future__ import annotations
@@ -108,6 +112,15 @@ def community_facts(community: str, events: pl.DataFrame) -> Facts:
         median_per_sender=float(means["median_per_sender"] or 0.0),
         messages=int(means["messages"]),
     )
+
+
+def senders_only(events: pl.DataFrame) -> pl.DataFrame:
+    """The log as an export without membership lines sees it: its messages only.
+
+    A member is then present from their first message to the end of the log; members
+    who never wrote, joins and leaves are gone.
+    """
+    return events.filter(pl.col("type") == "message")
 
 
 def facts(events: pl.DataFrame) -> list[Facts]:
