@@ -18,6 +18,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,7 +185,7 @@ class _SqliteStage:
             raise
 
     def add(self, stored: pl.DataFrame) -> None:
-        self.cursor.adbc_ingest("incoming", stored.to_arrow(), mode="append")
+        _beside_main(self.cursor.adbc_ingest, "incoming", stored.to_arrow(), mode="append")
         self.created = True
         self.rows += stored.height
 
@@ -228,6 +229,23 @@ class _SqliteStage:
             # the staged copy, the WAL and the store never all exist at full size).
             with suppress(Exception), self.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def _beside_main(call: Callable[..., object], *args: object, **kwargs: object) -> None:
+    """Run a long ADBC call in another thread and wait for it.
+
+    In the main thread ADBC swaps Python's SIGINT handler for its own, which only asks
+    the driver to cancel: SQLite's ingest does not stop, so Ctrl-C was lost and the
+    import went on. Elsewhere ADBC leaves the handler alone: Ctrl-C interrupts the wait
+    here, and the batch under way finishes before the staging file is removed.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shequn-stage") as pool:
+        running = pool.submit(call, *args, **kwargs)
+        try:
+            running.result()
+        except KeyboardInterrupt:
+            wait([running])
+            raise
 
 
 def _sqlite_connection(conn: Connection) -> sqlite3.Connection:
