@@ -123,7 +123,7 @@ def test_invalid_edit_shows_the_line_and_leaves_the_file(fresh) -> None:  # type
     assert answer.status_code == 400
     # The same text as the loader's: file, line 4, field, and the fix.
     assert "activities/talk.yaml:4 (field &#39;kind&#39;)" in answer.text
-    assert "fix: use &#39;sharing&#39;" in answer.text
+    assert "修改建议: use &#39;sharing&#39;" in answer.text  # the hint, under its zh_CN label
     assert path.read_text(encoding="utf-8") == TALK
     unclosed = _post(operator, "/activities/talk/edit", source=TALK + "extra: [1, 2\n")
     assert unclosed.status_code == 400 and "activities/talk.yaml:" in unclosed.text
