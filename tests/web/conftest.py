@@ -22,6 +22,26 @@ PASSWORD = "correct horse battery"
 HOSTILE = "<script>alert(1)</script>"
 TEMPLATE_INJECTION = "{{7*7}}"
 NOW = datetime(2026, 11, 3, 4, 0, tzinfo=UTC)
+# An ended activity of book-club with a hostile title (tests/web/test_activities.py).
+TALK = f"""name: talk
+title: "读书分享 {HOSTILE}"
+community: book-club
+kind: sharing
+start: 2026-10-10T20:00:00
+end: 2026-10-10T21:00:00
+owner: lin
+goal: {{metric: signups, target: 30}}
+budget:
+  - {{item: 场地, planned: 200, actual: 150}}
+"""
+
+
+def add_activity(ws: Workspace, name: str, text: str) -> Path:
+    """Write `activities/<name>.yaml`."""
+    path = ws.root / "activities" / f"{name}.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def _events() -> list[dict]:
@@ -74,6 +94,7 @@ def fresh(tmp_path: Path) -> Iterator[tuple[Workspace, object]]:
 def console_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     ws = make_workspace(tmp_path_factory.mktemp("console") / "ws", *ROLES)
     add_user(ws, "scoped", PASSWORD, "operator", ("my-community",), clock=FrozenClock(NOW))
+    add_activity(ws, "talk", TALK)
     try:
         yield ws
     finally:

@@ -15,7 +15,13 @@ from tests.web.conftest import HOSTILE, csrf_of
 
 PUBLIC = {"/login", "/signup/{name}/{token}"}  # the member's sign-up page: tests/web/test_signup.py
 # Example values for the path parameters of GET routes.
-EXAMPLES = {"{key:path}": "wx:alice", "{fmt}": "csv", "{task_id}": "1", "{job}": "0"}
+EXAMPLES = {
+    "{name}": "talk",
+    "{key:path}": "wx:alice",
+    "{fmt}": "csv",
+    "{task_id}": "1",
+    "{job}": "0",
+}
 # Downloads whose formats differ from the lists' json/csv/xlsx.
 FORMAT_OF = {"/reviews/download.{fmt}": "md"}
 QUERIES = {

@@ -36,6 +36,7 @@ SECURITY_HEADERS = {
 def routers() -> list[APIRouter]:
     """Every router of the console (the route-walk test reads the routes from here)."""
     from shequn.web import (
+        routes_activities,
         routes_admin,
         routes_auth,
         routes_communities,
@@ -50,7 +51,8 @@ def routers() -> list[APIRouter]:
 
     pages = (routes_auth, routes_dashboard, routes_members, routes_replay, routes_sop)
     work = (routes_reviews, routes_signup, routes_imports, routes_communities, routes_admin)
-    return [m.router for m in (*pages, *work)]
+    # After routes_signup: its /activities/signups must match before /activities/{name}.
+    return [m.router for m in (*pages, *work, routes_activities)]
 
 
 def create_app(ws: Workspace, clock: Clock | None = None) -> FastAPI:
