@@ -204,9 +204,20 @@ def test_each_role_sees_its_menu_and_is_refused_elsewhere(browser, server, role)
     page = _page(browser, server, role)
     links = set(page.locator("header nav a").all_inner_texts())
     expected = {
-        "owner": {"数据看板", "成员", "任务", "SOP", "复盘", "导入", "社群", "用户"},
-        "operator": {"数据看板", "成员", "任务", "SOP", "社群", "复盘", "导入"},
-        "analyst": {"数据看板", "成员", "任务", "SOP", "社群", "复盘"},
+        "owner": {
+            "数据看板",
+            "成员",
+            "任务",
+            "SOP",
+            "复盘",
+            "导入",
+            "社群",
+            "活动",
+            "报名链接",
+            "用户",
+        },
+        "operator": {"数据看板", "成员", "任务", "SOP", "社群", "活动", "报名链接", "复盘", "导入"},
+        "analyst": {"数据看板", "成员", "任务", "SOP", "社群", "活动", "复盘"},
         "viewer": {"数据看板"},
     }[role]
     assert links == expected
