@@ -122,3 +122,6 @@ BACKENDS: dict[str, AnalyticsBackend] = {
         AnalyticsBackend("clickhouse", checked_figures, checked_series),
     )
 }
+
+# How to install the ClickHouse backend the tests need.
+CLICKHOUSE = "pip install 'shequn[clickhouse]'; the dev extra pulls it in"

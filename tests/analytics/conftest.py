@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.analytics.backends import BACKENDS, AnalyticsBackend
+from tests.analytics.backends import BACKENDS, CLICKHOUSE, AnalyticsBackend
+from tests.helpers.gaps import need_module
 
 
 @pytest.fixture(params=list(BACKENDS))
@@ -12,6 +13,6 @@ def backend(request: pytest.FixtureRequest) -> AnalyticsBackend:
     """An analytics backend; ClickHouse is skipped only when chDB is not installed
     (`pip install 'shequn[clickhouse]'`; the `dev` extra pulls it in)."""
     if request.param == "clickhouse":
-        pytest.importorskip("chdb")
-        pytest.importorskip("sqlglot")
+        need_module("chdb", CLICKHOUSE)
+        need_module("sqlglot", CLICKHOUSE)
     return BACKENDS[request.param]

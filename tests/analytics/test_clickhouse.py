@@ -20,12 +20,13 @@ from shequn.analytics.backend import Backend, DuckBackend, to_clickhouse
 from shequn.analytics.copy import memory_copy
 from shequn.analytics.engine import data_days
 from shequn.analytics.series import report
-from tests.analytics.backends import both_reports
+from tests.analytics.backends import CLICKHOUSE, both_reports
 from tests.analytics.helpers import MARCH, canonical_log, local_us, persons_table, to_arrow
 from tests.analytics.strategies import PERIODS, logs
+from tests.helpers.gaps import need_module
 
-pytest.importorskip("chdb")
-pytest.importorskip("sqlglot")
+need_module("chdb", CLICKHOUSE, module_level=True)
+need_module("sqlglot", CLICKHOUSE, module_level=True)
 
 
 class Recording:

@@ -1,0 +1,26 @@
+"""What the tests need from the machine: missing here, a skip named as a KNOWN GAP;
+missing in CI (CI set), a failure, so a skip never hides one there."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+from typing import NoReturn
+
+import pytest
+
+
+def known_gap(reason: str, *, module_level: bool = False) -> NoReturn:
+    """Skip with `reason`, or fail with it when CI is set."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI needs this: {reason}", pytrace=False)
+    pytest.skip(f"KNOWN GAP: {reason}", allow_module_level=module_level)
+
+
+def need_module(name: str, install: str, *, module_level: bool = False) -> ModuleType:
+    """The module `name`, or a known gap saying how to install it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        known_gap(f"{name} is not installed ({install})", module_level=module_level)
