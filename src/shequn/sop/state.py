@@ -23,18 +23,24 @@ _SOP: ColumnElement[str] = literal_column(f"'{journal.SOURCE}'")
 
 def member_tags(conn: Connection, member: str) -> set[str]:
     """The member's current tags: their tag_added / tag_removed events replayed in order."""
+    return _replayed(conn, events.c.text, events.c.member == member)
+
+
+def tag_holders(conn: Connection, tag: str) -> set[str]:
+    """The member keys holding `tag` now (the same replay, by tag)."""
+    return _replayed(conn, events.c.member, events.c.text == tag)
+
+
+def _replayed(conn: Connection, kept: ColumnElement[str], where: ColumnElement[bool]) -> set[str]:
+    """`kept` of the tag events matching `where`, added and removed in event order."""
     query = (
-        select(events.c.type, events.c.text)
-        .where(
-            events.c.source == _SOP,
-            events.c.member == member,
-            events.c.type.in_(("tag_added", "tag_removed")),
-        )
+        select(events.c.type, kept)
+        .where(events.c.source == _SOP, where, events.c.type.in_(("tag_added", "tag_removed")))
         .order_by(events.c.ts, events.c.id)
     )
     held: set[str] = set()
-    for kind, tag in conn.execute(query):
-        (held.add if kind == "tag_added" else held.discard)(tag)
+    for kind, value in conn.execute(query):
+        (held.add if kind == "tag_added" else held.discard)(value)
     return held
 
 

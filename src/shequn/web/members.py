@@ -194,23 +194,8 @@ def _local_day(us: int | None, zone: Any) -> str:
 
 def holding_tag(ws: Workspace, tag: str) -> set[str]:
     """Member keys whose tags (replayed from the SOP state events) include `tag`."""
-    from sqlalchemy import select
-
-    from shequn.sop.journal import SOURCE
+    from shequn.sop.state import tag_holders
     from shequn.store.engine import read_transaction
-    from shequn.store.schema import events
 
-    query = (
-        select(events.c.member, events.c.type)
-        .where(
-            events.c.source == SOURCE,
-            events.c.text == tag,
-            events.c.type.in_(("tag_added", "tag_removed")),
-        )
-        .order_by(events.c.ts, events.c.id)
-    )
-    held: set[str] = set()
     with read_transaction(ws.engine) as conn:
-        for member, kind in conn.execute(query):
-            (held.add if kind == "tag_added" else held.discard)(member)
-    return held
+        return tag_holders(conn, tag)
