@@ -175,11 +175,14 @@ class _SqliteStage:
         try:
             self.conn = adbc.connect(str(self.path), autocommit=True)
             self.cursor = self.conn.cursor()
-            self.cursor.execute("PRAGMA journal_mode=OFF")
-            self.cursor.execute("PRAGMA synchronous=OFF")
-            self.cursor.execute("BEGIN")
-            # seq is the rowid: the merge reads it in seq order without sorting.
-            self.cursor.execute(f"CREATE TABLE incoming (seq INTEGER PRIMARY KEY, {_COLUMN_LIST})")
+            for statement in (
+                "PRAGMA journal_mode=OFF",
+                "PRAGMA synchronous=OFF",
+                "BEGIN",
+                # seq is the rowid: the merge reads it in seq order without sorting.
+                f"CREATE TABLE incoming (seq INTEGER PRIMARY KEY, {_COLUMN_LIST})",
+            ):
+                _beside_main(self.cursor.execute, statement)
         except BaseException:  # Ctrl-C included: the file must not outlive us
             self.close()
             raise
@@ -191,7 +194,7 @@ class _SqliteStage:
 
     @contextmanager
     def transaction(self) -> Iterator[tuple[Connection, Callable[[], int]]]:
-        self.cursor.execute("COMMIT")
+        _beside_main(self.cursor.execute, "COMMIT")
         self.cursor.close()
         self.conn.close()
         with self.engine.connect() as outer:
@@ -232,7 +235,7 @@ class _SqliteStage:
 
 
 def _beside_main(call: Callable[..., object], *args: object, **kwargs: object) -> None:
-    """Run a long ADBC call in another thread and wait for it.
+    """Run an ADBC call in another thread and wait for it.
 
     In the main thread ADBC swaps Python's SIGINT handler for its own, which only asks
     the driver to cancel: SQLite's ingest does not stop, so Ctrl-C was lost and the
