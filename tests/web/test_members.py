@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.web.conftest import HOSTILE, TEMPLATE_INJECTION, csrf_of, sign_in
+from tests.web.conftest import HOSTILE, TEMPLATE_INJECTION, csrf_of, members_ready, sign_in
 
 HOSTILE_KEY = f"wx:{HOSTILE}"
 
@@ -179,6 +179,7 @@ def test_tier_filter_and_column(tmp_path) -> None:  # type: ignore[no-untyped-de
     ws = Workspace.open(tmp_path / "ws")
     try:
         client = sign_in(create_app(ws, FrozenClock(NOW)), "analyst")
+        members_ready(client)
         # alice and bob ordered once each; the hostile member never did.
         assert decided(client, "tier=buyer") == [
             ("wx:bob", "churned", "buyer"),

@@ -1,0 +1,116 @@
+"""Answers too slow for a request, computed in a background thread and kept.
+
+The member profiles behind the Members page (tier, lifecycle state, churn risk) read
+every person's history and train the churn model: seconds at 300k events, tens of
+seconds at a million members. A request never computes them: the first one starts
+the computation and answers a page that polls it (HTMX) and reloads when it is done;
+later ones get the kept answer with its age, and once it is older than the time to
+live (or the settings changed), one more computation starts in the background while
+the kept answer is still served.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from shequn.config import SETTINGS_FILE
+from shequn.errors import ShequnError
+from shequn.web.jobs import Job
+from shequn.workspace import Workspace
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Kept(Generic[T]):
+    """An answer and what it was computed for."""
+
+    value: T
+    at: datetime  # the clock's time it describes
+    settings: int  # the settings file's mtime then
+
+    def age(self, now: datetime) -> timedelta:
+        return max(now - self.at, timedelta(0))
+
+
+@dataclass(frozen=True)
+class Found(Generic[T]):
+    """What a request finds, all read at one instant."""
+
+    kept: Kept[T] | None  # None until the first answer is ready
+    job: Job | None  # the latest computation: running, or finished (with its error)
+    running: bool
+
+
+@dataclass
+class _Slot(Generic[T]):
+    kept: Kept[T] | None = None
+    job: Job | None = None
+
+
+class Refreshing(Generic[T]):
+    """One answer per workspace, refreshed in the background after `ttl`."""
+
+    def __init__(self, name: str, ttl: timedelta) -> None:
+        self.name = name
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._slots: dict[Path, _Slot[T]] = {}
+
+    def get(
+        self, ws: Workspace, user: str, now: datetime, compute: Callable[[datetime], T]
+    ) -> Found[T]:
+        """The kept answer and the latest computation. Starts one, as of `now`, when
+        there is no answer yet or the kept one is stale, and none is running."""
+        settings = _settings_version(ws)
+        with self._lock:
+            slot = self._slots.setdefault(ws.root, _Slot())
+            kept = slot.kept
+            stale = kept is None or kept.settings != settings or kept.age(now) >= self.ttl
+            if stale and (slot.job is None or slot.job.finished):
+                slot.job = self._start(ws, slot, user, now, settings, compute)
+            job = slot.job
+            return Found(kept, job, job is not None and not job.finished)
+
+    def job(self, job_id: str) -> Job | None:
+        with self._lock:
+            return next((s.job for s in self._slots.values() if s.job and s.job.id == job_id), None)
+
+    def _start(
+        self,
+        ws: Workspace,
+        slot: _Slot[T],
+        user: str,
+        now: datetime,
+        settings: int,
+        compute: Callable[[datetime], T],
+    ) -> Job:
+        job = Job(id=secrets.token_urlsafe(12), name=self.name, user=user)
+
+        def run() -> None:
+            kept = None
+            try:
+                kept = Kept(compute(now), now, settings)
+            except ShequnError as exc:
+                job.error, job.hint = exc.message, exc.hint
+            except Exception as exc:  # the page must stop polling and say why
+                job.error = f"{type(exc).__name__}: {exc}"
+                raise
+            finally:
+                with self._lock:  # the answer and the end of its job are seen together
+                    slot.kept = kept or slot.kept
+                    job.finished = True
+
+        threading.Thread(target=run, name=f"{self.name}-{job.id}", daemon=True).start()
+        return job
+
+
+def _settings_version(ws: Workspace) -> int:
+    path = ws.root / SETTINGS_FILE
+    return path.stat().st_mtime_ns if path.exists() else 0
