@@ -135,6 +135,22 @@ def clients(app) -> dict[str, TestClient]:  # type: ignore[no-untyped-def]
     return signed
 
 
+def poll_until_reload(client: TestClient, page: str, progress: str) -> None:
+    """Poll the progress part of a background job whose hx-get path starts with
+    `progress` (found in `page`), as HTMX does, until it asks for a reload."""
+    found = re.search(f'hx-get="({re.escape(progress)}[^"]+)"', page)
+    assert found is not None, page[:2000]
+    deadline = time.monotonic() + 60
+    while True:
+        polled = client.get(found.group(1), headers={"HX-Request": "true"})
+        assert polled.status_code == 200
+        if polled.headers.get("HX-Refresh") == "true":
+            return
+        assert "<progress" in polled.text and 'role="alert"' not in polled.text, polled.text
+        assert time.monotonic() < deadline, f"{found.group(1)} did not finish in a minute"
+        time.sleep(0.05)
+
+
 def members_ready(client: TestClient, query: str = "") -> str:
     """The Members page once the profiles behind it are computed and none is being
     refreshed (they are computed in the background: web/background.py)."""

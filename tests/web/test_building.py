@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import importlib
 import re
-import time
 
 from shequn.analytics.sync import behind, copy_path
-from tests.web.conftest import sign_in
+from tests.web.conftest import poll_until_reload, sign_in
 
 sync_module = importlib.import_module("shequn.analytics.sync")
 OCTOBER = "?community=book-club&from=2026-10-01&to=2026-11-01"
@@ -22,17 +21,7 @@ def test_a_copy_far_behind_is_built_in_the_background(fresh, monkeypatch) -> Non
     first = client.get("/" + OCTOBER)
     assert first.status_code == 200
     assert 'data-metric="joins"' not in first.text  # no figures yet: the progress page
-    job = re.search(r'hx-get="/dashboard/build/([^"]+)"', first.text)
-    assert job is not None, first.text[:2000]
-    deadline = time.monotonic() + 60
-    while True:
-        polled = client.get(f"/dashboard/build/{job.group(1)}", headers={"HX-Request": "true"})
-        assert polled.status_code == 200
-        if polled.headers.get("HX-Refresh") == "true":
-            break
-        assert "<progress" in polled.text
-        assert time.monotonic() < deadline, "the build did not finish"
-        time.sleep(0.1)
+    poll_until_reload(client, first.text, "/dashboard/build/")
     assert behind(ws) == 0  # the background job built the copy
     board = client.get("/" + OCTOBER)
     # October: wx:alice, wx:bob and the hostile name joined

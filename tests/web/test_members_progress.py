@@ -6,19 +6,12 @@ from __future__ import annotations
 
 import fcntl
 import re
-import time
 from datetime import timedelta
 
 from shequn.analytics.sync import COPY_NAME, copy_path
 from shequn.clock import FrozenClock
 from shequn.web import create_app
-from tests.web.conftest import NOW, members_ready, sign_in
-
-
-def _job(text: str) -> str:
-    found = re.search(r'hx-get="/members/profiles/([^"]+)"', text)
-    assert found is not None, text[:2000]
-    return found.group(1)
+from tests.web.conftest import NOW, members_ready, poll_until_reload, sign_in
 
 
 def test_first_members_page_shows_progress_then_the_list(fresh) -> None:  # type: ignore[no-untyped-def]
@@ -28,20 +21,11 @@ def test_first_members_page_shows_progress_then_the_list(fresh) -> None:  # type
     assert first.status_code == 200
     assert "<table" not in first.text  # no list yet: the progress page
     assert "tier, lifecycle state and churn risk from their history" in first.text
-    job = _job(first.text)
     export = client.get("/members.json")
     assert (export.status_code, export.headers["Retry-After"]) == (503, "30")
     standing = client.get("/member/wx:alice?lang=en").text
     assert "being computed" in standing  # a member's page does not wait either
-    deadline = time.monotonic() + 60
-    while True:
-        polled = client.get(f"/members/profiles/{job}", headers={"HX-Request": "true"})
-        assert polled.status_code == 200
-        if polled.headers.get("HX-Refresh") == "true":
-            break
-        assert "<progress" in polled.text and 'role="alert"' not in polled.text
-        assert time.monotonic() < deadline, "the profiles were not computed"
-        time.sleep(0.05)
+    poll_until_reload(client, first.text, "/members/profiles/")
     listing = client.get("/members?lang=en").text
     # The three members, newest join first, with their state (test_members has why).
     assert re.findall(r"<small>(wx:[a-z]+)</small>", listing) == ["wx:bob", "wx:alice"]

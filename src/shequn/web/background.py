@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from shequn.config import SETTINGS_FILE
-from shequn.errors import ShequnError
-from shequn.web.jobs import Job
+from shequn.web.jobs import Job, in_thread
 from shequn.workspace import Workspace
 
 T = TypeVar("T")
@@ -93,21 +92,14 @@ class Refreshing(Generic[T]):
     ) -> Job:
         job = Job(id=secrets.token_urlsafe(12), name=self.name, user=user)
 
-        def run() -> None:
-            kept = None
-            try:
-                kept = Kept(compute(now), now, settings)
-            except ShequnError as exc:
-                job.error, job.hint = exc.message, exc.hint
-            except Exception as exc:  # the page must stop polling and say why
-                job.error = f"{type(exc).__name__}: {exc}"
-                raise
-            finally:
-                with self._lock:  # the answer and the end of its job are seen together
-                    slot.kept = kept or slot.kept
-                    job.finished = True
+        done: list[Kept[T]] = []
 
-        threading.Thread(target=run, name=f"{self.name}-{job.id}", daemon=True).start()
+        def finish() -> None:
+            with self._lock:  # the answer and the end of its job are seen together
+                slot.kept = done[0] if done else slot.kept
+                job.finished = True
+
+        in_thread(job, lambda: done.append(Kept(compute(now), now, settings)), finish)
         return job
 
 
