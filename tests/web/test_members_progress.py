@@ -1,6 +1,6 @@
-"""The Members page never computes the profiles in the request: the first time it shows
-their computation's progress, then itself; stale ones are refreshed in the background
-while the kept ones are served with their age."""
+"""The Members page never computes the profiles or the directory in the request: the
+first time it shows their computation's progress, then itself; stale ones are refreshed
+in the background while the kept ones are served with their age."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ def test_first_members_page_shows_progress_then_the_list(fresh) -> None:  # type
     assert "being computed" in standing  # a member's page does not wait either
     poll_until_reload(client, first.text, "/members/profiles/")
     listing = client.get("/members?lang=en").text
+    if "<table" not in listing:  # then the directory (each at most once)
+        assert "join, channel, activity and orders" in listing
+        poll_until_reload(client, listing, "/members/profiles/")
+        listing = client.get("/members?lang=en").text
     # The three members, newest join first, with their state (test_members has why).
     assert re.findall(r"<small>(wx:[a-z]+)</small>", listing) == ["wx:bob", "wx:alice"]
     age = listing[listing.index('id="decided-age"') :].split("</p>")[0]
@@ -64,3 +68,16 @@ def test_an_unknown_computation_reloads_the_page(fresh) -> None:  # type: ignore
     _ws, app = fresh
     answer = sign_in(app, "analyst").get("/members/profiles/gone", headers={"HX-Request": "true"})
     assert (answer.status_code, answer.headers.get("HX-Refresh"), answer.text) == (200, "true", "")
+
+
+def test_after_new_events_the_previous_list_shows_while_the_directory_is_rebuilt(fresh) -> None:  # type: ignore[no-untyped-def]
+    from tests.sop.helpers import add_events
+
+    ws, app = fresh
+    client = sign_in(app, "analyst")
+    members_ready(client)
+    add_events(ws, [("2026-11-02T09:00:00+08:00", "book-club", "wx:dave", "join", "")], "new")
+    # The rebuild starts with this request, which answers the list it had.
+    stale = client.get("/members?lang=en").text
+    assert 'data-refreshing="yes"' in stale and "wx:alice" in stale and "wx:dave" not in stale
+    assert "<small>wx:dave</small>" in members_ready(client, "lang=en")

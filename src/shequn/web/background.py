@@ -2,10 +2,11 @@
 
 The member profiles behind the Members page (tier, lifecycle state, churn risk) read
 every person's history and train the churn model: seconds at 300k events, tens of
-seconds at a million members. A request never computes them: the first one starts
-the computation and answers a page that polls it (HTMX) and reloads when it is done;
-later ones get the kept answer with its age, and once it is older than the time to
-live (or the settings changed), one more computation starts in the background while
+seconds at a million members; the member directory takes seconds at a million. A
+request never computes them: the first one starts the computation and answers a page
+that polls it (HTMX) and reloads when it is done; later ones get the kept answer with
+its age, and once it is stale (older than the time to live, or computed for another
+version of what it depends on), one more computation starts in the background while
 the kept answer is still served.
 """
 
@@ -13,13 +14,12 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from shequn.config import SETTINGS_FILE
 from shequn.web.jobs import Job, in_thread
 from shequn.workspace import Workspace
 
@@ -32,7 +32,7 @@ class Kept(Generic[T]):
 
     value: T
     at: datetime  # the clock's time it describes
-    settings: int  # the settings file's mtime then
+    version: Hashable  # of what it was computed from (the caller's)
 
     def age(self, now: datetime) -> timedelta:
         return max(now - self.at, timedelta(0))
@@ -54,26 +54,35 @@ class _Slot(Generic[T]):
 
 
 class Refreshing(Generic[T]):
-    """One answer per workspace, refreshed in the background after `ttl`."""
+    """One answer per workspace, refreshed in the background when its version changes
+    or, with a `ttl`, once it is that old."""
 
-    def __init__(self, name: str, ttl: timedelta) -> None:
+    def __init__(self, name: str, ttl: timedelta | None = None) -> None:
         self.name = name
         self.ttl = ttl
         self._lock = threading.Lock()
         self._slots: dict[Path, _Slot[T]] = {}
 
     def get(
-        self, ws: Workspace, user: str, now: datetime, compute: Callable[[datetime], T]
+        self,
+        ws: Workspace,
+        user: str,
+        now: datetime,
+        version: Hashable,
+        compute: Callable[[datetime], T],
     ) -> Found[T]:
         """The kept answer and the latest computation. Starts one, as of `now`, when
         there is no answer yet or the kept one is stale, and none is running."""
-        settings = _settings_version(ws)
         with self._lock:
             slot = self._slots.setdefault(ws.root, _Slot())
             kept = slot.kept
-            stale = kept is None or kept.settings != settings or kept.age(now) >= self.ttl
+            stale = (
+                kept is None
+                or kept.version != version
+                or (self.ttl is not None and kept.age(now) >= self.ttl)
+            )
             if stale and (slot.job is None or slot.job.finished):
-                slot.job = self._start(ws, slot, user, now, settings, compute)
+                slot.job = self._start(slot, user, now, version, compute)
             job = slot.job
             return Found(kept, job, job is not None and not job.finished)
 
@@ -83,11 +92,10 @@ class Refreshing(Generic[T]):
 
     def _start(
         self,
-        ws: Workspace,
         slot: _Slot[T],
         user: str,
         now: datetime,
-        settings: int,
+        version: Hashable,
         compute: Callable[[datetime], T],
     ) -> Job:
         job = Job(id=secrets.token_urlsafe(12), name=self.name, user=user)
@@ -99,10 +107,5 @@ class Refreshing(Generic[T]):
                 slot.kept = done[0] if done else slot.kept
                 job.finished = True
 
-        in_thread(job, lambda: done.append(Kept(compute(now), now, settings)), finish)
+        in_thread(job, lambda: done.append(Kept(compute(now), now, version)), finish)
         return job
-
-
-def _settings_version(ws: Workspace) -> int:
-    path = ws.root / SETTINGS_FILE
-    return path.stat().st_mtime_ns if path.exists() else 0

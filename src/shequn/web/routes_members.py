@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Annotated
 
@@ -17,18 +17,29 @@ from shequn.services.members import merge
 from shequn.web import members
 from shequn.web.auth import Ctx, Forbidden, need
 from shequn.web.background import Found, Kept, Refreshing
-from shequn.web.cache import Memo, version
+from shequn.web.cache import version
+from shequn.web.jobs import Job
 from shequn.web.render import FORMATS, page, rows_response
 from shequn.web.routes_dashboard import BUILDS, MEMO, communities
 
 router = APIRouter()
-# Not recomputed at every new event, as the directory is: deciding them reads every
-# person's history and trains the churn model (seconds at 300k events, tens of seconds
-# at a million members), and a live group adds events every few seconds.
+# Not recomputed at every new event: deciding them reads every person's history and
+# trains the churn model (seconds at 300k events, tens of seconds at a million
+# members), and a live group adds events every few seconds.
 PEOPLE: Refreshing[pl.DataFrame] = Refreshing("profiles", timedelta(minutes=15))
-# The directory with the kept profiles, per version of the log: the newest only (with
-# a million members each is hundreds of MB; the dashboard's MEMO keeps 64 answers).
-LISTED = Memo(size=1)
+# The directory joined with the kept profiles, newest join first: recomputed in the
+# background after new events (seconds at a million members), the previous one served.
+LISTED: Refreshing[pl.DataFrame] = Refreshing("directory")
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """The Members page's rows before filtering, and how fresh they are."""
+
+    frame: pl.DataFrame
+    people: Kept[pl.DataFrame]  # the profiles in it
+    refreshing: bool
+    error: str  # why the last refresh failed
 
 
 def _filters(ctx: Ctx) -> members.Filters:
@@ -65,19 +76,38 @@ def _check_decided(values: dict[str, str]) -> None:
 
 def _people(ctx: Ctx) -> Found[pl.DataFrame]:
     """Every person's tier, state and churn risk (kept, refreshed in the background
-    once PEOPLE.ttl old), and the computation under way or last done."""
+    once PEOPLE.ttl old or after the settings changed)."""
     now = ctx.request.app.state.clock.now()
-    return PEOPLE.get(ctx.ws, ctx.user.name, now, lambda when: members.decided(ctx.ws, when))
+    settings = version(ctx.ws)[1]
+    return PEOPLE.get(ctx.ws, ctx.user.name, now, settings, lambda at: members.decided(ctx.ws, at))
 
 
-def _matching(ctx: Ctx, filters: members.Filters, kept: Kept[pl.DataFrame]):  # type: ignore[no-untyped-def]
+def _listing(ctx: Ctx) -> _Listing | Job:
+    """The directory with the profiles, or the job computing the first of either."""
+    people = _people(ctx)
+    if people.kept is None:
+        assert people.job is not None
+        return people.job
+    kept = people.kept
+    listed = LISTED.get(
+        ctx.ws,
+        ctx.user.name,
+        ctx.request.app.state.clock.now(),
+        (version(ctx.ws)[0], kept.at, kept.version),
+        lambda _at: members.with_decided(members.directory(ctx.ws), kept.value),
+    )
+    if listed.kept is None:
+        assert listed.job is not None
+        return listed.job
+    failed = [f.job.error for f in (people, listed) if f.job and not f.running and f.job.error]
+    return _Listing(
+        listed.kept.value, kept, people.running or listed.running, failed[0] if failed else ""
+    )
+
+
+def _matching(ctx: Ctx, filters: members.Filters, frame: pl.DataFrame) -> pl.DataFrame:
     from shequn.analytics.engine import data_days
 
-    frame = LISTED.get(
-        ctx.ws,
-        ("listed", kept.at, kept.settings),
-        lambda: members.with_decided(members.directory(ctx.ws), kept.value),
-    )
     if ctx.user.communities:
         frame = frame.filter(frame["community"].is_in(list(ctx.user.communities)))
     span = MEMO.get(ctx.ws, "days", lambda: data_days(ctx.ws))
@@ -97,11 +127,10 @@ def member_list(ctx: Annotated[Ctx, Depends(need("read"))]) -> Response:
     building = BUILDS.waiting(ctx.ws, ctx.user.name, version(ctx.ws)[0])
     if building is not None:
         return page(ctx, "building.html", job=building, heading="Members")
-    people = _people(ctx)
-    kept = people.kept
-    if kept is None:
-        return page(ctx, "profiles.html", job=people.job)
-    found = _matching(ctx, filters, kept)
+    listing = _listing(ctx)
+    if isinstance(listing, Job):
+        return page(ctx, "profiles.html", job=listing)
+    found = _matching(ctx, filters, listing.frame)
     start = (filters.page - 1) * members.PAGE_SIZE
     rows = members.shown(found.slice(start, members.PAGE_SIZE), ctx.ws.settings.zone)
     channels = sorted(c for c in found["channel"].unique().to_list() if c)
@@ -117,10 +146,10 @@ def member_list(ctx: Annotated[Ctx, Depends(need("read"))]) -> Response:
         tiers=[t.name for t in ctx.ws.settings.tiers],
         states=STATES,
         communities=communities(ctx),
-        decided_at=kept.at.astimezone(ctx.ws.settings.zone).strftime("%Y-%m-%d %H:%M"),
-        decided_minutes=int(kept.age(now).total_seconds() // 60),
-        refreshing=people.running,
-        refresh_error=people.job.error if people.job and not people.running else "",
+        decided_at=listing.people.at.astimezone(ctx.ws.settings.zone).strftime("%Y-%m-%d %H:%M"),
+        decided_minutes=int(listing.people.age(now).total_seconds() // 60),
+        refreshing=listing.refreshing,
+        refresh_error=listing.error,
     )
 
 
@@ -128,7 +157,7 @@ def member_list(ctx: Annotated[Ctx, Depends(need("read"))]) -> Response:
 def profiles_progress(ctx: Annotated[Ctx, Depends(need("read"))], job: str) -> Response:
     """The profiles' computation (polled by HTMX); once it is done (or gone with a
     restart) the page reloads itself."""
-    found = PEOPLE.job(job)
+    found = PEOPLE.job(job) or LISTED.job(job)
     if found is None or (found.finished and not found.error):
         return Response(headers={"HX-Refresh": "true"}, media_type="text/html")
     return page(ctx, "_profiles.html", job=found)
@@ -141,15 +170,15 @@ def member_export(ctx: Annotated[Ctx, Depends(need("export"))], fmt: str) -> Res
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}", field="format", hint="use json, csv or xlsx")
     filters = _filters(ctx)
-    kept = _people(ctx).kept
-    if kept is None:
+    listing = _listing(ctx)
+    if isinstance(listing, Job):
         return Response(
             "The members' tier, state and churn risk are being computed: retry in a minute.\n",
             status_code=503,
             headers={"Retry-After": "30"},
             media_type="text/plain",
         )
-    found = _matching(ctx, filters, kept)
+    found = _matching(ctx, filters, listing.frame)
     return rows_response(
         members.shown(found, ctx.ws.settings.zone), members.COLUMNS, fmt, "members"
     )
