@@ -6,7 +6,7 @@ import importlib
 import re
 
 from shequn.analytics.sync import behind, copy_path
-from tests.web.conftest import poll_until_reload, sign_in
+from tests.web.conftest import members_ready, poll_until_reload, sign_in
 
 sync_module = importlib.import_module("shequn.analytics.sync")
 OCTOBER = "?community=book-club&from=2026-10-01&to=2026-11-01"
@@ -41,3 +41,15 @@ def test_an_unknown_build_reloads_the_page(fresh) -> None:  # type: ignore[no-un
     _ws, app = fresh
     answer = sign_in(app, "viewer").get("/dashboard/build/gone", headers={"HX-Request": "true"})
     assert (answer.status_code, answer.headers.get("HX-Refresh"), answer.text) == (200, "true", "")
+
+
+def test_the_members_page_waits_for_the_copy_the_same_way(fresh, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ws, app = fresh
+    monkeypatch.setattr(sync_module, "LARGE_CATCH_UP", 5)
+    copy_path(ws).unlink(missing_ok=True)
+    client = sign_in(app, "analyst")
+    first = client.get("/members?lang=en")
+    assert "<h1>Members</h1>" in first.text and "Updating the figures" in first.text
+    poll_until_reload(client, first.text, "/dashboard/build/")
+    assert behind(ws) == 0
+    assert "<small>wx:alice</small>" in members_ready(client, "lang=en")
