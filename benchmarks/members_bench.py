@@ -36,6 +36,7 @@ from shequn.config import Settings, Tier
 from shequn.members.figures import AsOf
 from shequn.members.profiles import assemble
 from shequn.members.recorded import SCHEMA
+from store_gen import senders
 
 ZONE = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 1, 1, tzinfo=ZONE)
@@ -47,10 +48,7 @@ def generate(members: int, events: int, seed: int, first_id: int = 1) -> pa.Tabl
     """Store-shaped rows: heavy-tailed senders, replies and reactions to earlier messages."""
     rng = np.random.default_rng(seed)
     start = int(START.timestamp() * 1_000_000)
-    # 70% of events from a heavy tail, 30% spread evenly: most ids have a few events.
-    heavy = np.minimum(rng.zipf(1.3, events) - 1, members - 1)
-    who = np.where(rng.random(events) < 0.7, heavy, rng.integers(0, members, events))
-    who = (who * 2_654_435_761) % members  # spread the heavy senders over the id range
+    who = senders(rng, members, events)
     ts = np.sort(start + rng.integers(0, YEAR_US, events))
     kind = TYPES[rng.integers(0, len(TYPES), events)]
     ids = np.arange(first_id, first_id + events)

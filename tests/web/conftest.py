@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -129,7 +130,40 @@ def csrf_of(client: TestClient, path: str = "/") -> str:
 
 @pytest.fixture(scope="session")
 def clients(app) -> dict[str, TestClient]:  # type: ignore[no-untyped-def]
-    return {role: sign_in(app, role) for role in (*ROLES, "scoped")}
+    signed = {role: sign_in(app, role) for role in (*ROLES, "scoped")}
+    members_ready(signed["owner"])
+    return signed
+
+
+def poll_until_reload(client: TestClient, page: str, progress: str) -> None:
+    """Poll the progress part of a background job whose hx-get path starts with
+    `progress` (found in `page`), as HTMX does, until it asks for a reload."""
+    found = re.search(f'hx-get="({re.escape(progress)}[^"]+)"', page)
+    assert found is not None, page[:2000]
+    deadline = time.monotonic() + 60
+    while True:
+        polled = client.get(found.group(1), headers={"HX-Request": "true"})
+        assert polled.status_code == 200
+        if polled.headers.get("HX-Refresh") == "true":
+            return
+        assert "<progress" in polled.text and 'role="alert"' not in polled.text, polled.text
+        assert time.monotonic() < deadline, f"{found.group(1)} did not finish in a minute"
+        time.sleep(0.05)
+
+
+def members_ready(client: TestClient, query: str = "") -> str:
+    """The Members page once the profiles behind it are computed and none is being
+    refreshed (they are computed in the background: web/background.py)."""
+    deadline = time.monotonic() + 60
+    while True:
+        text = client.get(f"/members?{query}").text
+        if 'data-refreshing="no"' in text:
+            assert 'class="error"' not in text, text[text.index('id="decided-age"') :][:1000]
+            return text
+        assert 'id="profiles"' in text or 'data-refreshing="yes"' in text, text[:2000]
+        assert 'role="alert"' not in text, text[:2000]
+        assert time.monotonic() < deadline, "the profiles were not computed in a minute"
+        time.sleep(0.05)
 
 
 DATA_DIR = Path(__file__).parent

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -106,9 +107,9 @@ def _workspace(root: Path) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = _workspace(tmp_path_factory.mktemp("browser") / "ws")
+@contextmanager
+def _serve(root: Path) -> Iterator[str]:
+    """`shequn serve` on a free loopback port over the workspace at root."""
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen(
@@ -131,6 +132,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with _serve(_workspace(tmp_path_factory.mktemp("browser") / "ws")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -344,3 +351,18 @@ def test_replay_a_week_from_the_sop_page(browser, server, width) -> None:  # typ
     page.wait_for_url(re.compile(r"member=wx%3Aalice"))
     assert page.locator("#replay-actions tbody tr").count() == 1
     assert page.errors == []
+
+
+def test_members_first_show_the_profiles_progress_then_the_list(browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A console of its own: the profiles are computed at the first Members page only.
+    with _serve(_workspace(tmp_path / "ws")) as url:
+        page = _page(browser, url, "analyst", 390)
+        page.goto(f"{url}/members")
+        assert page.locator("#profiles progress").count() == 1  # the progress page
+        assert page.locator("table.members").count() == 0
+        _shoot(page, "members-computing-390")
+        page.wait_for_selector("table.members", timeout=60_000)  # HTMX reloaded the page
+        assert "分钟前" in page.locator("#decided-age").inner_text()
+        assert page.locator("table.members tbody tr").count() == 4
+        _shoot(page, "members-computed-390")
+        assert page.errors == []  # type: ignore[attr-defined]

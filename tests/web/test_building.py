@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import importlib
 import re
-import time
 
 from shequn.analytics.sync import behind, copy_path
-from tests.web.conftest import sign_in
+from tests.web.conftest import members_ready, poll_until_reload, sign_in
 
 sync_module = importlib.import_module("shequn.analytics.sync")
 OCTOBER = "?community=book-club&from=2026-10-01&to=2026-11-01"
@@ -22,17 +21,7 @@ def test_a_copy_far_behind_is_built_in_the_background(fresh, monkeypatch) -> Non
     first = client.get("/" + OCTOBER)
     assert first.status_code == 200
     assert 'data-metric="joins"' not in first.text  # no figures yet: the progress page
-    job = re.search(r'hx-get="/dashboard/build/([^"]+)"', first.text)
-    assert job is not None, first.text[:2000]
-    deadline = time.monotonic() + 60
-    while True:
-        polled = client.get(f"/dashboard/build/{job.group(1)}", headers={"HX-Request": "true"})
-        assert polled.status_code == 200
-        if polled.headers.get("HX-Refresh") == "true":
-            break
-        assert "<progress" in polled.text
-        assert time.monotonic() < deadline, "the build did not finish"
-        time.sleep(0.1)
+    poll_until_reload(client, first.text, "/dashboard/build/")
     assert behind(ws) == 0  # the background job built the copy
     board = client.get("/" + OCTOBER)
     # October: wx:alice, wx:bob and the hostile name joined
@@ -52,3 +41,15 @@ def test_an_unknown_build_reloads_the_page(fresh) -> None:  # type: ignore[no-un
     _ws, app = fresh
     answer = sign_in(app, "viewer").get("/dashboard/build/gone", headers={"HX-Request": "true"})
     assert (answer.status_code, answer.headers.get("HX-Refresh"), answer.text) == (200, "true", "")
+
+
+def test_the_members_page_waits_for_the_copy_the_same_way(fresh, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ws, app = fresh
+    monkeypatch.setattr(sync_module, "LARGE_CATCH_UP", 5)
+    copy_path(ws).unlink(missing_ok=True)
+    client = sign_in(app, "analyst")
+    first = client.get("/members?lang=en")
+    assert "<h1>Members</h1>" in first.text and "Updating the figures" in first.text
+    poll_until_reload(client, first.text, "/dashboard/build/")
+    assert behind(ws) == 0
+    assert "<small>wx:alice</small>" in members_ready(client, "lang=en")

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.web.conftest import HOSTILE, TEMPLATE_INJECTION, csrf_of, sign_in
+from tests.web.conftest import HOSTILE, TEMPLATE_INJECTION, csrf_of, members_ready, sign_in
 
 HOSTILE_KEY = f"wx:{HOSTILE}"
 
@@ -179,6 +179,7 @@ def test_tier_filter_and_column(tmp_path) -> None:  # type: ignore[no-untyped-de
     ws = Workspace.open(tmp_path / "ws")
     try:
         client = sign_in(create_app(ws, FrozenClock(NOW)), "analyst")
+        members_ready(client)
         # alice and bob ordered once each; the hostile member never did.
         assert decided(client, "tier=buyer") == [
             ("wx:bob", "churned", "buyer"),
@@ -191,20 +192,37 @@ def test_tier_filter_and_column(tmp_path) -> None:  # type: ignore[no-untyped-de
         ws.close()
 
 
-def test_profiles_are_kept_for_their_time_to_live(console_ws) -> None:  # type: ignore[no-untyped-def]
+def test_an_answer_is_kept_until_stale_then_served_while_recomputed(console_ws) -> None:  # type: ignore[no-untyped-def]
+    import time
     from datetime import timedelta
 
-    from shequn.web.cache import Timed
+    from shequn.web.background import Refreshing
     from tests.web.conftest import NOW
 
-    kept = Timed(timedelta(minutes=15))
-    calls: list[int] = []
+    kept: Refreshing[int] = Refreshing("test", timedelta(minutes=15))
+    calls: list[object] = []
 
-    def compute() -> int:
-        calls.append(1)
+    def compute(at: object) -> int:
+        calls.append(at)
         return len(calls)
 
-    assert kept.get(console_ws, "k", NOW, compute) == 1
-    assert kept.get(console_ws, "k", NOW + timedelta(minutes=14), compute) == 1
-    assert kept.get(console_ws, "k", NOW + timedelta(minutes=15), compute) == 2
-    assert kept.get(console_ws, "other", NOW + timedelta(minutes=15), compute) == 3
+    def ask(minutes: int, version: int):  # type: ignore[no-untyped-def]
+        return kept.get(console_ws, "u", NOW + timedelta(minutes=minutes), version, compute)
+
+    def settle(found) -> None:  # type: ignore[no-untyped-def]
+        while not found.job.finished:
+            time.sleep(0.01)
+
+    first = ask(0, 1)
+    assert first.kept is None and first.running
+    settle(first)
+    assert (ask(14, 1).kept.value, ask(14, 1).running) == (1, False)
+    stale = ask(15, 1)  # 15 minutes old: served, and recomputed as of now
+    assert (stale.kept.value, stale.running) == (1, True)
+    settle(stale)
+    assert ask(15, 1).kept.value == 2 and ask(15, 1).kept.at == NOW + timedelta(minutes=15)
+    changed = ask(15, 2)  # another version of what it depends on
+    assert (changed.kept.value, changed.running) == (2, True)
+    settle(changed)
+    assert ask(15, 2).kept.value == 3
+    assert calls == [NOW, NOW + timedelta(minutes=15), NOW + timedelta(minutes=15)]

@@ -54,16 +54,17 @@ def review_workspace(
 
     settings = ws.settings
     lang = lang or settings.language
-    firsts = _check_scope(ws, community, lang)
+    _check_scope(ws, community, lang)
     today = today or datetime.now(settings.zone).date()
     chosen = parse_period(period) if period else last_full_month(today)
     specs = goal_specs(workspace_goals(ws.root, settings), settings)
-    created = creation_days(firsts, settings)
     as_of = today + timedelta(days=1)
     extra = _extra(ws, lang, as_of, chosen, community)  # opens the copy: not while held
     # One copy of the log for every window the goals need (weeks, horizons, ...).
     with copy_cursor(ws) as (cursor, zone):
         coverage = log_coverage(cursor)
+        firsts = {key: cover.first_ts for key, cover in coverage.items() if key != WORKSPACE}
+        created = creation_days(firsts, settings)
         figures = _figures(cursor, zone, coverage)
         shown = [g for g in specs if community is None or g.community == community]
         results = evaluate_goals(shown, chosen, figures, created=created, as_of=as_of)
@@ -159,22 +160,26 @@ def bot_figures(ws: Workspace, period: Period, scope: str) -> dict[str, float | 
     return {row.name: found.value(row.name) for row in ROWS}
 
 
-def _check_scope(ws: Workspace, community: str | None, lang: str) -> dict[str, Any]:
-    """The first event of each community in the log, after checking the options."""
+def _check_scope(ws: Workspace, community: str | None, lang: str) -> None:
+    """The language is known and the community is declared or in the log (one lookup
+    in the store's communities: the first events come from the copy's coverage)."""
+    from sqlalchemy import select
+
     from shequn.store.engine import read_transaction
-    from shequn.store.events import overview
+    from shequn.store.schema import communities
 
     if lang not in LANGS:
         raise InputError(f"unknown language {lang!r}", field="--lang", hint="use zh_CN or en")
+    if not community or ws.settings.community(community) is not None:
+        return
     with read_transaction(ws.engine) as conn:
-        firsts = {c["community"]: c["first_ts"] for c in overview(conn).communities}
-    if community and ws.settings.community(community) is None and community not in firsts:
+        stored = conn.scalar(select(communities.c.key).where(communities.c.key == community))
+    if stored is None:
         raise InputError(
             f"no community {community!r}",
             field="--community",
             hint="see `shequn status` for the community keys",
         )
-    return firsts
 
 
 def creation_days(firsts: Mapping[str, int | None], settings: Settings) -> dict[str, date]:

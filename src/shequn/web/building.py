@@ -13,8 +13,7 @@ import secrets
 import threading
 from pathlib import Path
 
-from shequn.errors import ShequnError
-from shequn.web.jobs import Job
+from shequn.web.jobs import Job, in_thread
 from shequn.workspace import Workspace
 
 
@@ -58,16 +57,5 @@ class CopyBuilds:
         def progress(done: int, total: int) -> None:
             job.done, job.total = done, total
 
-        def run() -> None:
-            try:
-                sync(ws, progress)
-            except ShequnError as exc:
-                job.error, job.hint = exc.message, exc.hint
-            except Exception as exc:  # the page must stop polling and say why
-                job.error = f"{type(exc).__name__}: {exc}"
-                raise
-            finally:
-                job.finished = True
-
-        threading.Thread(target=run, name=f"copy-{job.id}", daemon=True).start()
+        in_thread(job, lambda: sync(ws, progress))
         return job

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from datetime import datetime, timedelta
 from threading import Lock
 from typing import Any, TypeVar
 
@@ -43,31 +42,6 @@ class Memo:
             self._items[full] = value
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
-        return value
-
-
-class Timed:
-    """Answers kept for `ttl` after they were computed, per workspace and settings version.
-
-    For answers too slow to recompute after every new event (a live group adds events
-    every few seconds): the member profiles behind tier, state and churn risk.
-    """
-
-    def __init__(self, ttl: timedelta) -> None:
-        self.ttl = ttl
-        self._items: dict[Hashable, tuple[datetime, Any]] = {}
-        self._lock = Lock()
-
-    def get(self, ws: Workspace, key: Hashable, now: datetime, compute: Callable[[], T]) -> T:
-        full = (str(ws.root), version(ws)[1], key)
-        with self._lock:
-            found = self._items.get(full)
-        if found is not None and now - found[0] < self.ttl:
-            return found[1]
-        value = compute()
-        with self._lock:
-            self._items = {k: v for k, v in self._items.items() if now - v[0] < self.ttl}
-            self._items[full] = (now, value)
         return value
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,29 @@ class Job:
     @property
     def percent(self) -> int:
         return 100 if self.finished else int(100 * self.done / self.total) if self.total else 0
+
+
+def in_thread(
+    job: Job, work: Callable[[], object], finish: Callable[[], None] | None = None
+) -> None:
+    """Run `work` in a daemon thread for a job a page polls: the job ends (`finish`, by
+    default marking it finished) with the error the page must show, whatever happens."""
+
+    def run() -> None:
+        try:
+            work()
+        except ShequnError as exc:
+            job.error, job.hint = exc.message, exc.hint
+        except Exception as exc:  # the page must stop polling and say why
+            job.error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            if finish is None:
+                job.finished = True
+            else:
+                finish()
+
+    threading.Thread(target=run, name=f"{job.name}-{job.id}", daemon=True).start()
 
 
 class Jobs:
@@ -69,23 +93,21 @@ class Jobs:
             job.total = total
 
         def run() -> None:
-            try:
-                with audit.acting_as(user):
-                    job.result = import_path(
-                        ws,
-                        upload,
-                        format_name=format_name,
-                        community=community,
-                        progress=Progress(start, advance),
-                        clock=clock,
-                    )
-            except ShequnError as exc:
-                job.error, job.hint = exc.message, exc.hint
-            finally:
-                job.finished = True
-                shutil.rmtree(upload.parent, ignore_errors=True)
+            with audit.acting_as(user):
+                job.result = import_path(
+                    ws,
+                    upload,
+                    format_name=format_name,
+                    community=community,
+                    progress=Progress(start, advance),
+                    clock=clock,
+                )
 
-        threading.Thread(target=run, name=f"import-{job.id}", daemon=True).start()
+        def finish() -> None:
+            job.finished = True
+            shutil.rmtree(upload.parent, ignore_errors=True)
+
+        in_thread(job, run, finish)
         return job
 
 

@@ -116,15 +116,17 @@ def decided(ws: Workspace, when: datetime) -> pl.DataFrame:
 
 
 def with_decided(frame: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
-    """The directory with each row's person's tier, state and churn risk."""
+    """The directory with each row's person's tier, state and churn risk, newest join
+    first (the order of the page: filtering keeps it, so no request sorts)."""
     keyed = frame.with_columns(pl.col("person").fill_null(pl.col("key")))
-    return keyed.join(people, on="person", how="left")
+    joined = keyed.join(people, on="person", how="left")
+    return joined.sort(["joined_ts", "key"], descending=[True, False], nulls_last=True)
 
 
 def select_members(
     frame: pl.DataFrame, filters: Filters, tagged: set[str] | None, today: date, zone: Any
 ) -> pl.DataFrame:
-    """The rows matching the filters, newest join first."""
+    """The rows matching the filters, in the frame's order (`with_decided`'s)."""
     cut = day_number(today) - ACTIVE_DAYS
     conditions = []
     if filters.community:
@@ -159,8 +161,7 @@ def select_members(
         conditions.append(pl.col("state") == filters.state)
     if filters.risk:
         conditions.append(pl.col("churn_risk") >= float(filters.risk))
-    found = frame.filter(*conditions) if conditions else frame
-    return found.sort(["joined_ts", "key"], descending=[True, False], nulls_last=True)
+    return frame.filter(*conditions) if conditions else frame
 
 
 def shown(rows: pl.DataFrame, zone: Any) -> list[dict[str, Any]]:

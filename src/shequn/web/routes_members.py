@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Annotated
 
@@ -16,12 +16,30 @@ from shequn.services.member_tags import tag_members
 from shequn.services.members import merge
 from shequn.web import members
 from shequn.web.auth import Ctx, Forbidden, need
-from shequn.web.cache import Timed
+from shequn.web.background import Found, Kept, Refreshing
+from shequn.web.cache import version
+from shequn.web.jobs import Job
 from shequn.web.render import FORMATS, page, rows_response
-from shequn.web.routes_dashboard import MEMO, communities
+from shequn.web.routes_dashboard import BUILDS, MEMO, communities
 
 router = APIRouter()
-PEOPLE = Timed(timedelta(minutes=15))
+# Not recomputed at every new event: deciding them reads every person's history and
+# trains the churn model (seconds at 300k events, tens of seconds at a million
+# members), and a live group adds events every few seconds.
+PEOPLE: Refreshing[pl.DataFrame] = Refreshing("profiles", timedelta(minutes=15))
+# The directory joined with the kept profiles, newest join first: recomputed in the
+# background after new events (seconds at a million members), the previous one served.
+LISTED: Refreshing[pl.DataFrame] = Refreshing("directory")
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """The Members page's rows before filtering, and how fresh they are."""
+
+    frame: pl.DataFrame
+    people: Kept[pl.DataFrame]  # the profiles in it
+    refreshing: bool
+    error: str  # why the last refresh failed
 
 
 def _filters(ctx: Ctx) -> members.Filters:
@@ -56,22 +74,40 @@ def _check_decided(values: dict[str, str]) -> None:
             raise InputError(f"churn risk {values['risk']!r}", field="risk", hint="a number 0 to 1")
 
 
-def _people(ctx: Ctx) -> pl.DataFrame:
-    """Every person's tier, state and churn risk, at most PEOPLE.ttl old.
-
-    Not recomputed at every new event, as the directory is: deciding them reads every
-    person's history and trains the churn model (seconds at 300k events), and a live
-    group adds events every few seconds.
-    """
+def _people(ctx: Ctx) -> Found[pl.DataFrame]:
+    """Every person's tier, state and churn risk (kept, refreshed in the background
+    once PEOPLE.ttl old or after the settings changed)."""
     now = ctx.request.app.state.clock.now()
-    return PEOPLE.get(ctx.ws, "people", now, lambda: members.decided(ctx.ws, now))
+    settings = version(ctx.ws)[1]
+    return PEOPLE.get(ctx.ws, ctx.user.name, now, settings, lambda at: members.decided(ctx.ws, at))
 
 
-def _matching(ctx: Ctx, filters: members.Filters):  # type: ignore[no-untyped-def]
+def _listing(ctx: Ctx) -> _Listing | Job:
+    """The directory with the profiles, or the job computing the first of either."""
+    people = _people(ctx)
+    if people.kept is None:
+        assert people.job is not None
+        return people.job
+    kept = people.kept
+    listed = LISTED.get(
+        ctx.ws,
+        ctx.user.name,
+        ctx.request.app.state.clock.now(),
+        (version(ctx.ws)[0], kept.at, kept.version),
+        lambda _at: members.with_decided(members.directory(ctx.ws), kept.value),
+    )
+    if listed.kept is None:
+        assert listed.job is not None
+        return listed.job
+    failed = [f.job.error for f in (people, listed) if f.job and not f.running and f.job.error]
+    return _Listing(
+        listed.kept.value, kept, people.running or listed.running, failed[0] if failed else ""
+    )
+
+
+def _matching(ctx: Ctx, filters: members.Filters, frame: pl.DataFrame) -> pl.DataFrame:
     from shequn.analytics.engine import data_days
 
-    frame = MEMO.get(ctx.ws, "directory", lambda: members.directory(ctx.ws))
-    frame = members.with_decided(frame, _people(ctx))
     if ctx.user.communities:
         frame = frame.filter(frame["community"].is_in(list(ctx.user.communities)))
     span = MEMO.get(ctx.ws, "days", lambda: data_days(ctx.ws))
@@ -82,12 +118,23 @@ def _matching(ctx: Ctx, filters: members.Filters):  # type: ignore[no-untyped-de
 
 @router.get("/members")
 def member_list(ctx: Annotated[Ctx, Depends(need("read"))]) -> Response:
-    """Query: community, q, tag, channel, joined_from, joined_to, activity, bought, page."""
+    """Query: community, q, tag, channel, joined_from, joined_to, activity, bought, page.
+
+    While the copy is far behind the log or the profiles are not computed yet, a page
+    that shows the progress and reloads by itself (web/building.py, web/background.py).
+    """
     filters = _filters(ctx)
-    found = _matching(ctx, filters)
+    building = BUILDS.waiting(ctx.ws, ctx.user.name, version(ctx.ws)[0])
+    if building is not None:
+        return page(ctx, "building.html", job=building, heading="Members")
+    listing = _listing(ctx)
+    if isinstance(listing, Job):
+        return page(ctx, "profiles.html", job=listing)
+    found = _matching(ctx, filters, listing.frame)
     start = (filters.page - 1) * members.PAGE_SIZE
     rows = members.shown(found.slice(start, members.PAGE_SIZE), ctx.ws.settings.zone)
     channels = sorted(c for c in found["channel"].unique().to_list() if c)
+    now = ctx.request.app.state.clock.now()
     return page(
         ctx,
         "members.html",
@@ -99,15 +146,39 @@ def member_list(ctx: Annotated[Ctx, Depends(need("read"))]) -> Response:
         tiers=[t.name for t in ctx.ws.settings.tiers],
         states=STATES,
         communities=communities(ctx),
+        decided_at=listing.people.at.astimezone(ctx.ws.settings.zone).strftime("%Y-%m-%d %H:%M"),
+        decided_minutes=int(listing.people.age(now).total_seconds() // 60),
+        refreshing=listing.refreshing,
+        refresh_error=listing.error,
     )
+
+
+@router.get("/members/profiles/{job}")
+def profiles_progress(ctx: Annotated[Ctx, Depends(need("read"))], job: str) -> Response:
+    """The profiles' computation (polled by HTMX); once it is done (or gone with a
+    restart) the page reloads itself."""
+    found = PEOPLE.job(job) or LISTED.job(job)
+    if found is None or (found.finished and not found.error):
+        return Response(headers={"HX-Refresh": "true"}, media_type="text/html")
+    return page(ctx, "_profiles.html", job=found)
 
 
 @router.get("/members.{fmt}")
 def member_export(ctx: Annotated[Ctx, Depends(need("export"))], fmt: str) -> Response:
-    """The whole filtered list (every page) as json, csv or xlsx."""
+    """The whole filtered list (every page) as json, csv or xlsx; 503 (retry later)
+    until the profiles are first computed."""
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}", field="format", hint="use json, csv or xlsx")
-    found = _matching(ctx, _filters(ctx))
+    filters = _filters(ctx)
+    listing = _listing(ctx)
+    if isinstance(listing, Job):
+        return Response(
+            "The members' tier, state and churn risk are being computed: retry in a minute.\n",
+            status_code=503,
+            headers={"Retry-After": "30"},
+            media_type="text/plain",
+        )
+    found = _matching(ctx, filters, listing.frame)
     return rows_response(
         members.shown(found, ctx.ws.settings.zone), members.COLUMNS, fmt, "members"
     )
@@ -121,9 +192,17 @@ def member_page(ctx: Annotated[Ctx, Depends(need("read"))], key: str) -> Respons
     seen = {a["key"] for a in found.accounts}
     if ctx.user.communities and not any(ctx.user.sees(t["community"]) for t in found.timeline):
         raise Forbidden(f"{key} is outside the communities of {ctx.user.name}")
-    people = _people(ctx).filter(pl.col("person") == found.person)
-    standing = people.row(0, named=True) if people.height else dict.fromkeys(members.DECIDED)
-    return page(ctx, "member.html", member=found, others=sorted(seen - {key}), decided=standing)
+    kept = _people(ctx).kept
+    people = kept.value.filter(pl.col("person") == found.person) if kept else None
+    standing = people.row(0, named=True) if people is not None and people.height else {}
+    return page(
+        ctx,
+        "member.html",
+        member=found,
+        others=sorted(seen - {key}),
+        decided=dict.fromkeys(members.DECIDED) | standing,
+        deciding=kept is None,
+    )
 
 
 @router.post("/members/tag")
