@@ -85,11 +85,13 @@ class Since:
 
 def compute(
     con: duckdb.DuckDBPyConnection, table: str, at: AsOf, gap_days: int, since: Since | None
-) -> None:
+) -> bool:
     """Bring the figures in `table` from `since` to `at` and the copy's newest event;
     cold (the table created anew, everyone computed) when `since` is None.
 
-    The caller holds the transaction.
+    Returns whether the figures were brought up from `since` (not recomputed cold): then
+    the temporary table `<table>_changed` (column `person`) holds everyone whose row may
+    have changed. The caller holds the transaction.
     """
     marks = {"hwm": -1, "then": at.now}
     if since is not None:
@@ -114,11 +116,12 @@ def compute(
     con.execute(kept_sql.MERGED.format(table=table))
     if since is not None:
         con.execute(f"DELETE FROM {table} WHERE member IN (SELECT member FROM fig_rows)")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_changed AS FROM fig_scope")
     con.execute(f"INSERT INTO {table} SELECT * FROM fig_rows")
     temps = ("fig_new", "fig_authors", "fig_links", "fig_delta", "fig_scope", "fig_parts")
     for temp in (*temps, "fig_rows"):
         con.execute(f"DROP TABLE {temp}")
-    return None
+    return since is not None
 
 
 def _crossings(then: AsOf, at: AsOf) -> dict[str, str]:

@@ -62,6 +62,25 @@ class Mark:
         ) and other.now >= self.now
 
 
+@dataclass(frozen=True)
+class Update:
+    """What bringing a stored set up to date did.
+
+    Attributes:
+        table: the stored table.
+        at: the instant it now holds.
+        mark: its mark now.
+        start: the mark of the set it started from when that was its own previous
+            content (None when cold or started from another set): then the temporary
+            table `<table>_changed` holds everyone whose row may have changed since.
+    """
+
+    table: str
+    at: AsOf
+    mark: Mark
+    start: Mark | None
+
+
 def kept_figures(
     con: duckdb.DuckDBPyConnection,
     at: AsOf,
@@ -83,11 +102,26 @@ def kept_figures(
         after: a stored set of an earlier instant (just brought up to date) to start
             from when `name` cannot be: only the events between the two are read.
     """
+    return read_kept(con, bring_up(con, at, gap_days, name, cold=cold, after=after))
+
+
+def bring_up(
+    con: duckdb.DuckDBPyConnection,
+    at: AsOf,
+    gap_days: int,
+    name: str,
+    *,
+    cold: bool = False,
+    after: str | None = None,
+) -> Update:
+    """Bring the stored set `name` up to `at` and the copy's newest event (arguments as
+    `kept_figures`), without reading it."""
     table = f"member_figures_{name}"
     con.execute(_STATE_DDL)
     mark = _current(con, at, gap_days)
     start = None if cold else _stored(con, name, table)
-    if (start is None or not start.same_rules(mark)) and after is not None:
+    own = start is not None and start.same_rules(mark)
+    if not own and after is not None:
         start = _stored(con, after, f"member_figures_{after}")
         if start is not None and start.same_rules(mark):
             con.execute(f"CREATE OR REPLACE TABLE {table} AS FROM member_figures_{after}")
@@ -96,14 +130,25 @@ def kept_figures(
         since = Since(AsOf(start.now, start.today, start.window_days), start.hwm)
     con.execute("BEGIN")
     try:
-        compute(con, table, at, gap_days, since)
+        partial = compute(con, table, at, gap_days, since)
         _save(con, name, mark)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    return Update(table, at, mark, start if own and partial else None)
+
+
+def read_kept(
+    con: duckdb.DuckDBPyConnection, update: Update, persons: str | None = None
+) -> pl.DataFrame:
+    """The figures of a set just brought up (`bring_up`), in no particular order: of
+    everyone, or of the persons in the table `persons` (column `person`)."""
+    query = kept_sql.READ.format(table=update.table)
+    if persons is not None:
+        query += f" AND member IN (SELECT person FROM {persons})"
     # Unordered: sorting a million keys costs more than the joins that follow.
-    return with_time(read_frame(con, kept_sql.READ.format(table=table)), at)
+    return with_time(read_frame(con, query), update.at)
 
 
 def _current(con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int) -> Mark:
