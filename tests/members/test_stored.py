@@ -129,12 +129,67 @@ def test_profiles_after_new_events_equal_a_cold_run() -> None:
     assert first["member"].is_in(kept["member"].implode()).all()
 
 
-def _figures_cold_model_kept(con, settings: Settings) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+def _figures_cold_model_kept(  # type: ignore[no-untyped-def]
+    con, settings: Settings, day: str = "2026-06-11", recorded: dict | None = None
+) -> pl.DataFrame:
     from shequn.members import stored
 
     for name in ("now", "back_14"):
         con.execute(f"DELETE FROM {stored.STATE_TABLE} WHERE name = '{name}'")
-    return assemble(con, settings, _at("2026-06-11"), {0: NOTHING, 14: NOTHING})
+    return assemble(con, settings, _at(day), recorded or {0: NOTHING, 14: NOTHING})
+
+
+def _recorded(*rows: tuple) -> pl.DataFrame:
+    """Recorded state rows: member, points, tags, tier, state, churn-risk band."""
+    return pl.DataFrame(list(rows), schema=SCHEMA, orient="row")
+
+
+# Recorded state before and after a refresh: k3's tier recorded, k5's points 14 days
+# back changed (the grace evaluation), k7's tag removed, k40 recorded for the first time.
+BEFORE = {
+    0: _recorded(("k3", 40, None, None, "active", None), ("k7", None, "vip", "buyer", None, None)),
+    14: _recorded(("k5", 10, None, None, None, None)),
+}
+AFTER = {
+    0: _recorded(
+        ("k3", 40, None, "buyer", "active", None),
+        ("k7", None, None, "buyer", None, None),
+        ("k40", 5, None, None, None, "high"),
+    ),
+    14: _recorded(("k5", 900, None, None, None, None)),
+}
+
+
+@pytest.mark.parametrize("recorded", [BEFORE, AFTER], ids=["same recorded", "recorded changed"])
+def test_a_refresh_at_the_same_instant_equals_a_full_decision(recorded: dict) -> None:
+    # 200 keys, the last 30 events appended: new persons, late events (before the
+    # grace instant 14 days back), events after the instant, refunds.
+    events = _log(8, 2000, keys=200).events
+    settings = _settings(refit_days=30)
+    con = memory_copy(to_arrow(events[:1970]), SHANGHAI)
+    assemble(con, settings, _at("2026-06-11"), BEFORE)
+    append(con, to_arrow(events[1970:]), SHANGHAI)
+    again = assemble(con, settings, _at("2026-06-11"), recorded)
+    [(changed,)] = con.execute("SELECT COUNT(*) FROM member_profiles_changed").fetchall()
+    assert 0 < changed < again.height / 3  # only some rows were decided again
+    assert_frame_equal(again, _figures_cold_model_kept(con, settings, recorded=recorded))
+    if recorded is AFTER:  # k3 holds the tier recorded for it, or has its reason
+        assert again.filter(pl.col("member") == "k3")["tier_reason"].item() != ""
+
+
+def test_changed_settings_decide_every_row_again() -> None:
+    events = _log(7, 1500, keys=60).events
+    con = memory_copy(to_arrow(events[:1460]), SHANGHAI)
+    assemble(con, _settings(refit_days=30), _at("2026-06-11"), BEFORE)
+    append(con, to_arrow(events[1460:]), SHANGHAI)
+    stricter = _settings(refit_days=30)
+    stricter.tiers[0] = Tier(name="regular", min_days_active=6, window_days=30)
+    again = assemble(con, stricter, _at("2026-06-11"), BEFORE)
+    assert_frame_equal(again, _figures_cold_model_kept(con, stricter, recorded=BEFORE))
+    assert (
+        again["tier"].to_list()
+        != assemble(con, _settings(30), _at("2026-06-11"), BEFORE)["tier"].to_list()
+    )
 
 
 def test_time_alone_moves_windowed_figures() -> None:

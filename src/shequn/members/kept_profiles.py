@@ -90,7 +90,7 @@ def changed(
     if rows != [(key.text,)] or not _exists(con, RECORDED):
         return False
     recorded = _recorded(stored)
-    kept = read_frame(con, f"SELECT * FROM {RECORDED}").cast(dict(recorded.schema))
+    kept = read_frame(con, f"SELECT * FROM {RECORDED}").cast(recorded.schema)
     moved = pl.concat(
         [
             recorded.join(kept, on=recorded.columns, how="anti", nulls_equal=True),
