@@ -30,7 +30,7 @@ import polars as pl
 
 from shequn.config import Settings
 from shequn.members.figures import AsOf, read_frame
-from shequn.members.recorded import SCHEMA
+from shequn.members.recorded import SCHEMA, complete
 from shequn.members.refit import TABLE as MODEL_TABLE
 from shequn.members.stored import Mark
 
@@ -154,7 +154,7 @@ def _in_order(frame: pl.DataFrame) -> pl.DataFrame:
 def _recorded(stored: dict[int, pl.DataFrame]) -> pl.DataFrame:
     """The recorded state by days back, as one frame (column `back`)."""
     frames = [
-        frame.select(*SCHEMA).with_columns(pl.lit(days, pl.Int64).alias("back"))
+        complete(frame).with_columns(pl.lit(days, pl.Int64).alias("back"))
         for days, frame in sorted(stored.items())
     ]
     return pl.concat(frames) if frames else pl.DataFrame(schema={**SCHEMA, "back": pl.Int64})

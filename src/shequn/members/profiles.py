@@ -18,7 +18,7 @@ from shequn.analytics.sync import open_copy
 from shequn.config import Settings
 from shequn.members import churn, kept_profiles
 from shequn.members.figures import AsOf
-from shequn.members.recorded import SCHEMA, recorded
+from shequn.members.recorded import complete, recorded
 from shequn.members.refit import kept_model, refit_due
 from shequn.members.rfm import with_rfm
 from shequn.members.states import state_expr
@@ -110,11 +110,7 @@ def _decided(
     rules = settings.member_states
 
     def at_back(days: int) -> pl.DataFrame:
-        frame = kept[days].join(stored[days], on="member", how="left")
-        missing = [
-            pl.lit(None, kind).alias(c) for c, kind in SCHEMA.items() if c not in frame.columns
-        ]
-        return frame.with_columns(missing)
+        return kept[days].join(complete(stored[days]), on="member", how="left")
 
     now = at_back(0).with_columns(state_expr(rules, at.today, at.now))
     if settings.tiers:

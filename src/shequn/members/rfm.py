@@ -33,9 +33,9 @@ SEGMENTS: tuple[str, ...] = (
 
 def _quintile(value: pl.Expr, buyers: pl.Expr) -> pl.Expr:
     """1–5 by the share of buyers with a strictly smaller value."""
-    below = value.rank("min").over(buyers) - 1
-    count = pl.len().over(buyers)
-    return (pl.when(buyers).then((below * 5 // count) + 1)).cast(pl.Int8)
+    # Ranked among buyers only (others null): cheaper than a window over `buyers`.
+    below = pl.when(buyers).then(value).rank("min") - 1
+    return ((below * 5 // buyers.sum()) + 1).cast(pl.Int8)
 
 
 def with_rfm(frame: pl.DataFrame, now: int) -> pl.DataFrame:
