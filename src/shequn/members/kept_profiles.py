@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
-import numpy as np
 import polars as pl
 
 from shequn.config import Settings
@@ -121,34 +120,15 @@ def save(
 def splice(
     con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, key: Key, stored: dict[int, pl.DataFrame]
 ) -> pl.DataFrame:
-    """Put the recomputed `rows` (sorted by member) in the kept profiles, now decided
+    """Put the recomputed `rows` in the kept profiles, now decided
     under `key`, and return them all, sorted by member."""
     with _transaction(con, rows=rows, recorded=_recorded(stored)):
         con.execute(f"DELETE FROM {TABLE} WHERE member IN (SELECT person FROM {CHANGED})")
         con.execute(f"INSERT INTO {TABLE} FROM rows")
         con.execute(f"CREATE OR REPLACE TABLE {RECORDED} AS FROM recorded")
         con.execute(f"UPDATE {STATE} SET key = ?", [key.text])
-    return _in_order(read_frame(con, f"FROM {TABLE}"))
-
-
-def _in_order(frame: pl.DataFrame) -> pl.DataFrame:
-    """The kept rows in member order. DuckDB keeps the insertion order: the rows written
-    sorted by the last full decision, less those deleted since, then the rows appended
-    since; the appended ones are merged into place."""
-    member = frame["member"]
-    unordered = (member.slice(1) <= member.slice(0, member.len() - 1)).arg_true()
-    if unordered.len() == 0:
-        return frame
-    cut = int(unordered[0]) + 1
-    head, tail = frame.head(cut), frame.slice(cut).sort("member")
-    # Each later row goes before the first leading one above it (members are unique).
-    slots = head["member"].search_sorted(tail["member"]).to_numpy() + np.arange(tail.height)
-    later = np.zeros(frame.height, dtype=bool)
-    later[slots] = True
-    order = np.empty(frame.height, dtype=np.int64)
-    order[~later] = np.arange(head.height)
-    order[later] = head.height + np.arange(tail.height)
-    return pl.concat([head, tail]).gather(order)
+    # Sorted by DuckDB: the rows appended since the last full decision are out of order.
+    return read_frame(con, f"FROM {TABLE} ORDER BY member")
 
 
 def _recorded(stored: dict[int, pl.DataFrame]) -> pl.DataFrame:
