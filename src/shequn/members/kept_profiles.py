@@ -1,20 +1,19 @@
 """The last assembled profiles kept in the copy, so a refresh recomputes only some rows.
 
 `member_profiles` holds every decided column of the last profiles (all of
-shequn.members.profiles except the RFM scores, which rank buyers against each other),
-sorted by member; `member_profiles_state` holds what they were decided from (`Key`: the
-instant, the settings, the churn model and the mark of every kept figure set) and how
-many leading rows are still in member order; `member_profiles_recorded` holds the
-recorded state (shequn.members.recorded) they were joined with.
+shequn.members.profiles but the RFM scores, which rank buyers against each other);
+`member_profiles_state` holds what they were decided from (`Key`: the instant, the
+settings, the churn model and the mark of every figure set they read);
+`member_profiles_recorded` holds the recorded state (shequn.members.recorded) they
+were joined with.
 
-A refresh at the same instant, with the same settings and model, whose kept figure
-sets were each brought up from exactly the marks the profiles were decided from,
-recomputes only the persons whose rows may have changed: those in the scope of each
-set's update (shequn.members.stored) and those whose recorded state differs. Their
-rows are updated in place (rows keep their position, so the table stays in member
-order) and new persons are appended; reading merges the appended rows into place.
-Anything else (another instant, a refit, changed settings or marks, `--cold`) decides
-every row again and rewrites the table.
+A refresh at the same instant, with the same settings and model, whose figure sets
+were each brought up from exactly the marks the profiles were decided from, decides
+again only the persons whose rows may have changed: those in the scope of each set's
+update (shequn.members.figures.compute) and those whose recorded state differs. Their
+rows replace the kept ones; the table is read back sorted by member and the RFM scores
+ranked over it. Anything else (another instant, a refit, changed settings, marks or
+merges, `--cold`) decides every row and rewrites the table.
 """
 
 from __future__ import annotations
