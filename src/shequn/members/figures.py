@@ -90,7 +90,7 @@ def compute(
     cold (the table created anew, everyone computed) when `since` is None.
 
     Returns whether the figures were brought up from `since` (not recomputed cold): then
-    the temporary table `<table>_changed` (column `person`) holds everyone whose row may
+    the temporary table `<table>_changed` holds the new rows of everyone whose row may
     have changed. The caller holds the transaction.
     """
     marks = {"hwm": -1, "then": at.now}
@@ -116,11 +116,15 @@ def compute(
     con.execute(kept_sql.MERGED.format(table=table))
     if since is not None:
         con.execute(f"DELETE FROM {table} WHERE member IN (SELECT member FROM fig_rows)")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_changed AS FROM fig_scope")
     con.execute(f"INSERT INTO {table} SELECT * FROM fig_rows")
     temps = ("fig_new", "fig_authors", "fig_links", "fig_delta", "fig_scope", "fig_parts")
-    for temp in (*temps, "fig_rows"):
+    for temp in temps:
         con.execute(f"DROP TABLE {temp}")
+    if since is None:
+        con.execute("DROP TABLE fig_rows")
+    else:
+        con.execute(f"DROP TABLE IF EXISTS {table}_changed")
+        con.execute(f"ALTER TABLE fig_rows RENAME TO {table}_changed")
     return since is not None
 
 

@@ -95,7 +95,7 @@ def changed(
             kept.join(recorded, on=recorded.columns, how="anti", nulls_equal=True),
         ]
     ).select(pl.col("member").alias("person"))
-    union = " UNION ".join(f"SELECT person FROM {name}_changed" for name in sets)
+    union = " UNION ".join(f"SELECT member AS person FROM {name}_changed" for name in sets)
     con.register("moved", moved)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {CHANGED} AS {union} UNION FROM moved")

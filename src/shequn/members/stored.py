@@ -72,7 +72,8 @@ class Update:
         mark: its mark now.
         start: the mark of the set it started from when that was its own previous
             content (None when cold or started from another set): then the temporary
-            table `<table>_changed` holds everyone whose row may have changed since.
+            table `<table>_changed` holds the new rows of everyone whose row may have
+            changed since.
     """
 
     table: str
@@ -143,10 +144,21 @@ def read_kept(
     con: duckdb.DuckDBPyConnection, update: Update, persons: str | None = None
 ) -> pl.DataFrame:
     """The figures of a set just brought up (`bring_up`), in no particular order: of
-    everyone, or of the persons in the table `persons` (column `person`)."""
+    everyone, or of the persons in the table `persons` (column `person`).
+
+    The rows the update rewrote are read from `<table>_changed` (small); the whole
+    table only for persons outside them.
+    """
     query = kept_sql.READ.format(table=update.table)
     if persons is not None:
-        query += f" AND member IN (SELECT person FROM {persons})"
+        changed, within = f"{update.table}_changed", f"member IN (SELECT person FROM {persons})"
+        [(others,)] = con.execute(
+            f"SELECT COUNT(*) FROM {persons} AS p ANTI JOIN {changed} AS c ON c.member = p.person"
+        ).fetchall()
+        query = f"{kept_sql.READ.format(table=changed)} AND {within}"
+        if others:
+            query += f""" UNION ALL {kept_sql.READ.format(table=update.table)} AND {within}
+                AND member NOT IN (SELECT member FROM {changed})"""
     # Unordered: sorting a million keys costs more than the joins that follow.
     return with_time(read_frame(con, query), update.at)
 
