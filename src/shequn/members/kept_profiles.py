@@ -127,7 +127,8 @@ def splice(
         con.execute(f"CREATE OR REPLACE TABLE {RECORDED} AS FROM recorded")
         con.execute(f"UPDATE {STATE} SET key = ?", [key.text])
     # Sorted by DuckDB: the rows appended since the last full decision are out of order.
-    return read_frame(con, f"FROM {TABLE} ORDER BY member")
+    # One chunk: the ranks of RFM and what callers do cost twice as much over DuckDB's.
+    return read_frame(con, f"FROM {TABLE} ORDER BY member").rechunk()
 
 
 def _recorded(stored: dict[int, pl.DataFrame]) -> pl.DataFrame:
