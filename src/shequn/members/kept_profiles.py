@@ -30,7 +30,7 @@ from shequn.config import Settings
 from shequn.members.figures import AsOf, read_frame
 from shequn.members.recorded import SCHEMA, complete
 from shequn.members.refit import TABLE as MODEL_TABLE
-from shequn.members.stored import Mark
+from shequn.members.stored import Mark, exists
 
 # Raised when the kept columns or their meaning change: the kept profiles are then unused.
 VERSION = 1
@@ -85,7 +85,7 @@ def changed(
     table (shequn.members.figures.compute) and those whose recorded state differs."""
     con.execute(_STATE_DDL)
     rows = con.execute(f"SELECT key FROM {STATE}").fetchall()
-    if rows != [(key.text,)] or not _exists(con, RECORDED):
+    if rows != [(key.text,)] or not exists(con, RECORDED):
         return False
     recorded = _recorded(stored)
     kept = read_frame(con, f"SELECT * FROM {RECORDED}").cast(recorded.schema)
@@ -119,8 +119,8 @@ def save(
 def splice(
     con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, key: Key, stored: dict[int, pl.DataFrame]
 ) -> pl.DataFrame:
-    """Put the recomputed `rows` in the kept profiles, now decided
-    under `key`, and return them all, sorted by member."""
+    """Put the recomputed `rows` in the kept profiles, now decided under `key`, and
+    return them all, sorted by member."""
     with _transaction(con, rows=rows, recorded=_recorded(stored)):
         con.execute(f"DELETE FROM {TABLE} WHERE member IN (SELECT person FROM {CHANGED})")
         con.execute(f"INSERT INTO {TABLE} FROM rows")
@@ -155,10 +155,3 @@ def _transaction(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iter
     finally:
         for name in frames:
             con.unregister(name)
-
-
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    [(count,)] = con.execute(
-        "SELECT COUNT(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [table]
-    ).fetchall()
-    return bool(count)

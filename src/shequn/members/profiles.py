@@ -4,7 +4,10 @@
 `when` (shequn.members.figures), joins what the store recorded (points, tags, tier,
 state: shequn.members.recorded), and decides tier, state and churn risk in Polars,
 column-wise. The churn model is trained on the same workspace's history: features at
-`when - horizon`, labels observed by `when` (shequn.members.churn).
+`when - horizon`, labels observed by `when` (shequn.members.churn). The figures, the
+model and the decided profiles are kept in the copy between runs: a run at the same
+instant after new events decides again only the persons they touch
+(shequn.members.kept_profiles).
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ table `member_figures_<name>` in the copy, one row per person, beside a row of
   crossed a window's edge (shequn.members.kept_sql); their rows are replaced, in one
   transaction.
 
+`bring_up` does the same without reading the set back, and says which rows it
+rewrote (`Update`), so a refresh can read only those (`read_kept`).
+
 Figures that change with the passage of time alone (`tenure_days`, `idle_days`, and
 so the lifecycle state and the churn score) are derived afterwards from the stored
 instants, vectorised, for everyone. The result equals `figures` from scratch
@@ -175,17 +178,22 @@ def _current(con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int) -> Mark:
 
 def _stored(con: duckdb.DuckDBPyConnection, name: str, table: str) -> Mark | None:
     """The mark of the stored figures `name`, or None when there are none."""
-    [(exists,)] = con.execute(
-        "SELECT COUNT(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [table]
-    ).fetchall()
     rows = con.execute(
         f"""SELECT now, today, window_days, gap, hwm, persons, version
             FROM {STATE_TABLE} WHERE name = ?""",
         [name],
     ).fetchall()
-    if not rows or not exists:
+    if not rows or not exists(con, table):
         return None
     return Mark(*rows[0])
+
+
+def exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the copy holds the (not temporary) table `table`."""
+    [(count,)] = con.execute(
+        "SELECT COUNT(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [table]
+    ).fetchall()
+    return bool(count)
 
 
 def _save(con: duckdb.DuckDBPyConnection, name: str, mark: Mark) -> None:
