@@ -234,3 +234,36 @@ def test_an_id_written_again_recomputes_cold() -> None:
     after = kept_figures(con, _at("2026-05-01"), 60, "now").sort("member")
     assert after["replies_received"].to_list() == [1, 0, 0]
     assert_frame_equal(after, figures(memory_copy(to_arrow(b.events), SHANGHAI), _at("2026-05-01")))
+
+
+def test_grace_figures_are_brought_up_when_a_changed_person_holds_a_graced_tier() -> None:
+    from shequn.members.stored import mark
+
+    events = _log(9, 2000, keys=200).events
+    # One order in 30 days makes a buyer, kept 14 days after (grace).
+    settings = Settings(
+        tiers=[
+            Tier(name="regular", min_days_active=3, window_days=30),
+            Tier(name="buyer", min_orders=1, window_days=30, grace_days=14),
+        ]
+    )
+    con = memory_copy(to_arrow(events[:1950]), SHANGHAI)
+    assemble(con, settings, _at("2026-06-11"), {0: NOTHING, 14: NOTHING})
+    grace = mark(con, "back_14")
+    # No one holds `buyer` (the tier with a grace period): the figures 14 days back are
+    # not read, so they are left as they were.
+    append(con, to_arrow(events[1950:1975]), SHANGHAI)
+    first = assemble(con, settings, _at("2026-06-11"), {0: NOTHING, 14: NOTHING})
+    assert mark(con, "back_14") == grace
+    expected = _figures_cold_model_kept(con, settings, recorded={0: NOTHING, 14: NOTHING})
+    assert_frame_equal(first, expected)
+    # k36 is recorded as a buyer: its order (04-28 to 05-12) left the 30-day window by
+    # 06-11 but was in it 14 days before, so it keeps the tier; the grace figures are
+    # brought up over both batches of events.
+    append(con, to_arrow(events[1975:]), SHANGHAI)
+    buyer = {0: _recorded(("k36", None, None, "buyer", None, None)), 14: NOTHING}
+    second = assemble(con, settings, _at("2026-06-11"), buyer)
+    assert mark(con, "back_14") != grace
+    assert_frame_equal(second, _figures_cold_model_kept(con, settings, recorded=buyer))
+    k36 = second.filter(pl.col("member") == "k36")
+    assert k36.select("tier", "tier_reason").row(0) == ("buyer", "kept in the grace period")

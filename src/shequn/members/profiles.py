@@ -25,7 +25,7 @@ from shequn.members.recorded import complete, recorded
 from shequn.members.refit import kept_model, refit_due
 from shequn.members.rfm import with_rfm
 from shequn.members.states import state_expr
-from shequn.members.stored import Mark, Update, bring_up, read_kept
+from shequn.members.stored import Mark, Update, bring_up, mark, read_kept
 from shequn.members.tiers import decide
 from shequn.store.engine import read_transaction
 from shequn.workspace import Workspace
@@ -81,16 +81,10 @@ def assemble(
     """
     rules = settings.member_states
     refit = refit_due(con, settings, at, cold=cold)
+    refreshed = None if refit else _refreshed(con, settings, at, stored)
+    if refreshed is not None:
+        return refreshed
     updates = _kept(con, settings, at, refit=refit, cold=cold)
-    before = {u.table: u.start for u in _decisive(settings, updates)}
-    if not refit and kept_profiles.changed(
-        con, kept_profiles.Key.of(con, settings, at, before), list(before), stored
-    ):
-        kept = {days: read_kept(con, u, kept_profiles.CHANGED) for days, u in updates.items()}
-        model = kept_model(con, settings, at, kept[0], None)
-        rows = _decided(settings, at, kept, stored, model).sort("member")
-        key = kept_profiles.Key.of(con, settings, at, _marks(settings, updates))
-        return with_rfm(kept_profiles.splice(con, rows, key, stored), at.now)
     kept = {days: read_kept(con, u) for days, u in updates.items()}
     cut = kept[rules.churn_horizon_days] if refit else None
     model = kept_model(con, settings, at, kept[0], cut)
@@ -99,6 +93,44 @@ def assemble(
         con, frame, kept_profiles.Key.of(con, settings, at, _marks(settings, updates)), stored
     )
     return with_rfm(frame, at.now)
+
+
+def _refreshed(
+    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, stored: dict[int, pl.DataFrame]
+) -> pl.DataFrame | None:
+    """The kept profiles with only the persons whose figures or recorded state changed
+    decided again; None when the kept ones were not decided at `at` from the kept
+    figures, settings and model (shequn.members.kept_profiles).
+
+    The figures of the grace instants are brought up only when a person decided again
+    holds a tier with a grace period (no one else reads them); otherwise they stay as
+    they are, and the events since are merged in when someone does.
+    """
+    gap, graces = settings.member_states.churned_days, _grace_lengths(settings)
+    now = bring_up(con, at, gap, "now", after=f"back_{graces[0]}" if graces else None)
+    marks = {now.table: now.start} | {
+        f"member_figures_back_{d}": mark(con, f"back_{d}") for d in graces
+    }
+    if not kept_profiles.changed(
+        con, kept_profiles.Key.of(con, settings, at, marks), [now.table], stored
+    ):
+        return None
+    updates = {0: now}
+    graced = {t.name for t in settings.tiers if t.grace_days}
+    holders = complete(stored[0]).filter(pl.col("recorded_tier").is_in(graced))["member"]
+    if kept_profiles.any_changed(con, holders):
+        for days in graces:
+            updates[days] = bring_up(con, at.back(days), gap, f"back_{days}")
+            if updates[days].start is None:  # computed anew: its scope is unknown
+                return None
+            kept_profiles.add_changed(con, updates[days].table)
+    kept = {days: read_kept(con, u, kept_profiles.CHANGED) for days, u in updates.items()}
+    kept |= {days: kept[0].clear() for days in graces if days not in kept}
+    model = kept_model(con, settings, at, kept[0], None)
+    rows = _decided(settings, at, kept, stored, model).sort("member")
+    marks |= {u.table: u.mark for u in updates.values()}
+    key = kept_profiles.Key.of(con, settings, at, marks)
+    return with_rfm(kept_profiles.splice(con, rows, key, stored), at.now)
 
 
 def _decided(

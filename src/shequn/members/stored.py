@@ -176,6 +176,12 @@ def _current(con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int) -> Mark:
     return Mark(at.now, at.today, at.window_days, gap_days, int(hwm), str(persons))
 
 
+def mark(con: duckdb.DuckDBPyConnection, name: str) -> Mark | None:
+    """The mark of the stored set `name`, or None when there is none."""
+    con.execute(_STATE_DDL)
+    return _stored(con, name, f"member_figures_{name}")
+
+
 def _stored(con: duckdb.DuckDBPyConnection, name: str, table: str) -> Mark | None:
     """The mark of the stored figures `name`, or None when there are none."""
     rows = con.execute(
