@@ -22,7 +22,7 @@ from shequn.config import Settings, Tier
 from shequn.members.figures import AsOf, figures
 from shequn.members.profiles import assemble
 from shequn.members.recorded import SCHEMA
-from shequn.members.stored import kept_figures
+from shequn.members.stored import bring_up, read_kept
 from tests.analytics.helpers import SHANGHAI, LogBuilder, persons_table, to_arrow
 
 START = datetime(2026, 1, 1)
@@ -52,6 +52,11 @@ def _log(seed: int, events: int = 900, keys: int = 12) -> LogBuilder:
     return b
 
 
+def kept_figures(con, at: AsOf) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    """The kept set `now` brought up to `at` (returns after 60 days' gaps), read."""
+    return read_kept(con, bring_up(con, at, 60, "now"))
+
+
 def _at(day: str) -> AsOf:
     return AsOf.of(datetime.fromisoformat(day).replace(tzinfo=SHANGHAI), SHANGHAI)
 
@@ -71,9 +76,9 @@ def test_kept_figures_equal_a_cold_recompute(
 ) -> None:
     events = _log(seed, keys=keys).events
     con = memory_copy(to_arrow(events[:first]), SHANGHAI, members=MERGED)
-    kept_figures(con, _at(then), 60, "now")
+    kept_figures(con, _at(then))
     append(con, to_arrow(events[first:]), SHANGHAI)
-    kept = kept_figures(con, _at(now), 60, "now")
+    kept = kept_figures(con, _at(now))
     cold = figures(memory_copy(to_arrow(events), SHANGHAI, members=MERGED), _at(now), 60)
     assert kept.height > 5
     assert_frame_equal(kept.sort("member"), cold)
@@ -82,10 +87,10 @@ def test_kept_figures_equal_a_cold_recompute(
 def test_a_changed_merge_or_window_recomputes_everyone() -> None:
     events = _log(4).events
     con = memory_copy(to_arrow(events), SHANGHAI)
-    kept_figures(con, _at("2026-05-01"), 60, "now")
+    kept_figures(con, _at("2026-05-01"))
     con.execute("INSERT INTO members VALUES ('k3', 'k4')")  # k3 merged into k4
     at = AsOf(_at("2026-05-01").now, _at("2026-05-01").today, window_days=7)
-    kept = kept_figures(con, at, 60, "now")
+    kept = kept_figures(con, at)
     merged = memory_copy(to_arrow(events), SHANGHAI, members=persons_table({"k3": "k4"}))
     assert "k3" not in kept["member"].to_list()
     assert_frame_equal(kept.sort("member"), figures(merged, at, 60))
@@ -202,13 +207,13 @@ def test_time_alone_moves_windowed_figures() -> None:
     con = memory_copy(to_arrow(b.events), SHANGHAI)
     names = ["messages_window", "days_active_window", "days_last_14", "days_prev_14"]
     names += ["orders_window", "gmv_window", "messages"]
-    before = kept_figures(con, _at("2026-05-01"), 60, "now").sort("member")
+    before = kept_figures(con, _at("2026-05-01")).sort("member")
     assert before["member"].to_list() == ["q", "r"]
     assert before.select(names).row(0) == (1, 2, 1, 1, 1, 50.0, 1)
     # Nine days on, no new event: the message and the order left the 30-day window,
     # the check-in moved from the last fortnight to the one before; z's check-in
     # entered, and the mention of z before it counts.
-    after = kept_figures(con, _at("2026-05-10"), 60, "now").sort("member")
+    after = kept_figures(con, _at("2026-05-10")).sort("member")
     assert after.select(names).row(0) == (0, 1, 0, 1, 0, 0.0, 1)
     assert after["member"].to_list() == ["q", "r", "z"]
     assert after["mentions_received"].to_list() == [0, 0, 1]
@@ -216,7 +221,7 @@ def test_time_alone_moves_windowed_figures() -> None:
     # A new event later today: no sum counts it yet, but today is an active day.
     late = b.add("2026-05-10 18:00", "checkin", "q")
     append(con, to_arrow([late]), SHANGHAI)
-    again = kept_figures(con, _at("2026-05-10"), 60, "now").sort("member")
+    again = kept_figures(con, _at("2026-05-10")).sort("member")
     assert again["days_active"].to_list() == [3, 1, 1]  # 04-05, 04-20, 05-10
     assert_frame_equal(again, figures(memory_copy(to_arrow(b.events), SHANGHAI), _at("2026-05-10")))
 
@@ -226,12 +231,12 @@ def test_an_id_written_again_recomputes_cold() -> None:
     b.add("2026-04-05 10:00", "message", "a", message_id="m1")
     b.add("2026-04-06 10:00", "message", "c", message_id="m2", reply_to="m1")
     con = memory_copy(to_arrow(b.events), SHANGHAI)
-    before = kept_figures(con, _at("2026-05-01"), 60, "now").sort("member")
+    before = kept_figures(con, _at("2026-05-01")).sort("member")
     assert before["replies_received"].to_list() == [1, 0]  # a wrote m1
     # A bad export writes m1 again, by b: the first writer by id is still a.
     again = b.add("2026-04-01 10:00", "message", "b", message_id="m1")
     append(con, to_arrow([again]), SHANGHAI)
-    after = kept_figures(con, _at("2026-05-01"), 60, "now").sort("member")
+    after = kept_figures(con, _at("2026-05-01")).sort("member")
     assert after["replies_received"].to_list() == [1, 0, 0]
     assert_frame_equal(after, figures(memory_copy(to_arrow(b.events), SHANGHAI), _at("2026-05-01")))
 

@@ -5,7 +5,7 @@ table `member_figures_<name>` in the copy, one row per person, beside a row of
 `member_figures_state`: the instant it was computed at, the highest event id it saw
 (the high-water mark), its window and gap, and a fingerprint of the merged member keys.
 
-`kept_figures` brings a set up to a new instant and the copy's newest event:
+`bring_up` brings a set up to a new instant and the copy's newest event:
 
 - **cold** (recompute everyone) when asked, when nothing is stored, when the window,
   gap, merged members or figures version differ, or when the instant went back;
@@ -15,8 +15,8 @@ table `member_figures_<name>` in the copy, one row per person, beside a row of
   crossed a window's edge (shequn.members.kept_sql); their rows are replaced, in one
   transaction.
 
-`bring_up` does the same without reading the set back, and says which rows it
-rewrote (`Update`), so a refresh can read only those (`read_kept`).
+It says which rows it rewrote (`Update`); `read_kept` reads the set, or only those rows
+of some persons.
 
 Figures that change with the passage of time alone (`tenure_days`, `idle_days`, and
 so the lifecycle state and the churn score) are derived afterwards from the stored
@@ -85,7 +85,7 @@ class Update:
     start: Mark | None
 
 
-def kept_figures(
+def bring_up(
     con: duckdb.DuckDBPyConnection,
     at: AsOf,
     gap_days: int,
@@ -93,9 +93,9 @@ def kept_figures(
     *,
     cold: bool = False,
     after: str | None = None,
-) -> pl.DataFrame:
-    """The figures of every person as of `at` (as `figures`, in no particular order),
-    stored under `name`.
+) -> Update:
+    """Bring the stored set `name` up to `at` and the copy's newest event (read it with
+    `read_kept`).
 
     Args:
         con: the analytics copy (the figures are kept in it).
@@ -106,20 +106,6 @@ def kept_figures(
         after: a stored set of an earlier instant (just brought up to date) to start
             from when `name` cannot be: only the events between the two are read.
     """
-    return read_kept(con, bring_up(con, at, gap_days, name, cold=cold, after=after))
-
-
-def bring_up(
-    con: duckdb.DuckDBPyConnection,
-    at: AsOf,
-    gap_days: int,
-    name: str,
-    *,
-    cold: bool = False,
-    after: str | None = None,
-) -> Update:
-    """Bring the stored set `name` up to `at` and the copy's newest event (arguments as
-    `kept_figures`), without reading it."""
     table = f"member_figures_{name}"
     con.execute(_STATE_DDL)
     mark = _current(con, at, gap_days)
