@@ -22,7 +22,7 @@ from shequn.config import Settings, Tier
 from shequn.members.figures import AsOf, figures
 from shequn.members.profiles import assemble
 from shequn.members.recorded import SCHEMA
-from shequn.members.stored import kept_figures
+from shequn.members.stored import bring_up, read_kept
 from tests.analytics.helpers import SHANGHAI, LogBuilder, persons_table, to_arrow
 
 START = datetime(2026, 1, 1)
@@ -52,6 +52,11 @@ def _log(seed: int, events: int = 900, keys: int = 12) -> LogBuilder:
     return b
 
 
+def kept_figures(con, at: AsOf) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    """The kept set `now` brought up to `at` (returns after 60 days' gaps), read."""
+    return read_kept(con, bring_up(con, at, 60, "now"))
+
+
 def _at(day: str) -> AsOf:
     return AsOf.of(datetime.fromisoformat(day).replace(tzinfo=SHANGHAI), SHANGHAI)
 
@@ -71,9 +76,9 @@ def test_kept_figures_equal_a_cold_recompute(
 ) -> None:
     events = _log(seed, keys=keys).events
     con = memory_copy(to_arrow(events[:first]), SHANGHAI, members=MERGED)
-    kept_figures(con, _at(then), 60, "now")
+    kept_figures(con, _at(then))
     append(con, to_arrow(events[first:]), SHANGHAI)
-    kept = kept_figures(con, _at(now), 60, "now")
+    kept = kept_figures(con, _at(now))
     cold = figures(memory_copy(to_arrow(events), SHANGHAI, members=MERGED), _at(now), 60)
     assert kept.height > 5
     assert_frame_equal(kept.sort("member"), cold)
@@ -82,10 +87,10 @@ def test_kept_figures_equal_a_cold_recompute(
 def test_a_changed_merge_or_window_recomputes_everyone() -> None:
     events = _log(4).events
     con = memory_copy(to_arrow(events), SHANGHAI)
-    kept_figures(con, _at("2026-05-01"), 60, "now")
+    kept_figures(con, _at("2026-05-01"))
     con.execute("INSERT INTO members VALUES ('k3', 'k4')")  # k3 merged into k4
     at = AsOf(_at("2026-05-01").now, _at("2026-05-01").today, window_days=7)
-    kept = kept_figures(con, at, 60, "now")
+    kept = kept_figures(con, at)
     merged = memory_copy(to_arrow(events), SHANGHAI, members=persons_table({"k3": "k4"}))
     assert "k3" not in kept["member"].to_list()
     assert_frame_equal(kept.sort("member"), figures(merged, at, 60))
@@ -129,12 +134,67 @@ def test_profiles_after_new_events_equal_a_cold_run() -> None:
     assert first["member"].is_in(kept["member"].implode()).all()
 
 
-def _figures_cold_model_kept(con, settings: Settings) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+def _figures_cold_model_kept(  # type: ignore[no-untyped-def]
+    con, settings: Settings, day: str = "2026-06-11", recorded: dict | None = None
+) -> pl.DataFrame:
     from shequn.members import stored
 
     for name in ("now", "back_14"):
         con.execute(f"DELETE FROM {stored.STATE_TABLE} WHERE name = '{name}'")
-    return assemble(con, settings, _at("2026-06-11"), {0: NOTHING, 14: NOTHING})
+    return assemble(con, settings, _at(day), recorded or {0: NOTHING, 14: NOTHING})
+
+
+def _recorded(*rows: tuple) -> pl.DataFrame:
+    """Recorded state rows: member, points, tags, tier, state, churn-risk band."""
+    return pl.DataFrame(list(rows), schema=SCHEMA, orient="row")
+
+
+# Recorded state before and after a refresh: k3's tier recorded, k5's points 14 days
+# back changed (the grace evaluation), k7's tag removed, k40 recorded for the first time.
+BEFORE = {
+    0: _recorded(("k3", 40, None, None, "active", None), ("k7", None, "vip", "buyer", None, None)),
+    14: _recorded(("k5", 10, None, None, None, None)),
+}
+AFTER = {
+    0: _recorded(
+        ("k3", 40, None, "buyer", "active", None),
+        ("k7", None, None, "buyer", None, None),
+        ("k40", 5, None, None, None, "high"),
+    ),
+    14: _recorded(("k5", 900, None, None, None, None)),
+}
+
+
+@pytest.mark.parametrize("recorded", [BEFORE, AFTER], ids=["same recorded", "recorded changed"])
+def test_a_refresh_at_the_same_instant_equals_a_full_decision(recorded: dict) -> None:
+    # 200 keys, the last 30 events appended: new persons, late events (before the
+    # grace instant 14 days back), events after the instant, refunds.
+    events = _log(8, 2000, keys=200).events
+    settings = _settings(refit_days=30)
+    con = memory_copy(to_arrow(events[:1970]), SHANGHAI)
+    assemble(con, settings, _at("2026-06-11"), BEFORE)
+    append(con, to_arrow(events[1970:]), SHANGHAI)
+    again = assemble(con, settings, _at("2026-06-11"), recorded)
+    [(changed,)] = con.execute("SELECT COUNT(*) FROM member_profiles_changed").fetchall()
+    assert 0 < changed < again.height / 3  # only some rows were decided again
+    assert_frame_equal(again, _figures_cold_model_kept(con, settings, recorded=recorded))
+    if recorded is AFTER:  # k3 holds the tier recorded for it, or has its reason
+        assert again.filter(pl.col("member") == "k3")["tier_reason"].item() != ""
+
+
+def test_changed_settings_decide_every_row_again() -> None:
+    events = _log(7, 1500, keys=60).events
+    con = memory_copy(to_arrow(events[:1460]), SHANGHAI)
+    assemble(con, _settings(refit_days=30), _at("2026-06-11"), BEFORE)
+    append(con, to_arrow(events[1460:]), SHANGHAI)
+    stricter = _settings(refit_days=30)
+    stricter.tiers[0] = Tier(name="regular", min_days_active=6, window_days=30)
+    again = assemble(con, stricter, _at("2026-06-11"), BEFORE)
+    assert_frame_equal(again, _figures_cold_model_kept(con, stricter, recorded=BEFORE))
+    assert (
+        again["tier"].to_list()
+        != assemble(con, _settings(30), _at("2026-06-11"), BEFORE)["tier"].to_list()
+    )
 
 
 def test_time_alone_moves_windowed_figures() -> None:
@@ -147,13 +207,13 @@ def test_time_alone_moves_windowed_figures() -> None:
     con = memory_copy(to_arrow(b.events), SHANGHAI)
     names = ["messages_window", "days_active_window", "days_last_14", "days_prev_14"]
     names += ["orders_window", "gmv_window", "messages"]
-    before = kept_figures(con, _at("2026-05-01"), 60, "now").sort("member")
+    before = kept_figures(con, _at("2026-05-01")).sort("member")
     assert before["member"].to_list() == ["q", "r"]
     assert before.select(names).row(0) == (1, 2, 1, 1, 1, 50.0, 1)
     # Nine days on, no new event: the message and the order left the 30-day window,
     # the check-in moved from the last fortnight to the one before; z's check-in
     # entered, and the mention of z before it counts.
-    after = kept_figures(con, _at("2026-05-10"), 60, "now").sort("member")
+    after = kept_figures(con, _at("2026-05-10")).sort("member")
     assert after.select(names).row(0) == (0, 1, 0, 1, 0, 0.0, 1)
     assert after["member"].to_list() == ["q", "r", "z"]
     assert after["mentions_received"].to_list() == [0, 0, 1]
@@ -161,7 +221,7 @@ def test_time_alone_moves_windowed_figures() -> None:
     # A new event later today: no sum counts it yet, but today is an active day.
     late = b.add("2026-05-10 18:00", "checkin", "q")
     append(con, to_arrow([late]), SHANGHAI)
-    again = kept_figures(con, _at("2026-05-10"), 60, "now").sort("member")
+    again = kept_figures(con, _at("2026-05-10")).sort("member")
     assert again["days_active"].to_list() == [3, 1, 1]  # 04-05, 04-20, 05-10
     assert_frame_equal(again, figures(memory_copy(to_arrow(b.events), SHANGHAI), _at("2026-05-10")))
 
@@ -171,11 +231,44 @@ def test_an_id_written_again_recomputes_cold() -> None:
     b.add("2026-04-05 10:00", "message", "a", message_id="m1")
     b.add("2026-04-06 10:00", "message", "c", message_id="m2", reply_to="m1")
     con = memory_copy(to_arrow(b.events), SHANGHAI)
-    before = kept_figures(con, _at("2026-05-01"), 60, "now").sort("member")
+    before = kept_figures(con, _at("2026-05-01")).sort("member")
     assert before["replies_received"].to_list() == [1, 0]  # a wrote m1
     # A bad export writes m1 again, by b: the first writer by id is still a.
     again = b.add("2026-04-01 10:00", "message", "b", message_id="m1")
     append(con, to_arrow([again]), SHANGHAI)
-    after = kept_figures(con, _at("2026-05-01"), 60, "now").sort("member")
+    after = kept_figures(con, _at("2026-05-01")).sort("member")
     assert after["replies_received"].to_list() == [1, 0, 0]
     assert_frame_equal(after, figures(memory_copy(to_arrow(b.events), SHANGHAI), _at("2026-05-01")))
+
+
+def test_grace_figures_are_brought_up_when_a_changed_person_holds_a_graced_tier() -> None:
+    from shequn.members.stored import mark
+
+    events = _log(9, 2000, keys=200).events
+    # One order in 30 days makes a buyer, kept 14 days after (grace).
+    settings = Settings(
+        tiers=[
+            Tier(name="regular", min_days_active=3, window_days=30),
+            Tier(name="buyer", min_orders=1, window_days=30, grace_days=14),
+        ]
+    )
+    con = memory_copy(to_arrow(events[:1950]), SHANGHAI)
+    assemble(con, settings, _at("2026-06-11"), {0: NOTHING, 14: NOTHING})
+    grace = mark(con, "back_14")
+    # No one holds `buyer` (the tier with a grace period): the figures 14 days back are
+    # not read, so they are left as they were.
+    append(con, to_arrow(events[1950:1975]), SHANGHAI)
+    first = assemble(con, settings, _at("2026-06-11"), {0: NOTHING, 14: NOTHING})
+    assert mark(con, "back_14") == grace
+    expected = _figures_cold_model_kept(con, settings, recorded={0: NOTHING, 14: NOTHING})
+    assert_frame_equal(first, expected)
+    # k36 is recorded as a buyer: its order (04-28 to 05-12) left the 30-day window by
+    # 06-11 but was in it 14 days before, so it keeps the tier; the grace figures are
+    # brought up over both batches of events.
+    append(con, to_arrow(events[1975:]), SHANGHAI)
+    buyer = {0: _recorded(("k36", None, None, "buyer", None, None)), 14: NOTHING}
+    second = assemble(con, settings, _at("2026-06-11"), buyer)
+    assert mark(con, "back_14") != grace
+    assert_frame_equal(second, _figures_cold_model_kept(con, settings, recorded=buyer))
+    k36 = second.filter(pl.col("member") == "k36")
+    assert k36.select("tier", "tier_reason").row(0) == ("buyer", "kept in the grace period")

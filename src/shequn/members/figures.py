@@ -85,11 +85,13 @@ class Since:
 
 def compute(
     con: duckdb.DuckDBPyConnection, table: str, at: AsOf, gap_days: int, since: Since | None
-) -> None:
+) -> bool:
     """Bring the figures in `table` from `since` to `at` and the copy's newest event;
     cold (the table created anew, everyone computed) when `since` is None.
 
-    The caller holds the transaction.
+    Returns whether the figures were brought up from `since` (not recomputed cold): then
+    the temporary table `<table>_changed` holds the new rows of everyone whose row may
+    have changed. The caller holds the transaction.
     """
     marks = {"hwm": -1, "then": at.now}
     if since is not None:
@@ -116,9 +118,14 @@ def compute(
         con.execute(f"DELETE FROM {table} WHERE member IN (SELECT member FROM fig_rows)")
     con.execute(f"INSERT INTO {table} SELECT * FROM fig_rows")
     temps = ("fig_new", "fig_authors", "fig_links", "fig_delta", "fig_scope", "fig_parts")
-    for temp in (*temps, "fig_rows"):
+    for temp in temps:
         con.execute(f"DROP TABLE {temp}")
-    return None
+    if since is None:
+        con.execute("DROP TABLE fig_rows")
+    else:
+        con.execute(f"DROP TABLE IF EXISTS {table}_changed")
+        con.execute(f"ALTER TABLE fig_rows RENAME TO {table}_changed")
+    return since is not None
 
 
 def _crossings(then: AsOf, at: AsOf) -> dict[str, str]:

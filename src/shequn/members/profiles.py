@@ -4,7 +4,10 @@
 `when` (shequn.members.figures), joins what the store recorded (points, tags, tier,
 state: shequn.members.recorded), and decides tier, state and churn risk in Polars,
 column-wise. The churn model is trained on the same workspace's history: features at
-`when - horizon`, labels observed by `when` (shequn.members.churn).
+`when - horizon`, labels observed by `when` (shequn.members.churn). The figures, the
+model and the decided profiles are kept in the copy between runs: a run at the same
+instant after new events decides again only the persons they touch
+(shequn.members.kept_profiles).
 """
 
 from __future__ import annotations
@@ -16,13 +19,13 @@ import polars as pl
 
 from shequn.analytics.sync import open_copy
 from shequn.config import Settings
-from shequn.members import churn
+from shequn.members import churn, kept_profiles
 from shequn.members.figures import AsOf
-from shequn.members.recorded import SCHEMA, recorded
+from shequn.members.recorded import complete, recorded
 from shequn.members.refit import kept_model, refit_due
 from shequn.members.rfm import with_rfm
 from shequn.members.states import state_expr
-from shequn.members.stored import kept_figures
+from shequn.members.stored import Mark, Update, bring_up, mark, read_kept
 from shequn.members.tiers import decide
 from shequn.store.engine import read_transaction
 from shequn.workspace import Workspace
@@ -71,40 +74,97 @@ def assemble(
 ) -> pl.DataFrame:
     """Profiles from a copy and the recorded state (by days back: 0 = now).
 
-    The copy keeps the figures of `at` (and of each grace length before it) and the
-    churn model between runs; `cold` recomputes them all from the events.
+    The copy keeps the figures of `at` (and of each grace length before it), the churn
+    model and the last profiles between runs; `cold` recomputes them all from the
+    events. A refresh at the same instant decides again only the rows whose figures or
+    recorded state changed (shequn.members.kept_profiles).
     """
     rules = settings.member_states
     refit = refit_due(con, settings, at, cold=cold)
-    kept = _kept(con, settings, at, refit=refit, cold=cold)
+    refreshed = None if refit else _refreshed(con, settings, at, stored)
+    if refreshed is not None:
+        return refreshed
+    updates = _kept(con, settings, at, refit=refit, cold=cold)
+    kept = {days: read_kept(con, u) for days, u in updates.items()}
+    cut = kept[rules.churn_horizon_days] if refit else None
+    model = kept_model(con, settings, at, kept[0], cut)
+    frame = _decided(settings, at, kept, stored, model).sort("member")
+    kept_profiles.save(
+        con, frame, kept_profiles.Key.of(con, settings, at, _marks(settings, updates)), stored
+    )
+    return with_rfm(frame, at.now)
+
+
+def _refreshed(
+    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, stored: dict[int, pl.DataFrame]
+) -> pl.DataFrame | None:
+    """The kept profiles with only the persons whose figures or recorded state changed
+    decided again; None when the kept ones were not decided at `at` from the kept
+    figures, settings and model (shequn.members.kept_profiles).
+
+    The figures of the grace instants are brought up only when a person decided again
+    holds a tier with a grace period (no one else reads them); otherwise they stay as
+    they are, and the events since are merged in when someone does.
+    """
+    gap, graces = settings.member_states.churned_days, _grace_lengths(settings)
+    now = bring_up(con, at, gap, "now", after=f"back_{graces[0]}" if graces else None)
+    marks = {now.table: now.start} | {
+        f"member_figures_back_{d}": mark(con, f"back_{d}") for d in graces
+    }
+    if not kept_profiles.changed(
+        con, kept_profiles.Key.of(con, settings, at, marks), [now.table], stored
+    ):
+        return None
+    updates = {0: now}
+    graced = {t.name for t in settings.tiers if t.grace_days}
+    holders = complete(stored[0]).filter(pl.col("recorded_tier").is_in(graced))["member"]
+    if kept_profiles.any_changed(con, holders):
+        for days in graces:
+            updates[days] = bring_up(con, at.back(days), gap, f"back_{days}")
+            if updates[days].start is None:  # computed anew: its scope is unknown
+                return None
+            kept_profiles.add_changed(con, updates[days].table)
+    kept = {days: read_kept(con, u, kept_profiles.CHANGED) for days, u in updates.items()}
+    kept |= {days: kept[0].clear() for days in graces if days not in kept}
+    model = kept_model(con, settings, at, kept[0], None)
+    rows = _decided(settings, at, kept, stored, model).sort("member")
+    marks |= {u.table: u.mark for u in updates.values()}
+    key = kept_profiles.Key.of(con, settings, at, marks)
+    return with_rfm(kept_profiles.splice(con, rows, key, stored), at.now)
+
+
+def _decided(
+    settings: Settings,
+    at: AsOf,
+    kept: dict[int, pl.DataFrame],
+    stored: dict[int, pl.DataFrame],
+    model: churn.Logistic | None,
+) -> pl.DataFrame:
+    """The profiles of the persons of `kept[0]` (figures by days back) joined with the
+    recorded state, with state, tier and churn risk decided; in no particular order."""
+    rules = settings.member_states
 
     def at_back(days: int) -> pl.DataFrame:
-        frame = kept[days].join(stored[days], on="member", how="left")
-        missing = [
-            pl.lit(None, kind).alias(c) for c, kind in SCHEMA.items() if c not in frame.columns
-        ]
-        return frame.with_columns(missing)
+        return kept[days].join(complete(stored[days]), on="member", how="left")
 
-    now = at_back(0).sort("member").with_columns(state_expr(rules, at.today, at.now))
+    now = at_back(0).with_columns(state_expr(rules, at.today, at.now))
     if settings.tiers:
         now = now.join(decide(now, settings.tiers, at_back), on="member", how="left")
     else:
         now = now.with_columns(
             pl.lit(None, pl.String).alias("tier"), pl.lit("").alias("tier_reason")
         )
-    cut = kept[rules.churn_horizon_days] if refit else None
-    model = kept_model(con, settings, at, now, cut)
     risk = pl.Series(churn.score(model, now, rules.silent_days)).round(3)
     # Churned members have nothing left to lose.
     none = pl.Series([None] * now.height, dtype=pl.Float64)
-    now = now.with_columns(risk.zip_with(now["state"] != "churned", none).alias("churn_risk"))
-    return with_rfm(now, at.now)
+    return now.with_columns(risk.zip_with(now["state"] != "churned", none).alias("churn_risk"))
 
 
 def _kept(
     con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, *, refit: bool, cold: bool
-) -> dict[int, pl.DataFrame]:
-    """The figures by days back: now, each grace length, the churn cut when refitting.
+) -> dict[int, Update]:
+    """The figure sets by days back brought up to date: now, each grace length, the
+    churn cut when refitting.
 
     Earliest first, each starting from the one before when it must be computed anew,
     so a cold run reads every event once and then only the days between the instants.
@@ -112,16 +172,25 @@ def _kept(
     backs = set(_grace_lengths(settings))
     if refit:
         backs.add(settings.member_states.churn_horizon_days)
-    frames: dict[int, pl.DataFrame] = {}
+    updates: dict[int, Update] = {}
     after = None
     for days in (*sorted(backs, reverse=True), 0):
         name = f"back_{days}" if days else "now"
         gap = settings.member_states.churned_days
-        frames[days] = kept_figures(
+        updates[days] = bring_up(
             con, at.back(days), gap, name, cold=cold and after is None, after=after
         )
         after = name
-    return frames
+    return updates
+
+
+def _decisive(settings: Settings, updates: dict[int, Update]) -> list[Update]:
+    """The figure sets profiles are decided from (the churn cut only fits the model)."""
+    return [updates[days] for days in (0, *_grace_lengths(settings))]
+
+
+def _marks(settings: Settings, updates: dict[int, Update]) -> dict[str, Mark | None]:
+    return {u.table: u.mark for u in _decisive(settings, updates)}
 
 
 def _window(settings: Settings) -> int:

@@ -31,6 +31,14 @@ SCHEMA = {
 }
 
 
+def complete(frame: pl.DataFrame) -> pl.DataFrame:
+    """A recorded-state frame with every column of SCHEMA (the missing ones empty)."""
+    return frame.select(
+        (pl.col(c) if c in frame.columns else pl.lit(None)).cast(kind).alias(c)
+        for c, kind in SCHEMA.items()
+    )
+
+
 def recorded(conn: Connection, now: int) -> pl.DataFrame:
     """Per person as recorded up to `now` (inclusive): points, tags (comma-separated),
     last tier, state and churn-risk band."""

@@ -33,9 +33,9 @@ SEGMENTS: tuple[str, ...] = (
 
 def _quintile(value: pl.Expr, buyers: pl.Expr) -> pl.Expr:
     """1–5 by the share of buyers with a strictly smaller value."""
-    below = value.rank("min").over(buyers) - 1
-    count = pl.len().over(buyers)
-    return (pl.when(buyers).then((below * 5 // count) + 1)).cast(pl.Int8)
+    # Ranked among buyers only (others null): cheaper than a window over `buyers`.
+    below = pl.when(buyers).then(value).rank("min") - 1
+    return ((below * 5 // buyers.sum()) + 1).cast(pl.Int8)
 
 
 def with_rfm(frame: pl.DataFrame, now: int) -> pl.DataFrame:
@@ -47,21 +47,17 @@ def with_rfm(frame: pl.DataFrame, now: int) -> pl.DataFrame:
         _quintile(pl.col("gmv"), buyers).alias("m_score"),
     )
     r, f = pl.col("r_score"), pl.col("f_score")
-    segment = (
-        pl.when(~buyers)
-        .then(None)
-        .when((r >= 4) & (f >= 4))
-        .then(pl.lit("champions"))
-        .when(f >= 4)
-        .then(pl.lit("loyal"))
-        .when((r >= 4) & (pl.col("orders") == 1))
-        .then(pl.lit("new_buyers"))
-        .when(r >= 4)
-        .then(pl.lit("promising"))
-        .when((r <= 2) & (f >= 3))
-        .then(pl.lit("at_risk_buyers"))
-        .when(r <= 2)
-        .then(pl.lit("hibernating"))
-        .otherwise(pl.lit("needs_attention"))
-    )
-    return scored.with_columns(segment.alias("segment"))
+    rules = {  # SEGMENTS but the last, first match wins
+        "champions": (r >= 4) & (f >= 4),
+        "loyal": f >= 4,
+        "new_buyers": (r >= 4) & (pl.col("orders") == 1),
+        "promising": r >= 4,
+        "at_risk_buyers": (r <= 2) & (f >= 3),
+        "hibernating": r <= 2,
+    }
+    # The segment's number, then its name: cheaper than choosing among strings per row.
+    number: pl.Expr = pl.lit(len(SEGMENTS) - 1)
+    for name, rule in reversed(rules.items()):
+        number = pl.when(rule).then(SEGMENTS.index(name)).otherwise(number)
+    numbers = scored.select(pl.when(buyers).then(number).cast(pl.UInt32)).to_series()
+    return scored.with_columns(pl.Series("segment", SEGMENTS).gather(numbers))

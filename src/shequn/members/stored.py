@@ -5,7 +5,7 @@ table `member_figures_<name>` in the copy, one row per person, beside a row of
 `member_figures_state`: the instant it was computed at, the highest event id it saw
 (the high-water mark), its window and gap, and a fingerprint of the merged member keys.
 
-`kept_figures` brings a set up to a new instant and the copy's newest event:
+`bring_up` brings a set up to a new instant and the copy's newest event:
 
 - **cold** (recompute everyone) when asked, when nothing is stored, when the window,
   gap, merged members or figures version differ, or when the instant went back;
@@ -14,6 +14,9 @@ table `member_figures_<name>` in the copy, one row per person, beside a row of
   figures of compact tables are recomputed for the people those events touch or who
   crossed a window's edge (shequn.members.kept_sql); their rows are replaced, in one
   transaction.
+
+It says which rows it rewrote (`Update`); `read_kept` reads the set, or only those rows
+of some persons.
 
 Figures that change with the passage of time alone (`tenure_days`, `idle_days`, and
 so the lifecycle state and the churn score) are derived afterwards from the stored
@@ -62,7 +65,27 @@ class Mark:
         ) and other.now >= self.now
 
 
-def kept_figures(
+@dataclass(frozen=True)
+class Update:
+    """What bringing a stored set up to date did.
+
+    Attributes:
+        table: the stored table.
+        at: the instant it now holds.
+        mark: its mark now.
+        start: the mark of the set it started from when that was its own previous
+            content (None when cold or started from another set): then the temporary
+            table `<table>_changed` holds the new rows of everyone whose row may have
+            changed since.
+    """
+
+    table: str
+    at: AsOf
+    mark: Mark
+    start: Mark | None
+
+
+def bring_up(
     con: duckdb.DuckDBPyConnection,
     at: AsOf,
     gap_days: int,
@@ -70,9 +93,9 @@ def kept_figures(
     *,
     cold: bool = False,
     after: str | None = None,
-) -> pl.DataFrame:
-    """The figures of every person as of `at` (as `figures`, in no particular order),
-    stored under `name`.
+) -> Update:
+    """Bring the stored set `name` up to `at` and the copy's newest event (read it with
+    `read_kept`).
 
     Args:
         con: the analytics copy (the figures are kept in it).
@@ -87,7 +110,8 @@ def kept_figures(
     con.execute(_STATE_DDL)
     mark = _current(con, at, gap_days)
     start = None if cold else _stored(con, name, table)
-    if (start is None or not start.same_rules(mark)) and after is not None:
+    own = start is not None and start.same_rules(mark)
+    if not own and after is not None:
         start = _stored(con, after, f"member_figures_{after}")
         if start is not None and start.same_rules(mark):
             con.execute(f"CREATE OR REPLACE TABLE {table} AS FROM member_figures_{after}")
@@ -96,14 +120,36 @@ def kept_figures(
         since = Since(AsOf(start.now, start.today, start.window_days), start.hwm)
     con.execute("BEGIN")
     try:
-        compute(con, table, at, gap_days, since)
+        partial = compute(con, table, at, gap_days, since)
         _save(con, name, mark)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    return Update(table, at, mark, start if own and partial else None)
+
+
+def read_kept(
+    con: duckdb.DuckDBPyConnection, update: Update, persons: str | None = None
+) -> pl.DataFrame:
+    """The figures of a set just brought up (`bring_up`), in no particular order: of
+    everyone, or of the persons in the table `persons` (column `person`).
+
+    The rows the update rewrote are read from `<table>_changed` (small); the whole
+    table only for persons outside them.
+    """
+    query = kept_sql.READ.format(table=update.table)
+    if persons is not None:
+        changed, within = f"{update.table}_changed", f"member IN (SELECT person FROM {persons})"
+        [(others,)] = con.execute(
+            f"SELECT COUNT(*) FROM {persons} AS p ANTI JOIN {changed} AS c ON c.member = p.person"
+        ).fetchall()
+        query = f"{kept_sql.READ.format(table=changed)} AND {within}"
+        if others:
+            query += f""" UNION ALL {kept_sql.READ.format(table=update.table)} AND {within}
+                AND member NOT IN (SELECT member FROM {changed})"""
     # Unordered: sorting a million keys costs more than the joins that follow.
-    return with_time(read_frame(con, kept_sql.READ.format(table=table)), at)
+    return with_time(read_frame(con, query), update.at)
 
 
 def _current(con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int) -> Mark:
@@ -116,19 +162,30 @@ def _current(con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int) -> Mark:
     return Mark(at.now, at.today, at.window_days, gap_days, int(hwm), str(persons))
 
 
+def mark(con: duckdb.DuckDBPyConnection, name: str) -> Mark | None:
+    """The mark of the stored set `name`, or None when there is none."""
+    con.execute(_STATE_DDL)
+    return _stored(con, name, f"member_figures_{name}")
+
+
 def _stored(con: duckdb.DuckDBPyConnection, name: str, table: str) -> Mark | None:
     """The mark of the stored figures `name`, or None when there are none."""
-    [(exists,)] = con.execute(
-        "SELECT COUNT(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [table]
-    ).fetchall()
     rows = con.execute(
         f"""SELECT now, today, window_days, gap, hwm, persons, version
             FROM {STATE_TABLE} WHERE name = ?""",
         [name],
     ).fetchall()
-    if not rows or not exists:
+    if not rows or not exists(con, table):
         return None
     return Mark(*rows[0])
+
+
+def exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the copy holds the (not temporary) table `table`."""
+    [(count,)] = con.execute(
+        "SELECT COUNT(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [table]
+    ).fetchall()
+    return bool(count)
 
 
 def _save(con: duckdb.DuckDBPyConnection, name: str, mark: Mark) -> None:

@@ -1,0 +1,175 @@
+"""The last assembled profiles kept in the copy, so a refresh recomputes only some rows.
+
+`member_profiles` holds every decided column of the last profiles (all of
+shequn.members.profiles but the RFM scores, which rank buyers against each other);
+`member_profiles_state` holds what they were decided from (`Key`: the instant, the
+settings, the churn model and the mark of every figure set they read);
+`member_profiles_recorded` holds the recorded state (shequn.members.recorded) they
+were joined with.
+
+A refresh at the same instant, with the same settings and model, whose figure sets
+were each brought up from exactly the marks the profiles were decided from, decides
+again only the persons whose rows may have changed: those in the scope of each set's
+update (shequn.members.figures.compute) and those whose recorded state differs. Their
+rows replace the kept ones; the table is read back sorted by member and the RFM scores
+ranked over it. Anything else (another instant, a refit, changed settings, marks or
+merges, `--cold`) decides every row and rewrites the table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from shequn.config import Settings
+from shequn.members.figures import AsOf, read_frame
+from shequn.members.recorded import SCHEMA, complete
+from shequn.members.refit import TABLE as MODEL_TABLE
+from shequn.members.stored import Mark, exists
+
+# Raised when the kept columns or their meaning change: the kept profiles are then unused.
+VERSION = 1
+TABLE = "member_profiles"
+STATE = "member_profiles_state"
+RECORDED = "member_profiles_recorded"
+# The persons whose rows a refresh recomputes (temporary, column `person`).
+CHANGED = "member_profiles_changed"
+_STATE_DDL = f"CREATE TABLE IF NOT EXISTS {STATE} (key VARCHAR NOT NULL)"
+
+
+@dataclass(frozen=True)
+class Key:
+    """What profiles are decided from, as comparable text."""
+
+    text: str
+
+    @classmethod
+    def of(
+        cls,
+        con: duckdb.DuckDBPyConnection,
+        settings: Settings,
+        at: AsOf,
+        marks: dict[str, Mark | None],
+    ) -> Key:
+        """The key of profiles at `at` under `settings`, the kept churn model and the
+        figure sets of `marks` (by table)."""
+        model = con.execute(f"SELECT fitted_now, rules, params FROM {MODEL_TABLE}").fetchall()
+        return cls(
+            json.dumps(
+                {
+                    "version": VERSION,
+                    "at": [at.now, at.today, at.window_days],
+                    "tiers": [t.model_dump(mode="json") for t in settings.tiers],
+                    "states": settings.member_states.model_dump(mode="json"),
+                    "model": [list(row) for row in model],
+                    "sets": {
+                        name: None if m is None else list(vars(m).values())
+                        for name, m in sorted(marks.items())
+                    },
+                },
+                sort_keys=True,
+            )
+        )
+
+
+def changed(
+    con: duckdb.DuckDBPyConnection, key: Key, sets: list[str], stored: dict[int, pl.DataFrame]
+) -> bool:
+    """Whether the kept profiles were decided under `key`; if so, the temporary table
+    `CHANGED` is filled with the persons to recompute: those of each set's `<set>_changed`
+    table (shequn.members.figures.compute) and those whose recorded state differs."""
+    con.execute(_STATE_DDL)
+    rows = con.execute(f"SELECT key FROM {STATE}").fetchall()
+    if rows != [(key.text,)] or not exists(con, RECORDED):
+        return False
+    recorded = _recorded(stored)
+    kept = read_frame(con, f"SELECT * FROM {RECORDED}").cast(recorded.schema)
+    moved = pl.concat(
+        [
+            recorded.join(kept, on=recorded.columns, how="anti", nulls_equal=True),
+            kept.join(recorded, on=recorded.columns, how="anti", nulls_equal=True),
+        ]
+    ).select(pl.col("member").alias("person"))
+    union = " UNION ".join(f"SELECT member AS person FROM {name}_changed" for name in sets)
+    con.register("moved", moved)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {CHANGED} AS {union} UNION FROM moved")
+    finally:
+        con.unregister("moved")
+    return True
+
+
+def add_changed(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Add to `CHANGED` the persons whose rows the update of `table` rewrote."""
+    con.execute(f"INSERT INTO {CHANGED} SELECT member FROM {table}_changed EXCEPT FROM {CHANGED}")
+
+
+def any_changed(con: duckdb.DuckDBPyConnection, members: pl.Series) -> bool:
+    """Whether any of `members` is in `CHANGED`."""
+    holders = members.to_frame("member")
+    con.register("holders", holders)
+    try:
+        [(count,)] = con.execute(
+            f"SELECT COUNT(*) FROM {CHANGED} SEMI JOIN holders ON member = person"
+        ).fetchall()
+    finally:
+        con.unregister("holders")
+    return bool(count)
+
+
+def save(
+    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, key: Key, stored: dict[int, pl.DataFrame]
+) -> None:
+    """Keep `frame` (every decided column, sorted by member) as decided under `key`."""
+    con.execute(_STATE_DDL)
+    with _transaction(con, frame=frame, recorded=_recorded(stored)):
+        con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS FROM frame")
+        con.execute(f"CREATE OR REPLACE TABLE {RECORDED} AS FROM recorded")
+        con.execute(f"DELETE FROM {STATE}")
+        con.execute(f"INSERT INTO {STATE} VALUES (?)", [key.text])
+
+
+def splice(
+    con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, key: Key, stored: dict[int, pl.DataFrame]
+) -> pl.DataFrame:
+    """Put the recomputed `rows` in the kept profiles, now decided under `key`, and
+    return them all, sorted by member."""
+    with _transaction(con, rows=rows, recorded=_recorded(stored)):
+        con.execute(f"DELETE FROM {TABLE} WHERE member IN (SELECT person FROM {CHANGED})")
+        con.execute(f"INSERT INTO {TABLE} FROM rows")
+        con.execute(f"CREATE OR REPLACE TABLE {RECORDED} AS FROM recorded")
+        con.execute(f"UPDATE {STATE} SET key = ?", [key.text])
+    # Sorted by DuckDB: the rows appended since the last full decision are out of order.
+    # One chunk: the ranks of RFM and what callers do cost twice as much over DuckDB's.
+    return read_frame(con, f"FROM {TABLE} ORDER BY member").rechunk()
+
+
+def _recorded(stored: dict[int, pl.DataFrame]) -> pl.DataFrame:
+    """The recorded state by days back, as one frame (column `back`)."""
+    frames = [
+        complete(frame).with_columns(pl.lit(days, pl.Int64).alias("back"))
+        for days, frame in sorted(stored.items())
+    ]
+    return pl.concat(frames) if frames else pl.DataFrame(schema={**SCHEMA, "back": pl.Int64})
+
+
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterator[None]:
+    """One transaction, with `frames` readable by name in its statements."""
+    for name, frame in frames.items():
+        con.register(name, frame)
+    con.execute("BEGIN")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for name in frames:
+            con.unregister(name)
