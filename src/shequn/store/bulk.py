@@ -22,14 +22,14 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, func, select
 
 from shequn.store import dialect
 from shequn.store.engine import write_transaction
-from shequn.store.schema import EVENT_COLUMNS, communities, members
+from shequn.store.schema import EVENT_COLUMNS, communities, events, members
 from shequn.store.staging import STAGING_PREFIX, bounded_memory, claim, remove_stale
 
 if TYPE_CHECKING:
@@ -112,6 +112,26 @@ def _stored_form(frame: pl.DataFrame, source: str, batch: int | None) -> pl.Data
     )
 
 
+class StageTap(Protocol):
+    """Something that follows an import as it is staged (the analytics copy built in
+    the same pass): it sees each staged batch and learns, inside the merge's
+    transaction, whether the merge gave every staged event the id `base` + 1 + seq."""
+
+    base: int
+
+    def staged(self, frame: pl.DataFrame) -> None:
+        """A staged batch: `seq` (0, 1, … over the whole import) and EVENT_COLUMNS."""
+        ...
+
+    def complete(self) -> None:
+        """No more batches: the merge begins."""
+        ...
+
+    def merged(self, as_predicted: bool) -> None:
+        """The merge is done (its transaction not yet committed)."""
+        ...
+
+
 class EventSink:
     """Stage validated frames with `add`, then `commit` them with other writes."""
 
@@ -121,8 +141,17 @@ class EventSink:
         self.seen = Seen()
         self.staged = 0
         self.added = 0
+        self.tap: StageTap | None = None
         self._seq = 0
         self._impl: _SqliteStage | _PostgresStage | None = None
+
+    @property
+    def predicts_ids(self) -> bool:
+        """Whether a tap can be told which ids the merge gave. SQLite only: its merge
+        numbers rows max(id) + 1, … in seq order. PostgreSQL's ids come from a sequence
+        that every rolled-back import advances too, so they would seldom be the ones
+        predicted; there the copy is brought up to date by the normal sync."""
+        return isinstance(self._impl, _SqliteStage)
 
     def __enter__(self) -> EventSink:
         if self.engine.dialect.name == "postgresql":
@@ -148,16 +177,31 @@ class EventSink:
         self._seq += stored.height
         self._impl.add(stored)
         self.staged += stored.height
+        if self.tap is not None:
+            self.tap.staged(stored)
 
     @contextmanager
     def commit(self) -> Iterator[Connection]:
         """One write transaction: merge the staged events, record members and
         communities, and let the caller add its own writes before it commits."""
         assert self._impl is not None
+        if self.tap is not None:
+            self.tap.complete()
         with self._impl.transaction() as (conn, merge):
             self.added = merge()
+            if self.tap is not None:
+                every = self.added == self.staged
+                self.tap.merged(every and _ids_follow(conn, self.tap.base, self.added))
             self.seen.record(conn)
             yield conn
+
+
+def _ids_follow(conn: Connection, base: int, added: int) -> bool:
+    """Whether the events after id `base` are exactly those with ids base + 1 … base +
+    `added` (not so when another writer appended since `base` was read)."""
+    query = select(func.count(), func.min(events.c.id), func.max(events.c.id))
+    count, low, high = conn.execute(query.where(events.c.id > base)).one()
+    return count == added and (added == 0 or (low, high) == (base + 1, base + added))
 
 
 class _SqliteStage:

@@ -1,0 +1,155 @@
+"""Building the analytics copy during an import, in the same pass (issue 13).
+
+A cold build after a large import reads every event back out of the store and
+prepares it again (~4 CPU-s per million events, docs/performance.md). While an SQLite
+import stages its batches (on the main thread), a `CopyFeed` takes each one in a
+thread of its own, with the ids the store's merge will give it — (the store's last id
+when the import began) + 1 + seq — and appends it to the copy inside one DuckDB
+transaction, range by range exactly as a sync would (`sync.CHUNK_ROWS` ids each, so
+the copy is the same one a sync would make: tests/analytics/test_inpass.py).
+
+That only holds if the copy is current when the import begins (`sync.held_if_current`;
+the copy is held, so no sync runs meanwhile) and the merge gives exactly those ids: the
+store's sink checks it inside its transaction (no event skipped as a duplicate, no
+other writer in between). Then `finish` adds the members, tasks and sync state and
+commits the copy after the store has committed; otherwise, or on any error or Ctrl-C,
+the copy's transaction is rolled back (a copy made for the import is deleted) and the
+next sync catches up as usual.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from shequn.analytics.copy import create_schema, insert, prepare, store_select
+from shequn.analytics.readers import SCHEMA, StoreReader
+from shequn.analytics.sync import CHUNK_ROWS, copy_path, finish, held_if_current, remove_copy
+from shequn.workspace import Workspace
+
+# Staged batches waiting for the copy: the import pauses when the copy is this far
+# behind, so memory stays bounded (an importer's batch is ~50k events).
+QUEUE_BATCHES = 40
+_END = None
+
+
+class CopyFeed:
+    """The copy's side of one import: a `store.bulk.StageTap`."""
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, ws: Workspace, reader: StoreReader, *, new: bool
+    ) -> None:
+        self.base = reader.max_id()
+        self.as_predicted = False
+        self._con, self._ws, self._reader, self._new = con, ws, reader, new
+        self._queue: queue.Queue[pl.DataFrame | None] = queue.Queue(maxsize=QUEUE_BATCHES)
+        self._failure: BaseException | None = None
+        self._stop = threading.Event()
+        self._ended = False
+        con.execute("BEGIN")
+        if new:
+            create_schema(con)
+        self._thread = threading.Thread(target=self._work, name="shequn-copy", daemon=True)
+        self._thread.start()
+
+    def staged(self, frame: pl.DataFrame) -> None:
+        self._queue.put(frame)
+
+    def complete(self) -> None:
+        if not self._ended:
+            self._ended = True
+            self._queue.put(_END)
+
+    def merged(self, as_predicted: bool) -> None:
+        self.as_predicted = as_predicted
+
+    def finish(self, added: int) -> bool:
+        """After the store committed: wait for the last ranges, then complete and commit
+        the copy if the merge gave the predicted ids (else roll it back). Returns
+        whether the copy now holds the import."""
+        self.complete()
+        self._thread.join()
+        if self._failure is not None or not self.as_predicted:
+            self.abandon()
+            return False
+        finish(self._con, self._ws, self._reader, self.base + added)
+        self._con.execute("COMMIT")
+        return True
+
+    def abandon(self) -> None:
+        """Stop and roll back: the copy is left as it was (a copy made for this import
+        is deleted)."""
+        self._stop.set()
+        self._con.interrupt()  # a statement under way stops at once
+        if not self._ended:
+            self._ended = True
+            while self._thread.is_alive():  # the worker drains the queue, then ends
+                with suppress(queue.Full):
+                    self._queue.put(_END, timeout=0.1)
+                    break
+        self._thread.join()
+        with suppress(duckdb.Error):
+            self._con.execute("ROLLBACK")
+        if self._new:
+            self._con.close()
+            remove_copy(copy_path(self._ws))
+
+    def _work(self) -> None:
+        """Append each full range of CHUNK_ROWS ids as its batches arrive, and the rest
+        once staging ends; after a failure or a stop, only drain the queue."""
+        pending: list[pl.DataFrame] = []
+        rows = 0
+        while (frame := self._queue.get()) is not _END:
+            if self._stop.is_set() or self._failure is not None:
+                continue
+            pending.append(frame)
+            rows += frame.height
+            while rows >= CHUNK_ROWS and self._failure is None:
+                whole = pl.concat(pending, rechunk=False)
+                pending, rows = [whole.slice(CHUNK_ROWS)], rows - CHUNK_ROWS
+                self._append(whole.slice(0, CHUNK_ROWS))
+        if rows and not self._stop.is_set() and self._failure is None:
+            self._append(pl.concat(pending, rechunk=False))
+
+    def _append(self, frame: pl.DataFrame) -> None:
+        try:
+            insert(self._con, prepare(self._store_rows(frame), self._ws.settings.zone))
+        except BaseException as exc:  # told at finish; the import itself goes on
+            self._failure = exc
+
+    def _store_rows(self, frame: pl.DataFrame) -> pa.Table:
+        """Staged rows, in seq order, as the sync reads them from the store
+        (`copy.store_select`), with the ids the merge will give them."""
+        staged = frame.to_arrow()
+        # DuckDB keeps a scan's order (preserve_insertion_order): no sort needed.
+        query = (
+            f"SELECT {store_select()} FROM (SELECT seq + {self.base + 1} AS id, * FROM staged_rows)"
+        )
+        self._con.register("staged_rows", staged)
+        try:
+            return self._con.sql(query).to_arrow_table().cast(SCHEMA)
+        finally:
+            self._con.unregister("staged_rows")
+
+
+@contextmanager
+def copy_feed(ws: Workspace) -> Iterator[CopyFeed | None]:
+    """A feed holding the copy for one import, or None when the copy lags or a sync
+    holds it (then the next sync brings it up to date). Rolled back on any error."""
+    with held_if_current(ws) as held:
+        if held is None:
+            yield None
+            return
+        con, reader, new = held
+        feed = CopyFeed(con, ws, reader, new=new)
+        try:
+            yield feed
+        except BaseException:
+            feed.abandon()
+            raise
