@@ -13,8 +13,8 @@ from shequn.analytics import sync
 from shequn.analytics.sync import copy_path
 from shequn.importers.pipeline import frames
 from shequn.services.imports import import_path
-from shequn.services.sink import open_sink
 from shequn.services.simulate import simulate_into
+from shequn.services.sink import open_sink
 from shequn.services.workspace import init_workspace
 from shequn.simulate import default_spec, simulate
 from shequn.workspace import Workspace

@@ -19,6 +19,7 @@ next sync catches up as usual.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Iterator
@@ -33,32 +34,35 @@ from shequn.analytics.readers import SCHEMA, StoreReader
 from shequn.analytics.sync import CHUNK_ROWS, copy_path, finish, held_if_current, remove_copy
 from shequn.workspace import Workspace
 
-# Staged batches waiting for the copy: the import pauses when the copy is this far
-# behind, so memory stays bounded (an importer's batch is ~50k events).
-QUEUE_BATCHES = 40
+# Staged events waiting for the copy (~200 MB per million): the import pauses while
+# the copy is this far behind, so memory stays bounded whatever the import's size.
+QUEUE_ROWS = 2_000_000
 _END = None
+log = logging.getLogger("shequn.analytics")
 
 
 class CopyFeed:
     """The copy's side of one import: a `store.bulk.StageTap`."""
 
-    def __init__(
-        self, con: duckdb.DuckDBPyConnection, ws: Workspace, reader: StoreReader, *, new: bool
-    ) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, ws: Workspace, reader: StoreReader) -> None:
         self.base = reader.max_id()
-        self.as_predicted = False
-        self._con, self._ws, self._reader, self._new = con, ws, reader, new
-        self._queue: queue.Queue[pl.DataFrame | None] = queue.Queue(maxsize=QUEUE_BATCHES)
+        self.as_predicted = self.committed = False
+        self._con, self._ws, self._reader = con, ws, reader
+        self._queue: queue.Queue[pl.DataFrame | None] = queue.Queue()
+        self._room = threading.Condition()
+        self._queued = 0  # rows in the queue
         self._failure: BaseException | None = None
         self._stop = threading.Event()
         self._ended = False
-        con.execute("BEGIN")
-        if new:
-            create_schema(con)
         self._thread = threading.Thread(target=self._work, name="shequn-copy", daemon=True)
+        con.execute("BEGIN")
+        create_schema(con)  # a new copy's tables (an existing one has them)
         self._thread.start()
 
     def staged(self, frame: pl.DataFrame) -> None:
+        with self._room:
+            self._room.wait_for(lambda: self._queued < QUEUE_ROWS)
+            self._queued += frame.height
         self._queue.put(frame)
 
     def complete(self) -> None:
@@ -75,30 +79,24 @@ class CopyFeed:
         whether the copy now holds the import."""
         self.complete()
         self._thread.join()
+        if self._failure is not None:
+            log.warning("the copy was not built with the import (%r): a sync will", self._failure)
         if self._failure is not None or not self.as_predicted:
             self.abandon()
             return False
         finish(self._con, self._ws, self._reader, self.base + added)
         self._con.execute("COMMIT")
+        self.committed = True
         return True
 
     def abandon(self) -> None:
-        """Stop and roll back: the copy is left as it was (a copy made for this import
-        is deleted)."""
+        """Stop and roll back: the copy is left as it was."""
         self._stop.set()
         self._con.interrupt()  # a statement under way stops at once
-        if not self._ended:
-            self._ended = True
-            while self._thread.is_alive():  # the worker drains the queue, then ends
-                with suppress(queue.Full):
-                    self._queue.put(_END, timeout=0.1)
-                    break
+        self.complete()
         self._thread.join()
         with suppress(duckdb.Error):
             self._con.execute("ROLLBACK")
-        if self._new:
-            self._con.close()
-            remove_copy(copy_path(self._ws))
 
     def _work(self) -> None:
         """Append each full range of CHUNK_ROWS ids as its batches arrive, and the rest
@@ -106,6 +104,9 @@ class CopyFeed:
         pending: list[pl.DataFrame] = []
         rows = 0
         while (frame := self._queue.get()) is not _END:
+            with self._room:
+                self._queued -= frame.height
+                self._room.notify()
             if self._stop.is_set() or self._failure is not None:
                 continue
             pending.append(frame)
@@ -141,15 +142,22 @@ class CopyFeed:
 @contextmanager
 def copy_feed(ws: Workspace) -> Iterator[CopyFeed | None]:
     """A feed holding the copy for one import, or None when the copy lags or a sync
-    holds it (then the next sync brings it up to date). Rolled back on any error."""
+    holds it (then the next sync brings it up to date). Rolled back on any error; a
+    copy made for the import is deleted unless the feed committed it."""
     with held_if_current(ws) as held:
         if held is None:
             yield None
             return
         con, reader, new = held
-        feed = CopyFeed(con, ws, reader, new=new)
+        feed: CopyFeed | None = None
         try:
+            feed = CopyFeed(con, ws, reader)
             yield feed
         except BaseException:
-            feed.abandon()
+            if feed is not None:
+                feed.abandon()
             raise
+        finally:
+            if new and not (feed is not None and feed.committed):
+                con.close()
+                remove_copy(copy_path(ws))

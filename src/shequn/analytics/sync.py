@@ -171,7 +171,11 @@ def _current(
     if top != 0:  # a copy that lags, or none beside a stored log: the sync's to build
         return None
     remove_copy(path)
-    return connect(path), reader, True
+    try:
+        return connect(path), reader, True
+    except BaseException:  # Ctrl-C included: no half-made copy is left behind
+        remove_copy(path)
+        raise
 
 
 def _identity(ws: Workspace) -> dict[str, str]:
