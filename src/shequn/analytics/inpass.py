@@ -44,10 +44,12 @@ log = logging.getLogger("shequn.analytics")
 class CopyFeed:
     """The copy's side of one import: a `store.bulk.StageTap`."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, ws: Workspace, reader: StoreReader) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, ws: Workspace, reader: StoreReader, *, new: bool
+    ) -> None:
         self.base = reader.max_id()
         self.as_predicted = self.committed = False
-        self._con, self._ws, self._reader = con, ws, reader
+        self._con, self._ws, self._reader, self._new = con, ws, reader, new
         self._queue: queue.Queue[pl.DataFrame | None] = queue.Queue()
         self._room = threading.Condition()
         self._queued = 0  # rows in the queue
@@ -55,8 +57,9 @@ class CopyFeed:
         self._stop = threading.Event()
         self._ended = False
         self._thread = threading.Thread(target=self._work, name="shequn-copy", daemon=True)
-        con.execute("BEGIN")
         create_schema(con)  # a new copy's tables (an existing one has them)
+        if not new:
+            con.execute("BEGIN")  # a new copy's tables (an existing one has them)
         self._thread.start()
 
     def staged(self, frame: pl.DataFrame) -> None:
@@ -84,6 +87,8 @@ class CopyFeed:
         if self._failure is not None or not self.as_predicted:
             self.abandon()
             return False
+        if self._new:
+            self._con.execute("BEGIN")
         finish(self._con, self._ws, self._reader, self.base + added)
         self._con.execute("COMMIT")
         self.committed = True
@@ -119,8 +124,16 @@ class CopyFeed:
             self._append(pl.concat(pending, rechunk=False))
 
     def _append(self, frame: pl.DataFrame) -> None:
+        """One range. A new copy commits each (an uncommitted DuckDB transaction keeps
+        its rows in memory, ~0.5 GB per million events): it is deleted if the import
+        fails, and has no sync state until `finish`, so a killed import leaves no copy
+        that a sync would take as usable."""
         try:
+            if self._new:
+                self._con.execute("BEGIN")
             insert(self._con, prepare(self._store_rows(frame), self._ws.settings.zone))
+            if self._new:
+                self._con.execute("COMMIT")
         except BaseException as exc:  # told at finish; the import itself goes on
             self._failure = exc
 
@@ -151,7 +164,7 @@ def copy_feed(ws: Workspace) -> Iterator[CopyFeed | None]:
         con, reader, new = held
         feed: CopyFeed | None = None
         try:
-            feed = CopyFeed(con, ws, reader)
+            feed = CopyFeed(con, ws, reader, new=new)
             yield feed
         except BaseException:
             if feed is not None:
