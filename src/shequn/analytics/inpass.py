@@ -30,36 +30,50 @@ import polars as pl
 import pyarrow as pa
 
 from shequn.analytics.copy import create_schema, insert, prepare, store_select
-from shequn.analytics.readers import SCHEMA, StoreReader
-from shequn.analytics.sync import CHUNK_ROWS, copy_path, finish, held_if_current, remove_copy
+from shequn.analytics.readers import SCHEMA
+from shequn.analytics.sync import (
+    CHUNK_ROWS,
+    Held,
+    copy_path,
+    finish,
+    held_if_current,
+    remove_copy,
+)
 from shequn.workspace import Workspace
 
 # Staged events waiting for the copy (~200 MB per million): the import pauses while
 # the copy is this far behind, so memory stays bounded whatever the import's size.
 QUEUE_ROWS = 2_000_000
+# An existing copy takes the import in one DuckDB transaction, which keeps its rows in
+# memory (~0.5 GB per million events): past this many the feed gives up and leaves
+# the import to the next sync.
+TRANSACTION_ROWS = 3_000_000
 _END = None
 log = logging.getLogger("shequn.analytics")
+
+
+class _TooLarge(Exception):
+    """The import outgrew one transaction on an existing copy (TRANSACTION_ROWS)."""
 
 
 class CopyFeed:
     """The copy's side of one import: a `store.bulk.StageTap`."""
 
-    def __init__(
-        self, con: duckdb.DuckDBPyConnection, ws: Workspace, reader: StoreReader, *, new: bool
-    ) -> None:
-        self.base = reader.max_id()
+    def __init__(self, held: Held, ws: Workspace) -> None:
+        self.base = held.last_id  # the copy's and the store's, under the copy's lock
         self.as_predicted = self.committed = False
-        self._con, self._ws, self._reader, self._new = con, ws, reader, new
+        self._con, self._ws, self._reader, self._new = held.con, ws, held.reader, held.new
         self._queue: queue.Queue[pl.DataFrame | None] = queue.Queue()
         self._room = threading.Condition()
         self._queued = 0  # rows in the queue
         self._failure: BaseException | None = None
+        self._appended = 0  # staged rows taken into the copy
         self._stop = threading.Event()
         self._ended = False
         self._thread = threading.Thread(target=self._work, name="shequn-copy", daemon=True)
-        create_schema(con)  # a new copy's tables (an existing one has them)
-        if not new:
-            con.execute("BEGIN")  # a new copy's tables (an existing one has them)
+        create_schema(self._con)  # a new copy's tables (an existing one has them)
+        if not self._new:
+            self._con.execute("BEGIN")  # one transaction: see `_append`
         self._thread.start()
 
     def staged(self, frame: pl.DataFrame) -> None:
@@ -83,7 +97,8 @@ class CopyFeed:
         self.complete()
         self._thread.join()
         if self._failure is not None:
-            log.warning("the copy was not built with the import (%r): a sync will", self._failure)
+            level = logging.INFO if isinstance(self._failure, _TooLarge) else logging.WARNING
+            log.log(level, "no copy built with the import (%r): a sync will", self._failure)
         if self._failure is not None or not self.as_predicted:
             self.abandon()
             return False
@@ -125,10 +140,14 @@ class CopyFeed:
 
     def _append(self, frame: pl.DataFrame) -> None:
         """One range. A new copy commits each (an uncommitted DuckDB transaction keeps
-        its rows in memory, ~0.5 GB per million events): it is deleted if the import
-        fails, and has no sync state until `finish`, so a killed import leaves no copy
-        that a sync would take as usable."""
+        its rows in memory): it is deleted if the import fails, and has no sync state
+        until `finish`, so a killed import leaves no copy that a sync would take as
+        usable. An existing copy takes the whole import in one transaction, rolled back
+        unless the merge gives the predicted ids."""
+        self._appended += frame.height
         try:
+            if not self._new and self._appended > TRANSACTION_ROWS:
+                raise _TooLarge(f"{self._appended:,} events")
             if self._new:
                 self._con.execute("BEGIN")
             insert(self._con, prepare(self._store_rows(frame), self._ws.settings.zone))
@@ -161,16 +180,15 @@ def copy_feed(ws: Workspace) -> Iterator[CopyFeed | None]:
         if held is None:
             yield None
             return
-        con, reader, new = held
         feed: CopyFeed | None = None
         try:
-            feed = CopyFeed(con, ws, reader, new=new)
+            feed = CopyFeed(held, ws)
             yield feed
         except BaseException:
             if feed is not None:
                 feed.abandon()
             raise
         finally:
-            if new and not (feed is not None and feed.committed):
-                con.close()
+            if held.new and not (feed is not None and feed.committed):
+                held.con.close()
                 remove_copy(copy_path(ws))

@@ -137,14 +137,23 @@ def sync(ws: Workspace, progress: Progress | None = None) -> SyncResult:
         return result
 
 
+@dataclass(frozen=True)
+class Held:
+    """A copy current with the store, held: its connection, the store's reader, the last
+    event id in both (0 for an empty store), and whether the copy was just made."""
+
+    con: duckdb.DuckDBPyConnection
+    reader: StoreReader
+    last_id: int
+    new: bool
+
+
 @contextmanager
-def held_if_current(
-    ws: Workspace,
-) -> Iterator[tuple[duckdb.DuckDBPyConnection, StoreReader, bool] | None]:
+def held_if_current(ws: Workspace) -> Iterator[Held | None]:
     """Hold the copy, without waiting, while the block runs, if it is current with the
-    store: (its connection, the store reader, whether the copy is new). A missing or
-    unusable copy counts as current (and is made anew) when the store is empty.
-    Yields None, holding nothing, while a sync holds the copy or when it lags."""
+    store. A missing or unusable copy counts as current (and is made anew) when the
+    store is empty. Yields None, holding nothing, while a sync holds the copy or when
+    it lags."""
     path = copy_path(ws)
     with _exclusive(path.with_name(COPY_NAME + ".lock"), wait=False) as held:
         current = _current(ws, path) if held else None
@@ -154,25 +163,23 @@ def held_if_current(
         try:
             yield current
         finally:
-            current[0].close()
+            current.con.close()
 
 
-def _current(
-    ws: Workspace, path: Path
-) -> tuple[duckdb.DuckDBPyConnection, StoreReader, bool] | None:
+def _current(ws: Workspace, path: Path) -> Held | None:
     reader = reader_for(ws.engine)
     top = reader.max_id()
     opened = _open(path)
     if opened is not None:
         con, state = opened
         if _matches(state, _identity(ws), reader) and int(state.get("last_id", "0")) == top:
-            return con, reader, False
+            return Held(con, reader, top, new=False)
         con.close()
     if top != 0:  # a copy that lags, or none beside a stored log: the sync's to build
         return None
     remove_copy(path)
     try:
-        return connect(path), reader, True
+        return Held(connect(path), reader, 0, new=True)
     except BaseException:  # Ctrl-C included: no half-made copy is left behind
         remove_copy(path)
         raise
