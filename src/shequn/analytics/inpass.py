@@ -26,7 +26,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 import duckdb
-import polars as pl
 import pyarrow as pa
 
 from shequn.analytics.copy import create_schema, insert, prepare, store_select
@@ -63,7 +62,7 @@ class CopyFeed:
         self.base = held.last_id  # the copy's and the store's, under the copy's lock
         self.as_predicted = self.committed = False
         self._con, self._ws, self._reader, self._new = held.con, ws, held.reader, held.new
-        self._queue: queue.Queue[pl.DataFrame | None] = queue.Queue()
+        self._queue: queue.Queue[pa.Table | None] = queue.Queue()
         self._room = threading.Condition()
         self._queued = 0  # rows in the queue
         self._failure: BaseException | None = None
@@ -76,11 +75,11 @@ class CopyFeed:
             self._con.execute("BEGIN")  # one transaction: see `_append`
         self._thread.start()
 
-    def staged(self, frame: pl.DataFrame) -> None:
+    def staged(self, rows: pa.Table) -> None:
         with self._room:
             self._room.wait_for(lambda: self._queued < QUEUE_ROWS)
-            self._queued += frame.height
-        self._queue.put(frame)
+            self._queued += rows.num_rows
+        self._queue.put(rows)
 
     def complete(self) -> None:
         if not self._ended:
@@ -121,45 +120,44 @@ class CopyFeed:
     def _work(self) -> None:
         """Append each full range of CHUNK_ROWS ids as its batches arrive, and the rest
         once staging ends; after a failure or a stop, only drain the queue."""
-        pending: list[pl.DataFrame] = []
+        pending: list[pa.Table] = []
         rows = 0
-        while (frame := self._queue.get()) is not _END:
+        while (batch := self._queue.get()) is not _END:
             with self._room:
-                self._queued -= frame.height
+                self._queued -= batch.num_rows
                 self._room.notify()
             if self._stop.is_set() or self._failure is not None:
                 continue
-            pending.append(frame)
-            rows += frame.height
+            pending.append(batch)
+            rows += batch.num_rows
             while rows >= CHUNK_ROWS and self._failure is None:
-                whole = pl.concat(pending, rechunk=False)
+                whole = pa.concat_tables(pending)  # no copy: the chunks are kept
                 pending, rows = [whole.slice(CHUNK_ROWS)], rows - CHUNK_ROWS
                 self._append(whole.slice(0, CHUNK_ROWS))
         if rows and not self._stop.is_set() and self._failure is None:
-            self._append(pl.concat(pending, rechunk=False))
+            self._append(pa.concat_tables(pending))
 
-    def _append(self, frame: pl.DataFrame) -> None:
+    def _append(self, staged: pa.Table) -> None:
         """One range. A new copy commits each (an uncommitted DuckDB transaction keeps
         its rows in memory): it is deleted if the import fails, and has no sync state
         until `finish`, so a killed import leaves no copy that a sync would take as
         usable. An existing copy takes the whole import in one transaction, rolled back
         unless the merge gives the predicted ids."""
-        self._appended += frame.height
+        self._appended += staged.num_rows
         try:
             if not self._new and self._appended > TRANSACTION_ROWS:
                 raise _TooLarge(f"{self._appended:,} events")
             if self._new:
                 self._con.execute("BEGIN")
-            insert(self._con, prepare(self._store_rows(frame), self._ws.settings.zone))
+            insert(self._con, prepare(self._store_rows(staged), self._ws.settings.zone))
             if self._new:
                 self._con.execute("COMMIT")
         except BaseException as exc:  # told at finish; the import itself goes on
             self._failure = exc
 
-    def _store_rows(self, frame: pl.DataFrame) -> pa.Table:
+    def _store_rows(self, staged: pa.Table) -> pa.Table:
         """Staged rows, in seq order, as the sync reads them from the store
         (`copy.store_select`), with the ids the merge will give them."""
-        staged = frame.to_arrow()
         # DuckDB keeps a scan's order (preserve_insertion_order): no sort needed.
         query = (
             f"SELECT {store_select()} FROM (SELECT seq + {self.base + 1} AS id, * FROM staged_rows)"

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
+import pyarrow as pa
 from sqlalchemy import Connection, Engine, func, select
 
 from shequn.store import dialect
@@ -119,7 +120,7 @@ class StageTap(Protocol):
 
     base: int
 
-    def staged(self, frame: pl.DataFrame) -> None:
+    def staged(self, rows: pa.Table) -> None:
         """A staged batch: `seq` (0, 1, … over the whole import) and EVENT_COLUMNS."""
         ...
 
@@ -175,10 +176,11 @@ class EventSink:
             *EVENT_COLUMNS,
         )
         self._seq += stored.height
-        self._impl.add(stored)
+        rows = stored.to_arrow()  # once: the staging and the tap read the same buffers
+        self._impl.add(rows)
         self.staged += stored.height
         if self.tap is not None:
-            self.tap.staged(stored)
+            self.tap.staged(rows)
 
     @contextmanager
     def commit(self) -> Iterator[Connection]:
@@ -231,10 +233,10 @@ class _SqliteStage:
             self.close()
             raise
 
-    def add(self, stored: pl.DataFrame) -> None:
-        _beside_main(self.cursor.adbc_ingest, "incoming", stored.to_arrow(), mode="append")
+    def add(self, rows: pa.Table) -> None:
+        _beside_main(self.cursor.adbc_ingest, "incoming", rows, mode="append")
         self.created = True
-        self.rows += stored.height
+        self.rows += rows.num_rows
 
     @contextmanager
     def transaction(self) -> Iterator[tuple[Connection, Callable[[], int]]]:
@@ -324,8 +326,8 @@ class _PostgresStage:
         self.created = False
         self.done = False
 
-    def add(self, stored: pl.DataFrame) -> None:
-        columns = [stored[name].to_list() for name in stored.columns]
+    def add(self, rows: pa.Table) -> None:
+        columns = [column.to_pylist() for column in rows.columns]
         with (
             self.raw.cursor() as cur,
             cur.copy(f"COPY incoming (seq, {_COLUMN_LIST}) FROM STDIN") as copy,
