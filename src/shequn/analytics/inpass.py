@@ -154,6 +154,8 @@ class CopyFeed:
                 self._con.execute("COMMIT")
         except BaseException as exc:  # told at finish; the import itself goes on
             self._failure = exc
+            with suppress(duckdb.Error):  # let go of what the transaction holds now
+                self._con.execute("ROLLBACK")
 
     def _store_rows(self, staged: pa.Table) -> pa.Table:
         """Staged rows, in seq order, as the sync reads them from the store
