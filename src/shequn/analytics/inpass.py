@@ -34,7 +34,7 @@ from shequn.analytics.sync import (
     CHUNK_ROWS,
     Held,
     copy_path,
-    finish,
+    finish_catch_up,
     held_if_current,
     remove_copy,
 )
@@ -103,7 +103,7 @@ class CopyFeed:
             return False
         if self._new:
             self._con.execute("BEGIN")
-        finish(self._con, self._ws, self._reader, self.base + added)
+        finish_catch_up(self._con, self._ws, self._reader, self.base + added)
         self._con.execute("COMMIT")
         self.committed = True
         return True

@@ -264,12 +264,12 @@ def _catch_up(
     bounds = [(lo, min(lo + CHUNK_ROWS, top)) for lo in range(last, top, CHUNK_ROWS)]
     read = _append_ranges(con, ws, reader, bounds, progress or (lambda _done, _total: None))
     con.execute("BEGIN")
-    finish(con, ws, reader, top if bounds else last)
+    finish_catch_up(con, ws, reader, top if bounds else last)
     con.execute("COMMIT")
     return SyncResult(events_read=read, last_id=top if bounds else last, rebuilt=rebuilt)
 
 
-def finish(
+def finish_catch_up(
     con: duckdb.DuckDBPyConnection, ws: Workspace, reader: StoreReader, last_id: int
 ) -> None:
     """Once the events up to `last_id` are in: the members, the SOP tasks and the sync
