@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from shequn.analytics import sync
 from shequn.errors import InputError
 from shequn.importers.base import ImportContext
 from shequn.importers.csv_fields import FIELD_LIMIT
@@ -94,7 +95,8 @@ def test_ctrl_c_stores_nothing_and_says_so(tmp_path: Path, many_rows: Path, phas
     data = ws.root / "data"
     proc = _shequn("import", str(many_rows), "-w", str(ws.root))
     if phase == "parsing":
-        _wait_for(lambda: any(data.glob(".staging-*.db")), proc)
+        # Staging, and building the analytics copy in the same pass.
+        _wait_for(lambda: any(data.glob(".staging-*.db")) and _building(data), proc)
     else:
         _wait_for(lambda: _writing(data / "shequn.db-shm", proc.pid), proc)
     proc.send_signal(signal.SIGINT)
@@ -106,9 +108,19 @@ def test_ctrl_c_stores_nothing_and_says_so(tmp_path: Path, many_rows: Path, phas
     if stored == 0:
         assert err.strip().endswith(f"{many_rows}: interrupted, nothing stored"), err
         assert out == ""
+        # The analytics copy the import was building in the same pass is gone with it.
+        assert not (data / "analytics.duckdb").exists()
     else:  # the interrupt came as the merge committed: stored, and said so
         assert stored == 150_000 and "150,000 events added" in out
         assert err.strip().endswith(f"interrupted after {many_rows} was stored"), err
+        # ... and the copy finished: the interrupt waited for it.
+        assert sync(Workspace.open(ws.root)).events_read == 0
+
+
+def _building(data: Path) -> bool:
+    """True once the import's copy holds its first range (its file has grown)."""
+    copy = data / "analytics.duckdb"
+    return copy.exists() and copy.stat().st_size > 0
 
 
 def _writing(shm: Path, pid: int) -> bool:

@@ -137,6 +137,54 @@ def sync(ws: Workspace, progress: Progress | None = None) -> SyncResult:
         return result
 
 
+@dataclass(frozen=True)
+class Held:
+    """A copy current with the store, held: its connection, the store's reader, the last
+    event id in both (0 for an empty store), and whether the copy was just made."""
+
+    con: duckdb.DuckDBPyConnection
+    reader: StoreReader
+    last_id: int
+    new: bool
+
+
+@contextmanager
+def held_if_current(ws: Workspace) -> Iterator[Held | None]:
+    """Hold the copy, without waiting, while the block runs, if it is current with the
+    store. A missing or unusable copy counts as current (and is made anew) when the
+    store is empty. Yields None, holding nothing, while a sync holds the copy or when
+    it lags."""
+    path = copy_path(ws)
+    with _exclusive(path.with_name(COPY_NAME + ".lock"), wait=False) as held:
+        current = _current(ws, path) if held else None
+        if current is None:
+            yield None
+            return
+        try:
+            yield current
+        finally:
+            current.con.close()
+
+
+def _current(ws: Workspace, path: Path) -> Held | None:
+    reader = reader_for(ws.engine)
+    top = reader.max_id()
+    opened = _open(path)
+    if opened is not None:
+        con, state = opened
+        if _matches(state, _identity(ws), reader) and int(state.get("last_id", "0")) == top:
+            return Held(con, reader, top, new=False)
+        con.close()
+    if top != 0:  # a copy that lags, or none beside a stored log: the sync's to build
+        return None
+    remove_copy(path)
+    try:
+        return Held(connect(path), reader, 0, new=True)
+    except BaseException:  # Ctrl-C included: no half-made copy is left behind
+        remove_copy(path)
+        raise
+
+
 def _identity(ws: Workspace) -> dict[str, str]:
     """What the copy must match to be a copy of this store in this time zone."""
     return {
@@ -157,7 +205,7 @@ def _synced(
     else:
         if opened is not None:
             opened[0].close()
-        _delete(path)
+        remove_copy(path)
         con, state = connect(path), {}
         create_schema(con)
     return con, _catch_up(con, ws, reader, state, rebuilt=not usable, progress=progress)
@@ -193,7 +241,8 @@ def _matches(state: dict[str, str], identity: dict[str, str], reader: StoreReade
     return reader.source_key(last) == (state.get("last_source"), state.get("last_source_id"))
 
 
-def _delete(path: Path) -> None:
+def remove_copy(path: Path) -> None:
+    """Delete the copy at `path` and its WAL."""
     for stale in (path, path.with_name(path.name + ".wal")):
         with suppress(FileNotFoundError):
             os.remove(stale)
@@ -215,12 +264,20 @@ def _catch_up(
     bounds = [(lo, min(lo + CHUNK_ROWS, top)) for lo in range(last, top, CHUNK_ROWS)]
     read = _append_ranges(con, ws, reader, bounds, progress or (lambda _done, _total: None))
     con.execute("BEGIN")
+    finish_catch_up(con, ws, reader, top if bounds else last)
+    con.execute("COMMIT")
+    return SyncResult(events_read=read, last_id=top if bounds else last, rebuilt=rebuilt)
+
+
+def finish_catch_up(
+    con: duckdb.DuckDBPyConnection, ws: Workspace, reader: StoreReader, last_id: int
+) -> None:
+    """Once the events up to `last_id` are in: the members, the SOP tasks and the sync
+    state (the caller holds the transaction)."""
     replace_members(con, _members(ws.engine))
     after = tasks_from(con)
     replace_tasks(con, after, _tasks(ws.engine, after))
-    _save_state(con, ws, reader, top if bounds else last)
-    con.execute("COMMIT")
-    return SyncResult(events_read=read, last_id=top if bounds else last, rebuilt=rebuilt)
+    _save_state(con, ws, reader, last_id)
 
 
 def _append_ranges(

@@ -17,6 +17,7 @@ from shequn.importers.pipeline import choose, frames
 from shequn.importers.source import Source
 from shequn.interrupts import uninterrupted
 from shequn.services import audit
+from shequn.services.sink import open_sink
 from shequn.sop import late
 from shequn.store import members as members_store
 from shequn.store.bulk import EventSink
@@ -108,7 +109,7 @@ def import_path(
             progress=progress.advance,
         )
         formats = tuple(sorted({imp.name for _, imp in parts}))
-        with ExitStack() as after_commit, EventSink(ws.engine, ws.root / "data") as sink:
+        with ExitStack() as after_commit, open_sink(ws) as sink:
             for part, importer in parts:
                 for frame in frames(importer.read(part, ctx), str(part.path)):
                     sink.add(frame, importer.name)

@@ -8,7 +8,7 @@ from shequn.clock import Clock, SystemClock
 from shequn.importers.pipeline import frames
 from shequn.services import audit
 from shequn.services.imports import ImportResult
-from shequn.store.bulk import EventSink
+from shequn.services.sink import open_sink
 from shequn.workspace import Workspace
 
 
@@ -27,7 +27,7 @@ def simulate_into(
 
     clock = clock or SystemClock()
     spec = default_spec(n_communities=communities, days=days, seed=seed, target_events=events)
-    with EventSink(ws.engine, ws.root / "data") as sink:
+    with open_sink(ws) as sink:
         for frame in frames(simulate(spec), "simulate"):
             sink.add(frame, "simulate")
             advance(frame.height)

@@ -22,14 +22,15 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
-from sqlalchemy import Connection, Engine
+import pyarrow as pa
+from sqlalchemy import Connection, Engine, func, select
 
 from shequn.store import dialect
 from shequn.store.engine import write_transaction
-from shequn.store.schema import EVENT_COLUMNS, communities, members
+from shequn.store.schema import EVENT_COLUMNS, communities, events, members
 from shequn.store.staging import STAGING_PREFIX, bounded_memory, claim, remove_stale
 
 if TYPE_CHECKING:
@@ -112,6 +113,26 @@ def _stored_form(frame: pl.DataFrame, source: str, batch: int | None) -> pl.Data
     )
 
 
+class StageTap(Protocol):
+    """Something that follows an import as it is staged (the analytics copy built in
+    the same pass): it sees each staged batch and learns, inside the merge's
+    transaction, whether the merge gave every staged event the id `base` + 1 + seq."""
+
+    base: int
+
+    def staged(self, rows: pa.Table) -> None:
+        """A staged batch: `seq` (0, 1, … over the whole import) and EVENT_COLUMNS."""
+        ...
+
+    def complete(self) -> None:
+        """No more batches: the merge begins."""
+        ...
+
+    def merged(self, as_predicted: bool) -> None:
+        """The merge is done (its transaction not yet committed)."""
+        ...
+
+
 class EventSink:
     """Stage validated frames with `add`, then `commit` them with other writes."""
 
@@ -121,8 +142,17 @@ class EventSink:
         self.seen = Seen()
         self.staged = 0
         self.added = 0
+        self.tap: StageTap | None = None
         self._seq = 0
         self._impl: _SqliteStage | _PostgresStage | None = None
+
+    @property
+    def predicts_ids(self) -> bool:
+        """Whether a tap can be told which ids the merge gave. SQLite only: its merge
+        numbers rows max(id) + 1, … in seq order. PostgreSQL's ids come from a sequence
+        that every rolled-back import advances too, so they would seldom be the ones
+        predicted; there the copy is brought up to date by the normal sync."""
+        return isinstance(self._impl, _SqliteStage)
 
     def __enter__(self) -> EventSink:
         if self.engine.dialect.name == "postgresql":
@@ -146,18 +176,34 @@ class EventSink:
             *EVENT_COLUMNS,
         )
         self._seq += stored.height
-        self._impl.add(stored)
+        rows = stored.to_arrow()  # once: the staging and the tap read the same buffers
+        self._impl.add(rows)
         self.staged += stored.height
+        if self.tap is not None:
+            self.tap.staged(rows)
 
     @contextmanager
     def commit(self) -> Iterator[Connection]:
         """One write transaction: merge the staged events, record members and
         communities, and let the caller add its own writes before it commits."""
         assert self._impl is not None
+        if self.tap is not None:
+            self.tap.complete()
         with self._impl.transaction() as (conn, merge):
             self.added = merge()
+            if self.tap is not None:
+                every = self.added == self.staged
+                self.tap.merged(every and _ids_follow(conn, self.tap.base, self.added))
             self.seen.record(conn)
             yield conn
+
+
+def _ids_follow(conn: Connection, base: int, added: int) -> bool:
+    """Whether the events after id `base` are exactly those with ids base + 1 … base +
+    `added` (not so when another writer appended since `base` was read)."""
+    query = select(func.count(), func.min(events.c.id), func.max(events.c.id))
+    count, low, high = conn.execute(query.where(events.c.id > base)).one()
+    return count == added and (added == 0 or (low, high) == (base + 1, base + added))
 
 
 class _SqliteStage:
@@ -187,10 +233,10 @@ class _SqliteStage:
             self.close()
             raise
 
-    def add(self, stored: pl.DataFrame) -> None:
-        _beside_main(self.cursor.adbc_ingest, "incoming", stored.to_arrow(), mode="append")
+    def add(self, rows: pa.Table) -> None:
+        _beside_main(self.cursor.adbc_ingest, "incoming", rows, mode="append")
         self.created = True
-        self.rows += stored.height
+        self.rows += rows.num_rows
 
     @contextmanager
     def transaction(self) -> Iterator[tuple[Connection, Callable[[], int]]]:
@@ -280,8 +326,8 @@ class _PostgresStage:
         self.created = False
         self.done = False
 
-    def add(self, stored: pl.DataFrame) -> None:
-        columns = [stored[name].to_list() for name in stored.columns]
+    def add(self, rows: pa.Table) -> None:
+        columns = [column.to_pylist() for column in rows.columns]
         with (
             self.raw.cursor() as cur,
             cur.copy(f"COPY incoming (seq, {_COLUMN_LIST}) FROM STDIN") as copy,
