@@ -19,6 +19,7 @@ from polars.testing import assert_frame_equal
 
 from shequn.analytics.copy import append, memory_copy
 from shequn.config import Settings, Tier
+from shequn.members import kept_profiles
 from shequn.members.figures import AsOf, figures
 from shequn.members.profiles import assemble
 from shequn.members.recorded import SCHEMA
@@ -165,8 +166,9 @@ AFTER = {
 }
 
 
+@pytest.mark.parametrize("held", [True, False], ids=["held in the process", "read back"])
 @pytest.mark.parametrize("recorded", [BEFORE, AFTER], ids=["same recorded", "recorded changed"])
-def test_a_refresh_at_the_same_instant_equals_a_full_decision(recorded: dict) -> None:
+def test_a_refresh_at_the_same_instant_equals_a_full_decision(recorded: dict, held: bool) -> None:
     # 200 keys, the last 30 events appended: new persons, late events (before the
     # grace instant 14 days back), events after the instant, refunds.
     events = _log(8, 2000, keys=200).events
@@ -174,12 +176,28 @@ def test_a_refresh_at_the_same_instant_equals_a_full_decision(recorded: dict) ->
     con = memory_copy(to_arrow(events[:1970]), SHANGHAI)
     assemble(con, settings, _at("2026-06-11"), BEFORE)
     append(con, to_arrow(events[1970:]), SHANGHAI)
+    if not held:  # as another process would: the kept profiles read from the copy
+        kept_profiles._held.clear()
     again = assemble(con, settings, _at("2026-06-11"), recorded)
     [(changed,)] = con.execute("SELECT COUNT(*) FROM member_profiles_changed").fetchall()
     assert 0 < changed < again.height / 3  # only some rows were decided again
     assert_frame_equal(again, _figures_cold_model_kept(con, settings, recorded=recorded))
     if recorded is AFTER:  # k3 holds the tier recorded for it, or has its reason
         assert again.filter(pl.col("member") == "k3")["tier_reason"].item() != ""
+
+
+def test_profiles_held_for_another_copy_are_not_used() -> None:
+    # The process holds the profiles it last wrote, those of `other`; a refresh of `con`
+    # (same settings, instant and shape of events) must read its own from the copy.
+    events = _log(8, 2000, keys=200).events
+    settings = _settings(refit_days=30)
+    con = memory_copy(to_arrow(events[:1970]), SHANGHAI)
+    assemble(con, settings, _at("2026-06-11"), BEFORE)
+    other = memory_copy(to_arrow(_log(5, 1970, keys=200).events), SHANGHAI)
+    assemble(other, settings, _at("2026-06-11"), BEFORE)
+    append(con, to_arrow(events[1970:]), SHANGHAI)
+    again = assemble(con, settings, _at("2026-06-11"), BEFORE)
+    assert_frame_equal(again, _figures_cold_model_kept(con, settings, recorded=BEFORE))
 
 
 def test_changed_settings_decide_every_row_again() -> None:

@@ -111,9 +111,10 @@ def _refreshed(
     marks = {now.table: now.start} | {
         f"member_figures_back_{d}": mark(con, f"back_{d}") for d in graces
     }
-    if not kept_profiles.changed(
+    start = kept_profiles.changed(
         con, kept_profiles.Key.of(con, settings, at, marks), [now.table], stored
-    ):
+    )
+    if start is None:
         return None
     updates = {0: now}
     graced = {t.name for t in settings.tiers if t.grace_days}
@@ -130,7 +131,7 @@ def _refreshed(
     rows = _decided(settings, at, kept, stored, model).sort("member")
     marks |= {u.table: u.mark for u in updates.values()}
     key = kept_profiles.Key.of(con, settings, at, marks)
-    return with_rfm(kept_profiles.splice(con, rows, key, stored), at.now)
+    return with_rfm(kept_profiles.splice(con, rows, key, stored, start), at.now)
 
 
 def _decided(
