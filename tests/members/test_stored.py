@@ -280,10 +280,20 @@ def test_grace_figures_are_brought_up_when_a_changed_person_holds_a_graced_tier(
     assert mark(con, "back_14") == grace
     expected = _figures_cold_model_kept(con, settings, recorded={0: NOTHING, 14: NOTHING})
     assert_frame_equal(first, expected)
+    # A buyer recorded as one, who still meets it: their tier reads nothing 14 days back,
+    # so the grace figures are still left alone.
+    holder = first.filter(pl.col("tier") == "buyer")["member"][0]
+    held = {0: _recorded((holder, None, None, "buyer", None, None)), 14: NOTHING}
+    grace = mark(con, "back_14")  # as the full decision of `expected` left them
+    append(con, to_arrow(events[1975:1976]), SHANGHAI)
+    again = assemble(con, settings, _at("2026-06-11"), held)
+    [(changed,)] = con.execute("SELECT COUNT(*) FROM member_profiles_changed").fetchall()
+    assert 0 < changed < 5 and mark(con, "back_14") == grace
+    assert_frame_equal(again, _figures_cold_model_kept(con, settings, recorded=held))
     # k36 is recorded as a buyer: its order (04-28 to 05-12) left the 30-day window by
     # 06-11 but was in it 14 days before, so it keeps the tier; the grace figures are
     # brought up over both batches of events.
-    append(con, to_arrow(events[1975:]), SHANGHAI)
+    append(con, to_arrow(events[1976:]), SHANGHAI)
     buyer = {0: _recorded(("k36", None, None, "buyer", None, None)), 14: NOTHING}
     second = assemble(con, settings, _at("2026-06-11"), buyer)
     assert mark(con, "back_14") != grace

@@ -142,19 +142,6 @@ def add_changed(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute(f"INSERT INTO {CHANGED} SELECT member FROM {table}_changed EXCEPT FROM {CHANGED}")
 
 
-def any_changed(con: duckdb.DuckDBPyConnection, members: pl.Series) -> bool:
-    """Whether any of `members` is in `CHANGED`."""
-    holders = members.to_frame("member")
-    con.register("holders", holders)
-    try:
-        [(count,)] = con.execute(
-            f"SELECT COUNT(*) FROM {CHANGED} SEMI JOIN holders ON member = person"
-        ).fetchall()
-    finally:
-        con.unregister("holders")
-    return bool(count)
-
-
 def save(
     con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, key: Key, stored: dict[int, pl.DataFrame]
 ) -> None:
