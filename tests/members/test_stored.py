@@ -300,3 +300,24 @@ def test_grace_figures_are_brought_up_when_a_changed_person_holds_a_graced_tier(
     assert_frame_equal(second, _figures_cold_model_kept(con, settings, recorded=buyer))
     k36 = second.filter(pl.col("member") == "k36")
     assert k36.select("tier", "tier_reason").row(0) == ("buyer", "kept in the grace period")
+
+
+@pytest.mark.parametrize(
+    ("rows", "persons", "expected"),
+    [
+        # Every changed person held and decided again: written in place.
+        ({"member": ["b", "d"], "x": [20, 40]}, ["b", "d"], [1, 20, 3, 40]),
+        # A new person: merged in order.
+        ({"member": ["b", "c2"], "x": [20, 25]}, ["b", "c2"], [1, 20, 3, 25, 4]),
+        # A changed person with no row any more: theirs leaves.
+        ({"member": ["b"], "x": [20]}, ["b", "d"], [1, 20, 3]),
+    ],
+    ids=["in place", "new person", "row gone"],
+)
+def test_held_profiles_take_the_changed_rows_in_member_order(
+    rows: dict, persons: list, expected: list
+) -> None:
+    held = pl.DataFrame({"member": ["a", "b", "c", "d"], "x": [1, 2, 3, 4]})
+    spliced = kept_profiles._spliced(held, pl.DataFrame(rows), pl.Series(persons))
+    members = sorted({"a", "b", "c", "d"} - set(persons) | set(rows["member"]))
+    assert spliced.to_dict(as_series=False) == {"member": members, "x": expected}

@@ -180,10 +180,27 @@ def splice(
         frame = read_frame(con, f"FROM {TABLE} ORDER BY member").rechunk()
     else:
         persons = read_frame(con, f"FROM {CHANGED}")["person"]
-        others = held[1].filter(~pl.col("member").is_in(persons.implode()))
-        frame = others.merge_sorted(rows.cast(others.schema), "member").rechunk()
+        frame = _spliced(held[1], rows.cast(held[1].schema), persons)
     _hold(token, recorded, frame)
     return frame
+
+
+def _spliced(held: pl.DataFrame, rows: pl.DataFrame, persons: pl.Series) -> pl.DataFrame:
+    """`held` (sorted by member) with the rows of `persons` replaced by `rows` (sorted
+    by member, the same columns): written in place when each of `rows` replaces a held
+    row and each held row of `persons` is replaced, merged in order otherwise."""
+    members = held["member"]
+
+    def found(keys: pl.Series) -> tuple[pl.Series, pl.Series]:
+        at = members.search_sorted(keys).clip(upper_bound=held.height - 1)
+        return at, members.gather(at) == keys
+
+    if not held.is_empty():
+        at, present = found(rows["member"])
+        if present.all() and found(persons)[1].sum() == rows.height:
+            return pl.DataFrame([held[c].clone().scatter(at, rows[c]) for c in held.columns])
+    others = held.filter(~pl.col("member").is_in(persons.implode()))
+    return others.merge_sorted(rows, "member").rechunk()
 
 
 def _hold(token: str, recorded: pl.DataFrame, frame: pl.DataFrame) -> None:
