@@ -311,13 +311,15 @@ def test_grace_figures_are_brought_up_when_a_changed_person_holds_a_graced_tier(
         ({"member": ["b", "c2"], "x": [20, 25]}, ["b", "c2"], [1, 20, 3, 25, 4]),
         # A changed person with no row any more: theirs leaves.
         ({"member": ["b"], "x": [20]}, ["b", "d"], [1, 20, 3]),
+        # All three, new persons first and last.
+        ({"member": ["0", "c", "e"], "x": [0, 30, 50]}, ["0", "a", "c", "e"], [0, 2, 30, 4, 50]),
     ],
-    ids=["in place", "new person", "row gone"],
+    ids=["in place", "new person", "row gone", "all three"],
 )
 def test_held_profiles_take_the_changed_rows_in_member_order(
     rows: dict, persons: list, expected: list
 ) -> None:
     held = pl.DataFrame({"member": ["a", "b", "c", "d"], "x": [1, 2, 3, 4]})
     spliced = kept_profiles._spliced(held, pl.DataFrame(rows), pl.Series(persons))
-    members = sorted({"a", "b", "c", "d"} - set(persons) | set(rows["member"]))
+    members = sorted(({"a", "b", "c", "d"} - set(persons)) | set(rows["member"]))
     assert spliced.to_dict(as_series=False) == {"member": members, "x": expected}

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from shequn.config import Settings
@@ -166,7 +167,9 @@ def splice(
     """Put the recomputed `rows` (sorted by member) in the kept profiles `kept`, now
     decided under `key`, and return them all, sorted by member."""
     recorded, token = _recorded(stored), uuid.uuid4().hex
-    with _transaction(con, rows=rows, recorded=recorded):
+    # The recorded state is handed to DuckDB only when it changed (2 rows a person).
+    frames = {"rows": rows} | ({} if kept.same_recorded else {"recorded": recorded})
+    with _transaction(con, **frames):
         con.execute(f"DELETE FROM {TABLE} WHERE member IN (SELECT person FROM {CHANGED})")
         con.execute(f"INSERT INTO {TABLE} FROM rows")
         if not kept.same_recorded:
@@ -187,20 +190,27 @@ def splice(
 
 def _spliced(held: pl.DataFrame, rows: pl.DataFrame, persons: pl.Series) -> pl.DataFrame:
     """`held` (sorted by member) with the rows of `persons` replaced by `rows` (sorted
-    by member, the same columns): written in place when each of `rows` replaces a held
-    row and each held row of `persons` is replaced, merged in order otherwise."""
-    members = held["member"]
+    by member, the same columns; new persons inserted in order, held rows of `persons`
+    without a new row left out), in one gather over both."""
+    if held.is_empty():
+        return rows
+    members, n = held["member"], held.height
 
-    def found(keys: pl.Series) -> tuple[pl.Series, pl.Series]:
-        at = members.search_sorted(keys).clip(upper_bound=held.height - 1)
-        return at, members.gather(at) == keys
+    def where(keys: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+        """Each key's position in `held` (or where it would go) and whether it is there."""
+        at = members.search_sorted(keys).to_numpy().astype(np.int64)
+        there = (members.gather(np.minimum(at, n - 1)) == keys).to_numpy()
+        return at, there
 
-    if not held.is_empty():
-        at, present = found(rows["member"])
-        if present.all() and found(persons)[1].sum() == rows.height:
-            return pl.DataFrame([held[c].clone().scatter(at, rows[c]) for c in held.columns])
-    others = held.filter(~pl.col("member").is_in(persons.implode()))
-    return others.merge_sorted(rows, "member").rechunk()
+    at, there = where(rows["member"])
+    take = np.arange(n)
+    take[at[there]] = n + np.flatnonzero(there)
+    keep = np.ones(n, dtype=bool)
+    held_at, held_there = where(persons)
+    keep[np.setdiff1d(held_at[held_there], at[there])] = False
+    new = np.flatnonzero(~there)
+    take = np.insert(take, at[new], n + new)[np.insert(keep, at[new], True)]
+    return pl.concat([held, rows]).select(pl.all().gather(take))
 
 
 def _hold(token: str, recorded: pl.DataFrame, frame: pl.DataFrame) -> None:
