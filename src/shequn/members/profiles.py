@@ -118,7 +118,7 @@ def _refreshed(
         return None
     updates = {0: now}
     kept = {0: read_kept(con, now, kept_profiles.CHANGED)}
-    if graces and tiers.reads_earlier(_joined(kept, stored, 0), settings.tiers):
+    if graces and tiers.reads_earlier(_joined(kept, _of(stored, kept[0]), 0), settings.tiers):
         for days in graces:
             updates[days] = bring_up(con, at.back(days), gap, f"back_{days}")
             if updates[days].start is None:  # computed anew: its scope is unknown
@@ -127,7 +127,7 @@ def _refreshed(
         kept = {days: read_kept(con, u, kept_profiles.CHANGED) for days, u in updates.items()}
     kept |= {days: kept[0].clear() for days in graces if days not in kept}
     model = kept_model(con, settings, at, kept[0], None)
-    rows = _decided(settings, at, kept, stored, model).sort("member")
+    rows = _decided(settings, at, kept, _of(stored, kept[0]), model).sort("member")
     marks |= {u.table: u.mark for u in updates.values()}
     key = kept_profiles.Key.of(con, settings, at, marks)
     return with_rfm(kept_profiles.splice(con, rows, key, stored, start), at.now)
@@ -158,6 +158,13 @@ def _decided(
     # Churned members have nothing left to lose.
     none = pl.Series([None] * now.height, dtype=pl.Float64)
     return now.with_columns(risk.zip_with(now["state"] != "churned", none).alias("churn_risk"))
+
+
+def _of(stored: dict[int, pl.DataFrame], persons: pl.DataFrame) -> dict[int, pl.DataFrame]:
+    """The recorded state of only the persons of `persons` (a few of a million: the joins
+    that follow then read no one else)."""
+    who = persons.select("member")
+    return {days: complete(f).join(who, on="member", how="semi") for days, f in stored.items()}
 
 
 def _joined(
