@@ -10,8 +10,12 @@ year. Measured:
 - cold: `assemble` (figures, recorded state, states, tiers with a window and a grace
   period, the churn model trained on the copy's own history and scored) on a copy
   that keeps nothing yet;
-- refresh: 10,000 new events appended to the copy, then `assemble` again at the same
-  instant (the kept figures merge what entered; the churn model is kept);
+- refresh: with every member's decided tier and state recorded (what a workspace
+  holds after its first `shequn members refresh`), 10,000 new events appended to the
+  copy, then `assemble` again at the same instant (the kept figures merge what entered;
+  the churn model is kept); then the same with 10,000 more events, some of whose
+  members had been recorded in the tier with a grace period and no longer meet it
+  (so the figures 14 days back are brought up too);
 - a day later: `assemble` one day on, no new event (windows move, recency grows);
 - PageRank and betweenness-free PageRank on a random 1M-edge graph with igraph, and
   networkx's on the same graph when networkx is installed.
@@ -35,7 +39,7 @@ from shequn.analytics.copy import STORE_COLUMNS, append, memory_copy
 from shequn.config import Settings, Tier
 from shequn.members.figures import AsOf
 from shequn.members.profiles import assemble
-from shequn.members.recorded import SCHEMA
+from shequn.members.recorded import SCHEMA, complete
 from store_gen import senders
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -96,6 +100,24 @@ def timed(label: str, run) -> float:
     return took
 
 
+def recorded_after(frame: pl.DataFrame) -> pl.DataFrame:
+    """The recorded state a workspace holds once `services.members.refresh` recorded
+    `frame`: each member's decided tier (when one) and state, as `recorded` returns them."""
+    return complete(
+        frame.select(
+            "member", pl.col("tier").alias("recorded_tier"), pl.col("state").alias("recorded_state")
+        )
+    )
+
+
+def lost_buyer(held: pl.DataFrame, keys: pa.ChunkedArray) -> pl.DataFrame:
+    """`held` with the members of `keys` (no key is merged here) recorded as buyers."""
+    touched = pl.Series(keys.to_pylist()).unique().implode()
+    hold = pl.col("member").is_in(touched) & pl.col("recorded_tier").ne_missing("buyer")
+    tier = pl.when(hold).then(pl.lit("buyer")).otherwise(pl.col("recorded_tier"))
+    return held.with_columns(tier.alias("recorded_tier"))
+
+
 def profiles_bench(members: int, events: int) -> None:
     batch = generate(members, events, seed=1)
     con = memory_copy(batch, ZONE)
@@ -103,11 +125,31 @@ def profiles_bench(members: int, events: int) -> None:
     at = AsOf.of(datetime(2026, 12, 31, tzinfo=ZONE), ZONE)
     empty = pl.DataFrame(schema=SCHEMA)
     stored = {0: empty, 14: empty}
-    cold = timed("profiles+tiers+states+churn, cold", lambda: assemble(con, settings(), at, stored))
+    last: list[pl.DataFrame] = []
+
+    def run() -> pl.DataFrame:
+        last[:] = [assemble(con, settings(), at, stored)]
+        return last[0]
+
+    cold = timed("profiles+tiers+states+churn, cold", run)
+    # What a workspace holds after its first `shequn members refresh`: every member's
+    # tier and state recorded (a workspace refreshed daily holds them 14 days back too).
+    held = recorded_after(last[0])
+    stored = {0: held, 14: held}
+    timed("the recorded tiers and states joined (no new event)", run)
     extra = generate(members, 10_000, seed=2, first_id=events + 1)
     appended = timed("append 10,000 events to the copy", lambda: append(con, extra, ZONE))
-    again = timed("profiles again after them", lambda: assemble(con, settings(), at, stored))
+    again = timed("profiles again after them", run)
     print(f"refresh / cold: {again / cold:.1%} (with the append: {(appended + again) / cold:.1%})")
+    # The same when some of those the next events touch had been recorded in `buyer`
+    # (the tier with a grace period) and no longer meet it: deciding their tier reads
+    # the figures 14 days back, which are then brought up as well.
+    extra = generate(members, 10_000, seed=3, first_id=events + 10_001)
+    stored = {0: lost_buyer(held, extra["member"]), 14: held}
+    timed("some of the next ones' persons recorded as buyers (no new event)", run)
+    append(con, extra, ZONE)
+    graced = timed("profiles again after 10,000 more events, the grace figures brought up", run)
+    print(f"refresh with the grace figures / cold: {graced / cold:.1%}")
     later = at.back(-1)
     day = timed("a day later, no new event", lambda: assemble(con, settings(), later, stored))
     print(f"a day later / cold: {day / cold:.1%}")

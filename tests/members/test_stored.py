@@ -19,6 +19,7 @@ from polars.testing import assert_frame_equal
 
 from shequn.analytics.copy import append, memory_copy
 from shequn.config import Settings, Tier
+from shequn.members import kept_profiles
 from shequn.members.figures import AsOf, figures
 from shequn.members.profiles import assemble
 from shequn.members.recorded import SCHEMA
@@ -165,8 +166,9 @@ AFTER = {
 }
 
 
+@pytest.mark.parametrize("held", [True, False], ids=["held in the process", "read back"])
 @pytest.mark.parametrize("recorded", [BEFORE, AFTER], ids=["same recorded", "recorded changed"])
-def test_a_refresh_at_the_same_instant_equals_a_full_decision(recorded: dict) -> None:
+def test_a_refresh_at_the_same_instant_equals_a_full_decision(recorded: dict, held: bool) -> None:
     # 200 keys, the last 30 events appended: new persons, late events (before the
     # grace instant 14 days back), events after the instant, refunds.
     events = _log(8, 2000, keys=200).events
@@ -174,12 +176,28 @@ def test_a_refresh_at_the_same_instant_equals_a_full_decision(recorded: dict) ->
     con = memory_copy(to_arrow(events[:1970]), SHANGHAI)
     assemble(con, settings, _at("2026-06-11"), BEFORE)
     append(con, to_arrow(events[1970:]), SHANGHAI)
+    if not held:  # as another process would: the kept profiles read from the copy
+        kept_profiles._held.clear()
     again = assemble(con, settings, _at("2026-06-11"), recorded)
     [(changed,)] = con.execute("SELECT COUNT(*) FROM member_profiles_changed").fetchall()
     assert 0 < changed < again.height / 3  # only some rows were decided again
     assert_frame_equal(again, _figures_cold_model_kept(con, settings, recorded=recorded))
     if recorded is AFTER:  # k3 holds the tier recorded for it, or has its reason
         assert again.filter(pl.col("member") == "k3")["tier_reason"].item() != ""
+
+
+def test_profiles_held_for_another_copy_are_not_used() -> None:
+    # The process holds the profiles it last wrote, those of `other`; a refresh of `con`
+    # (same settings, instant and shape of events) must read its own from the copy.
+    events = _log(8, 2000, keys=200).events
+    settings = _settings(refit_days=30)
+    con = memory_copy(to_arrow(events[:1970]), SHANGHAI)
+    assemble(con, settings, _at("2026-06-11"), BEFORE)
+    other = memory_copy(to_arrow(_log(5, 1970, keys=200).events), SHANGHAI)
+    assemble(other, settings, _at("2026-06-11"), BEFORE)
+    append(con, to_arrow(events[1970:]), SHANGHAI)
+    again = assemble(con, settings, _at("2026-06-11"), BEFORE)
+    assert_frame_equal(again, _figures_cold_model_kept(con, settings, recorded=BEFORE))
 
 
 def test_changed_settings_decide_every_row_again() -> None:
@@ -262,13 +280,46 @@ def test_grace_figures_are_brought_up_when_a_changed_person_holds_a_graced_tier(
     assert mark(con, "back_14") == grace
     expected = _figures_cold_model_kept(con, settings, recorded={0: NOTHING, 14: NOTHING})
     assert_frame_equal(first, expected)
+    # A buyer recorded as one, who still meets it: their tier reads nothing 14 days back,
+    # so the grace figures are still left alone.
+    holder = first.filter(pl.col("tier") == "buyer")["member"][0]
+    held = {0: _recorded((holder, None, None, "buyer", None, None)), 14: NOTHING}
+    grace = mark(con, "back_14")  # as the full decision of `expected` left them
+    append(con, to_arrow(events[1975:1976]), SHANGHAI)
+    again = assemble(con, settings, _at("2026-06-11"), held)
+    [(changed,)] = con.execute("SELECT COUNT(*) FROM member_profiles_changed").fetchall()
+    assert 0 < changed < 5 and mark(con, "back_14") == grace
+    assert_frame_equal(again, _figures_cold_model_kept(con, settings, recorded=held))
     # k36 is recorded as a buyer: its order (04-28 to 05-12) left the 30-day window by
     # 06-11 but was in it 14 days before, so it keeps the tier; the grace figures are
     # brought up over both batches of events.
-    append(con, to_arrow(events[1975:]), SHANGHAI)
+    append(con, to_arrow(events[1976:]), SHANGHAI)
     buyer = {0: _recorded(("k36", None, None, "buyer", None, None)), 14: NOTHING}
     second = assemble(con, settings, _at("2026-06-11"), buyer)
     assert mark(con, "back_14") != grace
     assert_frame_equal(second, _figures_cold_model_kept(con, settings, recorded=buyer))
     k36 = second.filter(pl.col("member") == "k36")
     assert k36.select("tier", "tier_reason").row(0) == ("buyer", "kept in the grace period")
+
+
+@pytest.mark.parametrize(
+    ("rows", "persons", "expected"),
+    [
+        # Every changed person held and decided again: written in place.
+        ({"member": ["b", "d"], "x": [20, 40]}, ["b", "d"], [1, 20, 3, 40]),
+        # A new person: merged in order.
+        ({"member": ["b", "c2"], "x": [20, 25]}, ["b", "c2"], [1, 20, 3, 25, 4]),
+        # A changed person with no row any more: theirs leaves.
+        ({"member": ["b"], "x": [20]}, ["b", "d"], [1, 20, 3]),
+        # All three, new persons first and last.
+        ({"member": ["0", "c", "e"], "x": [0, 30, 50]}, ["0", "a", "c", "e"], [0, 2, 30, 4, 50]),
+    ],
+    ids=["in place", "new person", "row gone", "all three"],
+)
+def test_held_profiles_take_the_changed_rows_in_member_order(
+    rows: dict, persons: list, expected: list
+) -> None:
+    held = pl.DataFrame({"member": ["a", "b", "c", "d"], "x": [1, 2, 3, 4]})
+    spliced = kept_profiles._spliced(held, pl.DataFrame(rows), pl.Series(persons))
+    members = sorted(({"a", "b", "c", "d"} - set(persons)) | set(rows["member"]))
+    assert spliced.to_dict(as_series=False) == {"member": members, "x": expected}

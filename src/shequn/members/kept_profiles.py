@@ -11,19 +11,26 @@ A refresh at the same instant, with the same settings and model, whose figure se
 were each brought up from exactly the marks the profiles were decided from, decides
 again only the persons whose rows may have changed: those in the scope of each set's
 update (shequn.members.figures.compute) and those whose recorded state differs. Their
-rows replace the kept ones; the table is read back sorted by member and the RFM scores
-ranked over it. Anything else (another instant, a refit, changed settings, marks or
-merges, `--cold`) decides every row and rewrites the table.
+rows replace the kept ones and the RFM scores are ranked over them all. Every write of
+the table stores a fresh token beside the key; the process that wrote it holds the
+frame it wrote (and the recorded state) under that token, so while the token is unchanged
+a refresh in the same process (the web app, a bench) merges the changed rows into the
+held frame and compares the recorded state with the held one, without reading either back
+from the copy (another process reads them back, sorted by member). Anything else
+(another instant, a refit, changed settings, marks or merges, `--cold`) decides every
+row and rewrites the table.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from shequn.config import Settings
@@ -39,7 +46,19 @@ STATE = "member_profiles_state"
 RECORDED = "member_profiles_recorded"
 # The persons whose rows a refresh recomputes (temporary, column `person`).
 CHANGED = "member_profiles_changed"
-_STATE_DDL = f"CREATE TABLE IF NOT EXISTS {STATE} (key VARCHAR NOT NULL)"
+_STATE_DDL = f"""CREATE TABLE IF NOT EXISTS {STATE} (key VARCHAR NOT NULL);
+    ALTER TABLE {STATE} ADD COLUMN IF NOT EXISTS token VARCHAR"""
+# The last profiles and recorded state this process wrote, by the token written with them.
+_held: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
+
+
+@dataclass(frozen=True)
+class Kept:
+    """The kept profiles a refresh starts from: their token; whether the recorded state
+    is the one they were decided with."""
+
+    token: str | None
+    same_recorded: bool
 
 
 @dataclass(frozen=True)
@@ -79,29 +98,44 @@ class Key:
 
 def changed(
     con: duckdb.DuckDBPyConnection, key: Key, sets: list[str], stored: dict[int, pl.DataFrame]
-) -> bool:
-    """Whether the kept profiles were decided under `key`; if so, the temporary table
-    `CHANGED` is filled with the persons to recompute: those of each set's `<set>_changed`
-    table (shequn.members.figures.compute) and those whose recorded state differs."""
+) -> Kept | None:
+    """The kept profiles when they were decided under `key` (None otherwise); then the
+    temporary table `CHANGED` is filled with the persons to recompute: those of each
+    set's `<set>_changed` table (shequn.members.figures.compute) and those whose
+    recorded state differs."""
     con.execute(_STATE_DDL)
-    rows = con.execute(f"SELECT key FROM {STATE}").fetchall()
-    if rows != [(key.text,)] or not exists(con, RECORDED):
-        return False
+    rows = con.execute(f"SELECT key, token FROM {STATE}").fetchall()
+    if len(rows) != 1 or rows[0][0] != key.text or not exists(con, RECORDED):
+        return None
+    token = rows[0][1]
     recorded = _recorded(stored)
-    kept = read_frame(con, f"SELECT * FROM {RECORDED}").cast(recorded.schema)
-    moved = pl.concat(
-        [
-            recorded.join(kept, on=recorded.columns, how="anti", nulls_equal=True),
-            kept.join(recorded, on=recorded.columns, how="anti", nulls_equal=True),
-        ]
-    ).select(pl.col("member").alias("person"))
+    held = _held.get(token) if token else None
+    kept = held[0] if held else read_frame(con, f"SELECT * FROM {RECORDED}")
+    moved = _moved(recorded, kept.cast(recorded.schema))
     union = " UNION ".join(f"SELECT member AS person FROM {name}_changed" for name in sets)
     con.register("moved", moved)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {CHANGED} AS {union} UNION FROM moved")
     finally:
         con.unregister("moved")
-    return True
+    return Kept(token, moved.is_empty())
+
+
+def _moved(recorded: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
+    """The persons (column `person`) whose recorded state differs between the frames.
+
+    The same rows in any order (hashes of the rows sorted alike) need no join.
+    """
+    if recorded.height == kept.height and recorded.hash_rows().sort().equals(
+        kept.hash_rows().sort()
+    ):
+        return pl.DataFrame(schema={"person": pl.String})
+    return pl.concat(
+        [
+            recorded.join(kept, on=recorded.columns, how="anti", nulls_equal=True),
+            kept.join(recorded, on=recorded.columns, how="anti", nulls_equal=True),
+        ]
+    ).select(pl.col("member").alias("person"))
 
 
 def add_changed(con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -109,44 +143,80 @@ def add_changed(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute(f"INSERT INTO {CHANGED} SELECT member FROM {table}_changed EXCEPT FROM {CHANGED}")
 
 
-def any_changed(con: duckdb.DuckDBPyConnection, members: pl.Series) -> bool:
-    """Whether any of `members` is in `CHANGED`."""
-    holders = members.to_frame("member")
-    con.register("holders", holders)
-    try:
-        [(count,)] = con.execute(
-            f"SELECT COUNT(*) FROM {CHANGED} SEMI JOIN holders ON member = person"
-        ).fetchall()
-    finally:
-        con.unregister("holders")
-    return bool(count)
-
-
 def save(
     con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, key: Key, stored: dict[int, pl.DataFrame]
 ) -> None:
     """Keep `frame` (every decided column, sorted by member) as decided under `key`."""
     con.execute(_STATE_DDL)
-    with _transaction(con, frame=frame, recorded=_recorded(stored)):
+    recorded, token = _recorded(stored), uuid.uuid4().hex
+    with _transaction(con, frame=frame, recorded=recorded):
         con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS FROM frame")
         con.execute(f"CREATE OR REPLACE TABLE {RECORDED} AS FROM recorded")
         con.execute(f"DELETE FROM {STATE}")
-        con.execute(f"INSERT INTO {STATE} VALUES (?)", [key.text])
+        con.execute(f"INSERT INTO {STATE} VALUES (?, ?)", [key.text, token])
+    _hold(token, recorded, frame)
 
 
 def splice(
-    con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, key: Key, stored: dict[int, pl.DataFrame]
+    con: duckdb.DuckDBPyConnection,
+    rows: pl.DataFrame,
+    key: Key,
+    stored: dict[int, pl.DataFrame],
+    kept: Kept,
 ) -> pl.DataFrame:
-    """Put the recomputed `rows` in the kept profiles, now decided under `key`, and
-    return them all, sorted by member."""
-    with _transaction(con, rows=rows, recorded=_recorded(stored)):
+    """Put the recomputed `rows` (sorted by member) in the kept profiles `kept`, now
+    decided under `key`, and return them all, sorted by member."""
+    recorded, token = _recorded(stored), uuid.uuid4().hex
+    # The recorded state is handed to DuckDB only when it changed (2 rows a person).
+    frames = {"rows": rows} | ({} if kept.same_recorded else {"recorded": recorded})
+    with _transaction(con, **frames):
         con.execute(f"DELETE FROM {TABLE} WHERE member IN (SELECT person FROM {CHANGED})")
         con.execute(f"INSERT INTO {TABLE} FROM rows")
-        con.execute(f"CREATE OR REPLACE TABLE {RECORDED} AS FROM recorded")
-        con.execute(f"UPDATE {STATE} SET key = ?", [key.text])
-    # Sorted by DuckDB: the rows appended since the last full decision are out of order.
-    # One chunk: the ranks of RFM and what callers do cost twice as much over DuckDB's.
-    return read_frame(con, f"FROM {TABLE} ORDER BY member").rechunk()
+        if not kept.same_recorded:
+            con.execute(f"CREATE OR REPLACE TABLE {RECORDED} AS FROM recorded")
+        con.execute(f"UPDATE {STATE} SET key = ?, token = ?", [key.text, token])
+    held = _held.get(kept.token) if kept.token else None
+    if held is None:
+        # Sorted by DuckDB: the rows appended since the last full decision are out of
+        # order. One chunk: the ranks of RFM and what callers do cost twice as much
+        # over DuckDB's chunks.
+        frame = read_frame(con, f"FROM {TABLE} ORDER BY member").rechunk()
+    else:
+        persons = read_frame(con, f"FROM {CHANGED}")["person"]
+        frame = _spliced(held[1], rows.cast(held[1].schema), persons)
+    _hold(token, recorded, frame)
+    return frame
+
+
+def _spliced(held: pl.DataFrame, rows: pl.DataFrame, persons: pl.Series) -> pl.DataFrame:
+    """`held` (sorted by member) with the rows of `persons` replaced by `rows` (sorted
+    by member, the same columns; new persons inserted in order, held rows of `persons`
+    without a new row left out), in one gather over both."""
+    if held.is_empty():
+        return rows
+    members, n = held["member"], held.height
+
+    def where(keys: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+        """Each key's position in `held` (or where it would go) and whether it is there."""
+        at = members.search_sorted(keys).to_numpy().astype(np.int64)
+        there = (members.gather(np.minimum(at, n - 1)) == keys).to_numpy()
+        return at, there
+
+    at, there = where(rows["member"])
+    take = np.arange(n)
+    take[at[there]] = n + np.flatnonzero(there)
+    keep = np.ones(n, dtype=bool)
+    held_at, held_there = where(persons)
+    keep[np.setdiff1d(held_at[held_there], at[there])] = False
+    new = np.flatnonzero(~there)
+    take = np.insert(take, at[new], n + new)[np.insert(keep, at[new], True)]
+    return pl.concat([held, rows]).select(pl.all().gather(take))
+
+
+def _hold(token: str, recorded: pl.DataFrame, frame: pl.DataFrame) -> None:
+    """Hold the profiles just written under `token` (only the last ones)."""
+    _held.clear()
+    _held[token] = (recorded, frame)
 
 
 def _recorded(stored: dict[int, pl.DataFrame]) -> pl.DataFrame:

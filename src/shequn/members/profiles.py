@@ -19,14 +19,13 @@ import polars as pl
 
 from shequn.analytics.sync import open_copy
 from shequn.config import Settings
-from shequn.members import churn, kept_profiles
+from shequn.members import churn, kept_profiles, tiers
 from shequn.members.figures import AsOf
 from shequn.members.recorded import complete, recorded
 from shequn.members.refit import kept_model, refit_due
 from shequn.members.rfm import with_rfm
 from shequn.members.states import state_expr
 from shequn.members.stored import Mark, Update, bring_up, mark, read_kept
-from shequn.members.tiers import decide
 from shequn.store.engine import read_transaction
 from shequn.workspace import Workspace
 
@@ -103,34 +102,35 @@ def _refreshed(
     figures, settings and model (shequn.members.kept_profiles).
 
     The figures of the grace instants are brought up only when a person decided again
-    holds a tier with a grace period (no one else reads them); otherwise they stay as
-    they are, and the events since are merged in when someone does.
+    no longer meets a recorded tier with a grace period (no one else's tier reads them:
+    shequn.members.tiers.reads_earlier); otherwise they stay as they are, and the
+    events since are merged in when someone does.
     """
     gap, graces = settings.member_states.churned_days, _grace_lengths(settings)
     now = bring_up(con, at, gap, "now", after=f"back_{graces[0]}" if graces else None)
     marks = {now.table: now.start} | {
         f"member_figures_back_{d}": mark(con, f"back_{d}") for d in graces
     }
-    if not kept_profiles.changed(
+    start = kept_profiles.changed(
         con, kept_profiles.Key.of(con, settings, at, marks), [now.table], stored
-    ):
+    )
+    if start is None:
         return None
     updates = {0: now}
-    graced = {t.name for t in settings.tiers if t.grace_days}
-    holders = complete(stored[0]).filter(pl.col("recorded_tier").is_in(graced))["member"]
-    if kept_profiles.any_changed(con, holders):
+    kept = {0: read_kept(con, now, kept_profiles.CHANGED)}
+    if graces and tiers.reads_earlier(_joined(kept, _of(stored, kept[0]), 0), settings.tiers):
         for days in graces:
             updates[days] = bring_up(con, at.back(days), gap, f"back_{days}")
             if updates[days].start is None:  # computed anew: its scope is unknown
                 return None
             kept_profiles.add_changed(con, updates[days].table)
-    kept = {days: read_kept(con, u, kept_profiles.CHANGED) for days, u in updates.items()}
+        kept = {days: read_kept(con, u, kept_profiles.CHANGED) for days, u in updates.items()}
     kept |= {days: kept[0].clear() for days in graces if days not in kept}
     model = kept_model(con, settings, at, kept[0], None)
-    rows = _decided(settings, at, kept, stored, model).sort("member")
+    rows = _decided(settings, at, kept, _of(stored, kept[0]), model).sort("member")
     marks |= {u.table: u.mark for u in updates.values()}
     key = kept_profiles.Key.of(con, settings, at, marks)
-    return with_rfm(kept_profiles.splice(con, rows, key, stored), at.now)
+    return with_rfm(kept_profiles.splice(con, rows, key, stored, start), at.now)
 
 
 def _decided(
@@ -145,11 +145,11 @@ def _decided(
     rules = settings.member_states
 
     def at_back(days: int) -> pl.DataFrame:
-        return kept[days].join(complete(stored[days]), on="member", how="left")
+        return _joined(kept, stored, days)
 
     now = at_back(0).with_columns(state_expr(rules, at.today, at.now))
     if settings.tiers:
-        now = now.join(decide(now, settings.tiers, at_back), on="member", how="left")
+        now = now.join(tiers.decide(now, settings.tiers, at_back), on="member", how="left")
     else:
         now = now.with_columns(
             pl.lit(None, pl.String).alias("tier"), pl.lit("").alias("tier_reason")
@@ -158,6 +158,20 @@ def _decided(
     # Churned members have nothing left to lose.
     none = pl.Series([None] * now.height, dtype=pl.Float64)
     return now.with_columns(risk.zip_with(now["state"] != "churned", none).alias("churn_risk"))
+
+
+def _of(stored: dict[int, pl.DataFrame], persons: pl.DataFrame) -> dict[int, pl.DataFrame]:
+    """The recorded state of only the persons of `persons` (a few of a million: the joins
+    that follow then read no one else)."""
+    who = persons.select("member")
+    return {days: complete(f).join(who, on="member", how="semi") for days, f in stored.items()}
+
+
+def _joined(
+    kept: dict[int, pl.DataFrame], stored: dict[int, pl.DataFrame], days: int
+) -> pl.DataFrame:
+    """The figures `days` back joined with the state recorded then."""
+    return kept[days].join(complete(stored[days]), on="member", how="left")
 
 
 def _kept(

@@ -47,6 +47,27 @@ def qualified(tiers: list[Tier]) -> pl.Expr:
     return expr
 
 
+def _ranked(frame: pl.DataFrame, tiers: list[Tier]) -> pl.DataFrame:
+    """Columns member, recorded_tier, now_tier (the highest met now) and their ranks
+    (held_rank, now_rank; -1 for none)."""
+    rank = {t.name: i for i, t in enumerate(tiers)}
+    now = frame.select("member", "recorded_tier", qualified(tiers).alias("now_tier"))
+    return now.with_columns(
+        pl.col("recorded_tier").replace_strict(rank, default=-1).alias("held_rank"),
+        pl.col("now_tier").replace_strict(rank, default=-1).alias("now_rank"),
+    )
+
+
+def reads_earlier(frame: pl.DataFrame, tiers: list[Tier]) -> bool:
+    """Whether `decide` reads an earlier instant's figures for any row of `frame`: a
+    member who no longer meets a recorded tier that has a grace period (for everyone
+    else the tier decided does not depend on them)."""
+    graced = [t.name for t in tiers if t.grace_days]
+    ranked = _ranked(frame, tiers)
+    demoted = pl.col("recorded_tier").is_in(graced) & (pl.col("now_rank") < pl.col("held_rank"))
+    return bool(ranked.select(demoted.any()).item())
+
+
 def decide(
     frame: pl.DataFrame,
     tiers: list[Tier],
@@ -61,11 +82,7 @@ def decide(
             distinct grace length.
     """
     rank = {t.name: i for i, t in enumerate(tiers)}
-    now = frame.select("member", "recorded_tier", qualified(tiers).alias("now_tier"))
-    now = now.with_columns(
-        pl.col("recorded_tier").replace_strict(rank, default=-1).alias("held_rank"),
-        pl.col("now_tier").replace_strict(rank, default=-1).alias("now_rank"),
-    )
+    now = _ranked(frame, tiers)
     kept = pl.lit(False)
     for grace in sorted({t.grace_days for t in tiers if t.grace_days}):
         before = earlier(grace).select("member", qualified(tiers).alias(f"g{grace}"))
