@@ -313,13 +313,24 @@ def test_grace_figures_are_brought_up_when_a_changed_person_holds_a_graced_tier(
         ({"member": ["b"], "x": [20]}, ["b", "d"], [1, 20, 3]),
         # All three, new persons first and last.
         ({"member": ["0", "c", "e"], "x": [0, 30, 50]}, ["0", "a", "c", "e"], [0, 2, 30, 4, 50]),
+        # New persons in runs at the same place, none held decided again.
+        (
+            {"member": ["b1", "b2", "e", "f"], "x": [21, 22, 50, 60]},
+            ["b1", "b2", "e", "f"],
+            [1, 2, 21, 22, 3, 4, 50, 60],
+        ),
+        # Nobody decided again.
+        ({"member": [], "x": []}, [], [1, 2, 3, 4]),
     ],
-    ids=["in place", "new person", "row gone", "all three"],
+    ids=["in place", "new person", "row gone", "all three", "runs of new", "none"],
 )
 def test_held_profiles_take_the_changed_rows_in_member_order(
     rows: dict, persons: list, expected: list
 ) -> None:
     held = pl.DataFrame({"member": ["a", "b", "c", "d"], "x": [1, 2, 3, 4]})
-    spliced = kept_profiles._spliced(held, pl.DataFrame(rows), pl.Series(persons))
+    rows_frame = pl.DataFrame(rows, schema=held.schema)
+    spliced = kept_profiles._spliced(held, rows_frame, pl.Series(persons, dtype=pl.String))
+    # The held frame (another caller may still hold it) is left as it was.
+    assert held.to_dict(as_series=False) == {"member": ["a", "b", "c", "d"], "x": [1, 2, 3, 4]}
     members = sorted(({"a", "b", "c", "d"} - set(persons)) | set(rows["member"]))
     assert spliced.to_dict(as_series=False) == {"member": members, "x": expected}
