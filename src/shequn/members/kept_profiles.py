@@ -218,7 +218,7 @@ def _spliced(held: pl.DataFrame, rows: pl.DataFrame, persons: pl.Series) -> pl.D
         pieces.append(frame.slice(last, place - last))
         pieces.append(new.slice(run, int(np.searchsorted(cuts, place, side="right")) - run))
         last = place
-    return pl.concat([*pieces, frame.slice(last)], rechunk=True)
+    return pl.concat([*pieces, frame.slice(last)], rechunk=False)
 
 
 def _positions(members: pl.Series, keys: pl.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -41,10 +41,16 @@ def _quintile(value: pl.Expr, buyers: pl.Expr) -> pl.Expr:
 def with_rfm(frame: pl.DataFrame, now: int) -> pl.DataFrame:
     """`frame` (profiles: orders, gmv, last_order) with r_score, f_score, m_score, segment."""
     buyers = pl.col("orders") > 0
-    scored = frame.with_columns(
-        _quintile(pl.col("last_order").fill_null(0) - now, buyers).alias("r_score"),
-        _quintile(pl.col("orders"), buyers).alias("f_score"),
-        _quintile(pl.col("gmv"), buyers).alias("m_score"),
+    # Ranked over the three columns in one chunk each: a spliced frame (kept profiles)
+    # is in many, which ranks cost twice as much over.
+    scored = (
+        frame.select("orders", "gmv", "last_order")
+        .rechunk()
+        .with_columns(
+            _quintile(pl.col("last_order").fill_null(0) - now, buyers).alias("r_score"),
+            _quintile(pl.col("orders"), buyers).alias("f_score"),
+            _quintile(pl.col("gmv"), buyers).alias("m_score"),
+        )
     )
     r, f = pl.col("r_score"), pl.col("f_score")
     rules = {  # SEGMENTS but the last, first match wins
@@ -60,4 +66,5 @@ def with_rfm(frame: pl.DataFrame, now: int) -> pl.DataFrame:
     for name, rule in reversed(rules.items()):
         number = pl.when(rule).then(SEGMENTS.index(name)).otherwise(number)
     numbers = scored.select(pl.when(buyers).then(number).cast(pl.UInt32)).to_series()
-    return scored.with_columns(pl.Series("segment", SEGMENTS).gather(numbers))
+    scores = scored.select("r_score", "f_score", "m_score")
+    return frame.hstack([*scores, pl.Series("segment", SEGMENTS).gather(numbers)])
