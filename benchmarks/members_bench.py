@@ -16,12 +16,18 @@ year. Measured:
   the churn model is kept); then the same with 10,000 more events, some of whose
   members had been recorded in the tier with a grace period and no longer meet it
   (so the figures 14 days back are brought up too);
+- an hour later, after 10,000 more events: what `shequn members refresh` from cron and
+  the console's background refresh do (each at the wall clock's instant): the persons
+  the events touch are decided again, and what time moves (tenure, idle days, state,
+  churn risk) is derived again for everyone; then the same again in a process that holds
+  nothing (the kept profiles read back from the copy, as a new CLI process does);
 - a day later: `assemble` one day on, no new event (windows move, recency grows);
 - PageRank and betweenness-free PageRank on a random 1M-edge graph with igraph, and
   networkx's on the same graph when networkx is installed.
 
     python benchmarks/members_bench.py                              # 100k members, 1M events
     python benchmarks/members_bench.py --members 1000000 --events 10000000
+    python benchmarks/members_bench.py --members 1000000 --events 10000000 --unordered-ids
 """
 
 from __future__ import annotations
@@ -29,14 +35,17 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
+import duckdb
 import numpy as np
 import polars as pl
 import pyarrow as pa
 
 from shequn.analytics.copy import STORE_COLUMNS, append, memory_copy
 from shequn.config import Settings, Tier
+from shequn.members import kept_profiles
 from shequn.members.figures import AsOf
 from shequn.members.profiles import assemble
 from shequn.members.recorded import SCHEMA, complete
@@ -48,8 +57,11 @@ YEAR_US = 365 * 86_400_000_000
 TYPES = np.array(["message", "message", "message", "reaction", "checkin", "order"])
 
 
-def generate(members: int, events: int, seed: int, first_id: int = 1) -> pa.Table:
-    """Store-shaped rows: heavy-tailed senders, replies and reactions to earlier messages."""
+def generate(
+    members: int, events: int, seed: int, first_id: int = 1, *, ordered: bool = True
+) -> pa.Table:
+    """Store-shaped rows: heavy-tailed senders, replies and reactions to earlier messages
+    (message ids in text order as they grow, or, not `ordered`, in no order)."""
     rng = np.random.default_rng(seed)
     start = int(START.timestamp() * 1_000_000)
     who = senders(rng, members, events)
@@ -57,16 +69,17 @@ def generate(members: int, events: int, seed: int, first_id: int = 1) -> pa.Tabl
     kind = TYPES[rng.integers(0, len(TYPES), events)]
     ids = np.arange(first_id, first_id + events)
     is_msg = kind == "message"
-    earlier = np.maximum(ids - rng.integers(1, 500, events), first_id)
+    # Replies and reactions go to one of the last 500 events, of this batch or before.
+    earlier = np.maximum(ids - rng.integers(1, 500, events), 1)
     replies = (rng.random(events) < 0.3) & is_msg | (kind == "reaction")
-    reply_to = np.where(replies, np.char.add("m", earlier.astype(str)), None)
+    reply_to = np.where(replies, _named("m", earlier, ordered), None)
     columns = {
         "id": ids,
         "ts": ts,
         "community": np.where(who % 10 == 0, "c2", "c1"),
         "member": np.char.add("u", who.astype(str)),
         "type": kind,
-        "message_id": np.where(is_msg, np.char.add("m", ids.astype(str)), None),
+        "message_id": np.where(is_msg, _named("m", ids, ordered), None),
         "reply_to": reply_to,
         "order_id": np.where(kind == "order", np.char.add("o", ids.astype(str)), None),
         "amount": np.where(kind == "order", "99.00", None),
@@ -76,6 +89,15 @@ def generate(members: int, events: int, seed: int, first_id: int = 1) -> pa.Tabl
         for name in STORE_COLUMNS
     }
     return pa.table(table)
+
+
+def _named(prefix: str, ids: np.ndarray, ordered: bool) -> np.ndarray:
+    """Ids as text of one width, so their text order is their order (new messages' ids
+    near the ids they answer, as a platform's increasing numeric ids are); not
+    `ordered`, scrambled by a bijection (as Matrix's event ids are random)."""
+    if not ordered:
+        ids = (ids * 2_654_435_761) % 4_294_967_311
+    return np.char.add(prefix, np.char.zfill(ids.astype(str), 10))
 
 
 def _type(name: str) -> pa.DataType:
@@ -118,8 +140,9 @@ def lost_buyer(held: pl.DataFrame, keys: pa.ChunkedArray) -> pl.DataFrame:
     return held.with_columns(tier.alias("recorded_tier"))
 
 
-def profiles_bench(members: int, events: int) -> None:
-    batch = generate(members, events, seed=1)
+def profiles_bench(members: int, events: int, *, ordered: bool = True) -> None:
+    make = partial(generate, members, ordered=ordered)
+    batch = make(events, seed=1)
     con = memory_copy(batch, ZONE)
     del batch
     at = AsOf.of(datetime(2026, 12, 31, tzinfo=ZONE), ZONE)
@@ -137,22 +160,41 @@ def profiles_bench(members: int, events: int) -> None:
     held = recorded_after(last[0])
     stored = {0: held, 14: held}
     timed("the recorded tiers and states joined (no new event)", run)
-    extra = generate(members, 10_000, seed=2, first_id=events + 1)
+    extra = make(10_000, seed=2, first_id=events + 1)
     appended = timed("append 10,000 events to the copy", lambda: append(con, extra, ZONE))
     again = timed("profiles again after them", run)
     print(f"refresh / cold: {again / cold:.1%} (with the append: {(appended + again) / cold:.1%})")
     # The same when some of those the next events touch had been recorded in `buyer`
     # (the tier with a grace period) and no longer meet it: deciding their tier reads
     # the figures 14 days back, which are then brought up as well.
-    extra = generate(members, 10_000, seed=3, first_id=events + 10_001)
+    extra = make(10_000, seed=3, first_id=events + 10_001)
     stored = {0: lost_buyer(held, extra["member"]), 14: held}
     timed("some of the next ones' persons recorded as buyers (no new event)", run)
     append(con, extra, ZONE)
     graced = timed("profiles again after 10,000 more events, the grace figures brought up", run)
     print(f"refresh with the grace figures / cold: {graced / cold:.1%}")
+    hour = _hours_later(con, at, stored, make(10_000, seed=4, first_id=events + 20_001), 1)
+    print(f"an hour later, 10,000 more events / cold: {hour / cold:.1%}")
+    kept_profiles._held.clear()
+    hour = _hours_later(con, at, stored, make(10_000, seed=5, first_id=events + 30_001), 2)
+    print(f"the same in another process / cold: {hour / cold:.1%}")
     later = at.back(-1)
     day = timed("a day later, no new event", lambda: assemble(con, settings(), later, stored))
     print(f"a day later / cold: {day / cold:.1%}")
+
+
+def _hours_later(
+    con: duckdb.DuckDBPyConnection,
+    at: AsOf,
+    stored: dict[int, pl.DataFrame],
+    extra: pa.Table,
+    hours: int,
+) -> float:
+    """Seconds of `assemble` `hours` after `at`, the events `extra` appended first."""
+    append(con, extra, ZONE)
+    later = AsOf(at.now + hours * 3_600_000_000, at.today, at.window_days)
+    label = f"{hours} h later, after 10,000 more events"
+    return timed(label, lambda: assemble(con, settings(), later, stored))
 
 
 def pagerank_bench(edges: int, nodes: int) -> None:
@@ -180,8 +222,13 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--edges", type=int, default=1_000_000)
+    parser.add_argument(
+        "--unordered-ids",
+        action="store_true",
+        help="message ids in no order (as Matrix's event ids): every refresh reads them all",
+    )
     args = parser.parse_args()
-    profiles_bench(args.members, args.events)
+    profiles_bench(args.members, args.events, ordered=not args.unordered_ids)
     pagerank_bench(args.edges, max(args.edges // 10, 1000))
 
 

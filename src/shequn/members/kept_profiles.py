@@ -2,23 +2,27 @@
 
 `member_profiles` holds every decided column of the last profiles (all of
 shequn.members.profiles but the RFM scores, which rank buyers against each other);
-`member_profiles_state` holds what they were decided from (`Key`: the instant, the
-settings, the churn model and the mark of every figure set they read);
+`member_profiles_state` holds what they were decided from (`Key`: the window, the
+settings, the churn model and the mark of every figure set they read) and the instant
+they were last decided at;
 `member_profiles_recorded` holds the recorded state (shequn.members.recorded) they
 were joined with.
 
-A refresh at the same instant, with the same settings and model, whose figure sets
-were each brought up from exactly the marks the profiles were decided from, decides
+A refresh at the same or a later instant, with the same settings and model, whose figure
+sets were each brought up from exactly the marks the profiles were decided from, decides
 again only the persons whose rows may have changed: those in the scope of each set's
-update (shequn.members.figures.compute) and those whose recorded state differs. Their
-rows replace the kept ones and the RFM scores are ranked over them all. Every write of
+update (shequn.members.figures.compute), those whose recorded state differs, and
+(at a later instant) those whose tenure crossed a tier's minimum. Their rows replace
+the kept ones; the columns that move with time alone (tenure, idle days, state, churn
+risk) are then derived again for every row by the caller, and the RFM scores ranked
+over them all. Every write of
 the table stores a fresh token beside the key; the process that wrote it holds the
 frame it wrote (and the recorded state) under that token, so while the token is unchanged
 a refresh in the same process (the web app, a bench) merges the changed rows into the
 held frame and compares the recorded state with the held one, without reading either back
 from the copy (another process reads them back, sorted by member). Anything else
-(another instant, a refit, changed settings, marks or merges, `--cold`) decides every
-row and rewrites the table.
+(an earlier instant, a refit, changed settings, marks or merges, `--cold`) decides
+every row and rewrites the table.
 """
 
 from __future__ import annotations
@@ -40,24 +44,44 @@ from shequn.members.refit import TABLE as MODEL_TABLE
 from shequn.members.stored import Mark, exists
 
 # Raised when the kept columns or their meaning change: the kept profiles are then unused.
-VERSION = 1
+VERSION = 2
 TABLE = "member_profiles"
 STATE = "member_profiles_state"
 RECORDED = "member_profiles_recorded"
 # The persons whose rows a refresh recomputes (temporary, column `person`).
 CHANGED = "member_profiles_changed"
 _STATE_DDL = f"""CREATE TABLE IF NOT EXISTS {STATE} (key VARCHAR NOT NULL);
-    ALTER TABLE {STATE} ADD COLUMN IF NOT EXISTS token VARCHAR"""
-# The last profiles and recorded state this process wrote, by the token written with them.
-_held: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
+    ALTER TABLE {STATE} ADD COLUMN IF NOT EXISTS token VARCHAR;
+    ALTER TABLE {STATE} ADD COLUMN IF NOT EXISTS now BIGINT"""
+# The last profiles this process wrote, by the token written with them.
+_held: dict[str, Held] = {}
+
+
+@dataclass(frozen=True)
+class Held:
+    """Profiles a process wrote: the recorded state they were decided with, the frame,
+    and the instant every row's time-moved columns are of."""
+
+    recorded: pl.DataFrame
+    frame: pl.DataFrame
+    timed: int
 
 
 @dataclass(frozen=True)
 class Kept:
-    """The kept profiles a refresh starts from: their token; whether the recorded state
-    is the one they were decided with."""
+    """The kept profiles a refresh starts from.
 
-    token: str | None
+    Attributes:
+        frame: every row, sorted by member.
+        now: the instant they were last decided at (every tier holds as of it).
+        timed: the instant every row's tenure, idle days, state and churn risk are of;
+            None when read back from the copy (rows decided at different instants).
+        same_recorded: whether the recorded state is the one they were decided with.
+    """
+
+    frame: pl.DataFrame
+    now: int
+    timed: int | None
     same_recorded: bool
 
 
@@ -82,7 +106,7 @@ class Key:
             json.dumps(
                 {
                     "version": VERSION,
-                    "at": [at.now, at.today, at.window_days],
+                    "window": at.window_days,
                     "tiers": [t.model_dump(mode="json") for t in settings.tiers],
                     "states": settings.member_states.model_dump(mode="json"),
                     "model": [list(row) for row in model],
@@ -97,20 +121,26 @@ class Key:
 
 
 def changed(
-    con: duckdb.DuckDBPyConnection, key: Key, sets: list[str], stored: dict[int, pl.DataFrame]
+    con: duckdb.DuckDBPyConnection,
+    key: Key,
+    at: AsOf,
+    sets: list[str],
+    stored: dict[int, pl.DataFrame],
 ) -> Kept | None:
-    """The kept profiles when they were decided under `key` (None otherwise); then the
-    temporary table `CHANGED` is filled with the persons to recompute: those of each
-    set's `<set>_changed` table (shequn.members.figures.compute) and those whose
-    recorded state differs."""
+    """The kept profiles when they were decided under `key` at `at` or before (None
+    otherwise); then the temporary table `CHANGED` is filled with the persons to
+    recompute: those of each set's `<set>_changed` table
+    (shequn.members.figures.compute) and those whose recorded state differs."""
     con.execute(_STATE_DDL)
-    rows = con.execute(f"SELECT key, token FROM {STATE}").fetchall()
+    rows = con.execute(f"SELECT key, token, now FROM {STATE}").fetchall()
     if len(rows) != 1 or rows[0][0] != key.text or not exists(con, RECORDED):
         return None
-    token = rows[0][1]
+    _key, token, now = rows[0]
+    if now is None or now > at.now:
+        return None
     recorded = _recorded(stored)
     held = _held.get(token) if token else None
-    kept = held[0] if held else read_frame(con, f"SELECT * FROM {RECORDED}")
+    kept = held.recorded if held else read_frame(con, f"SELECT * FROM {RECORDED}")
     moved = _moved(recorded, kept.cast(recorded.schema))
     union = " UNION ".join(f"SELECT member AS person FROM {name}_changed" for name in sets)
     con.register("moved", moved)
@@ -118,7 +148,28 @@ def changed(
         con.execute(f"CREATE OR REPLACE TEMP TABLE {CHANGED} AS {union} UNION FROM moved")
     finally:
         con.unregister("moved")
-    return Kept(token, moved.is_empty())
+    if held is None:
+        return Kept(_read_sorted(con), now, None, moved.is_empty())
+    return Kept(held.frame, now, held.timed, moved.is_empty())
+
+
+def _read_sorted(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The kept profiles read back, sorted by member, in one chunk (the ranks of RFM
+    and what callers do cost twice as much over DuckDB's chunks).
+
+    Read in the table's order: the rows of the last full decision (sorted, some
+    deleted since) then each refresh's rows (sorted among themselves). Only the rows
+    after the sorted head are sorted, then merged with it: a sort of every row costs
+    five times as much.
+    """
+    frame = read_frame(con, f"FROM {TABLE}")
+    members = frame["member"]
+    breaks = (members < members.shift(1)).arg_true()
+    if breaks.is_empty():
+        return frame.rechunk()
+    head = int(breaks[0])
+    tail = frame.slice(head).sort("member")
+    return frame.slice(0, head).merge_sorted(tail, key="member").rechunk()
 
 
 def _moved(recorded: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
@@ -145,29 +196,46 @@ def add_changed(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute(f"INSERT INTO {CHANGED} SELECT member FROM {table}_changed EXCEPT FROM {CHANGED}")
 
 
+def add_persons(con: duckdb.DuckDBPyConnection, persons: pl.Series) -> None:
+    """Add the persons of `persons` to `CHANGED`."""
+    con.register("persons", persons.to_frame("person"))
+    try:
+        con.execute(f"INSERT INTO {CHANGED} FROM persons EXCEPT FROM {CHANGED}")
+    finally:
+        con.unregister("persons")
+
+
 def save(
-    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, key: Key, stored: dict[int, pl.DataFrame]
+    con: duckdb.DuckDBPyConnection,
+    frame: pl.DataFrame,
+    key: Key,
+    at: AsOf,
+    stored: dict[int, pl.DataFrame],
 ) -> None:
-    """Keep `frame` (every decided column, sorted by member) as decided under `key`."""
+    """Keep `frame` (every decided column, sorted by member) as decided under `key` at `at`."""
     con.execute(_STATE_DDL)
     recorded, token = _recorded(stored), uuid.uuid4().hex
     with _transaction(con, frame=frame, recorded=recorded):
         con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS FROM frame")
         con.execute(f"CREATE OR REPLACE TABLE {RECORDED} AS FROM recorded")
         con.execute(f"DELETE FROM {STATE}")
-        con.execute(f"INSERT INTO {STATE} VALUES (?, ?)", [key.text, token])
-    _hold(token, recorded, frame)
+        con.execute(
+            f"INSERT INTO {STATE} (key, token, now) VALUES (?, ?, ?)", [key.text, token, at.now]
+        )
+    _hold(token, Held(recorded, frame, at.now))
 
 
 def splice(
     con: duckdb.DuckDBPyConnection,
     rows: pl.DataFrame,
     key: Key,
+    at: AsOf,
     stored: dict[int, pl.DataFrame],
     kept: Kept,
 ) -> pl.DataFrame:
-    """Put the recomputed `rows` (sorted by member) in the kept profiles `kept`, now
-    decided under `key`, and return them all, sorted by member."""
+    """Put the recomputed `rows` (sorted by member, decided at `at`) in the kept
+    profiles `kept`, now decided under `key`, and return them all, sorted by member
+    (the other rows' time-moved columns as `kept` held them)."""
     recorded, token = _recorded(stored), uuid.uuid4().hex
     # The recorded state is handed to DuckDB only when it changed (2 rows a person).
     frames = {"rows": rows} | ({} if kept.same_recorded else {"recorded": recorded})
@@ -176,18 +244,18 @@ def splice(
         con.execute(f"INSERT INTO {TABLE} FROM rows")
         if not kept.same_recorded:
             con.execute(f"CREATE OR REPLACE TABLE {RECORDED} AS FROM recorded")
-        con.execute(f"UPDATE {STATE} SET key = ?, token = ?", [key.text, token])
-    held = _held.get(kept.token) if kept.token else None
-    if held is None:
-        # Sorted by DuckDB: the rows appended since the last full decision are out of
-        # order. One chunk: the ranks of RFM and what callers do cost twice as much
-        # over DuckDB's chunks.
-        frame = read_frame(con, f"FROM {TABLE} ORDER BY member").rechunk()
-    else:
-        persons = read_frame(con, f"FROM {CHANGED}")["person"]
-        frame = _spliced(held[1], rows.cast(held[1].schema), persons)
-    _hold(token, recorded, frame)
-    return frame
+        con.execute(f"UPDATE {STATE} SET key = ?, token = ?, now = ?", [key.text, token, at.now])
+    persons = read_frame(con, f"FROM {CHANGED}")["person"]
+    return _spliced(kept.frame, rows.cast(kept.frame.schema), persons)
+
+
+def hold(
+    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, at: AsOf, stored: dict[int, pl.DataFrame]
+) -> None:
+    """Hold `frame`, the profiles just spliced with every row's time-moved columns
+    of `at`, under the token written with them."""
+    [(token,)] = con.execute(f"SELECT token FROM {STATE}").fetchall()
+    _hold(token, Held(_recorded(stored), frame, at.now))
 
 
 def _spliced(held: pl.DataFrame, rows: pl.DataFrame, persons: pl.Series) -> pl.DataFrame:
@@ -195,14 +263,16 @@ def _spliced(held: pl.DataFrame, rows: pl.DataFrame, persons: pl.Series) -> pl.D
     by member, the same columns; new persons inserted in order, held rows of `persons`
     without a new row left out); `held` itself is left as it was.
 
-    The replacing rows are scattered into a copy of each column (a gather of every row
-    costs four times as much); only the rare gone and new persons cost a filter and a
-    concatenation of slices.
+    The replacing rows are scattered into a copy of each column they change (a gather
+    of every row costs four times as much); only the rare gone and new persons cost a
+    filter and a concatenation of slices.
     """
     if held.is_empty():
         return rows
     at, there = _positions(held["member"], rows["member"])
-    frame = pl.DataFrame([held[c].scatter(at[there], rows[c].filter(there)) for c in held.columns])
+    frame = pl.DataFrame(
+        [_scattered(held[c], at[there], rows[c].filter(there)) for c in held.columns]
+    )
     held_at, held_there = _positions(held["member"], persons)
     gone = np.setdiff1d(held_at[held_there], at[there])
     if gone.size:
@@ -221,6 +291,14 @@ def _spliced(held: pl.DataFrame, rows: pl.DataFrame, persons: pl.Series) -> pl.D
     return pl.concat([*pieces, frame.slice(last)], rechunk=False)
 
 
+def _scattered(column: pl.Series, at: np.ndarray, values: pl.Series) -> pl.Series:
+    """`column` with `values` at the positions `at`: a copy, unless they are the values
+    already there (a person's communities, join channel and most counts rarely move)."""
+    if column.gather(at).equals(values, null_equal=True):
+        return column
+    return column.scatter(at, values)
+
+
 def _positions(members: pl.Series, keys: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """Each key's position in `members` (sorted; where it would go) and whether it is there."""
     at = members.search_sorted(keys).to_numpy().astype(np.int64)
@@ -228,10 +306,10 @@ def _positions(members: pl.Series, keys: pl.Series) -> tuple[np.ndarray, np.ndar
     return at, there
 
 
-def _hold(token: str, recorded: pl.DataFrame, frame: pl.DataFrame) -> None:
+def _hold(token: str, held: Held) -> None:
     """Hold the profiles just written under `token` (only the last ones)."""
     _held.clear()
-    _held[token] = (recorded, frame)
+    _held[token] = held
 
 
 def _recorded(stored: dict[int, pl.DataFrame]) -> pl.DataFrame:

@@ -18,9 +18,9 @@ import duckdb
 import polars as pl
 
 from shequn.analytics.sync import open_copy
-from shequn.config import Settings
+from shequn.config import MemberStates, Settings
 from shequn.members import churn, kept_profiles, tiers
-from shequn.members.figures import AsOf
+from shequn.members.figures import DAY_US, AsOf, with_time
 from shequn.members.recorded import complete, recorded
 from shequn.members.refit import kept_model, refit_due
 from shequn.members.rfm import with_rfm
@@ -88,9 +88,8 @@ def assemble(
     cut = kept[rules.churn_horizon_days] if refit else None
     model = kept_model(con, settings, at, kept[0], cut)
     frame = _decided(settings, at, kept, stored, model).sort("member")
-    kept_profiles.save(
-        con, frame, kept_profiles.Key.of(con, settings, at, _marks(settings, updates)), stored
-    )
+    key = kept_profiles.Key.of(con, settings, at, _marks(settings, updates))
+    kept_profiles.save(con, frame, key, at, stored)
     return with_rfm(frame, at.now)
 
 
@@ -98,11 +97,12 @@ def _refreshed(
     con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, stored: dict[int, pl.DataFrame]
 ) -> pl.DataFrame | None:
     """The kept profiles with only the persons whose figures or recorded state changed
-    decided again; None when the kept ones were not decided at `at` from the kept
-    figures, settings and model (shequn.members.kept_profiles).
+    decided again, and the columns time moves derived again for everyone; None when
+    the kept ones were not decided at or before `at` from the kept figures, settings
+    and model (shequn.members.kept_profiles).
 
-    The figures of the grace instants are brought up only when a person decided again
-    no longer meets a recorded tier with a grace period (no one else's tier reads them:
+    The figures of the grace instants are brought up only when a person's tier reads
+    them (a recorded tier with a grace period no longer met:
     shequn.members.tiers.reads_earlier); otherwise they stay as they are, and the
     events since are merged in when someone does.
     """
@@ -111,14 +111,15 @@ def _refreshed(
     marks = {now.table: now.start} | {
         f"member_figures_back_{d}": mark(con, f"back_{d}") for d in graces
     }
-    start = kept_profiles.changed(
-        con, kept_profiles.Key.of(con, settings, at, marks), [now.table], stored
-    )
+    key = kept_profiles.Key.of(con, settings, at, marks)
+    start = kept_profiles.changed(con, key, at, [now.table], stored)
     if start is None:
         return None
+    if at.now != start.now:
+        kept_profiles.add_persons(con, _tenure_crossed(start, settings, at))
     updates = {0: now}
     kept = {0: read_kept(con, now, kept_profiles.CHANGED)}
-    if graces and tiers.reads_earlier(_joined(kept, _of(stored, kept[0]), 0), settings.tiers):
+    if graces and _reads_earlier(_joined(kept, _of(stored, kept[0]), 0), start, settings, at):
         for days in graces:
             updates[days] = bring_up(con, at.back(days), gap, f"back_{days}")
             if updates[days].start is None:  # computed anew: its scope is unknown
@@ -130,7 +131,35 @@ def _refreshed(
     rows = _decided(settings, at, kept, _of(stored, kept[0]), model).sort("member")
     marks |= {u.table: u.mark for u in updates.values()}
     key = kept_profiles.Key.of(con, settings, at, marks)
-    return with_rfm(kept_profiles.splice(con, rows, key, stored, start), at.now)
+    frame = kept_profiles.splice(con, rows, key, at, stored, start)
+    if start.timed != at.now:
+        frame = _timed(with_time(frame, at), settings.member_states, at, model)
+    kept_profiles.hold(con, frame, at, stored)
+    return with_rfm(frame, at.now)
+
+
+def _tenure_crossed(kept: kept_profiles.Kept, settings: Settings, at: AsOf) -> pl.Series:
+    """The persons whose tenure reached a tier's minimum between the kept profiles'
+    instant and `at`, now or a grace length before (their tier may change with time
+    alone)."""
+    limits = {t.min_tenure_days for t in settings.tiers if t.min_tenure_days}
+    crossed = pl.lit(False)
+    for days in (0, *_grace_lengths(settings)):
+        before = (kept.now - days * DAY_US - pl.col("first_seen")) // DAY_US
+        after = (at.now - days * DAY_US - pl.col("first_seen")) // DAY_US
+        for limit in limits:
+            crossed = crossed | ((before < limit) & (after >= limit))
+    return kept.frame.filter(crossed)["member"]
+
+
+def _reads_earlier(
+    changed: pl.DataFrame, kept: kept_profiles.Kept, settings: Settings, at: AsOf
+) -> bool:
+    """Whether a tier decided again reads the figures of a grace instant: a changed
+    person's, or (when the instant moved, and the grace instants with it) anyone's."""
+    if tiers.reads_earlier(changed, settings.tiers):
+        return True
+    return at.now != kept.now and tiers.reads_earlier(kept.frame, settings.tiers)
 
 
 def _decided(
@@ -142,22 +171,30 @@ def _decided(
 ) -> pl.DataFrame:
     """The profiles of the persons of `kept[0]` (figures by days back) joined with the
     recorded state, with state, tier and churn risk decided; in no particular order."""
-    rules = settings.member_states
 
     def at_back(days: int) -> pl.DataFrame:
         return _joined(kept, stored, days)
 
-    now = at_back(0).with_columns(state_expr(rules, at.today, at.now))
+    now = at_back(0).with_columns(state_expr(settings.member_states, at.today, at.now))
     if settings.tiers:
         now = now.join(tiers.decide(now, settings.tiers, at_back), on="member", how="left")
     else:
         now = now.with_columns(
             pl.lit(None, pl.String).alias("tier"), pl.lit("").alias("tier_reason")
         )
-    risk = pl.Series(churn.score(model, now, rules.silent_days)).round(3)
+    return _timed(now, settings.member_states, at, model)
+
+
+def _timed(
+    frame: pl.DataFrame, rules: MemberStates, at: AsOf, model: churn.Logistic | None
+) -> pl.DataFrame:
+    """`frame` (profiles with their time figures of `at`) with its state and churn
+    risk decided as of `at`: what time alone moves, besides tiers with a tenure."""
+    frame = frame.with_columns(state_expr(rules, at.today, at.now))
+    risk = pl.Series(churn.score(model, frame, rules.silent_days)).round(3)
     # Churned members have nothing left to lose.
-    none = pl.Series([None] * now.height, dtype=pl.Float64)
-    return now.with_columns(risk.zip_with(now["state"] != "churned", none).alias("churn_risk"))
+    none = pl.Series([None] * frame.height, dtype=pl.Float64)
+    return frame.with_columns(risk.zip_with(frame["state"] != "churned", none).alias("churn_risk"))
 
 
 def _of(stored: dict[int, pl.DataFrame], persons: pl.DataFrame) -> dict[int, pl.DataFrame]:

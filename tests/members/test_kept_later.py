@@ -1,0 +1,131 @@
+"""A refresh at a later instant equals a full decision at that instant.
+
+Time alone moves every member's tenure and idle days, so their lifecycle state, churn
+risk and any tier with a minimum tenure; the windows and the grace instants move too.
+The kept profiles decide again only the persons the new events (or the moved windows)
+touch and those whose tenure reached a tier's minimum, then derive what time moves for
+everyone: the result must equal deciding every row anew.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from shequn.analytics.copy import append, memory_copy
+from shequn.config import Settings, Tier
+from shequn.members import kept_profiles
+from shequn.members.profiles import assemble
+from tests.analytics.helpers import SHANGHAI, to_arrow
+from tests.members.test_stored import AFTER, BEFORE, _at, _figures_cold_model_kept, _log
+
+
+def _settings() -> Settings:
+    return Settings.model_validate(
+        {
+            "tiers": [
+                Tier(name="regular", min_days_active=3, window_days=30),
+                Tier(name="veteran", min_tenure_days=60),
+                Tier(name="buyer", min_orders=2, window_days=30, grace_days=14),
+            ],
+            "member_states": {"churn_refit_days": 30},
+        }
+    )
+
+
+@pytest.mark.parametrize("held", [True, False], ids=["held in the process", "read back"])
+@pytest.mark.parametrize("recorded", [BEFORE, AFTER], ids=["same recorded", "recorded changed"])
+@pytest.mark.parametrize(
+    "later", ["2026-06-11 15:00", "2026-06-14 09:30"], ids=["hours later", "days later"]
+)
+def test_a_refresh_at_a_later_instant_equals_a_full_decision(
+    later: str, recorded: dict, held: bool
+) -> None:
+    events = _log(8, 2000, keys=200).events
+    settings = _settings()
+    con = memory_copy(to_arrow(events[:1970]), SHANGHAI)
+    first = assemble(con, settings, _at("2026-06-11 09:00"), BEFORE)
+    append(con, to_arrow(events[1970:]), SHANGHAI)
+    if not held:  # as another process would: the kept profiles read from the copy
+        kept_profiles._held.clear()
+    again = assemble(con, settings, _at(later), recorded)
+    [(changed,)] = con.execute("SELECT COUNT(*) FROM member_profiles_changed").fetchall()
+    assert 0 < changed < again.height  # not every row was decided again
+    assert_frame_equal(again, _figures_cold_model_kept(con, settings, later, recorded))
+    # Time moved what the new events did not touch: idle days for everyone.
+    idle = first.join(again, on="member", suffix="_later").filter(
+        pl.col("idle_days_later") > pl.col("idle_days")
+    )
+    assert idle.height > again.height / 2
+
+
+def test_tenure_reached_after_the_kept_instant_moves_an_untouched_tier() -> None:
+    # k3 and k4 are first seen on 04-12 and 04-14: 60 days of tenure (the veteran
+    # minimum) on 06-11 and 06-13. No event after 05-01 touches them.
+    from tests.analytics.helpers import LogBuilder
+
+    b = LogBuilder()
+    b.add("2026-04-12 10:00", "message", "k3", message_id="m1")
+    b.add("2026-04-14 10:00", "message", "k4", message_id="m2")
+    b.add("2026-05-01 10:00", "message", "k5", message_id="m3")
+    con = memory_copy(to_arrow(b.events), SHANGHAI)
+    settings = _settings()
+    nothing = {0: BEFORE[0].clear(), 14: BEFORE[0].clear()}
+    first = assemble(con, settings, _at("2026-06-10 12:00"), nothing)
+    assert first["tier"].to_list() == [None, None, None]
+    append(con, to_arrow([b.add("2026-06-12 08:00", "checkin", "k5")]), SHANGHAI)
+    again = assemble(con, settings, _at("2026-06-13 12:00"), nothing)
+    assert again["tier"].to_list() == ["veteran", "veteran", None]
+    assert again["tier_reason"].to_list() == ["meets veteran", "meets veteran", ""]
+    assert_frame_equal(again, _figures_cold_model_kept(con, settings, "2026-06-13 12:00", nothing))
+
+
+def test_a_grace_ending_with_time_alone_drops_an_untouched_tier() -> None:
+    # k9 is recorded as a buyer (two orders in 30 days, a 14-day grace). On 06-01 its
+    # orders (04-20, 04-25) have left the window, but 14 days before they were both in
+    # it: kept in the grace period. On 06-10 the grace instant (05-27) sees only one:
+    # it drops, though no new event is k9's.
+    from tests.analytics.helpers import LogBuilder
+    from tests.members.test_stored import _recorded
+
+    b = LogBuilder()
+    b.add("2026-04-20 10:00", "order", "k9", order_id="o1", amount="50")
+    b.add("2026-04-25 10:00", "order", "k9", order_id="o2", amount="50")
+    b.add("2026-05-01 10:00", "message", "k5", message_id="m1")
+    con = memory_copy(to_arrow(b.events), SHANGHAI)
+    settings = _settings()
+    buyer = {0: _recorded(("k9", None, None, "buyer", None, None)), 14: BEFORE[0].clear()}
+    first = assemble(con, settings, _at("2026-06-01 12:00"), buyer)
+    assert first.filter(pl.col("member") == "k9")["tier_reason"].item() == (
+        "kept in the grace period"
+    )
+    append(con, to_arrow([b.add("2026-06-09 08:00", "checkin", "k5")]), SHANGHAI)
+    again = assemble(con, settings, _at("2026-06-10 12:00"), buyer)
+    k9 = again.filter(pl.col("member") == "k9")
+    assert k9.select("tier", "tier_reason").row(0) == (None, "no longer meets buyer")
+    assert_frame_equal(again, _figures_cold_model_kept(con, settings, "2026-06-10 12:00", buyer))
+
+
+@pytest.mark.parametrize("shuffled", [False, True], ids=["head and runs", "any order"])
+def test_kept_profiles_are_read_back_in_member_order(shuffled: bool) -> None:
+    import random
+
+    import duckdb
+
+    # As refreshes leave the table: a sorted head with holes, then runs appended.
+    keys = [f"k{i:04d}" for i in range(900)]
+    head, runs = keys[::3], [sorted(random.Random(1).sample(keys[1::3], 200)), keys[2::3]]
+    batches = [random.Random(2).sample(keys, 900)] if shuffled else [head, *runs]
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE {kept_profiles.TABLE} (member VARCHAR, x INTEGER)")
+    for rows in batches:
+        con.executemany(
+            f"INSERT INTO {kept_profiles.TABLE} VALUES (?, ?)", [(k, int(k[1:])) for k in rows]
+        )
+        con.execute(f"DELETE FROM {kept_profiles.TABLE} WHERE member IN ('k0003', 'k0301')")
+    frame = kept_profiles._read_sorted(con)
+    expected = sorted({k for rows in batches for k in rows} - {"k0003", "k0301"})
+    assert frame["member"].to_list() == expected
+    assert frame["x"].to_list() == [int(k[1:]) for k in expected]
+    assert frame.n_chunks() == 1
