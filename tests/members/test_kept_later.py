@@ -40,13 +40,18 @@ def _settings() -> Settings:
     "later", ["2026-06-11 15:00", "2026-06-14 09:30"], ids=["hours later", "days later"]
 )
 def test_a_refresh_at_a_later_instant_equals_a_full_decision(
-    later: str, recorded: dict, held: bool
+    later: str, recorded: dict, held: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     events = _log(8, 2000, keys=200).events
     settings = _settings()
     con = memory_copy(to_arrow(events[:1970]), SHANGHAI)
     first = assemble(con, settings, _at("2026-06-11 09:00"), BEFORE)
     append(con, to_arrow(events[1970:]), SHANGHAI)
+    # Between the two refreshes, one more: the kept table's rows are appended twice
+    # (the first refresh's then rewritten anew, sorted, once they pass a tenth).
+    monkeypatch.setattr(kept_profiles, "TAIL_SHARE", 1.0)
+    assemble(con, settings, _at("2026-06-11 12:00"), BEFORE)
+    monkeypatch.setattr(kept_profiles, "TAIL_SHARE", 0.1)
     if not held:  # as another process would: the kept profiles read from the copy
         kept_profiles._held.clear()
     again = assemble(con, settings, _at(later), recorded)

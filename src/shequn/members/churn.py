@@ -98,8 +98,39 @@ def fit_logistic(x: np.ndarray, y: np.ndarray) -> Logistic | None:
     )
 
 
+# The features time alone moves. A member's score is the logistic of a part their other
+# figures fix (`base`, kept with their profile while those stay) plus these features'.
+TIMED: tuple[str, ...] = ("idle_days", "tenure_days")
+# The column of a profile holding `base` (null without a model).
+BASE = "churn_base"
+
+
+def _terms(model: Logistic, names: tuple[str, ...]) -> pl.Expr:
+    """The sum of the weighted, scaled features `names` (as `feature_matrix` scales them)."""
+    total = pl.lit(0.0)
+    for name, mean, scale, coef in zip(FEATURES, model.mean, model.scale, model.coef, strict=True):
+        if name in names:
+            x = pl.col(name).cast(pl.Float64).fill_null(0).clip(lower_bound=0).log1p()
+            total = total + (x - mean) / scale * coef
+    return total
+
+
+def base(model: Logistic | None) -> pl.Expr:
+    """The column `BASE`: the intercept and the terms of the features time does not move."""
+    if model is None:
+        return pl.lit(None, pl.Float64).alias(BASE)
+    fixed = tuple(name for name in FEATURES if name not in TIMED)
+    return (_terms(model, fixed) + model.intercept).alias(BASE)
+
+
 def score(model: Logistic | None, frame: pl.DataFrame, silent_days: int) -> np.ndarray:
-    """P(churn) for each member of `frame`; the hiatus rule when there is no model."""
+    """P(churn) for each member of `frame`; the hiatus rule when there is no model.
+
+    Reads the column `BASE` when `frame` has it (rows whose other figures are as they
+    were when it was computed), so only the features time moves are read again.
+    """
     if model is None or frame.height == 0:
         return hiatus_score(frame, silent_days)
-    return model.proba(feature_matrix(frame))
+    fixed = pl.col(BASE) if BASE in frame.columns else base(model)
+    z = fixed + _terms(model, TIMED)
+    return frame.select(1.0 / (1.0 + (-z).exp())).to_series().to_numpy()

@@ -52,7 +52,11 @@ RECORDED = "member_profiles_recorded"
 CHANGED = "member_profiles_changed"
 _STATE_DDL = f"""CREATE TABLE IF NOT EXISTS {STATE} (key VARCHAR NOT NULL);
     ALTER TABLE {STATE} ADD COLUMN IF NOT EXISTS token VARCHAR;
-    ALTER TABLE {STATE} ADD COLUMN IF NOT EXISTS now BIGINT"""
+    ALTER TABLE {STATE} ADD COLUMN IF NOT EXISTS now BIGINT;
+    ALTER TABLE {STATE} ADD COLUMN IF NOT EXISTS tail BIGINT DEFAULT 0"""
+# The table is written anew, sorted, once the rows appended after its sorted head
+# (each refresh's) would pass this share of it: reading it back then sorts them.
+TAIL_SHARE = 0.1
 # The last profiles this process wrote, by the token written with them.
 _held: dict[str, Held] = {}
 
@@ -220,7 +224,8 @@ def save(
         con.execute(f"CREATE OR REPLACE TABLE {RECORDED} AS FROM recorded")
         con.execute(f"DELETE FROM {STATE}")
         con.execute(
-            f"INSERT INTO {STATE} (key, token, now) VALUES (?, ?, ?)", [key.text, token, at.now]
+            f"INSERT INTO {STATE} (key, token, now, tail) VALUES (?, ?, ?, 0)",
+            [key.text, token, at.now],
         )
     _hold(token, Held(recorded, frame, at.now))
 
@@ -237,16 +242,28 @@ def splice(
     profiles `kept`, now decided under `key`, and return them all, sorted by member
     (the other rows' time-moved columns as `kept` held them)."""
     recorded, token = _recorded(stored), uuid.uuid4().hex
+    persons = read_frame(con, f"FROM {CHANGED}")["person"]
+    frame = _spliced(kept.frame, rows.cast(kept.frame.schema), persons)
+    [(tail,)] = con.execute(f"SELECT tail FROM {STATE}").fetchall()
+    tail = rows.height + (tail or 0)
     # The recorded state is handed to DuckDB only when it changed (2 rows a person).
     frames = {"rows": rows} | ({} if kept.same_recorded else {"recorded": recorded})
+    anew = tail > frame.height * TAIL_SHARE
+    if anew:
+        frames, tail = frames | {"frame": frame}, 0
     with _transaction(con, **frames):
-        con.execute(f"DELETE FROM {TABLE} WHERE member IN (SELECT person FROM {CHANGED})")
-        con.execute(f"INSERT INTO {TABLE} FROM rows")
+        if anew:
+            con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS FROM frame")
+        else:
+            con.execute(f"DELETE FROM {TABLE} WHERE member IN (SELECT person FROM {CHANGED})")
+            con.execute(f"INSERT INTO {TABLE} FROM rows")
         if not kept.same_recorded:
             con.execute(f"CREATE OR REPLACE TABLE {RECORDED} AS FROM recorded")
-        con.execute(f"UPDATE {STATE} SET key = ?, token = ?, now = ?", [key.text, token, at.now])
-    persons = read_frame(con, f"FROM {CHANGED}")["person"]
-    return _spliced(kept.frame, rows.cast(kept.frame.schema), persons)
+        con.execute(
+            f"UPDATE {STATE} SET key = ?, token = ?, now = ?, tail = ?",
+            [key.text, token, at.now, tail],
+        )
+    return frame
 
 
 def hold(

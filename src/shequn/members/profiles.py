@@ -90,7 +90,12 @@ def assemble(
     frame = _decided(settings, at, kept, stored, model).sort("member")
     key = kept_profiles.Key.of(con, settings, at, _marks(settings, updates))
     kept_profiles.save(con, frame, key, at, stored)
-    return with_rfm(frame, at.now)
+    return _shown(frame, at)
+
+
+def _shown(frame: pl.DataFrame, at: AsOf) -> pl.DataFrame:
+    """The profiles callers see: the kept ones with their RFM scores, less `churn.BASE`."""
+    return with_rfm(frame.drop(churn.BASE), at.now)
 
 
 def _refreshed(
@@ -135,7 +140,7 @@ def _refreshed(
     if start.timed != at.now:
         frame = _timed(with_time(frame, at), settings.member_states, at, model)
     kept_profiles.hold(con, frame, at, stored)
-    return with_rfm(frame, at.now)
+    return _shown(frame, at)
 
 
 def _tenure_crossed(kept: kept_profiles.Kept, settings: Settings, at: AsOf) -> pl.Series:
@@ -191,6 +196,8 @@ def _timed(
     """`frame` (profiles with their time figures of `at`) with its state and churn
     risk decided as of `at`: what time alone moves, besides tiers with a tenure."""
     frame = frame.with_columns(state_expr(rules, at.today, at.now))
+    if churn.BASE not in frame.columns:
+        frame = frame.with_columns(churn.base(model))
     risk = pl.Series(churn.score(model, frame, rules.silent_days)).round(3)
     # Churned members have nothing left to lose.
     none = pl.Series([None] * frame.height, dtype=pl.Float64)
