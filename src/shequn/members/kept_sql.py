@@ -286,15 +286,17 @@ bought AS (
     GROUP BY person
 ),
 days AS (
-    SELECT DISTINCT person, day FROM (
-        SELECT COALESCE(p.person, d.member) AS person, d.day
-        FROM member_days AS d LEFT JOIN persons AS p ON p.key = d.member
-        WHERE d.day <= {{today}} AND {{keyed}}
-    ) AS d
+    SELECT COALESCE(p.person, d.member) AS person, d.day
+    FROM member_days AS d LEFT JOIN persons AS p ON p.key = d.member
+    WHERE d.day <= {{today}} AND {{keyed}}
 ),
+-- Each active day once: a day a person has in several communities (or keys) comes
+-- again with a gap of 0 and is dropped (cheaper than a DISTINCT before the window).
 gaps AS (
-    SELECT person, day, day - LAG(day) OVER (PARTITION BY person ORDER BY day) AS gap
-    FROM days
+    SELECT * FROM (
+        SELECT person, day, day - LAG(day) OVER (PARTITION BY person ORDER BY day) AS gap
+        FROM days
+    ) AS g WHERE gap IS NULL OR gap > 0
 ),
 shape AS (
     SELECT person AS member, COUNT(*) AS days_active,
