@@ -85,6 +85,47 @@ def test_kept_figures_equal_a_cold_recompute(
     assert_frame_equal(kept.sort("member"), cold)
 
 
+@pytest.mark.parametrize("writer", ["k1", "k2"])
+def test_a_refreshed_person_counts_the_rows_of_their_merged_keys(writer: str) -> None:
+    # k2 is merged into k1. Before the mark, k2 joined c1 by a poster z shared (before
+    # k1 joined c2 by QR), left both communities, wrote in the window, bought, and
+    # reacted long ago; z wrote once. A new check-in by `writer` puts k1 (only) in
+    # scope: the figures read from compact tables must count k2's rows too.
+    b = LogBuilder()
+    b.add("2026-03-01 10:00", "join", "k2", community="c1", channel="poster", inviter="z")
+    b.add("2026-03-05 10:00", "join", "k1", community="c2", channel="qr")
+    b.add("2026-03-10 10:00", "reaction", "k2", reply_to="m0")
+    b.add("2026-04-10 10:00", "message", "z", message_id="m0")
+    b.add("2026-04-20 10:00", "leave", "k2", community="c1")
+    b.add("2026-04-21 10:00", "leave", "k2", community="c2")
+    b.add("2026-04-25 10:00", "message", "k2", message_id="m1")
+    b.add("2026-04-26 10:00", "order", "k2", order_id="o1", amount="50")
+    merged = persons_table({"k2": "k1"})
+    con = memory_copy(to_arrow(b.events), SHANGHAI, members=merged)
+    kept_figures(con, _at("2026-05-01"))
+    append(con, to_arrow([b.add("2026-04-30 10:00", "checkin", writer)]), SHANGHAI)
+    update = bring_up(con, _at("2026-05-01"), 60, "now")
+    assert update.start is not None  # brought up, not recomputed cold
+    changed = con.execute(f"SELECT member FROM {update.table}_changed").fetchall()
+    assert changed == [("k1",)]
+    kept = read_kept(con, update).sort("member")
+    names = ["join_channel", "inviter", "has_left", "messages_window", "orders", "gmv"]
+    names += ["days_active", "days_active_window", "checkins"]
+    assert kept.filter(pl.col("member") == "k1").select(names).row(0) == (
+        "poster",  # k2's join came first
+        "z",
+        True,  # k2 left c1 and c2, k1's only community
+        1,  # k2's message of 04-25
+        1,  # k2's order
+        50.0,
+        3,  # 03-10 (k2), 04-25 (k2), 04-30 (the check-in)
+        2,
+        1,
+    )
+    cold = figures(memory_copy(to_arrow(b.events), SHANGHAI, members=merged), _at("2026-05-01"))
+    assert_frame_equal(kept, cold)
+
+
 def test_a_changed_merge_or_window_recomputes_everyone() -> None:
     events = _log(4).events
     con = memory_copy(to_arrow(events), SHANGHAI)

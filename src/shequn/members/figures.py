@@ -111,8 +111,9 @@ def compute(
         con.execute(kept_sql.COLD_SCOPE)
     else:
         con.execute(kept_sql.SCOPE.format(**params, **_crossings(since.at, at)))
-    scope = "TRUE" if since is None else kept_sql.IN_SCOPE
-    con.execute(kept_sql.PARTS.format(**params, in_scope=scope))
+        con.execute(kept_sql.SCOPE_KEYS)
+    keyed = "TRUE" if since is None else kept_sql.KEYED
+    con.execute(kept_sql.PARTS.format(**params, keyed=keyed))
     con.execute(kept_sql.MERGED.format(table=table))
     if since is not None:
         con.execute(f"DELETE FROM {table} WHERE member IN (SELECT member FROM fig_rows)")
@@ -123,6 +124,7 @@ def compute(
     if since is None:
         con.execute("DROP TABLE fig_rows")
     else:
+        con.execute("DROP TABLE fig_keys")
         con.execute(f"DROP TABLE IF EXISTS {table}_changed")
         con.execute(f"ALTER TABLE fig_rows RENAME TO {table}_changed")
     return since is not None

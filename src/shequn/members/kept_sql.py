@@ -225,8 +225,19 @@ WHERE k.key IS NOT NULL
 # Cold: everyone with events before `now` is in scope.
 COLD_SCOPE = "CREATE OR REPLACE TEMP TABLE fig_scope AS SELECT member AS person FROM fig_delta"
 
-# The figures read from compact tables, for the people in scope (`{in_scope}`: a
-# condition on a `person` column, TRUE when cold).
+# The member keys whose rows are of the people in scope: the keys merged into one of
+# them, and each of them that is not itself merged elsewhere (a key resolves to its
+# `person` in `members` if merged, else to itself). PARTS keeps only their rows
+# (`{keyed}`) before resolving persons, so the join to `persons` reads a few rows.
+SCOPE_KEYS = f"""
+CREATE OR REPLACE TEMP TABLE fig_keys AS WITH {PERSONS}
+SELECT p.key FROM persons AS p SEMI JOIN fig_scope AS s ON s.person = p.person
+UNION ALL
+SELECT s.person FROM fig_scope AS s ANTI JOIN persons AS p ON p.key = s.person
+"""
+
+# The figures read from compact tables, for the people in scope (`{keyed}`: a
+# condition on a `member` column, TRUE when cold).
 PARTS = f"""
 CREATE OR REPLACE TEMP TABLE fig_parts AS WITH {PERSONS},
 moves AS (
@@ -236,7 +247,8 @@ moves AS (
         FROM events AS e LEFT JOIN persons AS p ON p.key = e.member
         LEFT JOIN persons AS q ON q.key = e.inviter
         WHERE e.type IN ('join', 'leave') AND e.ts < {{now}} AND e.member IS NOT NULL
-    ) AS m WHERE {{in_scope}}
+          AND {{keyed}}
+    ) AS m
 ),
 firsts AS (
     SELECT person AS member,
@@ -259,8 +271,8 @@ spoke AS (
         SELECT COALESCE(p.person, e.member) AS person
         FROM events AS e LEFT JOIN persons AS p ON p.key = e.member
         WHERE e.type = 'message' AND e.day > {{today}} - {{window}} AND e.ts < {{now}}
-          AND e.member IS NOT NULL
-    ) AS s WHERE {{in_scope}} GROUP BY person
+          AND e.member IS NOT NULL AND {{keyed}}
+    ) AS s GROUP BY person
 ),
 bought AS (
     SELECT person AS member, COUNT(*) AS orders, CAST(SUM(net) AS DOUBLE) AS gmv,
@@ -270,19 +282,21 @@ bought AS (
                AS gmv_window
     FROM (SELECT COALESCE(p.person, o.member) AS person, o.net, o.first_ts
           FROM order_totals AS o LEFT JOIN persons AS p ON p.key = o.member
-          WHERE o.member IS NOT NULL AND o.first_ts < {{now}} AND o.net > 0) AS b
-    WHERE {{in_scope}} GROUP BY person
+          WHERE o.member IS NOT NULL AND o.first_ts < {{now}} AND o.net > 0 AND {{keyed}}) AS b
+    GROUP BY person
 ),
 days AS (
-    SELECT DISTINCT person, day FROM (
-        SELECT COALESCE(p.person, d.member) AS person, d.day
-        FROM member_days AS d LEFT JOIN persons AS p ON p.key = d.member
-        WHERE d.day <= {{today}}
-    ) AS d WHERE {{in_scope}}
+    SELECT COALESCE(p.person, d.member) AS person, d.day
+    FROM member_days AS d LEFT JOIN persons AS p ON p.key = d.member
+    WHERE d.day <= {{today}} AND {{keyed}}
 ),
+-- Each active day once: a day a person has in several communities (or keys) comes
+-- again with a gap of 0 and is dropped (cheaper than a DISTINCT before the window).
 gaps AS (
-    SELECT person, day, day - LAG(day) OVER (PARTITION BY person ORDER BY day) AS gap
-    FROM days
+    SELECT * FROM (
+        SELECT person, day, day - LAG(day) OVER (PARTITION BY person ORDER BY day) AS gap
+        FROM days
+    ) AS g WHERE gap IS NULL OR gap > 0
 ),
 shape AS (
     SELECT person AS member, COUNT(*) AS days_active,
@@ -298,7 +312,7 @@ SELECT * FROM firsts
 FULL JOIN left_all USING (member) FULL JOIN spoke USING (member)
 FULL JOIN bought USING (member) FULL JOIN shape USING (member)
 """
-IN_SCOPE = "person IN (SELECT person FROM fig_scope)"
+KEYED = "member IN (SELECT key FROM fig_keys)"
 
 # Day windows of the figures besides `{window}`: what leaves them as days pass.
 DAY_WINDOWS: tuple[int, ...] = (14, 28, 90)
