@@ -130,6 +130,39 @@ def compute(
     return since is not None
 
 
+# The figures of `qualifying`: what a tier's minimums read besides points and tenure.
+QUALIFYING: tuple[str, ...] = (
+    "orders",
+    "orders_window",
+    "gmv",
+    "gmv_window",
+    "days_active",
+    "days_active_window",
+)
+
+
+def qualifying(
+    con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int, persons: pl.Series
+) -> pl.DataFrame:
+    """The figures `QUALIFYING` of `persons` as of `at`, as `compute` finds them, from
+    the copy's compact tables (orders, active days) and only those persons' rows: a
+    tier's grace evaluation for a few members without bringing up a whole set."""
+    con.register("fig_asked", persons.to_frame("person"))
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE fig_scope AS SELECT DISTINCT person FROM fig_asked"
+        )
+    finally:
+        con.unregister("fig_asked")
+    con.execute(kept_sql.SCOPE_KEYS)
+    con.execute(kept_sql.PARTS.format(**at.params(gap_days), keyed=kept_sql.KEYED))
+    frame = read_frame(con, f"SELECT member, {', '.join(QUALIFYING)} FROM fig_parts")
+    for temp in ("fig_scope", "fig_keys", "fig_parts"):
+        con.execute(f"DROP TABLE {temp}")
+    zero = {"gmv": 0.0, "gmv_window": 0.0}
+    return frame.with_columns(pl.col(c).fill_null(zero.get(c, 0)) for c in QUALIFYING)
+
+
 def _crossings(then: AsOf, at: AsOf) -> dict[str, str]:
     """Who has an active day or an order crossing a window's edge between two instants
     (`then` before `at`, same window): SCOPE's conditions."""

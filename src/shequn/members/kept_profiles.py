@@ -195,11 +195,6 @@ def _moved(recorded: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
     ).select(pl.col("member").alias("person"))
 
 
-def add_changed(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Add to `CHANGED` the persons whose rows the update of `table` rewrote."""
-    con.execute(f"INSERT INTO {CHANGED} SELECT member FROM {table}_changed EXCEPT FROM {CHANGED}")
-
-
 def add_persons(con: duckdb.DuckDBPyConnection, persons: pl.Series) -> None:
     """Add the persons of `persons` to `CHANGED`."""
     con.register("persons", persons.to_frame("person"))

@@ -20,7 +20,7 @@ import polars as pl
 from shequn.analytics.sync import open_copy
 from shequn.config import MemberStates, Settings
 from shequn.members import churn, kept_profiles, tiers
-from shequn.members.figures import DAY_US, AsOf, with_time
+from shequn.members.figures import DAY_US, AsOf, qualifying, with_time
 from shequn.members.recorded import complete, recorded
 from shequn.members.refit import kept_model, refit_due
 from shequn.members.rfm import with_rfm
@@ -106,10 +106,10 @@ def _refreshed(
     the kept ones were not decided at or before `at` from the kept figures, settings
     and model (shequn.members.kept_profiles).
 
-    The figures of the grace instants are brought up only when a person's tier reads
-    them (a recorded tier with a grace period no longer met:
-    shequn.members.tiers.reads_earlier); otherwise they stay as they are, and the
-    events since are merged in when someone does.
+    At a later instant, those whose tier time alone may move are decided again too:
+    whose tenure reached a tier's minimum, and whose recorded tier with a grace period
+    is no longer met (the grace instant moved). The figures of a grace instant are
+    read only for the persons whose tier reads them (`_earlier`).
     """
     gap, graces = settings.member_states.churned_days, _grace_lengths(settings)
     now = bring_up(con, at, gap, "now", after=f"back_{graces[0]}" if graces else None)
@@ -122,25 +122,33 @@ def _refreshed(
         return None
     if at.now != start.now:
         kept_profiles.add_persons(con, _tenure_crossed(start, settings, at))
-    updates = {0: now}
+        if graces:
+            kept_profiles.add_persons(con, tiers.readers(start.frame, settings.tiers))
     kept = {0: read_kept(con, now, kept_profiles.CHANGED)}
-    if graces and _reads_earlier(_joined(kept, _of(stored, kept[0]), 0), start, settings, at):
-        for days in graces:
-            updates[days] = bring_up(con, at.back(days), gap, f"back_{days}")
-            if updates[days].start is None:  # computed anew: its scope is unknown
-                return None
-            kept_profiles.add_changed(con, updates[days].table)
-        kept = {days: read_kept(con, u, kept_profiles.CHANGED) for days, u in updates.items()}
-    kept |= {days: kept[0].clear() for days in graces if days not in kept}
+    recorded = _of(stored, kept[0])
+    readers = tiers.readers(_joined(kept, recorded, 0), settings.tiers)
+    kept |= {days: _earlier(con, at.back(days), gap, kept[0], readers) for days in graces}
     model = kept_model(con, settings, at, kept[0], None)
-    rows = _decided(settings, at, kept, _of(stored, kept[0]), model).sort("member")
-    marks |= {u.table: u.mark for u in updates.values()}
-    key = kept_profiles.Key.of(con, settings, at, marks)
+    rows = _decided(settings, at, kept, recorded, model).sort("member")
+    key = kept_profiles.Key.of(con, settings, at, marks | {now.table: now.mark})
     frame = kept_profiles.splice(con, rows, key, at, stored, start)
     if start.timed != at.now:
         frame = _timed(with_time(frame, at), settings.member_states, at, model)
     kept_profiles.hold(con, frame, at, stored)
     return _shown(frame, at)
+
+
+def _earlier(
+    con: duckdb.DuckDBPyConnection, at: AsOf, gap: int, now: pl.DataFrame, persons: pl.Series
+) -> pl.DataFrame:
+    """The figures tiers read of `persons` as of the earlier instant `at` (those seen
+    by then), from the copy's compact tables and their first activity in `now`."""
+    seen = now.join(persons.to_frame("member"), on="member", how="semi").filter(
+        pl.col("first_seen") < at.now
+    )
+    parts = qualifying(con, at, gap, seen["member"])
+    times = seen.select("member", "first_seen", "last_active")
+    return with_time(times.join(parts, on="member", how="left"), at)
 
 
 def _tenure_crossed(kept: kept_profiles.Kept, settings: Settings, at: AsOf) -> pl.Series:
@@ -155,16 +163,6 @@ def _tenure_crossed(kept: kept_profiles.Kept, settings: Settings, at: AsOf) -> p
         for limit in limits:
             crossed = crossed | ((before < limit) & (after >= limit))
     return kept.frame.filter(crossed)["member"]
-
-
-def _reads_earlier(
-    changed: pl.DataFrame, kept: kept_profiles.Kept, settings: Settings, at: AsOf
-) -> bool:
-    """Whether a tier decided again reads the figures of a grace instant: a changed
-    person's, or (when the instant moved, and the grace instants with it) anyone's."""
-    if tiers.reads_earlier(changed, settings.tiers):
-        return True
-    return at.now != kept.now and tiers.reads_earlier(kept.frame, settings.tiers)
 
 
 def _decided(

@@ -58,14 +58,16 @@ def _ranked(frame: pl.DataFrame, tiers: list[Tier]) -> pl.DataFrame:
     )
 
 
-def reads_earlier(frame: pl.DataFrame, tiers: list[Tier]) -> bool:
-    """Whether `decide` reads an earlier instant's figures for any row of `frame`: a
-    member who no longer meets a recorded tier that has a grace period (for everyone
+def readers(frame: pl.DataFrame, tiers: list[Tier]) -> pl.Series:
+    """The members of `frame` whose tier `decide` reads an earlier instant's figures
+    for: those who no longer meet a recorded tier that has a grace period (for everyone
     else the tier decided does not depend on them)."""
     graced = [t.name for t in tiers if t.grace_days]
+    if not graced:
+        return frame["member"].clear()
     ranked = _ranked(frame, tiers)
     demoted = pl.col("recorded_tier").is_in(graced) & (pl.col("now_rank") < pl.col("held_rank"))
-    return bool(ranked.select(demoted.any()).item())
+    return ranked.filter(demoted)["member"]
 
 
 def decide(
