@@ -25,7 +25,8 @@ process:
 Each child's wall time (time.perf_counter around the process) and peak RSS
 (`os.wait4`'s ru_maxrss: this runner imports nothing heavy, so a child does not inherit
 a large high-water mark from it, see peak.py) are printed, with `refresh / cold`. The
-command lines are printed so each step can be rerun by hand.
+command lines are printed so each step can be rerun by hand; `--profile DIR` runs each
+refresh under cProfile (so slower) and prints its slowest shequn functions.
 
     python benchmarks/members_cli_bench.py                    # 100k members, 1M events
     python benchmarks/members_cli_bench.py --members 1000000 --events 10000000
@@ -97,8 +98,18 @@ def step(name: str, root: Path, args: argparse.Namespace) -> list[str]:
     return [sys.executable, __file__, "--step", name, "--root", str(root), *sizes, *in_pass]
 
 
-def refresh(root: Path, *options: str) -> list[str]:
-    return [sys.executable, "-m", "shequn", "members", "refresh", *options, "-w", str(root)]
+def refresh(name: str, ws: Path, args: argparse.Namespace, *options: str) -> tuple[Run, str]:
+    """`shequn members refresh` in a child process (under cProfile with --profile, its
+    slowest shequn functions printed), with the events it recorded."""
+    profile = args.profile / f"{name}.prof" if args.profile else None
+    profiled = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    command = ["-m", "shequn", "members", "refresh", *options, "-w", str(ws)]
+    done = run([sys.executable, *profiled, *command])
+    if profile:
+        import pstats
+
+        pstats.Stats(str(profile)).sort_stats("cumulative").print_stats(r"shequn/", 15)
+    return done, f"{recorded(done.output):,} events recorded"
 
 
 def workspace(root: Path, args: argparse.Namespace) -> Path:
@@ -114,7 +125,7 @@ def workspace(root: Path, args: argparse.Namespace) -> Path:
         print(f"workspace generated: {done.seconds:.1f} s, peak {done.peak_mb:,.0f} MB")
         marker.write_text(json.dumps(wanted))
     else:
-        print(f"reusing {built} ({marker.name}: {wanted})")
+        print(f"reusing {built} ({marker.name}: the same members, events and tiers)")
     began = time.perf_counter()
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(built, copy)
@@ -177,15 +188,16 @@ def bench(args: argparse.Namespace) -> None:
     root = args.root or DATA / f"members-cli-{args.members}-{args.events}"
     root.mkdir(parents=True, exist_ok=True)
     ws = workspace(root, args)
-    rows = []
-    first = run(refresh(ws))
-    rows.append(("first refresh", first, f"{recorded(first.output):,} events recorded"))
-    cold = run(refresh(ws, "--cold"))
-    rows.append(("refresh --cold", cold, f"{recorded(cold.output):,} events recorded"))
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    first, note = refresh("first", ws, args)
+    rows = [("first refresh", first, note)]
+    cold, note = refresh("cold", ws, args, "--cold")
+    rows.append(("refresh --cold", cold, note))
     added = run(step("append", ws, args))
     rows.append((f"append {NEW_EVENTS:,} events", added, added.output.strip()))
-    after = run(refresh(ws))
-    rows.append(("refresh after them", after, f"{recorded(after.output):,} events recorded"))
+    after, note = refresh("after", ws, args)
+    rows.append(("refresh after them", after, note))
     print(f"\n{'step':<24}{'wall s':>9}{'peak MB':>10}  notes")
     for name, done, note in rows:
         print(f"{name:<24}{done.seconds:>9.2f}{done.peak_mb:>10,.0f}  {note}")
@@ -199,6 +211,12 @@ def main() -> None:
     parser.add_argument("--root", type=Path, help="default: benchmarks/.data/members-cli-M-N")
     parser.add_argument(
         "--in-pass", action="store_true", help="append through the import's sink (copy in-pass)"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run each refresh under cProfile (slower), its profile saved in DIR",
     )
     parser.add_argument("--step", choices=("build", "append"), help=argparse.SUPPRESS)
     args = parser.parse_args()
