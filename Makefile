@@ -54,6 +54,7 @@ bench: $(VENV)/.bench synapse
 	$(BIN)/python benchmarks/live_bench.py
 	$(BIN)/python benchmarks/bot_bench.py
 	$(BIN)/python benchmarks/members_bench.py --members $(MEMBERS_MEMBERS) --events $(MEMBERS_EVENTS)
+	$(BIN)/python benchmarks/members_cli_bench.py --members $(MEMBERS_MEMBERS) --events $(MEMBERS_EVENTS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
