@@ -300,7 +300,7 @@ def test_an_id_written_again_recomputes_cold() -> None:
     assert_frame_equal(after, figures(memory_copy(to_arrow(b.events), SHANGHAI), _at("2026-05-01")))
 
 
-def test_grace_figures_are_brought_up_when_a_changed_person_holds_a_graced_tier() -> None:
+def test_grace_figures_are_read_only_for_who_no_longer_meets_a_graced_tier() -> None:
     from shequn.members.stored import mark
 
     events = _log(9, 2000, keys=200).events
@@ -332,12 +332,14 @@ def test_grace_figures_are_brought_up_when_a_changed_person_holds_a_graced_tier(
     assert 0 < changed < 5 and mark(con, "back_14") == grace
     assert_frame_equal(again, _figures_cold_model_kept(con, settings, recorded=held))
     # k36 is recorded as a buyer: its order (04-28 to 05-12) left the 30-day window by
-    # 06-11 but was in it 14 days before, so it keeps the tier; the grace figures are
-    # brought up over both batches of events.
+    # 06-11 but was in it 14 days before, so it keeps the tier. Its figures 14 days
+    # back are read for it alone (figures.qualifying): the grace set is left as it was.
+    grace = mark(con, "back_14")
     append(con, to_arrow(events[1976:]), SHANGHAI)
     buyer = {0: _recorded(("k36", None, None, "buyer", None, None)), 14: NOTHING}
     second = assemble(con, settings, _at("2026-06-11"), buyer)
-    assert mark(con, "back_14") != grace
+    [(changed,)] = con.execute("SELECT COUNT(*) FROM member_profiles_changed").fetchall()
+    assert 0 < changed < second.height / 3 and mark(con, "back_14") == grace
     assert_frame_equal(second, _figures_cold_model_kept(con, settings, recorded=buyer))
     k36 = second.filter(pl.col("member") == "k36")
     assert k36.select("tier", "tier_reason").row(0) == ("buyer", "kept in the grace period")
