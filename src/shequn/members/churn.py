@@ -14,9 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy.special import expit
-from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import StandardScaler
 
 FEATURES: tuple[str, ...] = (
     "idle_days",
@@ -80,6 +77,7 @@ class Logistic:
 
     def proba(self, x: np.ndarray) -> np.ndarray:
         """P(class 1) for each row of `x`, vectorised."""
+        from scipy.special import expit  # imported when used: a command starts faster
         z = ((x - np.array(self.mean)) / np.array(self.scale)) @ np.array(self.coef)
         return np.asarray(expit(z + self.intercept))
 
@@ -88,6 +86,11 @@ def fit_logistic(x: np.ndarray, y: np.ndarray) -> Logistic | None:
     """A scaled logistic regression, or None when the labels hold one class only."""
     if len(np.unique(y)) < 2:
         return None
+    # Imported when fitting (a refit or an evaluation), not by every command that scores
+    # with the kept model: scikit-learn takes a second to import.
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
     scaler = StandardScaler().fit(x)
     fitted = LogisticRegression(max_iter=500).fit(scaler.transform(x), y)
     return Logistic(
