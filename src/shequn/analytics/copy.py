@@ -22,15 +22,17 @@ A report reads these small tables instead of the all-time and window passes over
 members never makes them stale.
 
 `enrolments` holds the experiments' assignments (experiment, arm, community, member,
-ts): the engine's `experiment_assigned` events, the one SOP event type the copy keeps,
-in a table of its own so no metric sees it (shequn.experiments reads it).
+ts): the engine's `experiment_assigned` events, in a table of its own so no metric sees
+it (shequn.experiments reads it); `member_records` likewise holds the SOP engine's
+records of members (points, tags, tiers, states, churn-risk bands:
+shequn.analytics.records), which member profiles read.
 
 Beside them, `sop_tasks` holds the SOP engine's operator tasks (id, community, due and
 done instants) for `sop_on_time_rate`: small, refreshed by `replace_tasks`.
 
-Only the canonical event types of docs/metrics.md enter the copy: the SOP engine's own
-events (`shequn.sop.journal.SOP_TYPES`, source "sop") stay in the store and move no
-metric, not even a community's history start.
+Only the canonical event types of docs/metrics.md enter `events`: the SOP engine's own
+events (`shequn.sop.journal.SOP_TYPES`, source "sop") move no metric, not even a
+community's history start.
 
 `append` is used by the sync and, on an in-memory database, by the tests, so both run
 the engine over exactly the same tables.
@@ -47,13 +49,15 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shequn.analytics import records
 from shequn.analytics.enrolments import enrolments_of, merge_enrolments
 from shequn.domain.events import EVENT_TYPES
 
 # 2: only canonical event types are copied. 3: member_days, order_totals.
 # 4: message_id, reply_to and mentions (interactions, shequn.members).
 # 5: enrolments (the experiments' `experiment_assigned` events, shequn.experiments).
-SCHEMA_VERSION = 5
+# 6: member_records (the SOP engine's records of members, shequn.members.recorded).
+SCHEMA_VERSION = 6
 # Order amounts are exact: 28 integer digits and 10 decimals cover every currency.
 AMOUNT_TYPE = "DECIMAL(38, 10)"
 # Columns read from the store, in order (text columns may arrive as NULL-only ints).
@@ -73,10 +77,16 @@ STORE_COLUMNS: tuple[str, ...] = (
     "reply_to",
     "meta",
     "arm",
+    "record",
+    "note",
 )
 # Columns computed as the store is read, as SQL over its `events` table: the arm of an
 # experiment's assignment is its `text`, which no other event brings into the copy.
-COMPUTED: dict[str, str] = {"arm": "CASE WHEN type = 'experiment_assigned' THEN text END"}
+# Members' records (shequn.analytics.records) likewise.
+COMPUTED: dict[str, str] = {
+    "arm": "CASE WHEN type = 'experiment_assigned' THEN text END",
+    **records.COMPUTED,
+}
 _TEXT = ("community", "member", "type", "channel", "inviter", "visitor", "content_id", "order_id")
 # Kept for the interaction graph (shequn.members): who replied to, reacted to or
 # mentioned whom. `mentions` is the JSON list of the event meta's "mentions".
@@ -107,6 +117,7 @@ _DDL = (
     """CREATE TABLE IF NOT EXISTS enrolments (
         experiment VARCHAR NOT NULL, arm VARCHAR NOT NULL, community VARCHAR NOT NULL,
         member VARCHAR NOT NULL, ts BIGINT NOT NULL)""",
+    records.DDL.format(amount=AMOUNT_TYPE),
     "CREATE TABLE IF NOT EXISTS members (key VARCHAR NOT NULL, person VARCHAR NOT NULL)",
     """CREATE TABLE IF NOT EXISTS sop_tasks (
         id BIGINT NOT NULL, community VARCHAR NOT NULL, due_ts BIGINT NOT NULL,
@@ -198,10 +209,11 @@ def append(con: duckdb.DuckDBPyConnection, batch: pa.Table, zone: ZoneInfo) -> i
 
 class Prepared(NamedTuple):
     """A store batch made ready for the copy: its canonical events, sorted by (type,
-    ts), and its experiment enrolments."""
+    ts), its experiment enrolments and its records of members."""
 
     rows: pa.Table
     enrolments: pa.Table
+    records: pa.Table
 
 
 def prepare(batch: pa.Table, zone: ZoneInfo) -> Prepared:
@@ -213,7 +225,7 @@ def prepare(batch: pa.Table, zone: ZoneInfo) -> Prepared:
     prepared = _prepared(batch, zone)
     # Sorted in Arrow: DuckDB's ORDER BY over all the columns cost twice as much.
     order = pc.sort_indices(prepared, sort_keys=[("type", "ascending"), ("ts", "ascending")])
-    return Prepared(prepared.take(order), enrolments_of(batch))
+    return Prepared(prepared.take(order), enrolments_of(batch), records.records_of(batch))
 
 
 def insert(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> None:
@@ -222,6 +234,7 @@ def insert(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> None:
     for table, name, merge in (
         (prepared.rows, "incoming", _merge_incoming),
         (prepared.enrolments, "enrolled_rows", merge_enrolments),
+        (prepared.records, "record_rows", _merge_records),
     ):
         if table.num_rows == 0:
             continue
@@ -230,6 +243,10 @@ def insert(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> None:
             merge(con)
         finally:
             con.unregister(name)
+
+
+def _merge_records(con: duckdb.DuckDBPyConnection) -> None:
+    records.merge_records(con, AMOUNT_TYPE)
 
 
 def _merge_incoming(con: duckdb.DuckDBPyConnection) -> None:

@@ -78,6 +78,7 @@ class Logistic:
     def proba(self, x: np.ndarray) -> np.ndarray:
         """P(class 1) for each row of `x`, vectorised."""
         from scipy.special import expit  # imported when used: a command starts faster
+
         z = ((x - np.array(self.mean)) / np.array(self.scale)) @ np.array(self.coef)
         return np.asarray(expit(z + self.intercept))
 

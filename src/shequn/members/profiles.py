@@ -26,7 +26,6 @@ from shequn.members.refit import kept_model, refit_due
 from shequn.members.rfm import with_rfm
 from shequn.members.states import state_expr
 from shequn.members.stored import Mark, Update, bring_up, mark, read_kept
-from shequn.store.engine import read_transaction
 from shequn.workspace import Workspace
 
 # Columns of `shequn members list`, first the ones the brief of every row needs.
@@ -55,11 +54,10 @@ def profiles(ws: Workspace, when: datetime, *, cold: bool = False) -> pl.DataFra
     model (shequn.members.refit).
     """
     at = AsOf.of(when, ws.settings.zone, _window(ws.settings))
-    with read_transaction(ws.engine) as conn:
-        stored = {0: recorded(conn, at.now)}
-        for days in _grace_lengths(ws.settings):
-            stored[days] = recorded(conn, at.back(days).now)
     with open_copy(ws) as (con, _result):
+        stored = {0: recorded(con, at.now)}
+        for days in _grace_lengths(ws.settings):
+            stored[days] = recorded(con, at.back(days).now)
         return assemble(con, ws.settings, at, stored, cold=cold)
 
 

@@ -1,26 +1,19 @@
 """What the store has recorded about members: points, tags, tier and lifecycle state.
 
-These are SOP state events (source "sop", shequn.sop.journal), which stay in the
-store and never enter the analytics copy. One query reads them all up to an instant;
-Polars folds them per person (merged member keys resolved).
+These are SOP state events (source "sop", shequn.sop.journal), which the analytics
+copy keeps apart from the events metrics read (its table `member_records`,
+shequn.analytics.records). One query reads them all up to an instant, merged member
+keys resolved; Polars folds them per person.
 """
 
 from __future__ import annotations
 
+import duckdb
 import polars as pl
-from sqlalchemy import Connection, select
 
-from shequn.sop.journal import SOURCE
-from shequn.store.schema import events, members
+from shequn.analytics.records import RECORD_TYPES
 
-TYPES = (
-    "points_added",
-    "tag_added",
-    "tag_removed",
-    "tier_changed",
-    "state_changed",
-    "churn_risk_crossed",
-)
+TYPES = RECORD_TYPES
 SCHEMA = {
     "member": pl.String,
     "points": pl.Int64,
@@ -39,32 +32,20 @@ def complete(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def recorded(conn: Connection, now: int) -> pl.DataFrame:
-    """Per person as recorded up to `now` (inclusive): points, tags (comma-separated),
-    last tier, state and churn-risk band."""
-    query = (
-        select(events.c.id, events.c.ts, events.c.member, events.c.type, events.c.text)
-        .add_columns(events.c.amount)
-        .where(
-            events.c.source == SOURCE,
-            events.c.type.in_(TYPES),
-            events.c.member.is_not(None),
-            events.c.ts <= now,
-        )
+def recorded(con: duckdb.DuckDBPyConnection, now: int) -> pl.DataFrame:
+    """Per person as recorded up to `now` (inclusive), read from the analytics copy
+    `con`: points, tags (comma-separated), last tier, state and churn-risk band."""
+    frame = pl.from_arrow(
+        con.sql(
+            f"""SELECT r.ts, r.id, COALESCE(p.person, r.member) AS member, r.type, r.text,
+                       r.amount
+                FROM member_records AS r LEFT JOIN members AS p ON p.key = r.member
+                WHERE r.ts <= {int(now)} ORDER BY r.ts, r.id"""
+        ).to_arrow_table()
     )
-    rows = conn.execute(query).all()
-    if not rows:
+    assert isinstance(frame, pl.DataFrame)
+    if frame.is_empty():
         return pl.DataFrame(schema=SCHEMA)
-    persons = dict(conn.execute(select(members.c.key, members.c.person)).all())
-    frame = (
-        pl.DataFrame(
-            [tuple(r) for r in rows],
-            schema=["id", "ts", "key", "type", "text", "amount"],
-            orient="row",
-        )
-        .with_columns(pl.col("key").replace(persons).alias("member"))
-        .sort("ts", "id")
-    )
     return _fold(frame)
 
 
