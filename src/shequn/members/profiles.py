@@ -73,8 +73,9 @@ def assemble(
 
     The copy keeps the figures of `at` (and of each grace length before it), the churn
     model and the last profiles between runs; `cold` recomputes them all from the
-    events. A refresh at the same instant decides again only the rows whose figures or
-    recorded state changed (shequn.members.kept_profiles).
+    events. A refresh at the same or a later instant decides again only the rows whose
+    figures or recorded state changed, or whose tier time alone may move, and derives
+    what time moves for everyone (`_refreshed`, shequn.members.kept_profiles).
     """
     rules = settings.member_states
     refit = refit_due(con, settings, at, cold=cold)
