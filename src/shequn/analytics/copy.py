@@ -50,6 +50,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shequn.analytics import records
+from shequn.analytics.derived import AMOUNT_TYPE, merge_incoming
 from shequn.analytics.enrolments import enrolments_of, merge_enrolments
 from shequn.domain.events import EVENT_TYPES
 
@@ -58,8 +59,6 @@ from shequn.domain.events import EVENT_TYPES
 # 5: enrolments (the experiments' `experiment_assigned` events, shequn.experiments).
 # 6: member_records (the SOP engine's records of members, shequn.members.recorded).
 SCHEMA_VERSION = 6
-# Order amounts are exact: 28 integer digits and 10 decimals cover every currency.
-AMOUNT_TYPE = "DECIMAL(38, 10)"
 # Columns read from the store, in order (text columns may arrive as NULL-only ints).
 STORE_COLUMNS: tuple[str, ...] = (
     "id",
@@ -91,8 +90,6 @@ _TEXT = ("community", "member", "type", "channel", "inviter", "visitor", "conten
 # Kept for the interaction graph (shequn.members): who replied to, reacted to or
 # mentioned whom. `mentions` is the JSON list of the event meta's "mentions".
 _LINKS = ("message_id", "reply_to")
-MEMBERSHIP_TYPES = ("join", "leave", "message", "reaction")
-ACTIVE_TYPES = ("message", "reaction", "checkin")
 CANONICAL_TYPES: tuple[str, ...] = tuple(sorted(EVENT_TYPES))
 
 _DDL = (
@@ -232,7 +229,7 @@ def insert(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> None:
     """Append what `prepare` made and update the derived tables (the caller holds the
     transaction)."""
     for table, name, merge in (
-        (prepared.rows, "incoming", _merge_incoming),
+        (prepared.rows, "incoming", merge_incoming),
         (prepared.enrolments, "enrolled_rows", merge_enrolments),
         (prepared.records, "record_rows", _merge_records),
     ):
@@ -247,77 +244,6 @@ def insert(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> None:
 
 def _merge_records(con: duckdb.DuckDBPyConnection) -> None:
     records.merge_records(con, AMOUNT_TYPE)
-
-
-def _merge_incoming(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        f"""INSERT INTO events SELECT id, ts, day, community, member, type, channel,
-            inviter, visitor, content_id, order_id, CAST(amount AS {AMOUNT_TYPE}),
-            message_id, reply_to, mentions
-            FROM incoming"""
-    )
-    kinds = ", ".join(f"'{t}'" for t in MEMBERSHIP_TYPES)
-    # DuckDB compares structs field by field: the minimum is the first event by (ts, id).
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE touched AS
-            SELECT community, member, MIN(struct_pack(ts := ts, id := id, type := type)) AS f
-            FROM (SELECT community, member, ts, id, type FROM first_touch
-                  UNION ALL
-                  SELECT community, member, ts, id, type FROM incoming
-                  WHERE type IN ({kinds}) AND member IS NOT NULL)
-            GROUP BY community, member"""
-    )
-    con.execute("DELETE FROM first_touch")
-    con.execute("INSERT INTO first_touch SELECT community, member, f.ts, f.id, f.type FROM touched")
-    con.execute("DROP TABLE touched")
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE starts AS
-           SELECT community, MIN(first_ts) AS first_ts FROM (
-               SELECT community, first_ts FROM community_start
-               UNION ALL SELECT community, MIN(ts) FROM incoming GROUP BY community)
-           GROUP BY community"""
-    )
-    con.execute("DELETE FROM community_start")
-    con.execute("INSERT INTO community_start SELECT community, first_ts FROM starts")
-    con.execute("DROP TABLE starts")
-    _merge_member_days(con)
-    _merge_orders(con)
-
-
-def _merge_member_days(con: duckdb.DuckDBPyConnection) -> None:
-    kinds = ", ".join(f"'{t}'" for t in ACTIVE_TYPES)
-    # Sorted by day: a report's day window skips most row groups by their zone maps.
-    con.execute(
-        f"""INSERT INTO member_days
-            SELECT community, member, day, MAX(CASE WHEN type = 'message' THEN 1 ELSE 0 END)
-            FROM incoming WHERE type IN ({kinds}) AND member IS NOT NULL
-            GROUP BY community, member, day ORDER BY day"""
-    )
-
-
-def _merge_orders(con: duckdb.DuckDBPyConnection) -> None:
-    # An order's rows may arrive in several appends, and out of time order: its total
-    # adds up, and its first row is the minimum by (ts, id) of all it has seen.
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE totals AS
-            SELECT community, order_id, solo, SUM(net) AS net,
-                   MIN(struct_pack(ts := first_ts, id := first_id, member := member)) AS f
-            FROM (SELECT community, order_id, solo, net, first_ts, first_id, member
-                  FROM order_totals
-                  UNION ALL
-                  SELECT community, order_id,
-                         CASE WHEN order_id IS NULL THEN id ELSE 0 END AS solo,
-                         COALESCE(CAST(amount AS {AMOUNT_TYPE}), 0) AS net, ts AS first_ts,
-                         id AS first_id, member
-                  FROM incoming WHERE type = 'order')
-            GROUP BY community, order_id, solo"""
-    )
-    con.execute("DELETE FROM order_totals")
-    con.execute(
-        """INSERT INTO order_totals SELECT community, order_id, solo, net, f.ts, f.id,
-           f.member FROM totals"""
-    )
-    con.execute("DROP TABLE totals")
 
 
 def replace_members(con: duckdb.DuckDBPyConnection, keys: pa.Table) -> None:

@@ -20,7 +20,7 @@ strings; `{table}` is the stored table's name.
 
 from __future__ import annotations
 
-from shequn.analytics.copy import ACTIVE_TYPES
+from shequn.analytics.derived import ACTIVE_TYPES
 from shequn.analytics.sql import PERSONS
 
 _ACTIVE = ", ".join(f"'{t}'" for t in ACTIVE_TYPES)
