@@ -64,3 +64,58 @@ def test_records_are_read_from_the_copy(ws: Workspace, tmp_path: Path) -> None:
     with open_copy(ws) as (con, _result):
         merged = recorded(con, _at("2026-10-30"))
     assert merged.rows() == [("wx:a", 21, "vip", "vip", "new", None)]
+
+
+def _reference(records: list[tuple], now: int) -> dict[str, tuple]:
+    """The fold, by hand: records (id, ts, member, type, text, points) in id order."""
+    out: dict[str, dict] = {}
+    for _id, ts, member, kind, text, points in sorted(records, key=lambda r: (r[1], r[0])):
+        if ts > now:
+            continue
+        person = out.setdefault(member, {"points": None, "tags": {}, "last": {}})
+        if kind == "points_added":
+            person["points"] = (person["points"] or 0) + points
+        elif kind in ("tag_added", "tag_removed"):
+            person["tags"][text] = kind == "tag_added"
+        else:
+            person["last"][kind] = text
+    return {
+        member: (
+            p["points"],
+            ",".join(sorted(t for t, on in p["tags"].items() if on)) or None,
+            *(p["last"].get(k) for k in ("tier_changed", "state_changed", "churn_risk_crossed")),
+        )
+        for member, p in out.items()
+    }
+
+
+def test_the_fold_equals_a_fold_by_hand() -> None:
+    import random
+
+    import duckdb
+
+    from shequn.analytics.copy import create_schema
+
+    rng = random.Random(4)
+    kinds = ["points_added", "tag_added", "tag_removed", "tier_changed", "state_changed"]
+    records = []
+    for i in range(400):
+        kind = rng.choice([*kinds, "churn_risk_crossed"])
+        text = {
+            "tag_added": rng.choice(["vip", "new", "团长"]),
+            "tag_removed": rng.choice(["vip", "new", "团长"]),
+            "tier_changed": rng.choice(["buyer", "regular", None]),
+            "state_changed": rng.choice(["active", "silent"]),
+            "churn_risk_crossed": rng.choice(["0.5", "0.9", None]),
+        }.get(kind)
+        points = rng.randint(1, 20) if kind == "points_added" else None
+        # Ties in time: the later id wins.
+        records.append(
+            (i + 1, rng.randrange(30) * 1000, f"k{rng.randrange(12)}", kind, text, points)
+        )
+    con = duckdb.connect()
+    create_schema(con)
+    con.executemany("INSERT INTO member_records VALUES (?, ?, ?, ?, ?, ?)", records)
+    for now in (0, 14_000, 29_000):
+        folded = recorded(con, now)
+        assert {r[0]: r[1:] for r in folded.rows()} == _reference(records, now)

@@ -3,7 +3,7 @@
 These are SOP state events (source "sop", shequn.sop.journal), which the analytics
 copy keeps apart from the events metrics read (its table `member_records`,
 shequn.analytics.records). One query reads them all up to an instant, merged member
-keys resolved; Polars folds them per person.
+keys resolved, and folds them per person in DuckDB.
 """
 
 from __future__ import annotations
@@ -32,48 +32,46 @@ def complete(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# Each person's records up to `{now}`, folded (merged keys resolved to their person):
+# points summed, each tag's last record kept if it added the tag, the last tier, state
+# and band by (ts, id) — a NULL text included (a tier left for none).
+_FOLD = """
+WITH r AS (
+    SELECT r.ts, r.id, COALESCE(p.person, r.member) AS member, r.type, r.text, r.amount
+    FROM member_records AS r LEFT JOIN members AS p ON p.key = r.member
+    WHERE r.ts <= {now}
+),
+points AS (
+    SELECT member, COALESCE(SUM(CAST(TRUNC(amount) AS BIGINT)), 0) AS points
+    FROM r WHERE type = 'points_added' GROUP BY member
+),
+tagged AS (
+    SELECT member, text, arg_max_null(type, struct_pack(ts := ts, id := id)) AS last
+    FROM r WHERE type IN ('tag_added', 'tag_removed') GROUP BY member, text
+),
+tags AS (
+    SELECT member, string_agg(text, ',' ORDER BY text) AS tags
+    FROM tagged WHERE last = 'tag_added' GROUP BY member
+),
+latest AS (
+    SELECT member,
+           arg_max_null(text, struct_pack(ts := ts, id := id))
+               FILTER (WHERE type = 'tier_changed') AS recorded_tier,
+           arg_max_null(text, struct_pack(ts := ts, id := id))
+               FILTER (WHERE type = 'state_changed') AS recorded_state,
+           arg_max_null(text, struct_pack(ts := ts, id := id))
+               FILTER (WHERE type = 'churn_risk_crossed') AS recorded_band
+    FROM r WHERE type IN ('tier_changed', 'state_changed', 'churn_risk_crossed')
+    GROUP BY member
+)
+SELECT member, points, tags, recorded_tier, recorded_state, recorded_band
+FROM points FULL JOIN tags USING (member) FULL JOIN latest USING (member)
+"""
+
+
 def recorded(con: duckdb.DuckDBPyConnection, now: int) -> pl.DataFrame:
     """Per person as recorded up to `now` (inclusive), read from the analytics copy
     `con`: points, tags (comma-separated), last tier, state and churn-risk band."""
-    frame = pl.from_arrow(
-        con.sql(
-            f"""SELECT r.ts, r.id, COALESCE(p.person, r.member) AS member, r.type, r.text,
-                       r.amount
-                FROM member_records AS r LEFT JOIN members AS p ON p.key = r.member
-                WHERE r.ts <= {int(now)} ORDER BY r.ts, r.id"""
-        ).to_arrow_table()
-    )
+    frame = pl.from_arrow(con.sql(_FOLD.format(now=int(now))).to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
-    if frame.is_empty():
-        return pl.DataFrame(schema=SCHEMA)
-    return _fold(frame)
-
-
-def _fold(frame: pl.DataFrame) -> pl.DataFrame:
-    points = (
-        frame.filter(pl.col("type") == "points_added")
-        .group_by("member")
-        .agg(pl.col("amount").cast(pl.Int64).sum().alias("points"))
-    )
-    tags = (
-        frame.filter(pl.col("type").is_in(["tag_added", "tag_removed"]))
-        .group_by("member", "text")
-        .agg(pl.col("type").last())
-        .filter(pl.col("type") == "tag_added")
-        .group_by("member")
-        .agg(pl.col("text").sort().str.join(",").alias("tags"))
-    )
-    last = {
-        "tier_changed": "recorded_tier",
-        "state_changed": "recorded_state",
-        "churn_risk_crossed": "recorded_band",
-    }
-    out = points.join(tags, on="member", how="full", coalesce=True)
-    for kind, name in last.items():
-        latest = (
-            frame.filter(pl.col("type") == kind)
-            .group_by("member")
-            .agg(pl.col("text").last().alias(name))
-        )
-        out = out.join(latest, on="member", how="full", coalesce=True)
-    return out.select(*(pl.col(c).cast(t) for c, t in SCHEMA.items()))
+    return complete(frame)
