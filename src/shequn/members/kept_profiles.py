@@ -11,16 +11,16 @@ were joined with.
 A refresh at the same or a later instant, with the same settings and model, whose figure
 sets were each brought up from exactly the marks the profiles were decided from, decides
 again only the persons whose rows may have changed: those in the scope of each set's
-update (shequn.members.figures.compute), those whose recorded state differs, and
-(at a later instant) those whose tenure crossed a tier's minimum. Their rows replace
-the kept ones; the columns that move with time alone (tenure, idle days, state, churn
-risk) are then derived again for every row by the caller, and the RFM scores ranked
-over them all. Every write of
-the table stores a fresh token beside the key; the process that wrote it holds the
-frame it wrote (and the recorded state) under that token, so while the token is unchanged
-a refresh in the same process (the web app, a bench) merges the changed rows into the
-held frame and compares the recorded state with the held one, without reading either back
-from the copy (another process reads them back, sorted by member). Anything else
+update (shequn.members.figures.compute), those whose recorded state differs, and (at a
+later instant, added by the caller: `add_persons`) those whose tier time alone may move.
+Their rows replace the kept ones; the columns that move with time alone (tenure, idle
+days, state, churn risk) are then derived again for every row by the caller, and the
+RFM scores ranked over them all. Every write of the table stores a fresh token beside
+the key; the process that wrote it holds the frame it wrote (and the recorded state)
+under that token, so while the token is unchanged a refresh in the same process (the
+web app, a bench) merges the changed rows into the held frame and compares the
+recorded state with the held one, without reading either back from the copy (another
+process reads them back: `_read_sorted`). Anything else
 (an earlier instant, a refit, changed settings, marks or merges, `--cold`) decides
 every row and rewrites the table.
 """
