@@ -30,10 +30,12 @@ FEATURES: tuple[str, ...] = (
 
 def feature_matrix(frame: pl.DataFrame) -> np.ndarray:
     """The model's inputs, one row per member (log-scaled counts)."""
-    cols = [
-        pl.col(name).cast(pl.Float64).fill_null(0).clip(lower_bound=0).log1p() for name in FEATURES
-    ]
-    return frame.select(cols).to_numpy()
+    return frame.select(_feature(name) for name in FEATURES).to_numpy()
+
+
+def _feature(name: str) -> pl.Expr:
+    """One input of the model: a count or a number of days, log-scaled (missing: 0)."""
+    return pl.col(name).cast(pl.Float64).fill_null(0).clip(lower_bound=0).log1p()
 
 
 def active_at_cut(frame: pl.DataFrame, silent_days: int) -> pl.Expr:
@@ -114,8 +116,7 @@ def _terms(model: Logistic, names: tuple[str, ...]) -> pl.Expr:
     total = pl.lit(0.0)
     for name, mean, scale, coef in zip(FEATURES, model.mean, model.scale, model.coef, strict=True):
         if name in names:
-            x = pl.col(name).cast(pl.Float64).fill_null(0).clip(lower_bound=0).log1p()
-            total = total + (x - mean) / scale * coef
+            total = total + (_feature(name) - mean) / scale * coef
     return total
 
 

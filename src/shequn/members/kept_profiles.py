@@ -80,12 +80,14 @@ class Kept:
         now: the instant they were last decided at (every tier holds as of it).
         timed: the instant every row's tenure, idle days, state and churn risk are of;
             None when read back from the copy (rows decided at different instants).
-        same_recorded: whether the recorded state is the one they were decided with.
+        recorded: the recorded state now, by days back, as one frame (`_recorded`).
+        same_recorded: whether it is the one they were decided with.
     """
 
     frame: pl.DataFrame
     now: int
     timed: int | None
+    recorded: pl.DataFrame
     same_recorded: bool
 
 
@@ -153,8 +155,8 @@ def changed(
     finally:
         con.unregister("moved")
     if held is None:
-        return Kept(_read_sorted(con), now, None, moved.is_empty())
-    return Kept(held.frame, now, held.timed, moved.is_empty())
+        return Kept(_read_sorted(con), now, None, recorded, moved.is_empty())
+    return Kept(held.frame, now, held.timed, recorded, moved.is_empty())
 
 
 def _read_sorted(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -230,13 +232,12 @@ def splice(
     rows: pl.DataFrame,
     key: Key,
     at: AsOf,
-    stored: dict[int, pl.DataFrame],
     kept: Kept,
 ) -> pl.DataFrame:
     """Put the recomputed `rows` (sorted by member, decided at `at`) in the kept
-    profiles `kept`, now decided under `key`, and return them all, sorted by member
-    (the other rows' time-moved columns as `kept` held them)."""
-    recorded, token = _recorded(stored), uuid.uuid4().hex
+    profiles `kept`, now decided under `key` with `kept.recorded`, and return them all,
+    sorted by member (the other rows' time-moved columns as `kept` held them)."""
+    recorded, token = kept.recorded, uuid.uuid4().hex
     persons = read_frame(con, f"FROM {CHANGED}")["person"]
     frame = _spliced(kept.frame, rows.cast(kept.frame.schema), persons)
     [(tail,)] = con.execute(f"SELECT tail FROM {STATE}").fetchall()
@@ -261,13 +262,11 @@ def splice(
     return frame
 
 
-def hold(
-    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, at: AsOf, stored: dict[int, pl.DataFrame]
-) -> None:
-    """Hold `frame`, the profiles just spliced with every row's time-moved columns
-    of `at`, under the token written with them."""
+def hold(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, at: AsOf, kept: Kept) -> None:
+    """Hold `frame`, the profiles `splice` just wrote from `kept` with every row's
+    time-moved columns of `at`, under the token written with them."""
     [(token,)] = con.execute(f"SELECT token FROM {STATE}").fetchall()
-    _hold(token, Held(_recorded(stored), frame, at.now))
+    _hold(token, Held(kept.recorded, frame, at.now))
 
 
 def _spliced(held: pl.DataFrame, rows: pl.DataFrame, persons: pl.Series) -> pl.DataFrame:

@@ -130,10 +130,10 @@ def _refreshed(
     model = kept_model(con, settings, at, kept[0], None)
     rows = _decided(settings, at, kept, recorded, model).sort("member")
     key = kept_profiles.Key.of(con, settings, at, marks | {now.table: now.mark})
-    frame = kept_profiles.splice(con, rows, key, at, stored, start)
+    frame = kept_profiles.splice(con, rows, key, at, start)
     if start.timed != at.now:
         frame = _timed(with_time(frame, at), settings.member_states, at, model)
-    kept_profiles.hold(con, frame, at, stored)
+    kept_profiles.hold(con, frame, at, start)
     return _shown(frame, at)
 
 
@@ -177,7 +177,8 @@ def _decided(
     def at_back(days: int) -> pl.DataFrame:
         return _joined(kept, stored, days)
 
-    now = at_back(0).with_columns(state_expr(settings.member_states, at.today, at.now))
+    # The state's column before the tier's; `_timed` decides it (tiers do not read it).
+    now = at_back(0).with_columns(pl.lit(None, pl.String).alias("state"))
     if settings.tiers:
         now = now.join(tiers.decide(now, settings.tiers, at_back), on="member", how="left")
     else:

@@ -11,9 +11,6 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from shequn.analytics.records import RECORD_TYPES
-
-TYPES = RECORD_TYPES
 SCHEMA = {
     "member": pl.String,
     "points": pl.Int64,
