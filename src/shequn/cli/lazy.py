@@ -47,11 +47,11 @@ class LazyGroup(TyperGroup):
     pretty_exceptions_short: ClassVar[bool] = True
     _listing = False
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    def list_commands(self, ctx: click.Context) -> list[str]:
         eager = [name for name in self.commands if name not in self._by_name()]
         return [*(entry.name for entry in self.entries), *eager]
 
-    def get_command(self, ctx: typer.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """The command, imported now, except while help is listing the commands."""
         if cmd_name in self.commands:
             return self.commands[cmd_name]
@@ -64,7 +64,7 @@ class LazyGroup(TyperGroup):
         self.commands[cmd_name] = command
         return command
 
-    def format_help(self, ctx: typer.Context, formatter: click.HelpFormatter) -> None:
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         self._listing = True
         try:
             super().format_help(ctx, formatter)
@@ -72,7 +72,7 @@ class LazyGroup(TyperGroup):
             self._listing = False
 
     def resolve_command(
-        self, ctx: typer.Context, args: list[str]
+        self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         try:
             return super().resolve_command(ctx, args)

@@ -61,18 +61,17 @@ def script_head(versions: Path = MIGRATIONS / "versions") -> str | None:
     revisions: set[str] = set()
     for script in versions.glob("*.py"):
         assigned = _assignments(script)
-        if "revision" not in assigned:
-            continue
-        revisions.add(assigned["revision"])
-        down = assigned.get("down_revision")
-        revised.update(down if isinstance(down, tuple | list) else [down] if down else [])
+        if "revision" in assigned:
+            revisions.update(assigned["revision"])
+            revised.update(assigned.get("down_revision", ()))
     heads = revisions - revised
     return heads.pop() if len(heads) == 1 else None
 
 
-def _assignments(script: Path) -> dict[str, object]:
-    """The module-level `revision` and `down_revision` literals of a migration script."""
-    found: dict[str, object] = {}
+def _assignments(script: Path) -> dict[str, tuple[str, ...]]:
+    """A migration script's module-level `revision` and `down_revision` literals, each
+    as a tuple of revisions (a merge revises several; the first revises none)."""
+    found: dict[str, tuple[str, ...]] = {}
     for node in ast.parse(script.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target, value = node.targets[0], node.value
@@ -81,7 +80,12 @@ def _assignments(script: Path) -> dict[str, object]:
         else:
             continue
         if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
-            found[target.id] = ast.literal_eval(value)
+            literal = ast.literal_eval(value)
+            found[target.id] = (
+                tuple(literal)
+                if isinstance(literal, tuple | list)
+                else ((literal,) if literal else ())
+            )
     return found
 
 
