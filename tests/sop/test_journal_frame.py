@@ -7,8 +7,13 @@ import json
 import numpy as np
 import polars as pl
 import pytest
+from sqlalchemy import select
 
 from shequn.sop import journal
+from shequn.store.bulk import EventSink
+from shequn.store.engine import read_transaction, write_transaction
+from shequn.store.schema import events
+from shequn.workspace import Workspace
 
 NAMES = ["金卡会员", "gold", 'say "hi"\\', "tab\tnew\nline\x01\x7f", "😀 é", "", None]
 
@@ -95,3 +100,35 @@ def test_entries_refuse_unknown_types_and_nested_meta() -> None:
         journal.entries(frame, "message", 1, pl.lit("c"), pl.lit("k"))
     with pytest.raises(TypeError, match="meta 'x' is List"):
         journal.entries(frame, "tag_added", 1, pl.lit("c"), pl.lit("k"), x=pl.col("x"))
+
+
+def test_staged_rows_are_stored_once_beside_recorded_ones(ws: Workspace) -> None:
+    frame = pl.DataFrame({"member": ["wx:甲", "wx:b", "wx:c"]})
+    rows = journal.entries(
+        frame,
+        "tag_added",
+        5,
+        pl.lit("club"),
+        pl.col("member"),
+        member=pl.col("member"),
+        text=pl.lit("VIP"),
+        by=pl.lit("运营"),
+    )
+    with write_transaction(ws.engine) as conn:  # one stored the other way first
+        journal.record(
+            conn,
+            [journal.entry("tag_added", 5, "club", "wx:b", member="wx:b", text="VIP", by="运营")],
+        )
+    added = []
+    for _ in range(2):
+        with EventSink(ws.engine, ws.root / "data") as sink:
+            journal.stage(sink, rows)
+            with sink.commit():
+                pass
+        added.append(sink.added)
+    assert added == [2, 0]
+    query = select(*(events.c[c] for c in journal.ROW_COLUMNS)).order_by(events.c.member)
+    with read_transaction(ws.engine) as conn:
+        stored = [dict(r._mapping) for r in conn.execute(query)]
+    assert stored == sorted(rows.to_dicts(), key=lambda r: r["member"])
+    assert stored[0]["meta"] == '{"by": "运营"}'

@@ -11,7 +11,6 @@ from shequn.errors import InputError
 from shequn.services import audit
 from shequn.store import members as store
 from shequn.store.engine import write_transaction
-from shequn.store.schema import EVENT_COLUMNS
 from shequn.workspace import Workspace
 
 
@@ -94,7 +93,7 @@ def refresh(ws: Workspace, clock: Clock | None = None, *, cold: bool = False) ->
         ]
     )
     with open_sink(ws, in_pass=False) as sink:
-        sink.add(_stageable(rows), journal.SOURCE, known=True)
+        journal.stage(sink, rows)
         with sink.commit() as conn:
             audit.record(
                 conn,
@@ -141,13 +140,4 @@ def _changes(frame: pl.DataFrame, kind: str, column: str, now: int) -> pl.DataFr
         member=pl.col("member"),
         text=pl.col(column),
         **meta,
-    )
-
-
-def _stageable(rows: pl.DataFrame) -> pl.DataFrame:
-    """SOP event rows as `EventSink.add` takes them: ts a UTC datetime, every column."""
-    missing = [c for c in EVENT_COLUMNS if c not in rows.columns and c != "batch"]
-    return rows.with_columns(
-        pl.col("ts").cast(pl.Datetime("us", "UTC")),
-        *(pl.lit(None, pl.String).alias(c) for c in missing),
     )

@@ -35,13 +35,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from sqlalchemy import Connection
 
 from shequn.store import dialect
-from shequn.store.schema import events
+from shequn.store.schema import EVENT_COLUMNS, events
+
+if TYPE_CHECKING:
+    from shequn.store.bulk import EventSink
 
 SOURCE = "sop"
 SOP_TYPES = (
@@ -185,3 +188,15 @@ def record(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         dialect.lock_appends(conn)
         dialect.insert_ignore(conn, events, rows)
+
+
+def stage(sink: EventSink, rows: pl.DataFrame) -> None:
+    """Stage `entries` rows in a bulk sink; its `commit` appends them in one transaction
+    with the caller's other writes, one already stored skipped (as `record` does). Their
+    members and communities are stored already: the sink records none."""
+    missing = [c for c in EVENT_COLUMNS if c not in rows.columns and c != "batch"]
+    staged = rows.with_columns(
+        pl.col("ts").cast(pl.Datetime("us", "UTC")),
+        *(pl.lit(None, pl.String).alias(c) for c in missing),
+    )
+    sink.add(staged, SOURCE, known=True)
