@@ -6,6 +6,10 @@ deterministic `source_id` (`<type>|<key>`), so recording the same fact twice (a 
 transaction, a replayed tick) stores it once. They are written by the engine only: the
 importers accept just the canonical types of docs/metrics.md.
 
+`entry` makes one row and `record` appends rows in the caller's transaction;
+`entries` makes the same rows column-wise from a frame (a first `members refresh`
+records one per member) and `stage` appends them through a bulk `EventSink`.
+
 Types and fields (`text` holds the new value of a state change; the outbox key or the
 cause is in `source_id`, after the type):
 
