@@ -48,7 +48,7 @@ from shequn.config import Settings, Tier
 from shequn.members import kept_profiles
 from shequn.members.figures import AsOf
 from shequn.members.profiles import assemble
-from shequn.members.recorded import SCHEMA, complete
+from shequn.members.recorded import last_id
 from store_gen import senders
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -122,22 +122,41 @@ def timed(label: str, run) -> float:
     return took
 
 
-def recorded_after(frame: pl.DataFrame) -> pl.DataFrame:
-    """The recorded state a workspace holds once `services.members.refresh` recorded
-    `frame`: each member's decided tier (when one) and state, as `recorded` returns them."""
-    return complete(
-        frame.select(
-            "member", pl.col("tier").alias("recorded_tier"), pl.col("state").alias("recorded_state")
+def record(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, ts: int) -> None:
+    """Records of members (`rows`: member, type, text) put in the copy at `ts` as a sync
+    brings the store's: ids after the last."""
+    top = last_id(con)
+    numbered = rows.with_row_index("n").select(
+        (pl.col("n").cast(pl.Int64) + top + 1).alias("id"), pl.lit(ts).alias("ts"), pl.all()
+    )
+    con.register("numbered", numbered)
+    try:
+        con.execute(
+            "INSERT INTO member_records SELECT id, ts, member, type, text, NULL FROM numbered"
         )
+    finally:
+        con.unregister("numbered")
+
+
+def recorded_after(frame: pl.DataFrame) -> pl.DataFrame:
+    """The records `services.members.refresh` makes of `frame` on a workspace's first
+    refresh: each member's decided tier (when one) and state."""
+    kinds = {"tier": "tier_changed", "state": "state_changed"}
+    return pl.concat(
+        frame.filter(pl.col(column).is_not_null()).select(
+            "member", pl.lit(kind).alias("type"), pl.col(column).alias("text")
+        )
+        for column, kind in kinds.items()
     )
 
 
-def lost_buyer(held: pl.DataFrame, keys: pa.ChunkedArray) -> pl.DataFrame:
-    """`held` with the members of `keys` (no key is merged here) recorded as buyers."""
+def lost_buyer(frame: pl.DataFrame, keys: pa.ChunkedArray) -> pl.DataFrame:
+    """Records making the members of `keys` (no key is merged here) buyers, of those
+    `frame` does not show as one."""
     touched = pl.Series(keys.to_pylist()).unique().implode()
-    hold = pl.col("member").is_in(touched) & pl.col("recorded_tier").ne_missing("buyer")
-    tier = pl.when(hold).then(pl.lit("buyer")).otherwise(pl.col("recorded_tier"))
-    return held.with_columns(tier.alias("recorded_tier"))
+    lost = frame.filter(pl.col("member").is_in(touched) & pl.col("tier").ne_missing("buyer"))
+    kind, text = pl.lit("tier_changed").alias("type"), pl.lit("buyer").alias("text")
+    return lost.select("member", kind, text)
 
 
 def profiles_bench(members: int, events: int, *, ordered: bool = True) -> None:
@@ -146,19 +165,17 @@ def profiles_bench(members: int, events: int, *, ordered: bool = True) -> None:
     con = memory_copy(batch, ZONE)
     del batch
     at = AsOf.of(datetime(2026, 12, 31, tzinfo=ZONE), ZONE)
-    empty = pl.DataFrame(schema=SCHEMA)
-    stored = {0: empty, 14: empty}
     last: list[pl.DataFrame] = []
 
     def run() -> pl.DataFrame:
-        last[:] = [assemble(con, settings(), at, stored)]
+        last[:] = [assemble(con, settings(), at)]
         return last[0]
 
     cold = timed("profiles+tiers+states+churn, cold", run)
     # What a workspace holds after its first `shequn members refresh`: every member's
     # tier and state recorded (a workspace refreshed daily holds them 14 days back too).
-    held = recorded_after(last[0])
-    stored = {0: held, 14: held}
+    first = last[0]
+    record(con, recorded_after(first), at.back(14).now)
     timed("the recorded tiers and states joined (no new event)", run)
     extra = make(10_000, seed=2, first_id=events + 1)
     appended = timed("append 10,000 events to the copy", lambda: append(con, extra, ZONE))
@@ -168,33 +185,27 @@ def profiles_bench(members: int, events: int, *, ordered: bool = True) -> None:
     # (the tier with a grace period) and no longer meet it: deciding their tier reads
     # the figures 14 days back, which are then brought up as well.
     extra = make(10_000, seed=3, first_id=events + 10_001)
-    stored = {0: lost_buyer(held, extra["member"]), 14: held}
+    record(con, lost_buyer(first, extra["member"]), at.now)
     timed("some of the next ones' persons recorded as buyers (no new event)", run)
     append(con, extra, ZONE)
     graced = timed("profiles again after 10,000 more events, the grace figures brought up", run)
     print(f"refresh with the grace figures / cold: {graced / cold:.1%}")
-    hour = _hours_later(con, at, stored, make(10_000, seed=4, first_id=events + 20_001), 1)
+    hour = _hours_later(con, at, make(10_000, seed=4, first_id=events + 20_001), 1)
     print(f"an hour later, 10,000 more events / cold: {hour / cold:.1%}")
     kept_profiles._held.clear()
-    hour = _hours_later(con, at, stored, make(10_000, seed=5, first_id=events + 30_001), 2)
+    hour = _hours_later(con, at, make(10_000, seed=5, first_id=events + 30_001), 2)
     print(f"the same in another process / cold: {hour / cold:.1%}")
     later = at.back(-1)
-    day = timed("a day later, no new event", lambda: assemble(con, settings(), later, stored))
+    day = timed("a day later, no new event", lambda: assemble(con, settings(), later))
     print(f"a day later / cold: {day / cold:.1%}")
 
 
-def _hours_later(
-    con: duckdb.DuckDBPyConnection,
-    at: AsOf,
-    stored: dict[int, pl.DataFrame],
-    extra: pa.Table,
-    hours: int,
-) -> float:
+def _hours_later(con: duckdb.DuckDBPyConnection, at: AsOf, extra: pa.Table, hours: int) -> float:
     """Seconds of `assemble` `hours` after `at`, the events `extra` appended first."""
     append(con, extra, ZONE)
     later = AsOf(at.now + hours * 3_600_000_000, at.today, at.window_days)
     label = f"{hours} h later, after 10,000 more events"
-    return timed(label, lambda: assemble(con, settings(), later, stored))
+    return timed(label, lambda: assemble(con, settings(), later))
 
 
 def pagerank_bench(edges: int, nodes: int) -> None:

@@ -11,11 +11,10 @@ from shequn.analytics.copy import memory_copy
 from shequn.config import MemberStates, Settings, Tier
 from shequn.members.figures import AsOf, figures
 from shequn.members.profiles import assemble
-from shequn.members.recorded import SCHEMA
 from tests.analytics.helpers import SHANGHAI, LogBuilder, to_arrow
+from tests.members.test_stored import record
 
 AT = AsOf.of(datetime(2026, 3, 25, tzinfo=SHANGHAI), SHANGHAI)
-NOTHING = pl.DataFrame(schema=SCHEMA)
 
 
 def _log() -> LogBuilder:
@@ -63,7 +62,7 @@ def test_figures_count_people_once_and_who_answered_them() -> None:
 
 def test_states_follow_the_thresholds() -> None:
     settings = Settings(member_states=MemberStates(silent_days=10, at_risk_days=20))
-    frame = assemble(_copy(), settings, AT, {0: NOTHING})
+    frame = assemble(_copy(), settings, AT)
     states = dict(zip(frame["member"], frame["state"], strict=True))
     # a idle since 03-03 09:00 (21.6 days): at risk; b active 03-20: active;
     # c left; d first seen a day ago.
@@ -78,7 +77,7 @@ def test_returned_after_a_long_gap() -> None:
     b.add("2026-01-01 10:00", "message", "s")
     b.add("2026-03-20 10:00", "message", "s")
     b.add("2026-01-20 10:00", "message", "s")  # 59 days before 03-20: no return
-    frame = assemble(memory_copy(to_arrow(b.events), SHANGHAI), Settings(), AT, {0: NOTHING})
+    frame = assemble(memory_copy(to_arrow(b.events), SHANGHAI), Settings(), AT)
     assert dict(zip(frame["member"], frame["state"], strict=True)) == {
         "r": "returned",
         "s": "active",
@@ -91,12 +90,12 @@ def test_tiers_promote_at_once_and_demote_after_grace() -> None:
         Tier(name="buyer", min_orders=2, window_days=30, grace_days=10),
     ]
     settings = Settings(tiers=tiers)
-    recorded = pl.DataFrame(
-        {"member": ["a", "b"], "recorded_tier": ["member", "buyer"]},
-        schema={"member": pl.String, "recorded_tier": pl.String},
+    # Recorded 10 days back (so then and now): a as member, b as buyer.
+    con = _copy()
+    record(
+        con, AT, (10, "a", "tier_changed", "member", None), (10, "b", "tier_changed", "buyer", None)
     )
-    stored = {0: recorded, 10: recorded}
-    frame = assemble(_copy(), settings, AT, stored)
+    frame = assemble(con, settings, AT)
     a, b = _row(frame, "a"), _row(frame, "b")
     assert (a["tier"], a["tier_reason"]) == ("buyer", "meets buyer")  # promoted at once
     # b never had two orders: not buyer now nor 10 days ago, so demoted.
@@ -104,12 +103,15 @@ def test_tiers_promote_at_once_and_demote_after_grace() -> None:
     # 40 days on, a's orders left the window, but 10 days before that they were in it
     # only if within 30 days: 03-04 + 30 = 04-03 < 04-24, so a is demoted too.
     later = AsOf.of(datetime(2026, 5, 4, tzinfo=SHANGHAI), SHANGHAI)
-    stored_a = pl.DataFrame({"member": ["a"], "recorded_tier": ["buyer"]})
-    frame = assemble(_copy(), settings, later, {0: stored_a, 10: stored_a})
+    con = _copy()
+    record(con, later, (10, "a", "tier_changed", "buyer", None))
+    frame = assemble(con, settings, later)
     assert _row(frame, "a")["tier"] == "member"
     # 10 days after the last order leaves the window... is within grace: kept.
     soon = AsOf.of(datetime(2026, 4, 8, tzinfo=SHANGHAI), SHANGHAI)
-    frame = assemble(_copy(), settings, soon, {0: stored_a, 10: stored_a})
+    con = _copy()
+    record(con, soon, (10, "a", "tier_changed", "buyer", None))
+    frame = assemble(con, settings, soon)
     assert (_row(frame, "a")["tier"], _row(frame, "a")["tier_reason"]) == (
         "buyer",
         "kept in the grace period",

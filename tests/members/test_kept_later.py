@@ -18,7 +18,7 @@ from shequn.config import Settings, Tier
 from shequn.members import kept_profiles
 from shequn.members.profiles import assemble
 from tests.analytics.helpers import SHANGHAI, to_arrow
-from tests.members.test_stored import AFTER, BEFORE, _at, _figures_cold_model_kept, _log
+from tests.members.test_stored import AFTER, BEFORE, _at, _figures_cold_model_kept, _log, record
 
 
 def _settings() -> Settings:
@@ -35,29 +35,32 @@ def _settings() -> Settings:
 
 
 @pytest.mark.parametrize("held", [True, False], ids=["held in the process", "read back"])
-@pytest.mark.parametrize("recorded", [BEFORE, AFTER], ids=["same recorded", "recorded changed"])
+@pytest.mark.parametrize("more", [(), AFTER], ids=["same recorded", "recorded changed"])
 @pytest.mark.parametrize(
     "later", ["2026-06-11 15:00", "2026-06-14 09:30"], ids=["hours later", "days later"]
 )
 def test_a_refresh_at_a_later_instant_equals_a_full_decision(
-    later: str, recorded: dict, held: bool, monkeypatch: pytest.MonkeyPatch
+    later: str, more: tuple, held: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     events = _log(8, 2000, keys=200).events
     settings = _settings()
     con = memory_copy(to_arrow(events[:1970]), SHANGHAI)
-    first = assemble(con, settings, _at("2026-06-11 09:00"), BEFORE)
+    record(con, _at("2026-06-11 09:00"), *BEFORE)
+    first = assemble(con, settings, _at("2026-06-11 09:00"))
     append(con, to_arrow(events[1970:]), SHANGHAI)
     # Between the two refreshes, one more: the kept table's rows are appended twice
     # (the first refresh's then rewritten anew, sorted, once they pass a tenth).
     monkeypatch.setattr(kept_profiles, "TAIL_SHARE", 1.0)
-    assemble(con, settings, _at("2026-06-11 12:00"), BEFORE)
+    assemble(con, settings, _at("2026-06-11 12:00"))
     monkeypatch.setattr(kept_profiles, "TAIL_SHARE", 0.1)
     if not held:  # as another process would: the kept profiles read from the copy
         kept_profiles._held.clear()
-    again = assemble(con, settings, _at(later), recorded)
+    # Records at the later instant; BEFORE's 14 days back pass under its grace instant.
+    record(con, _at(later), *more)
+    again = assemble(con, settings, _at(later))
     [(changed,)] = con.execute("SELECT COUNT(*) FROM member_profiles_changed").fetchall()
     assert 0 < changed < again.height  # not every row was decided again
-    assert_frame_equal(again, _figures_cold_model_kept(con, settings, later, recorded))
+    assert_frame_equal(again, _figures_cold_model_kept(con, settings, later))
     # Time moved what the new events did not touch: idle days for everyone.
     idle = first.join(again, on="member", suffix="_later").filter(
         pl.col("idle_days_later") > pl.col("idle_days")
@@ -76,14 +79,13 @@ def test_tenure_reached_after_the_kept_instant_moves_an_untouched_tier() -> None
     b.add("2026-05-01 10:00", "message", "k5", message_id="m3")
     con = memory_copy(to_arrow(b.events), SHANGHAI)
     settings = _settings()
-    nothing = {0: BEFORE[0].clear(), 14: BEFORE[0].clear()}
-    first = assemble(con, settings, _at("2026-06-10 12:00"), nothing)
+    first = assemble(con, settings, _at("2026-06-10 12:00"))
     assert first["tier"].to_list() == [None, None, None]
     append(con, to_arrow([b.add("2026-06-12 08:00", "checkin", "k5")]), SHANGHAI)
-    again = assemble(con, settings, _at("2026-06-13 12:00"), nothing)
+    again = assemble(con, settings, _at("2026-06-13 12:00"))
     assert again["tier"].to_list() == ["veteran", "veteran", None]
     assert again["tier_reason"].to_list() == ["meets veteran", "meets veteran", ""]
-    assert_frame_equal(again, _figures_cold_model_kept(con, settings, "2026-06-13 12:00", nothing))
+    assert_frame_equal(again, _figures_cold_model_kept(con, settings, "2026-06-13 12:00"))
 
 
 def test_a_grace_ending_with_time_alone_drops_an_untouched_tier() -> None:
@@ -92,7 +94,6 @@ def test_a_grace_ending_with_time_alone_drops_an_untouched_tier() -> None:
     # it: kept in the grace period. On 06-10 the grace instant (05-27) sees only one:
     # it drops, though no new event is k9's.
     from tests.analytics.helpers import LogBuilder
-    from tests.members.test_stored import _recorded
 
     b = LogBuilder()
     b.add("2026-04-20 10:00", "order", "k9", order_id="o1", amount="50")
@@ -100,16 +101,16 @@ def test_a_grace_ending_with_time_alone_drops_an_untouched_tier() -> None:
     b.add("2026-05-01 10:00", "message", "k5", message_id="m1")
     con = memory_copy(to_arrow(b.events), SHANGHAI)
     settings = _settings()
-    buyer = {0: _recorded(("k9", None, None, "buyer", None, None)), 14: BEFORE[0].clear()}
-    first = assemble(con, settings, _at("2026-06-01 12:00"), buyer)
+    record(con, _at("2026-06-01 12:00"), (0, "k9", "tier_changed", "buyer", None))
+    first = assemble(con, settings, _at("2026-06-01 12:00"))
     assert first.filter(pl.col("member") == "k9")["tier_reason"].item() == (
         "kept in the grace period"
     )
     append(con, to_arrow([b.add("2026-06-09 08:00", "checkin", "k5")]), SHANGHAI)
-    again = assemble(con, settings, _at("2026-06-10 12:00"), buyer)
+    again = assemble(con, settings, _at("2026-06-10 12:00"))
     k9 = again.filter(pl.col("member") == "k9")
     assert k9.select("tier", "tier_reason").row(0) == (None, "no longer meets buyer")
-    assert_frame_equal(again, _figures_cold_model_kept(con, settings, "2026-06-10 12:00", buyer))
+    assert_frame_equal(again, _figures_cold_model_kept(con, settings, "2026-06-10 12:00"))
 
 
 @pytest.mark.parametrize("shuffled", [False, True], ids=["head and runs", "any order"])
@@ -134,3 +135,24 @@ def test_kept_profiles_are_read_back_in_member_order(shuffled: bool) -> None:
     assert frame["member"].to_list() == expected
     assert frame["x"].to_list() == [int(k[1:]) for k in expected]
     assert frame.n_chunks() == 1
+
+
+def test_records_time_passes_under_enter_the_recorded_state() -> None:
+    # A record already in the copy but dated after the first refresh (a clock ahead, an
+    # import) counts once the later instant reaches it: k3's tier. k7's points, of
+    # 05-29 08:00, counted at the first instant; 14 days before the later one (the
+    # grace instant moved from 05-28 09:00 to 05-29 10:00) they count too.
+    settings = _settings()
+    con = memory_copy(to_arrow(_log(8, 2000, keys=200).events), SHANGHAI)
+    later = "2026-06-12 10:00"
+    record(con, _at(later), (0, "k3", "tier_changed", "buyer", None))
+    record(con, _at("2026-05-29 08:00"), (0, "k7", "points_added", None, 30))
+    first = assemble(con, settings, _at("2026-06-11 09:00"))
+    by_member = first.filter(pl.col("member").is_in(["k3", "k7"])).sort("member")
+    assert by_member.select("recorded_tier", "points").rows() == [(None, None), (None, 30)]
+    again = assemble(con, settings, _at(later))
+    decided = {p for (p,) in con.execute("FROM member_profiles_changed").fetchall()}
+    assert {"k3", "k7"} <= decided and len(decided) < again.height
+    by_member = again.filter(pl.col("member").is_in(["k3", "k7"])).sort("member")
+    assert by_member.select("recorded_tier", "points").rows() == [("buyer", None), (None, 30)]
+    assert_frame_equal(again, _figures_cold_model_kept(con, settings, later))

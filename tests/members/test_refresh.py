@@ -76,3 +76,31 @@ def test_refresh_records_changes_once(ws: Workspace, tmp_path: Path) -> None:
         everything = state_flow(conn, 0, to_micros(later.at) + 1)
     assert flow == [Flow("active", "at_risk", 1), Flow("at_risk", "churned", 1)]
     assert sum(f.count for f in everything) == 4
+
+
+def test_refresh_rows_carry_the_entry_shape(ws: Workspace, tmp_path: Path) -> None:
+    """Every column of what the first refresh records, read back (bulk-written)."""
+    _load(ws, tmp_path)
+    ws = Workspace.open(ws.root)
+    first = FrozenClock(datetime(2026, 11, 1, tzinfo=UTC))
+    refresh(ws, first)
+    query = (
+        select(events.c.ts, events.c.community, events.c.member, events.c.type, events.c.text)
+        .add_columns(events.c.amount, events.c.source, events.c.source_id, events.c.meta)
+        .where(events.c.source == "sop")
+        .order_by(events.c.type, events.c.member)
+    )
+    with read_transaction(ws.engine) as conn:
+        rows = [tuple(r) for r in conn.execute(query)]
+    now = 1_793_491_200_000_000  # 2026-11-01T00:00Z in µs
+    sop = (None, "sop")
+    assert rows == [
+        (now, "club", "wx:a", "churn_risk_crossed", "0.9", *sop,
+         f"churn_risk_crossed|wx:a|{now}", '{"from": "0", "risk": 1.0}'),
+        (now, "club", "wx:a", "state_changed", "at_risk", *sop,
+         f"state_changed|wx:a|{now}", '{"from": null}'),
+        (now, "club", "wx:b", "state_changed", "active", *sop,
+         f"state_changed|wx:b|{now}", '{"from": null}'),
+        (now, "club", "wx:a", "tier_changed", "buyer", *sop,
+         f"tier_changed|wx:a|{now}", '{"from": null, "reason": "meets buyer"}'),
+    ]  # fmt: skip

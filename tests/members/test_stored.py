@@ -22,13 +22,14 @@ from shequn.config import Settings, Tier
 from shequn.members import kept_profiles
 from shequn.members.figures import AsOf, figures
 from shequn.members.profiles import assemble
-from shequn.members.recorded import SCHEMA
+from shequn.members.recorded import last_id
 from shequn.members.stored import bring_up, read_kept
 from tests.analytics.helpers import SHANGHAI, LogBuilder, persons_table, to_arrow
 
 START = datetime(2026, 1, 1)
 MERGED = persons_table({"k2": "k1", "k7": "k5"})
-NOTHING = pl.DataFrame(schema=SCHEMA)
+# A record of a member: days back from the instant, member, type, text, amount.
+Record = tuple[int, str, str, str | None, int | None]
 
 
 def _log(seed: int, events: int = 900, keys: int = 12) -> LogBuilder:
@@ -152,79 +153,97 @@ def _settings(refit_days: int) -> Settings:
 
 def test_profiles_after_new_events_equal_a_cold_run() -> None:
     events = _log(5, 1500).events
-    stored = {0: NOTHING, 14: NOTHING}
     settings = _settings(refit_days=30)
     con = memory_copy(to_arrow(events[:1000]), SHANGHAI)
-    first = assemble(con, settings, _at("2026-06-01"), stored)
+    first = assemble(con, settings, _at("2026-06-01"))
     append(con, to_arrow(events[1000:]), SHANGHAI)
     # 10 days later: the kept model (fitted on 06-01) still scores.
-    kept = assemble(con, settings, _at("2026-06-11"), stored)
+    kept = assemble(con, settings, _at("2026-06-11"))
     whole = memory_copy(to_arrow(events), SHANGHAI)
-    cold = assemble(whole, settings, _at("2026-06-11"), stored)
+    cold = assemble(whole, settings, _at("2026-06-11"))
     assert_frame_equal(kept.drop("churn_risk"), cold.drop("churn_risk"))
     assert kept["churn_risk"].null_count() < kept.height
     # The kept model is the first run's: scoring the cold figures with it gives the
     # kept risks (a copy whose model is the first one, refreshed cold for the figures).
     again = memory_copy(to_arrow(events[:1000]), SHANGHAI)
-    assemble(again, settings, _at("2026-06-01"), stored)
+    assemble(again, settings, _at("2026-06-01"))
     append(again, to_arrow(events[1000:]), SHANGHAI)
     assert_frame_equal(kept, _figures_cold_model_kept(again, settings))
     # Past the model's age it is refitted: then every column equals the cold run.
-    refit = assemble(con, _settings(refit_days=5), _at("2026-06-11"), stored)
+    refit = assemble(con, _settings(refit_days=5), _at("2026-06-11"))
     assert_frame_equal(refit, cold)
     assert not kept["churn_risk"].equals(refit["churn_risk"])  # the kept model was older
     assert first["member"].is_in(kept["member"].implode()).all()
 
 
 def _figures_cold_model_kept(  # type: ignore[no-untyped-def]
-    con, settings: Settings, day: str = "2026-06-11", recorded: dict | None = None
+    con, settings: Settings, day: str = "2026-06-11"
 ) -> pl.DataFrame:
     from shequn.members import stored
 
     for name in ("now", "back_14"):
         con.execute(f"DELETE FROM {stored.STATE_TABLE} WHERE name = '{name}'")
-    return assemble(con, settings, _at(day), recorded or {0: NOTHING, 14: NOTHING})
+    return assemble(con, settings, _at(day))
 
 
-def _recorded(*rows: tuple) -> pl.DataFrame:
-    """Recorded state rows: member, points, tags, tier, state, churn-risk band."""
-    return pl.DataFrame(list(rows), schema=SCHEMA, orient="row")
+def record(con, at: AsOf, *rows: Record) -> None:  # type: ignore[no-untyped-def]
+    """Append records of members to the copy `con`, each at `at` or the days before it
+    that it names, with ids after the last (as a sync brings the store's new ones)."""
+    top = last_id(con)
+    if not rows:
+        return
+    con.executemany(
+        "INSERT INTO member_records VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (top + i, at.back(days).now, member, kind, text, amount)
+            for i, (days, member, kind, text, amount) in enumerate(rows, start=1)
+        ],
+    )
 
 
-# Recorded state before and after a refresh: k3's tier recorded, k5's points 14 days
-# back changed (the grace evaluation), k7's tag removed, k40 recorded for the first time.
-BEFORE = {
-    0: _recorded(("k3", 40, None, None, "active", None), ("k7", None, "vip", "buyer", None, None)),
-    14: _recorded(("k5", 10, None, None, None, None)),
-}
-AFTER = {
-    0: _recorded(
-        ("k3", 40, None, "buyer", "active", None),
-        ("k7", None, None, "buyer", None, None),
-        ("k40", 5, None, None, None, "high"),
-    ),
-    14: _recorded(("k5", 900, None, None, None, None)),
-}
+# Records before a refresh: k3's points and state, k7's tag and tier, k5's points 14
+# days back (which the grace evaluation reads).
+BEFORE: tuple[Record, ...] = (
+    (0, "k3", "points_added", None, 40),
+    (0, "k3", "state_changed", "active", None),
+    (0, "k7", "tag_added", "vip", None),
+    (0, "k7", "tier_changed", "buyer", None),
+    (14, "k5", "points_added", None, 10),
+)
+# Records after it: k3's tier, k7's tag removed, k40 recorded for the first time, more
+# points for k5 14 days back.
+AFTER: tuple[Record, ...] = (
+    (0, "k3", "tier_changed", "buyer", None),
+    (0, "k7", "tag_removed", "vip", None),
+    (0, "k40", "points_added", None, 5),
+    (0, "k40", "churn_risk_crossed", "0.9", None),
+    (14, "k5", "points_added", None, 890),
+)
 
 
 @pytest.mark.parametrize("held", [True, False], ids=["held in the process", "read back"])
-@pytest.mark.parametrize("recorded", [BEFORE, AFTER], ids=["same recorded", "recorded changed"])
-def test_a_refresh_at_the_same_instant_equals_a_full_decision(recorded: dict, held: bool) -> None:
+@pytest.mark.parametrize("more", [(), AFTER], ids=["same recorded", "recorded changed"])
+def test_a_refresh_at_the_same_instant_equals_a_full_decision(more: tuple, held: bool) -> None:
     # 200 keys, the last 30 events appended: new persons, late events (before the
     # grace instant 14 days back), events after the instant, refunds.
     events = _log(8, 2000, keys=200).events
     settings = _settings(refit_days=30)
     con = memory_copy(to_arrow(events[:1970]), SHANGHAI)
-    assemble(con, settings, _at("2026-06-11"), BEFORE)
+    record(con, _at("2026-06-11"), *BEFORE)
+    assemble(con, settings, _at("2026-06-11"))
     append(con, to_arrow(events[1970:]), SHANGHAI)
+    record(con, _at("2026-06-11"), *more)
     if not held:  # as another process would: the kept profiles read from the copy
         kept_profiles._held.clear()
-    again = assemble(con, settings, _at("2026-06-11"), recorded)
+    again = assemble(con, settings, _at("2026-06-11"))
     [(changed,)] = con.execute("SELECT COUNT(*) FROM member_profiles_changed").fetchall()
     assert 0 < changed < again.height / 3  # only some rows were decided again
-    assert_frame_equal(again, _figures_cold_model_kept(con, settings, recorded=recorded))
-    if recorded is AFTER:  # k3 holds the tier recorded for it, or has its reason
-        assert again.filter(pl.col("member") == "k3")["tier_reason"].item() != ""
+    # The persons whose records entered are among them.
+    decided = {p for (p,) in con.execute("FROM member_profiles_changed").fetchall()}
+    assert {m for _days, m, *_rest in more} <= decided
+    assert_frame_equal(again, _figures_cold_model_kept(con, settings))
+    k3 = again.filter(pl.col("member") == "k3")
+    assert k3.select("points", "recorded_tier").row(0) == (40, "buyer" if more else None)
 
 
 def test_profiles_held_for_another_copy_are_not_used() -> None:
@@ -233,26 +252,25 @@ def test_profiles_held_for_another_copy_are_not_used() -> None:
     events = _log(8, 2000, keys=200).events
     settings = _settings(refit_days=30)
     con = memory_copy(to_arrow(events[:1970]), SHANGHAI)
-    assemble(con, settings, _at("2026-06-11"), BEFORE)
+    assemble(con, settings, _at("2026-06-11"))
     other = memory_copy(to_arrow(_log(5, 1970, keys=200).events), SHANGHAI)
-    assemble(other, settings, _at("2026-06-11"), BEFORE)
+    assemble(other, settings, _at("2026-06-11"))
     append(con, to_arrow(events[1970:]), SHANGHAI)
-    again = assemble(con, settings, _at("2026-06-11"), BEFORE)
-    assert_frame_equal(again, _figures_cold_model_kept(con, settings, recorded=BEFORE))
+    again = assemble(con, settings, _at("2026-06-11"))
+    assert_frame_equal(again, _figures_cold_model_kept(con, settings))
 
 
 def test_changed_settings_decide_every_row_again() -> None:
     events = _log(7, 1500, keys=60).events
     con = memory_copy(to_arrow(events[:1460]), SHANGHAI)
-    assemble(con, _settings(refit_days=30), _at("2026-06-11"), BEFORE)
+    assemble(con, _settings(refit_days=30), _at("2026-06-11"))
     append(con, to_arrow(events[1460:]), SHANGHAI)
     stricter = _settings(refit_days=30)
     stricter.tiers[0] = Tier(name="regular", min_days_active=6, window_days=30)
-    again = assemble(con, stricter, _at("2026-06-11"), BEFORE)
-    assert_frame_equal(again, _figures_cold_model_kept(con, stricter, recorded=BEFORE))
+    again = assemble(con, stricter, _at("2026-06-11"))
+    assert_frame_equal(again, _figures_cold_model_kept(con, stricter))
     assert (
-        again["tier"].to_list()
-        != assemble(con, _settings(30), _at("2026-06-11"), BEFORE)["tier"].to_list()
+        again["tier"].to_list() != assemble(con, _settings(30), _at("2026-06-11"))["tier"].to_list()
     )
 
 
@@ -312,35 +330,35 @@ def test_grace_figures_are_read_only_for_who_no_longer_meets_a_graced_tier() -> 
         ]
     )
     con = memory_copy(to_arrow(events[:1950]), SHANGHAI)
-    assemble(con, settings, _at("2026-06-11"), {0: NOTHING, 14: NOTHING})
+    assemble(con, settings, _at("2026-06-11"))
     grace = mark(con, "back_14")
     # No one holds `buyer` (the tier with a grace period): the figures 14 days back are
     # not read, so they are left as they were.
     append(con, to_arrow(events[1950:1975]), SHANGHAI)
-    first = assemble(con, settings, _at("2026-06-11"), {0: NOTHING, 14: NOTHING})
+    first = assemble(con, settings, _at("2026-06-11"))
     assert mark(con, "back_14") == grace
-    expected = _figures_cold_model_kept(con, settings, recorded={0: NOTHING, 14: NOTHING})
+    expected = _figures_cold_model_kept(con, settings)
     assert_frame_equal(first, expected)
     # A buyer recorded as one, who still meets it: their tier reads nothing 14 days back,
     # so the grace figures are still left alone.
     holder = first.filter(pl.col("tier") == "buyer")["member"][0]
-    held = {0: _recorded((holder, None, None, "buyer", None, None)), 14: NOTHING}
+    record(con, _at("2026-06-11"), (0, holder, "tier_changed", "buyer", None))
     grace = mark(con, "back_14")  # as the full decision of `expected` left them
     append(con, to_arrow(events[1975:1976]), SHANGHAI)
-    again = assemble(con, settings, _at("2026-06-11"), held)
+    again = assemble(con, settings, _at("2026-06-11"))
     [(changed,)] = con.execute("SELECT COUNT(*) FROM member_profiles_changed").fetchall()
     assert 0 < changed < 5 and mark(con, "back_14") == grace
-    assert_frame_equal(again, _figures_cold_model_kept(con, settings, recorded=held))
+    assert_frame_equal(again, _figures_cold_model_kept(con, settings))
     # k36 is recorded as a buyer: its order (04-28 to 05-12) left the 30-day window by
     # 06-11 but was in it 14 days before, so it keeps the tier. Its figures 14 days
     # back are read for it alone (figures.qualifying): the grace set is left as it was.
     grace = mark(con, "back_14")
     append(con, to_arrow(events[1976:]), SHANGHAI)
-    buyer = {0: _recorded(("k36", None, None, "buyer", None, None)), 14: NOTHING}
-    second = assemble(con, settings, _at("2026-06-11"), buyer)
+    record(con, _at("2026-06-11"), (0, "k36", "tier_changed", "buyer", None))
+    second = assemble(con, settings, _at("2026-06-11"))
     [(changed,)] = con.execute("SELECT COUNT(*) FROM member_profiles_changed").fetchall()
     assert 0 < changed < second.height / 3 and mark(con, "back_14") == grace
-    assert_frame_equal(second, _figures_cold_model_kept(con, settings, recorded=buyer))
+    assert_frame_equal(second, _figures_cold_model_kept(con, settings))
     k36 = second.filter(pl.col("member") == "k36")
     assert k36.select("tier", "tier_reason").row(0) == ("buyer", "kept in the grace period")
 

@@ -3,24 +3,24 @@
 `member_profiles` holds every decided column of the last profiles (all of
 shequn.members.profiles but the RFM scores, which rank buyers against each other);
 `member_profiles_state` holds what they were decided from (`Key`: the window, the
-settings, the churn model and the mark of every figure set they read) and the instant
-they were last decided at;
-`member_profiles_recorded` holds the recorded state (shequn.members.recorded) they
-were joined with.
+settings, the churn model and the mark of every figure set they read), the instant
+they were last decided at and the last record of members (shequn.members.recorded)
+their recorded state was read up to.
 
 A refresh at the same or a later instant, with the same settings and model, whose figure
 sets were each brought up from exactly the marks the profiles were decided from, decides
 again only the persons whose rows may have changed: those in the scope of each set's
-update (shequn.members.figures.compute), those whose recorded state differs, and (at a
-later instant, added by the caller: `add_persons`) those whose tier time alone may move.
+update (shequn.members.figures.compute), those with a record that entered their
+recorded state since (a new one, or one time passed under: `recorded.moved`), and (at
+a later instant, added by the caller: `add_persons`) those whose tier time alone may
+move.
 Their rows replace the kept ones; the columns that move with time alone (tenure, idle
 days, state, churn risk) are then derived again for every row by the caller, and the
 RFM scores ranked over them all. Every write of the table stores a fresh token beside
-the key; the process that wrote it holds the frame it wrote (and the recorded state)
-under that token, so while the token is unchanged a refresh in the same process (the
-web app, a bench) merges the changed rows into the held frame and compares the
-recorded state with the held one, without reading either back from the copy (another
-process reads them back: `_read_sorted`). Anything else
+the key; the process that wrote it holds the frame it wrote under that token, so while
+the token is unchanged a refresh in the same process (the web app, a bench) merges the
+changed rows into the held frame without reading it back from the copy (another
+process reads it back: `_read_sorted`). Anything else
 (an earlier instant, a refit, changed settings, marks or merges, `--cold`) decides
 every row and rewrites the table.
 """
@@ -38,22 +38,23 @@ import numpy as np
 import polars as pl
 
 from shequn.config import Settings
-from shequn.members.figures import AsOf, read_frame
-from shequn.members.recorded import SCHEMA, complete
+from shequn.members.figures import DAY_US, AsOf, read_frame
+from shequn.members.recorded import last_id, moved
 from shequn.members.refit import TABLE as MODEL_TABLE
-from shequn.members.stored import Mark, exists
+from shequn.members.stored import Mark
 
 # Raised when the kept columns or their meaning change: the kept profiles are then unused.
-VERSION = 2
+VERSION = 3
 TABLE = "member_profiles"
 STATE = "member_profiles_state"
-RECORDED = "member_profiles_recorded"
 # The persons whose rows a refresh recomputes (temporary, column `person`).
 CHANGED = "member_profiles_changed"
 _STATE_DDL = f"""CREATE TABLE IF NOT EXISTS {STATE} (key VARCHAR NOT NULL);
     ALTER TABLE {STATE} ADD COLUMN IF NOT EXISTS token VARCHAR;
     ALTER TABLE {STATE} ADD COLUMN IF NOT EXISTS now BIGINT;
-    ALTER TABLE {STATE} ADD COLUMN IF NOT EXISTS tail BIGINT DEFAULT 0"""
+    ALTER TABLE {STATE} ADD COLUMN IF NOT EXISTS tail BIGINT DEFAULT 0;
+    ALTER TABLE {STATE} ADD COLUMN IF NOT EXISTS records BIGINT;
+    DROP TABLE IF EXISTS member_profiles_recorded"""
 # The table is written anew, sorted, once the rows appended after its sorted head
 # (each refresh's) would pass this share of it: reading it back then sorts them.
 TAIL_SHARE = 0.1
@@ -63,10 +64,8 @@ _held: dict[str, Held] = {}
 
 @dataclass(frozen=True)
 class Held:
-    """Profiles a process wrote: the recorded state they were decided with, the frame,
-    and the instant every row's time-moved columns are of."""
+    """Profiles a process wrote, and the instant every row's time-moved columns are of."""
 
-    recorded: pl.DataFrame
     frame: pl.DataFrame
     timed: int
 
@@ -80,15 +79,11 @@ class Kept:
         now: the instant they were last decided at (every tier holds as of it).
         timed: the instant every row's tenure, idle days, state and churn risk are of;
             None when read back from the copy (rows decided at different instants).
-        recorded: the recorded state now, by days back, as one frame (`_recorded`).
-        same_recorded: whether it is the one they were decided with.
     """
 
     frame: pl.DataFrame
     now: int
     timed: int | None
-    recorded: pl.DataFrame
-    same_recorded: bool
 
 
 @dataclass(frozen=True)
@@ -127,36 +122,28 @@ class Key:
 
 
 def changed(
-    con: duckdb.DuckDBPyConnection,
-    key: Key,
-    at: AsOf,
-    sets: list[str],
-    stored: dict[int, pl.DataFrame],
+    con: duckdb.DuckDBPyConnection, key: Key, at: AsOf, sets: list[str], backs: list[int]
 ) -> Kept | None:
     """The kept profiles when they were decided under `key` at `at` or before (None
     otherwise); then the temporary table `CHANGED` is filled with the persons to
     recompute: those of each set's `<set>_changed` table
-    (shequn.members.figures.compute) and those whose recorded state differs."""
+    (shequn.members.figures.compute) and those whose recorded state, now or each of
+    `backs` days before, may differ (`recorded.moved`)."""
     con.execute(_STATE_DDL)
-    rows = con.execute(f"SELECT key, token, now FROM {STATE}").fetchall()
-    if len(rows) != 1 or rows[0][0] != key.text or not exists(con, RECORDED):
+    rows = con.execute(f"SELECT key, token, now, records FROM {STATE}").fetchall()
+    if len(rows) != 1 or rows[0][0] != key.text:
         return None
-    _key, token, now = rows[0]
-    if now is None or now > at.now:
+    _key, token, now, mark = rows[0]
+    if now is None or mark is None or now > at.now:
         return None
-    recorded = _recorded(stored)
-    held = _held.get(token) if token else None
-    kept = held.recorded if held else read_frame(con, f"SELECT * FROM {RECORDED}")
-    moved = _moved(recorded, kept.cast(recorded.schema))
+    days = (0, *backs)
+    entered = moved(con, mark, [now - d * DAY_US for d in days], [at.back(d).now for d in days])
     union = " UNION ".join(f"SELECT member AS person FROM {name}_changed" for name in sets)
-    con.register("moved", moved)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {CHANGED} AS {union} UNION FROM moved")
-    finally:
-        con.unregister("moved")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {CHANGED} AS {union} UNION {entered}")
+    held = _held.get(token) if token else None
     if held is None:
-        return Kept(_read_sorted(con), now, None, recorded, moved.is_empty())
-    return Kept(held.frame, now, held.timed, recorded, moved.is_empty())
+        return Kept(_read_sorted(con), now, None)
+    return Kept(held.frame, now, held.timed)
 
 
 def _read_sorted(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -178,25 +165,6 @@ def _read_sorted(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return frame.slice(0, head).merge_sorted(tail, key="member").rechunk()
 
 
-def _moved(recorded: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
-    """The persons (column `person`) whose recorded state differs between the frames.
-
-    The same rows in the same order (a caller handing the same state again), or in
-    any order (hashes of the rows sorted alike), need no join.
-    """
-    if recorded.equals(kept, null_equal=True) or (
-        recorded.height == kept.height
-        and recorded.hash_rows().sort().equals(kept.hash_rows().sort())
-    ):
-        return pl.DataFrame(schema={"person": pl.String})
-    return pl.concat(
-        [
-            recorded.join(kept, on=recorded.columns, how="anti", nulls_equal=True),
-            kept.join(recorded, on=recorded.columns, how="anti", nulls_equal=True),
-        ]
-    ).select(pl.col("member").alias("person"))
-
-
 def add_persons(con: duckdb.DuckDBPyConnection, persons: pl.Series) -> None:
     """Add the persons of `persons` to `CHANGED`."""
     con.register("persons", persons.to_frame("person"))
@@ -206,25 +174,19 @@ def add_persons(con: duckdb.DuckDBPyConnection, persons: pl.Series) -> None:
         con.unregister("persons")
 
 
-def save(
-    con: duckdb.DuckDBPyConnection,
-    frame: pl.DataFrame,
-    key: Key,
-    at: AsOf,
-    stored: dict[int, pl.DataFrame],
-) -> None:
-    """Keep `frame` (every decided column, sorted by member) as decided under `key` at `at`."""
+def save(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, key: Key, at: AsOf) -> None:
+    """Keep `frame` (every decided column, sorted by member) as decided under `key` at
+    `at`, with every record in the copy."""
     con.execute(_STATE_DDL)
-    recorded, token = _recorded(stored), uuid.uuid4().hex
-    with _transaction(con, frame=frame, recorded=recorded):
+    token = uuid.uuid4().hex
+    with _transaction(con, frame=frame):
         con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS FROM frame")
-        con.execute(f"CREATE OR REPLACE TABLE {RECORDED} AS FROM recorded")
         con.execute(f"DELETE FROM {STATE}")
         con.execute(
-            f"INSERT INTO {STATE} (key, token, now, tail) VALUES (?, ?, ?, 0)",
-            [key.text, token, at.now],
+            f"INSERT INTO {STATE} (key, token, now, tail, records) VALUES (?, ?, ?, 0, ?)",
+            [key.text, token, at.now, last_id(con)],
         )
-    _hold(token, Held(recorded, frame, at.now))
+    _hold(token, Held(frame, at.now))
 
 
 def splice(
@@ -234,16 +196,15 @@ def splice(
     at: AsOf,
     kept: Kept,
 ) -> pl.DataFrame:
-    """Put the recomputed `rows` (sorted by member, decided at `at`) in the kept
-    profiles `kept`, now decided under `key` with `kept.recorded`, and return them all,
+    """Put the recomputed `rows` (sorted by member, decided at `at` with every record in
+    the copy) in the kept profiles `kept`, now decided under `key`, and return them all,
     sorted by member (the other rows' time-moved columns as `kept` held them)."""
-    recorded, token = kept.recorded, uuid.uuid4().hex
+    token = uuid.uuid4().hex
     persons = read_frame(con, f"FROM {CHANGED}")["person"]
     frame = _spliced(kept.frame, rows.cast(kept.frame.schema), persons)
     [(tail,)] = con.execute(f"SELECT tail FROM {STATE}").fetchall()
     tail = rows.height + (tail or 0)
-    # The recorded state is handed to DuckDB only when it changed (2 rows a person).
-    frames = {"rows": rows} | ({} if kept.same_recorded else {"recorded": recorded})
+    frames = {"rows": rows}
     anew = tail > frame.height * TAIL_SHARE
     if anew:
         frames, tail = frames | {"frame": frame}, 0
@@ -253,20 +214,18 @@ def splice(
         else:
             con.execute(f"DELETE FROM {TABLE} WHERE member IN (SELECT person FROM {CHANGED})")
             con.execute(f"INSERT INTO {TABLE} FROM rows")
-        if not kept.same_recorded:
-            con.execute(f"CREATE OR REPLACE TABLE {RECORDED} AS FROM recorded")
         con.execute(
-            f"UPDATE {STATE} SET key = ?, token = ?, now = ?, tail = ?",
-            [key.text, token, at.now, tail],
+            f"UPDATE {STATE} SET key = ?, token = ?, now = ?, tail = ?, records = ?",
+            [key.text, token, at.now, tail, last_id(con)],
         )
     return frame
 
 
-def hold(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, at: AsOf, kept: Kept) -> None:
-    """Hold `frame`, the profiles `splice` just wrote from `kept` with every row's
-    time-moved columns of `at`, under the token written with them."""
+def hold(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, at: AsOf) -> None:
+    """Hold `frame`, the profiles `splice` just wrote with every row's time-moved
+    columns of `at`, under the token written with them."""
     [(token,)] = con.execute(f"SELECT token FROM {STATE}").fetchall()
-    _hold(token, Held(kept.recorded, frame, at.now))
+    _hold(token, Held(frame, at.now))
 
 
 def _spliced(held: pl.DataFrame, rows: pl.DataFrame, persons: pl.Series) -> pl.DataFrame:
@@ -321,15 +280,6 @@ def _hold(token: str, held: Held) -> None:
     """Hold the profiles just written under `token` (only the last ones)."""
     _held.clear()
     _held[token] = held
-
-
-def _recorded(stored: dict[int, pl.DataFrame]) -> pl.DataFrame:
-    """The recorded state by days back, as one frame (column `back`)."""
-    frames = [
-        complete(frame).with_columns(pl.lit(days, pl.Int64).alias("back"))
-        for days, frame in sorted(stored.items())
-    ]
-    return pl.concat(frames) if frames else pl.DataFrame(schema={**SCHEMA, "back": pl.Int64})
 
 
 @contextmanager

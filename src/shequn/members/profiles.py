@@ -55,21 +55,14 @@ def profiles(ws: Workspace, when: datetime, *, cold: bool = False) -> pl.DataFra
     """
     at = AsOf.of(when, ws.settings.zone, _window(ws.settings))
     with open_copy(ws) as (con, _result):
-        stored = {0: recorded(con, at.now)}
-        for days in _grace_lengths(ws.settings):
-            stored[days] = recorded(con, at.back(days).now)
-        return assemble(con, ws.settings, at, stored, cold=cold)
+        return assemble(con, ws.settings, at, cold=cold)
 
 
 def assemble(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    at: AsOf,
-    stored: dict[int, pl.DataFrame],
-    *,
-    cold: bool = False,
+    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, *, cold: bool = False
 ) -> pl.DataFrame:
-    """Profiles from a copy and the recorded state (by days back: 0 = now).
+    """Profiles from a copy: its events and its records of members (the recorded state,
+    now and each grace length before).
 
     The copy keeps the figures of `at` (and of each grace length before it), the churn
     model and the last profiles between runs; `cold` recomputes them all from the
@@ -79,16 +72,17 @@ def assemble(
     """
     rules = settings.member_states
     refit = refit_due(con, settings, at, cold=cold)
-    refreshed = None if refit else _refreshed(con, settings, at, stored)
+    refreshed = None if refit else _refreshed(con, settings, at)
     if refreshed is not None:
         return refreshed
+    stored = {days: recorded(con, at.back(days).now) for days in (0, *_grace_lengths(settings))}
     updates = _kept(con, settings, at, refit=refit, cold=cold)
     kept = {days: read_kept(con, u) for days, u in updates.items()}
     cut = kept[rules.churn_horizon_days] if refit else None
     model = kept_model(con, settings, at, kept[0], cut)
     frame = _decided(settings, at, kept, stored, model).sort("member")
     key = kept_profiles.Key.of(con, settings, at, _marks(settings, updates))
-    kept_profiles.save(con, frame, key, at, stored)
+    kept_profiles.save(con, frame, key, at)
     return _shown(frame, at)
 
 
@@ -97,9 +91,7 @@ def _shown(frame: pl.DataFrame, at: AsOf) -> pl.DataFrame:
     return with_rfm(frame.drop(churn.BASE), at.now)
 
 
-def _refreshed(
-    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, stored: dict[int, pl.DataFrame]
-) -> pl.DataFrame | None:
+def _refreshed(con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf) -> pl.DataFrame | None:
     """The kept profiles with only the persons whose figures or recorded state changed
     decided again, and the columns time moves derived again for everyone; None when
     the kept ones were not decided at or before `at` from the kept figures, settings
@@ -107,8 +99,8 @@ def _refreshed(
 
     At a later instant, those whose tier time alone may move are decided again too:
     whose tenure reached a tier's minimum, and whose recorded tier with a grace period
-    is no longer met (the grace instant moved). The figures of a grace instant are
-    read only for the persons whose tier reads them (`_earlier`).
+    is no longer met (the grace instant moved). Only their recorded state is read, and
+    the figures of a grace instant only for those whose tier reads them (`_earlier`).
     """
     gap, graces = settings.member_states.churned_days, _grace_lengths(settings)
     now = bring_up(con, at, gap, "now", after=f"back_{graces[0]}" if graces else None)
@@ -116,7 +108,7 @@ def _refreshed(
         f"member_figures_back_{d}": mark(con, f"back_{d}") for d in graces
     }
     key = kept_profiles.Key.of(con, settings, at, marks)
-    start = kept_profiles.changed(con, key, at, [now.table], stored)
+    start = kept_profiles.changed(con, key, at, [now.table], graces)
     if start is None:
         return None
     if at.now != start.now:
@@ -124,16 +116,18 @@ def _refreshed(
         if graces:
             kept_profiles.add_persons(con, tiers.readers(start.frame, settings.tiers))
     kept = {0: read_kept(con, now, kept_profiles.CHANGED)}
-    recorded = _of(stored, kept[0])
-    readers = tiers.readers(_joined(kept, recorded, 0), settings.tiers)
+    stored = {
+        days: recorded(con, at.back(days).now, kept_profiles.CHANGED) for days in (0, *graces)
+    }
+    readers = tiers.readers(_joined(kept, stored, 0), settings.tiers)
     kept |= {days: _earlier(con, at.back(days), gap, kept[0], readers) for days in graces}
     model = kept_model(con, settings, at, kept[0], None)
-    rows = _decided(settings, at, kept, recorded, model).sort("member")
+    rows = _decided(settings, at, kept, stored, model).sort("member")
     key = kept_profiles.Key.of(con, settings, at, marks | {now.table: now.mark})
     frame = kept_profiles.splice(con, rows, key, at, start)
     if start.timed != at.now:
         frame = _timed(with_time(frame, at), settings.member_states, at, model)
-    kept_profiles.hold(con, frame, at, start)
+    kept_profiles.hold(con, frame, at)
     return _shown(frame, at)
 
 
@@ -200,13 +194,6 @@ def _timed(
     # Churned members have nothing left to lose.
     none = pl.Series([None] * frame.height, dtype=pl.Float64)
     return frame.with_columns(risk.zip_with(frame["state"] != "churned", none).alias("churn_risk"))
-
-
-def _of(stored: dict[int, pl.DataFrame], persons: pl.DataFrame) -> dict[int, pl.DataFrame]:
-    """The recorded state of only the persons of `persons` (a few of a million: the joins
-    that follow then read no one else)."""
-    who = persons.select("member")
-    return {days: complete(f).join(who, on="member", how="semi") for days, f in stored.items()}
 
 
 def _joined(

@@ -2,8 +2,10 @@
 
 These are SOP state events (source "sop", shequn.sop.journal), which the analytics
 copy keeps apart from the events metrics read (its table `member_records`,
-shequn.analytics.records). One query reads them all up to an instant, merged member
-keys resolved, and folds them per person in DuckDB.
+shequn.analytics.records). One query reads them up to an instant, merged member keys
+resolved, and folds them per person in DuckDB: everyone's, or only some persons'.
+Records only ever enter the table (new ids), so whose fold moved between two reads is
+known from the records alone (`moved`), without folding everyone again.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ _FOLD = """
 WITH r AS (
     SELECT r.ts, r.id, COALESCE(p.person, r.member) AS member, r.type, r.text, r.amount
     FROM member_records AS r LEFT JOIN members AS p ON p.key = r.member
-    WHERE r.ts <= {now}
+    WHERE r.ts <= {now}{only}
 ),
 points AS (
     SELECT member, COALESCE(SUM(CAST(TRUNC(amount) AS BIGINT)), 0) AS points
@@ -66,9 +68,43 @@ FROM points FULL JOIN tags USING (member) FULL JOIN latest USING (member)
 """
 
 
-def recorded(con: duckdb.DuckDBPyConnection, now: int) -> pl.DataFrame:
+# The member keys of the persons of a table `{persons}` (column `person`): the persons
+# themselves and every key merged into one of them.
+_KEYS_OF = """
+    AND r.member IN (
+        SELECT person FROM {persons}
+        UNION ALL SELECT key FROM members WHERE person IN (SELECT person FROM {persons}))"""
+
+
+def recorded(con: duckdb.DuckDBPyConnection, now: int, persons: str | None = None) -> pl.DataFrame:
     """Per person as recorded up to `now` (inclusive), read from the analytics copy
-    `con`: points, tags (comma-separated), last tier, state and churn-risk band."""
-    frame = pl.from_arrow(con.sql(_FOLD.format(now=int(now))).to_arrow_table())
+    `con`: points, tags (comma-separated), last tier, state and churn-risk band.
+
+    With `persons` (a table of the copy, column `person`) only theirs: their records
+    are found by key, so the others' are not read.
+    """
+    only = _KEYS_OF.format(persons=persons) if persons else ""
+    frame = pl.from_arrow(con.sql(_FOLD.format(now=int(now), only=only)).to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     return complete(frame)
+
+
+def last_id(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest id of a record in the copy (0 when none): a mark for `moved`."""
+    [(top,)] = con.execute("SELECT COALESCE(MAX(id), 0) FROM member_records").fetchall()
+    return int(top)
+
+
+def moved(con: duckdb.DuckDBPyConnection, mark: int, before: list[int], after: list[int]) -> str:
+    """A query of the persons (column `person`) whose fold may differ between reads at
+    the instants `before` (with the records up to id `mark`) and the instants `after`
+    (each the same or later, one for one; with every record now): those with a record
+    that entered a fold, new (above `mark`) or passed under its instant as time moved.
+    """
+    entered = " OR ".join(
+        f"(r.ts <= {int(now)} AND (r.id > {int(mark)} OR r.ts > {int(then)}))"
+        for then, now in zip(before, after, strict=True)
+    )
+    return f"""SELECT DISTINCT COALESCE(p.person, r.member) AS person
+        FROM member_records AS r LEFT JOIN members AS p ON p.key = r.member
+        WHERE {entered or "false"}"""

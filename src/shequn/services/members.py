@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import polars as pl
 
@@ -74,6 +73,7 @@ def refresh(ws: Workspace, clock: Clock | None = None, *, cold: bool = False) ->
     """
     from shequn.clock import to_micros
     from shequn.members.profiles import profiles
+    from shequn.services.sink import open_sink
     from shequn.sop import journal
 
     clock = clock or SystemClock()
@@ -85,57 +85,59 @@ def refresh(ws: Workspace, clock: Clock | None = None, *, cold: bool = False) ->
     )
     states = frame.filter(pl.col("state").ne_missing(pl.col("recorded_state")))
     risen = _risen(frame, ws.settings.member_states.churn_risk_bands)
-    rows = _changes(tiers, "tier_changed", "tier", now)
-    rows += _changes(states, "state_changed", "state", now)
-    rows += _changes(risen, "churn_risk_crossed", "band", now)
-    with write_transaction(ws.engine) as conn:
-        journal.record(conn, rows)
-        audit.record(
-            conn,
-            clock,
-            "members.refresh",
-            tiers=tiers.height,
-            states=states.height,
-            risk_rises=risen.height,
-        )
+    rows = pl.concat(
+        [
+            _changes(tiers, "tier_changed", "tier", now),
+            _changes(states, "state_changed", "state", now),
+            _changes(risen, "churn_risk_crossed", "band", now),
+        ]
+    )
+    with open_sink(ws, in_pass=False) as sink:
+        journal.stage(sink, rows)
+        with sink.commit() as conn:
+            audit.record(
+                conn,
+                clock,
+                "members.refresh",
+                tiers=tiers.height,
+                states=states.height,
+                risk_rises=risen.height,
+            )
     return RefreshResult(frame.height, tiers.height, states.height, risen.height)
 
 
 def _risen(frame: pl.DataFrame, bands: list[float]) -> pl.DataFrame:
     """Members whose churn risk rose into a higher band than recorded, or fell below
     every band after one was recorded (so the next rise fires the trigger again)."""
-    band = pl.lit(0.0)
+    band, named = pl.lit(0.0), pl.lit("0")
     for value in bands:
-        band = (
-            pl.when(pl.col("churn_risk").fill_null(0) >= value).then(pl.lit(value)).otherwise(band)
-        )
+        reached = pl.col("churn_risk").fill_null(0) >= value
+        band = pl.when(reached).then(pl.lit(value)).otherwise(band)
+        named = pl.when(reached).then(pl.lit(f"{value:g}")).otherwise(named)
     held = pl.col("recorded_band").cast(pl.Float64).fill_null(0.0)
     return (
-        frame.with_columns(band.alias("_band"))
+        frame.with_columns(band.alias("_band"), named.alias("band"))
         .filter((pl.col("_band") > held) | ((pl.col("_band") == 0) & (held > 0)))
-        .with_columns(
-            pl.col("_band").map_elements(lambda b: f"{b:g}", return_dtype=pl.String).alias("band"),
-            pl.col("recorded_band").fill_null("0"),
-        )
+        .with_columns(pl.col("recorded_band").fill_null("0"))
     )
 
 
-def _changes(frame: pl.DataFrame, kind: str, column: str, now: int) -> list[dict[str, Any]]:
+def _changes(frame: pl.DataFrame, kind: str, column: str, now: int) -> pl.DataFrame:
     """One SOP event per row: the new value of `column`, `from` the recorded one."""
     from shequn.sop import journal
 
-    # Meta beside `from`: why the tier changed; the risk that reached the band.
+    meta = {"from": pl.col(f"recorded_{column}")}
+    # Beside `from`: why the tier changed; the risk that reached the band.
     extra = {"tier": ("reason", "tier_reason"), "band": ("risk", "churn_risk")}.get(column)
-    return [
-        journal.entry(
-            kind,
-            now,
-            row["communities"].split(",")[0],
-            f"{row['member']}|{now}",
-            member=row["member"],
-            text=row[column],
-            **{"from": row[f"recorded_{column}"]},
-            **({extra[0]: row[extra[1]]} if extra else {}),
-        )
-        for row in frame.iter_rows(named=True)
-    ]
+    if extra:
+        meta[extra[0]] = pl.col(extra[1])
+    return journal.entries(
+        frame,
+        kind,
+        now,
+        pl.col("communities").str.split(",").list.first(),
+        pl.col("member") + f"|{now}",
+        member=pl.col("member"),
+        text=pl.col(column),
+        **meta,
+    )

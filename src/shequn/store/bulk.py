@@ -165,12 +165,18 @@ class EventSink:
         assert self._impl is not None
         self._impl.close()
 
-    def add(self, frame: pl.DataFrame, source: str, batch: int | None = None) -> None:
+    def add(
+        self, frame: pl.DataFrame, source: str, batch: int | None = None, *, known: bool = False
+    ) -> None:
+        """Stage a validated frame. `known`: its communities and members are stored
+        already (events shequn records about them), so they are not gathered into
+        `seen` and `commit` writes none (the frame needs no name columns)."""
         if frame.height == 0:
             return
         assert self._impl is not None
         stored = _stored_form(frame, source, batch)
-        self.seen.add(stored)
+        if not known:
+            self.seen.add(stored)
         stored = stored.select(
             pl.int_range(self._seq, self._seq + stored.height, dtype=pl.Int64).alias("seq"),
             *EVENT_COLUMNS,
