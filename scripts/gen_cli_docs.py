@@ -20,8 +20,9 @@ ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 
 def _commands(group: Any, prefix: list[str]) -> list[list[str]]:
     found: list[list[str]] = []
-    for name in sorted(group.commands):
-        command = group.commands[name]
+    ctx = typer.Context(group)  # the root imports each command's module on get_command
+    for name in sorted(group.list_commands(ctx)):
+        command = group.get_command(ctx, name)
         path = [*prefix, name]
         if hasattr(command, "commands"):  # a group of subcommands
             found += _commands(command, path)

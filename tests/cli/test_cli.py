@@ -133,7 +133,9 @@ def test_unknown_format_option_lists_the_formats(root: Path) -> None:
 
 def _command_paths(group: Any, prefix: list[str]) -> list[list[str]]:
     paths: list[list[str]] = []
-    for name, command in sorted(group.commands.items()):
+    ctx = typer.Context(group)  # the root imports each command's module on get_command
+    for name in sorted(group.list_commands(ctx)):
+        command = group.get_command(ctx, name)
         if hasattr(command, "commands"):
             paths += _command_paths(command, [*prefix, name])
         else:

@@ -33,14 +33,18 @@ def enrolments_of(batch: pa.Table) -> pa.Table:
     return found.to_arrow()
 
 
-_NO_ENROLMENTS = pa.table(
-    {
-        "experiment": pa.array([], pa.string()),
-        "arm": pa.array([], pa.string()),
-        "community": pa.array([], pa.string()),
-        "member": pa.array([], pa.string()),
-        "ts": pa.array([], pa.int64()),
-    }
+# From the schema alone, as records._NO_RECORDS: `pa.array([])` would import pandas.
+_NO_ENROLMENTS = pa.Table.from_batches(
+    [],
+    schema=pa.schema(
+        [
+            ("experiment", pa.string()),
+            ("arm", pa.string()),
+            ("community", pa.string()),
+            ("member", pa.string()),
+            ("ts", pa.int64()),
+        ]
+    ),
 )
 
 

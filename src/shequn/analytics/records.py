@@ -61,13 +61,18 @@ def merge_records(con: duckdb.DuckDBPyConnection, amount: str) -> None:
     )
 
 
-_NO_RECORDS = pa.table(
-    {
-        "id": pa.array([], pa.int64()),
-        "ts": pa.array([], pa.int64()),
-        "member": pa.array([], pa.string()),
-        "type": pa.array([], pa.string()),
-        "text": pa.array([], pa.string()),
-        "amount": pa.array([], pa.string()),
-    }
+# Built from the schema alone: pyarrow checks a Python list (`pa.array([])`) against
+# pandas' types, importing pandas (~0.2 s) into every process that imports this module.
+_NO_RECORDS = pa.Table.from_batches(
+    [],
+    schema=pa.schema(
+        [
+            ("id", pa.int64()),
+            ("ts", pa.int64()),
+            ("member", pa.string()),
+            ("type", pa.string()),
+            ("text", pa.string()),
+            ("amount", pa.string()),
+        ]
+    ),
 )

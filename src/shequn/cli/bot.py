@@ -28,12 +28,6 @@ CommunityOpt = Annotated[
 ]
 
 
-def register(app: typer.Typer) -> None:
-    """Add the `faq` and `moderation` command groups to the main app."""
-    app.add_typer(faq_app, name="faq")
-    app.add_typer(moderation_app, name="moderation")
-
-
 def _setup(ws: Workspace, community: str):  # type: ignore[no-untyped-def]
     from shequn.bot.setup import load
 

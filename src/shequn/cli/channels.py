@@ -115,8 +115,7 @@ def settle(
     console.print(f"settled {escape(key)}: {'sent' if sent else 'not sent, will be retried'}")
 
 
-def register(app: typer.Typer, platforms_app: typer.Typer) -> None:
-    """Add `channels` to the main app and `uncertain`/`settle` to `platforms`."""
-    app.add_typer(channels_app, name="channels")
+def register(platforms_app: typer.Typer) -> None:
+    """Add `uncertain`/`settle` to the `platforms` group."""
     platforms_app.command("uncertain")(uncertain)
     platforms_app.command("settle")(settle)

@@ -1,4 +1,4 @@
-"""`shequn members merge|unmerge`: one person's keys across platforms (profiles: cli.profiles)."""
+"""`shequn members`: merge|unmerge one person's keys; the profile commands from cli.profiles."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from shequn.cli import profiles
 from shequn.cli.options import WorkspaceOpt
 from shequn.cli.output import console
 from shequn.workspace import Workspace
@@ -44,3 +45,6 @@ def members_unmerge(
 
     unmerge(Workspace.open(workspace), key)
     console.print(f"{key} is its own person again")
+
+
+profiles.register(members_app)

@@ -7,12 +7,15 @@ swap them (Typer's CliRunner) see the output.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TimeRemainingColumn
 
 from shequn.clock import from_micros
-from shequn.workspace import Workspace
+
+if TYPE_CHECKING:
+    from shequn.workspace import Workspace
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from shequn.cli import channels
 from shequn.cli.options import WorkspaceOpt
 from shequn.cli.output import console
 from shequn.config import PlatformConfig
@@ -23,15 +24,6 @@ communities_app = typer.Typer(help="Communities: bind one to a live platform's g
 # What an operator most needs to know the bot can do, in the order shown.
 CHECKED = (Capability.MEMBER_LIST, Capability.SEND_GROUP, Capability.DELETE, Capability.MUTE,
            Capability.REMOVE, Capability.BAN)  # fmt: skip
-
-
-def register(app: typer.Typer) -> None:
-    """Add the `platforms` and `communities` command groups to the main app."""
-    from shequn.cli import channels as cli_channels
-
-    app.add_typer(platforms_app, name="platforms")
-    app.add_typer(communities_app, name="communities")
-    cli_channels.register(app, platforms_app)
 
 
 UrlOpt = Annotated[
@@ -195,3 +187,6 @@ def bind(
     ws = Workspace.open(workspace)
     bind_group(ws.root, community, platform, group_id)
     console.print(f"community {community} is bound to {platform} group {escape(group_id)}")
+
+
+channels.register(platforms_app)

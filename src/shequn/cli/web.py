@@ -1,6 +1,6 @@
 """`shequn serve` (the web console) and `shequn users` (its sign-ins).
 
-Registered in the CLI root (`shequn.cli.app`) with one line: `app.add_typer(web.web_app)`.
+Registered in the CLI root (`shequn.cli.app`): `serve` and `users_app`.
 """
 
 from __future__ import annotations
@@ -17,13 +17,10 @@ from rich.table import Table
 from shequn.cli.options import WorkspaceOpt
 from shequn.errors import InputError
 
-web_app = typer.Typer()
 users_app = typer.Typer(help="Console users: who may sign in to `shequn serve`, with which role.")
-web_app.add_typer(users_app, name="users")
 console = Console(soft_wrap=True)
 
 
-@web_app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
