@@ -122,10 +122,5 @@ def test_a_refresh_imports_nothing_it_does_not_use(workspace: Path) -> None:
     assert {m.split(".")[0] for m in modules} & set(HEAVY) <= {"pandas"}  # and see below
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="analytics.sync's _members and _tasks build Arrow tables from Python lists, "
-    "which makes pyarrow import pandas (reported to the lead; not this branch's file)",
-)
 def test_a_refresh_imports_no_pandas(workspace: Path) -> None:
     assert "pandas" not in imported_by("members", "refresh", "-w", str(workspace))

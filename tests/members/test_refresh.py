@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from shequn.clock import FrozenClock, to_micros
 from shequn.domain.events import CANONICAL_FIELDS
 from shequn.members.flow import Flow, state_flow
+from shequn.services import members
 from shequn.services.imports import import_path
 from shequn.services.members import refresh
 from shequn.store.engine import read_transaction
@@ -35,6 +37,17 @@ def _load(ws: Workspace, tmp_path: Path) -> None:
     )
 
 
+# Both ways `refresh` writes its events: inserted directly (few), staged in bulk (many).
+WRITES = pytest.mark.parametrize("bulk", [False, True], ids=["direct", "bulk"], indirect=True)
+
+
+@pytest.fixture
+def bulk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    if request.param:
+        monkeypatch.setattr(members, "BULK_ROWS", 1)
+    return bool(request.param)
+
+
 def _recorded(ws: Workspace) -> list[tuple]:
     query = (
         select(events.c.member, events.c.type, events.c.text)
@@ -45,7 +58,8 @@ def _recorded(ws: Workspace) -> list[tuple]:
         return [tuple(r) for r in conn.execute(query)]
 
 
-def test_refresh_records_changes_once(ws: Workspace, tmp_path: Path) -> None:
+@WRITES
+def test_refresh_records_changes_once(ws: Workspace, tmp_path: Path, bulk: bool) -> None:
     _load(ws, tmp_path)
     ws = Workspace.open(ws.root)
     first = FrozenClock(datetime(2026, 11, 1, tzinfo=UTC))
@@ -78,8 +92,9 @@ def test_refresh_records_changes_once(ws: Workspace, tmp_path: Path) -> None:
     assert sum(f.count for f in everything) == 4
 
 
-def test_refresh_rows_carry_the_entry_shape(ws: Workspace, tmp_path: Path) -> None:
-    """Every column of what the first refresh records, read back (bulk-written)."""
+@WRITES
+def test_refresh_rows_carry_the_entry_shape(ws: Workspace, tmp_path: Path, bulk: bool) -> None:
+    """Every column of what the first refresh records, read back."""
     _load(ws, tmp_path)
     ws = Workspace.open(ws.root)
     first = FrozenClock(datetime(2026, 11, 1, tzinfo=UTC))

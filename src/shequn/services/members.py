@@ -13,6 +13,9 @@ from shequn.store import members as store
 from shequn.store.engine import write_transaction
 from shequn.workspace import Workspace
 
+# From this many change events on, `refresh` stages them in bulk (`_write`).
+BULK_ROWS = 20_000
+
 
 @dataclass(frozen=True)
 class MergeResult:
@@ -73,8 +76,6 @@ def refresh(ws: Workspace, clock: Clock | None = None, *, cold: bool = False) ->
     """
     from shequn.clock import to_micros
     from shequn.members.profiles import profiles
-    from shequn.services.sink import open_sink
-    from shequn.sop import journal
 
     clock = clock or SystemClock()
     when = clock.now()
@@ -92,18 +93,31 @@ def refresh(ws: Workspace, clock: Clock | None = None, *, cold: bool = False) ->
             _changes(risen, "churn_risk_crossed", "band", now),
         ]
     )
+    result = RefreshResult(frame.height, tiers.height, states.height, risen.height)
+    _write(ws, clock, rows, result)
+    return result
+
+
+def _write(ws: Workspace, clock: Clock, rows: pl.DataFrame, result: RefreshResult) -> None:
+    """Append the change events with the audit record, in one transaction: staged in
+    bulk when there are many (a workspace's first refresh records every member's),
+    else inserted directly (the bulk sink's staging file and Arrow driver would cost
+    more than they save)."""
+    from shequn.sop import journal
+
+    counts = {"tiers": result.tier_changes, "states": result.state_changes}
+    counts["risk_rises"] = result.risk_rises
+    if rows.height < BULK_ROWS:
+        with write_transaction(ws.engine) as conn:
+            journal.record(conn, rows.to_dicts())
+            audit.record(conn, clock, "members.refresh", **counts)
+        return
+    from shequn.services.sink import open_sink
+
     with open_sink(ws, in_pass=False) as sink:
         journal.stage(sink, rows)
         with sink.commit() as conn:
-            audit.record(
-                conn,
-                clock,
-                "members.refresh",
-                tiers=tiers.height,
-                states=states.height,
-                risk_rises=risen.height,
-            )
-    return RefreshResult(frame.height, tiers.height, states.height, risen.height)
+            audit.record(conn, clock, "members.refresh", **counts)
 
 
 def _risen(frame: pl.DataFrame, bands: list[float]) -> pl.DataFrame:
