@@ -17,7 +17,7 @@ from __future__ import annotations
 import fcntl
 import os
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -25,7 +25,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
-import polars as pl
 import pyarrow as pa
 from sqlalchemy import Engine, select
 
@@ -40,7 +39,7 @@ from shequn.analytics.copy import (
     replace_tasks,
     tasks_from,
 )
-from shequn.analytics.readers import StoreReader, reader_for
+from shequn.analytics.readers import StoreReader, from_rows, reader_for
 from shequn.redact import redact
 from shequn.store.schema import members
 from shequn.store.sop_schema import tasks
@@ -331,7 +330,7 @@ def _members(engine: Engine) -> pa.Table:
     query = select(members.c.key, members.c.person).where(members.c.person != members.c.key)
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    return _arrow(rows, pa.schema([("key", pa.string()), ("person", pa.string())]))
+    return from_rows(rows, pa.schema([("key", pa.string()), ("person", pa.string())]))
 
 
 def _tasks(engine: Engine, after: int) -> pa.Table:
@@ -351,14 +350,4 @@ def _tasks(engine: Engine, after: int) -> pa.Table:
             ("done_ts", pa.int64()),
         ]
     )
-    return _arrow(rows, schema)
-
-
-def _arrow(rows: Sequence[Sequence[object]], schema: pa.Schema) -> pa.Table:
-    """Store rows as an Arrow table of `schema`, through Polars: pyarrow imports pandas
-    (0.2 s) when it is handed Python lists."""
-    kinds = {pa.string(): pl.String, pa.int64(): pl.Int64}
-    frame = pl.DataFrame(
-        [tuple(r) for r in rows], schema={f.name: kinds[f.type] for f in schema}, orient="row"
-    )
-    return frame.to_arrow().cast(schema)
+    return from_rows(rows, schema)
