@@ -156,3 +156,31 @@ def test_records_time_passes_under_enter_the_recorded_state() -> None:
     by_member = again.filter(pl.col("member").is_in(["k3", "k7"])).sort("member")
     assert by_member.select("recorded_tier", "points").rows() == [("buyer", None), (None, 30)]
     assert_frame_equal(again, _figures_cold_model_kept(con, settings, later))
+
+
+@pytest.mark.parametrize("anew", [False, True], ids=["rows appended", "table written anew"])
+def test_a_refresh_of_some_columns_reads_back_only_those(
+    anew: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As `shequn members refresh` in a new process: only the columns it compares are
+    # returned, and read back with what deciding them reads; the table still gets every
+    # column of the rows decided again (sorted by DuckDB when it is written anew).
+    events = _log(8, 2000, keys=200).events
+    settings = _settings()
+    con = memory_copy(to_arrow(events[:1970]), SHANGHAI)
+    record(con, _at("2026-06-11 09:00"), *BEFORE)
+    assemble(con, settings, _at("2026-06-11 09:00"))
+    append(con, to_arrow(events[1970:]), SHANGHAI)
+    record(con, _at("2026-06-12 10:00"), *AFTER)
+    kept_profiles._held.clear()
+    monkeypatch.setattr(kept_profiles, "TAIL_SHARE", 0.0 if anew else 1.0)
+    columns = ["member", "communities", "tier", "recorded_tier", "state", "churn_risk"]
+    narrow = assemble(con, settings, _at("2026-06-12 10:00"), columns=columns)
+    assert narrow.columns == columns
+    assert kept_profiles._held == {}  # only some columns: nothing held
+    stored = [m for (m,) in con.execute(f"SELECT member FROM {kept_profiles.TABLE}").fetchall()]
+    assert (stored == sorted(stored)) is anew  # appended rows follow the sorted head
+    wide = assemble(con, settings, _at("2026-06-12 10:00"))  # every column read back
+    full = _figures_cold_model_kept(con, settings, "2026-06-12 10:00")
+    assert_frame_equal(narrow, full.select(columns))
+    assert_frame_equal(wide, full)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -79,11 +79,14 @@ class Kept:
         now: the instant they were last decided at (every tier holds as of it).
         timed: the instant every row's tenure, idle days, state and churn risk are of;
             None when read back from the copy (rows decided at different instants).
+        whole: whether `frame` has every kept column (read back, a caller may ask for
+            only some).
     """
 
     frame: pl.DataFrame
     now: int
     timed: int | None
+    whole: bool = True
 
 
 @dataclass(frozen=True)
@@ -122,13 +125,20 @@ class Key:
 
 
 def changed(
-    con: duckdb.DuckDBPyConnection, key: Key, at: AsOf, sets: list[str], backs: list[int]
+    con: duckdb.DuckDBPyConnection,
+    key: Key,
+    at: AsOf,
+    sets: list[str],
+    backs: list[int],
+    columns: Sequence[str] | None = None,
 ) -> Kept | None:
     """The kept profiles when they were decided under `key` at `at` or before (None
     otherwise); then the temporary table `CHANGED` is filled with the persons to
     recompute: those of each set's `<set>_changed` table
     (shequn.members.figures.compute) and those whose recorded state, now or each of
-    `backs` days before, may differ (`recorded.moved`)."""
+    `backs` days before, may differ (`recorded.moved`).
+
+    Read back from the copy, only `columns` when given (all of them when held)."""
     con.execute(_STATE_DDL)
     rows = con.execute(f"SELECT key, token, now, records FROM {STATE}").fetchall()
     if len(rows) != 1 or rows[0][0] != key.text:
@@ -142,20 +152,23 @@ def changed(
     con.execute(f"CREATE OR REPLACE TEMP TABLE {CHANGED} AS {union} UNION {entered}")
     held = _held.get(token) if token else None
     if held is None:
-        return Kept(_read_sorted(con), now, None)
+        return Kept(_read_sorted(con, columns), now, None, whole=columns is None)
     return Kept(held.frame, now, held.timed)
 
 
-def _read_sorted(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def _read_sorted(
+    con: duckdb.DuckDBPyConnection, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
     """The kept profiles read back, sorted by member, in one chunk (the ranks of RFM
     and what callers do cost twice as much over DuckDB's chunks).
 
     Read in the table's order: the rows of the last full decision (sorted, some
     deleted since) then each refresh's rows (sorted among themselves). Only the rows
     after the sorted head are sorted, then merged with it: a sort of every row costs
-    five times as much.
+    five times as much. `columns` (code's names, never a user's) reads only those.
     """
-    frame = read_frame(con, f"FROM {TABLE}")
+    listed = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+    frame = read_frame(con, f"SELECT {listed} FROM {TABLE}")
     members = frame["member"]
     breaks = (members < members.shift(1)).arg_true()
     if breaks.is_empty():
@@ -198,22 +211,28 @@ def splice(
 ) -> pl.DataFrame:
     """Put the recomputed `rows` (sorted by member, decided at `at` with every record in
     the copy) in the kept profiles `kept`, now decided under `key`, and return them all,
-    sorted by member (the other rows' time-moved columns as `kept` held them)."""
+    sorted by member, in `kept`'s columns (the other rows' time-moved columns as `kept`
+    held them)."""
     token = uuid.uuid4().hex
     persons = read_frame(con, f"FROM {CHANGED}")["person"]
-    frame = _spliced(kept.frame, rows.cast(kept.frame.schema), persons)
+    narrowed = rows.select(kept.frame.columns).cast(kept.frame.schema)
+    frame = _spliced(kept.frame, narrowed, persons)
     [(tail,)] = con.execute(f"SELECT tail FROM {STATE}").fetchall()
     tail = rows.height + (tail or 0)
     frames = {"rows": rows}
     anew = tail > frame.height * TAIL_SHARE
     if anew:
-        frames, tail = frames | {"frame": frame}, 0
+        frames, tail = frames | ({"frame": frame} if kept.whole else {}), 0
     with _transaction(con, **frames):
-        if anew:
+        if anew and kept.whole:
             con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS FROM frame")
         else:
             con.execute(f"DELETE FROM {TABLE} WHERE member IN (SELECT person FROM {CHANGED})")
             con.execute(f"INSERT INTO {TABLE} FROM rows")
+        if anew and not kept.whole:  # only some columns in hand: DuckDB sorts the table
+            con.execute(f"CREATE TABLE {TABLE}_sorted AS FROM {TABLE} ORDER BY member")
+            con.execute(f"DROP TABLE {TABLE}")
+            con.execute(f"ALTER TABLE {TABLE}_sorted RENAME TO {TABLE}")
         con.execute(
             f"UPDATE {STATE} SET key = ?, token = ?, now = ?, tail = ?, records = ?",
             [key.text, token, at.now, tail, last_id(con)],

@@ -12,6 +12,7 @@ instant after new events decides again only the persons they touch
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import duckdb
@@ -46,20 +47,28 @@ LIST_COLUMNS: tuple[str, ...] = (
 )
 
 
-def profiles(ws: Workspace, when: datetime, *, cold: bool = False) -> pl.DataFrame:
+def profiles(
+    ws: Workspace, when: datetime, *, cold: bool = False, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
     """Every person's profile as of `when` (timezone-aware), one row each.
 
     The figures kept in the copy are brought up to date for the people whose events
     changed (shequn.members.stored); `cold` recomputes everyone and refits the churn
-    model (shequn.members.refit).
+    model (shequn.members.refit). `columns` (kept columns, no RFM score) returns only
+    those: a refresh in a new process then reads back only what it needs.
     """
     at = AsOf.of(when, ws.settings.zone, _window(ws.settings))
     with open_copy(ws) as (con, _result):
-        return assemble(con, ws.settings, at, cold=cold)
+        return assemble(con, ws.settings, at, cold=cold, columns=columns)
 
 
 def assemble(
-    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, *, cold: bool = False
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    at: AsOf,
+    *,
+    cold: bool = False,
+    columns: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Profiles from a copy: its events and its records of members (the recorded state,
     now and each grace length before).
@@ -72,7 +81,7 @@ def assemble(
     """
     rules = settings.member_states
     refit = refit_due(con, settings, at, cold=cold)
-    refreshed = None if refit else _refreshed(con, settings, at)
+    refreshed = None if refit else _refreshed(con, settings, at, columns)
     if refreshed is not None:
         return refreshed
     stored = {days: recorded(con, at.back(days).now) for days in (0, *_grace_lengths(settings))}
@@ -83,15 +92,20 @@ def assemble(
     frame = _decided(settings, at, kept, stored, model).sort("member")
     key = kept_profiles.Key.of(con, settings, at, _marks(settings, updates))
     kept_profiles.save(con, frame, key, at)
-    return _shown(frame, at)
+    return _shown(frame, at, columns)
 
 
-def _shown(frame: pl.DataFrame, at: AsOf) -> pl.DataFrame:
-    """The profiles callers see: the kept ones with their RFM scores, less `churn.BASE`."""
+def _shown(frame: pl.DataFrame, at: AsOf, columns: Sequence[str] | None) -> pl.DataFrame:
+    """The profiles callers see: the kept ones with their RFM scores, less `churn.BASE`;
+    or only `columns`."""
+    if columns is not None:
+        return frame.select(columns)
     return with_rfm(frame.drop(churn.BASE), at.now)
 
 
-def _refreshed(con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf) -> pl.DataFrame | None:
+def _refreshed(
+    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, columns: Sequence[str] | None
+) -> pl.DataFrame | None:
     """The kept profiles with only the persons whose figures or recorded state changed
     decided again, and the columns time moves derived again for everyone; None when
     the kept ones were not decided at or before `at` from the kept figures, settings
@@ -101,6 +115,8 @@ def _refreshed(con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf) -> 
     whose tenure reached a tier's minimum, and whose recorded tier with a grace period
     is no longer met (the grace instant moved). Only their recorded state is read, and
     the figures of a grace instant only for those whose tier reads them (`_earlier`).
+    With `columns`, a process that does not hold the kept profiles reads back only
+    those and what deciding them reads (`_READS`).
     """
     gap, graces = settings.member_states.churned_days, _grace_lengths(settings)
     now = bring_up(con, at, gap, "now", after=f"back_{graces[0]}" if graces else None)
@@ -108,7 +124,8 @@ def _refreshed(con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf) -> 
         f"member_figures_back_{d}": mark(con, f"back_{d}") for d in graces
     }
     key = kept_profiles.Key.of(con, settings, at, marks)
-    start = kept_profiles.changed(con, key, at, [now.table], graces)
+    reads = None if columns is None else sorted({*columns, *_READS})
+    start = kept_profiles.changed(con, key, at, [now.table], graces, reads)
     if start is None:
         return None
     if at.now != start.now:
@@ -127,8 +144,28 @@ def _refreshed(con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf) -> 
     frame = kept_profiles.splice(con, rows, key, at, start)
     if start.timed != at.now:
         frame = _timed(with_time(frame, at), settings.member_states, at, model)
-    kept_profiles.hold(con, frame, at)
-    return _shown(frame, at)
+    if start.whole:
+        kept_profiles.hold(con, frame, at)
+    return _shown(frame, at, columns)
+
+
+# The kept columns a refresh reads besides the caller's: the time pass, the tenure
+# crossing, and the tiers of the persons whose recorded tier has a grace period.
+_READS: tuple[str, ...] = (
+    "member",
+    "first_seen",
+    "last_active",
+    "has_left",
+    "returned_day",
+    churn.BASE,
+    "idle_days",
+    "state",
+    "churn_risk",
+    "tier",
+    "tier_reason",
+    "recorded_tier",
+    *tiers.READS,
+)
 
 
 def _earlier(

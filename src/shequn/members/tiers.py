@@ -26,6 +26,14 @@ _FIGURES: dict[str, tuple[str, str]] = {
 }
 
 
+# Every profile column a tier can read (`meets`).
+READS: tuple[str, ...] = (
+    "points",
+    "tenure_days",
+    *(column for pair in _FIGURES.values() for column in pair),
+)
+
+
 def meets(tier: Tier) -> pl.Expr:
     """Whether each row of a profile frame meets every minimum of `tier`."""
     windowed = tier.window_days is not None

@@ -13,6 +13,18 @@ from shequn.store import members as store
 from shequn.store.engine import write_transaction
 from shequn.workspace import Workspace
 
+# The profile columns `refresh` reads.
+READS = (
+    "member",
+    "communities",
+    "tier",
+    "recorded_tier",
+    "tier_reason",
+    "state",
+    "recorded_state",
+    "churn_risk",
+    "recorded_band",
+)
 # From this many change events on, `refresh` stages them in bulk (`_write`).
 BULK_ROWS = 20_000
 
@@ -80,7 +92,7 @@ def refresh(ws: Workspace, clock: Clock | None = None, *, cold: bool = False) ->
     clock = clock or SystemClock()
     when = clock.now()
     now = to_micros(when)
-    frame = profiles(ws, when, cold=cold)
+    frame = profiles(ws, when, cold=cold, columns=READS)
     tiers = frame.filter(
         pl.col("tier").ne_missing(pl.col("recorded_tier")) & pl.col("tier").is_not_null()
     )
