@@ -108,14 +108,14 @@ def test_refresh_rows_carry_the_entry_shape(ws: Workspace, tmp_path: Path, bulk:
     with read_transaction(ws.engine) as conn:
         rows = [tuple(r) for r in conn.execute(query)]
     now = 1_793_491_200_000_000  # 2026-11-01T00:00Z in µs
-    sop = (None, "sop")
+    # member, type, text, meta; every row at `now` in club, no amount, keyed by all three.
+    expected = [
+        ("wx:a", "churn_risk_crossed", "0.9", '{"from": "0", "risk": 1.0}'),
+        ("wx:a", "state_changed", "at_risk", '{"from": null}'),
+        ("wx:b", "state_changed", "active", '{"from": null}'),
+        ("wx:a", "tier_changed", "buyer", '{"from": null, "reason": "meets buyer"}'),
+    ]
     assert rows == [
-        (now, "club", "wx:a", "churn_risk_crossed", "0.9", *sop,
-         f"churn_risk_crossed|wx:a|{now}", '{"from": "0", "risk": 1.0}'),
-        (now, "club", "wx:a", "state_changed", "at_risk", *sop,
-         f"state_changed|wx:a|{now}", '{"from": null}'),
-        (now, "club", "wx:b", "state_changed", "active", *sop,
-         f"state_changed|wx:b|{now}", '{"from": null}'),
-        (now, "club", "wx:a", "tier_changed", "buyer", *sop,
-         f"tier_changed|wx:a|{now}", '{"from": null, "reason": "meets buyer"}'),
-    ]  # fmt: skip
+        (now, "club", member, kind, text, None, "sop", f"{kind}|{member}|{now}", meta)
+        for member, kind, text, meta in expected
+    ]

@@ -48,8 +48,8 @@ class LazyGroup(TyperGroup):
     _listing = False
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        eager = [name for name in self.commands if name not in self._by_name()]
-        return [*(entry.name for entry in self.entries), *eager]
+        lazy = [entry.name for entry in self.entries]
+        return [*lazy, *(name for name in self.commands if name not in lazy)]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """The command, imported now, except while help is listing the commands."""

@@ -219,23 +219,22 @@ def splice(
     frame = _spliced(kept.frame, narrowed, persons)
     [(tail,)] = con.execute(f"SELECT tail FROM {STATE}").fetchall()
     tail = rows.height + (tail or 0)
-    frames = {"rows": rows}
     anew = tail > frame.height * TAIL_SHARE
-    if anew:
-        frames, tail = frames | ({"frame": frame} if kept.whole else {}), 0
-    with _transaction(con, **frames):
-        if anew and kept.whole:
+    # Written anew from the frame when it has every column; else DuckDB sorts the table.
+    written = anew and kept.whole
+    with _transaction(con, rows=rows, **({"frame": frame} if written else {})):
+        if written:
             con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS FROM frame")
         else:
             con.execute(f"DELETE FROM {TABLE} WHERE member IN (SELECT person FROM {CHANGED})")
             con.execute(f"INSERT INTO {TABLE} FROM rows")
-        if anew and not kept.whole:  # only some columns in hand: DuckDB sorts the table
+        if anew and not written:
             con.execute(f"CREATE TABLE {TABLE}_sorted AS FROM {TABLE} ORDER BY member")
             con.execute(f"DROP TABLE {TABLE}")
             con.execute(f"ALTER TABLE {TABLE}_sorted RENAME TO {TABLE}")
         con.execute(
             f"UPDATE {STATE} SET key = ?, token = ?, now = ?, tail = ?, records = ?",
-            [key.text, token, at.now, tail, last_id(con)],
+            [key.text, token, at.now, 0 if anew else tail, last_id(con)],
         )
     return frame
 

@@ -149,8 +149,9 @@ def _refreshed(
     return _shown(frame, at, columns)
 
 
-# The kept columns a refresh reads besides the caller's: the time pass, the tenure
-# crossing, and the tiers of the persons whose recorded tier has a grace period.
+# The kept columns a refresh reads besides the caller's: the time pass's inputs (it
+# derives idle days, state and churn risk anew), the tenure crossing, and the tiers of
+# the persons whose recorded tier has a grace period.
 _READS: tuple[str, ...] = (
     "member",
     "first_seen",
@@ -158,9 +159,6 @@ _READS: tuple[str, ...] = (
     "has_left",
     "returned_day",
     churn.BASE,
-    "idle_days",
-    "state",
-    "churn_risk",
     "tier",
     "tier_reason",
     "recorded_tier",
