@@ -156,3 +156,21 @@ def test_a_join_question_is_asked_privately_and_answered_from_the_private_chat(
     assert adapter.done[-1] == ("decide_join", ROOM, "req-7", True)
     assert stored(runner, "join_approved") == [""]
     runner.ws.close()
+
+
+def test_an_activity_written_before_the_first_batch_is_taken_in(tmp_path: Path) -> None:
+    """Setups are built, then an activity file appears before the bot's first batch
+    (`shequn run` starting while an operator saves one): the first look must take it."""
+    adapter = MemoryAdapter()
+    runner, _ = make_runner(tmp_path, adapter)
+    assert runner.setups["tea"].activities == ()
+    (runner.ws.root / "activities").mkdir()
+    (runner.ws.root / "activities" / "talk.yaml").write_text(
+        "name: talk\ntitle: 周三分享会\ncommunity: tea\nkind: sharing\n"
+        "start: 2026-12-09T12:00:00+00:00\nend: 2026-12-09T13:00:00+00:00\nowner: lin\n"
+        "goal: {metric: signups, target: 10}\n",
+        encoding="utf-8",
+    )
+    asyncio.run(runner.handle(Batch((), "1")))
+    assert [a.name for a in runner.setups["tea"].activities] == ["talk"]
+    runner.ws.close()

@@ -78,7 +78,9 @@ class Runner:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _started: bool = field(default=False, init=False)
     _ticked: datetime = field(default=datetime.min.replace(tzinfo=UTC), init=False)
-    _activities: tuple[tuple[str, int, int], ...] = field(default=(), init=False)
+    # The activity files last taken in; None until the first look, which always rescans
+    # (files written between building the setups and starting must not be missed).
+    _activities: tuple[tuple[str, int, int], ...] | None = field(default=None, init=False)
 
     @property
     def _group_of(self) -> dict[str, str]:
@@ -103,7 +105,6 @@ class Runner:
         identity = await self.adapter.identity()
         me = frozenset({member_key(self.adapter.platform, identity.user_id)})
         self.setups = {k: replace(s, me=s.me | me) for k, s in self.setups.items()}
-        self._activities = files_seen(self.ws.root)
         self._started = True
 
     async def tick(self) -> list[Decision]:
