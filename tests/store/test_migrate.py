@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 
 from shequn.store.engine import open_engine, write_transaction
 from shequn.store.migrate import (
@@ -92,3 +92,15 @@ def test_opening_a_current_store_imports_no_alembic(ws: Workspace) -> None:
         [sys.executable, "-c", code], env=child_env(), capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_the_merged_member_keys_are_read_through_their_index(ws: Workspace) -> None:
+    from shequn.analytics.sync import MERGED_KEYS
+
+    names = {i["name"] for i in inspect(ws.engine).get_indexes("members")}
+    assert "ix_members_merged" in names
+    if ws.engine.dialect.name == "sqlite":  # PostgreSQL scans a table this small anyway
+        query = str(MERGED_KEYS.compile(ws.engine))
+        with ws.engine.connect() as conn:
+            plan = " ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {query}")))
+        assert "USING INDEX ix_members_merged" in plan, plan

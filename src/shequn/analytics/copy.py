@@ -52,6 +52,7 @@ import pyarrow.compute as pc
 from shequn.analytics import records
 from shequn.analytics.derived import AMOUNT_TYPE, merge_incoming
 from shequn.analytics.enrolments import enrolments_of, merge_enrolments
+from shequn.analytics.texts import NULL_TEXT, strings, text
 from shequn.domain.events import EVENT_TYPES
 
 # 2: only canonical event types are copied. 3: member_days, order_totals.
@@ -91,6 +92,10 @@ _TEXT = ("community", "member", "type", "channel", "inviter", "visitor", "conten
 # mentioned whom. `mentions` is the JSON list of the event meta's "mentions".
 _LINKS = ("message_id", "reply_to")
 CANONICAL_TYPES: tuple[str, ...] = tuple(sorted(EVENT_TYPES))
+
+# Made without pandas (shequn.analytics.texts).
+_CANONICAL = strings(CANONICAL_TYPES)
+_EMPTY = text("")
 
 _DDL = (
     f"""CREATE TABLE IF NOT EXISTS events (
@@ -154,7 +159,7 @@ def _prepared(batch: pa.Table, zone: ZoneInfo) -> pa.Table:
     Column by column in Arrow: a whole-frame round trip through Polars cost a third of
     a cold build's append.
     """
-    canonical = pc.is_in(batch["type"].cast(pa.string()), pa.array(CANONICAL_TYPES))
+    canonical = pc.is_in(batch["type"].cast(pa.string()), _CANONICAL)
     kept = batch if pc.all(canonical).as_py() else batch.filter(canonical)
     ts = kept["ts"].cast(pa.int64())
     series = pl.from_arrow(ts)
@@ -180,10 +185,10 @@ def _column(batch: pa.Table, name: str) -> pa.ChunkedArray:
 def _text(batch: pa.Table, name: str) -> pa.ChunkedArray:
     # An empty field is NULL everywhere (the store may hand it over either way).
     value = _column(batch, name)
-    empty = pc.equal(value, "")
+    empty = pc.equal(value, _EMPTY)
     if not pc.any(empty).as_py():  # the usual case: no copy of the column
         return value
-    return pc.if_else(empty, pa.scalar(None, pa.string()), value)
+    return pc.if_else(empty, NULL_TEXT, value)
 
 
 def _mentions(batch: pa.Table) -> pa.Array:

@@ -12,13 +12,17 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shequn.analytics.texts import text
+
+_ASSIGNED = text("experiment_assigned")  # made without pandas (analytics.texts)
+
 
 def enrolments_of(batch: pa.Table) -> pa.Table:
     """The batch's `experiment_assigned` events (SOP events, not in `events`); one that
     lacks its experiment, arm or member (the engine always writes them) is no enrolment."""
     if "arm" not in batch.column_names or batch.num_rows == 0:
         return _NO_ENROLMENTS  # rows from before the copy kept enrolments
-    assigned = pc.equal(batch["type"].cast(pa.string()), "experiment_assigned")
+    assigned = pc.equal(batch["type"].cast(pa.string()), _ASSIGNED)
     if not pc.any(assigned).as_py():
         return _NO_ENROLMENTS
     raw = pl.from_arrow(batch.filter(assigned))
