@@ -53,3 +53,19 @@ def test_the_members_page_waits_for_the_copy_the_same_way(fresh, monkeypatch) ->
     poll_until_reload(client, first.text, "/dashboard/build/")
     assert behind(ws) == 0
     assert "<small>wx:alice</small>" in members_ready(client, "lang=en")
+
+
+def test_a_copy_another_process_holds_is_waited_for(fresh) -> None:  # type: ignore[no-untyped-def]
+    """While another process holds the copy (a `shequn members refresh`), the page cannot
+    tell how far behind it is: it says it waits, then reloads once the copy is free."""
+    ws, app = fresh
+    lock = copy_path(ws).with_name(sync_module.COPY_NAME + ".lock")
+    client = sign_in(app, "viewer")
+    with sync_module._exclusive(lock):
+        first = client.get("/?lang=en")
+        assert "Waiting for another update of the figures to finish" in first.text
+        assert 'data-count="total"' not in first.text  # no 0 / 0
+    poll_until_reload(client, first.text, "/dashboard/build/")
+    assert behind(ws) == 0
+    board = client.get("/" + OCTOBER)
+    assert 'data-metric="joins"' in board.text
