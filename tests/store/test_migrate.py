@@ -74,8 +74,16 @@ def test_the_head_read_from_script_lines(tmp_path: Path) -> None:
     (tmp_path / "c.py").write_text('revision = "c"\ndown_revision = "a"\n')
     (tmp_path / "notes.py").write_text('"""not a migration"""\n')
     assert script_head(tmp_path) is None  # two heads: Alembic decides (and refuses)
-    (tmp_path / "d.py").write_text('revision = "d"\ndown_revision = ("b", "c")\n')
+    (tmp_path / "d.py").write_text('revision = "d"\ndown_revision = ("b", "c")  # merge\n')
     assert script_head(tmp_path) == "d"
+    (tmp_path / "e.py").write_text("revision = 'e'\ndown_revision: str | None = 'd'\n")
+    assert script_head(tmp_path) == "e"
+
+
+def test_a_revision_not_on_one_line_leaves_the_head_to_alembic(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text('revision = "a"\ndown_revision = None\n')
+    (tmp_path / "b.py").write_text('revision = "b"\ndown_revision = (\n    "a",\n)\n')
+    assert script_head(tmp_path) is None
 
 
 def test_both_engines_read_the_stored_version(ws: Workspace) -> None:

@@ -8,7 +8,7 @@ imported only when they differ, to upgrade or to raise its own error.
 
 from __future__ import annotations
 
-import ast
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,11 +56,14 @@ def stored_revisions(engine: Engine) -> tuple[str, ...]:
 
 
 def script_head(versions: Path = MIGRATIONS / "versions") -> str | None:
-    """The one revision no script revises, read without Alembic; None if not exactly one."""
+    """The one revision no script revises, read without Alembic; None if not exactly one
+    (or a script's revisions cannot be read from its lines: Alembic then decides)."""
     revised: set[str] = set()
     revisions: set[str] = set()
     for script in versions.glob("*.py"):
         assigned = _assignments(script)
+        if assigned is None:
+            return None
         if "revision" in assigned:
             revisions.update(assigned["revision"])
             revised.update(assigned.get("down_revision", ()))
@@ -68,24 +71,28 @@ def script_head(versions: Path = MIGRATIONS / "versions") -> str | None:
     return heads.pop() if len(heads) == 1 else None
 
 
-def _assignments(script: Path) -> dict[str, tuple[str, ...]]:
-    """A migration script's module-level `revision` and `down_revision` literals, each
-    as a tuple of revisions (a merge revises several; the first revises none)."""
+# `revision = "0010"`, `down_revision: str | None = None`, `down_revision = ("a", "b")`
+# at the start of a line. Read by pattern, not `ast.parse`: on Python 3.11, parsing in
+# two threads at once can fail with a spurious "AST constructor recursion depth
+# mismatch" SystemError (CPython gh-106905), and workspaces are opened in threads
+# (`shequn run`, the console).
+_ASSIGNED = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.*)$", re.MULTILINE)
+_QUOTED = re.compile(r"""["']([^"']+)["']""")
+
+
+def _assignments(script: Path) -> dict[str, tuple[str, ...]] | None:
+    """A migration script's module-level `revision` and `down_revision`, each as a tuple
+    of revisions (a merge revises several; the first revises none); None when a value
+    is not a literal on one line."""
     found: dict[str, tuple[str, ...]] = {}
-    for node in ast.parse(script.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target, value = node.target, node.value
+    for name, value in _ASSIGNED.findall(script.read_text(encoding="utf-8")):
+        value = value.split("#")[0].strip()
+        if value == "None":
+            found[name] = ()
+        elif value.count("(") == value.count(")") and (quoted := _QUOTED.findall(value)):
+            found[name] = tuple(quoted)
         else:
-            continue
-        if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
-            literal = ast.literal_eval(value)
-            found[target.id] = (
-                tuple(literal)
-                if isinstance(literal, tuple | list)
-                else ((literal,) if literal else ())
-            )
+            return None
     return found
 
 
