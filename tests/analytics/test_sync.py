@@ -171,32 +171,3 @@ def test_progress_is_told_before_and_after_each_chunk(
     told: list[tuple[int, int]] = []
     assert sync(ws, lambda done, total: told.append((done, total))).events_read == 5
     assert told == [(0, 5), (2, 5), (4, 5), (5, 5)]
-
-
-def test_a_sync_imports_no_pandas(tmp_path: Path) -> None:
-    """pyarrow imports pandas (~0.3 s) when handed Python values and pandas is installed
-    (the clickhouse and bench extras): a sync of new events, with text columns that hold
-    empty strings, must not hand it any (analytics.texts). On SQLite: on PostgreSQL,
-    ADBC's driver imports pyarrow.dataset, which imports pandas itself."""
-    import subprocess
-    import sys
-
-    from shequn.services.workspace import init_workspace
-    from tests.helpers.gaps import need_module
-    from tests.helpers.process import child_env
-
-    need_module("pandas", "pip install -e '.[dev]'")  # without it there is nothing to see
-    ws = init_workspace(tmp_path / "ws", name="test")
-    _import(ws, tmp_path, "first.csv", FIRST)
-    sync(ws)
-    _import(ws, tmp_path, "second.csv", SECOND)
-    code = (
-        "import sys; from pathlib import Path; from shequn.workspace import Workspace; "
-        "from shequn.analytics import sync; "
-        f"print(sync(Workspace.open(Path({str(ws.root)!r}))).events_read, "
-        "'pandas' in sys.modules)"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=child_env(), capture_output=True, text=True, check=True
-    )
-    assert done.stdout.split() == ["2", "False"]

@@ -50,9 +50,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shequn.analytics import records
+from shequn.analytics.arrows import NULL_TEXT, strings, text
 from shequn.analytics.derived import AMOUNT_TYPE, merge_incoming
 from shequn.analytics.enrolments import enrolments_of, merge_enrolments
-from shequn.analytics.texts import NULL_TEXT, strings, text
 from shequn.domain.events import EVENT_TYPES
 
 # 2: only canonical event types are copied. 3: member_days, order_totals.
@@ -93,7 +93,7 @@ _TEXT = ("community", "member", "type", "channel", "inviter", "visitor", "conten
 _LINKS = ("message_id", "reply_to")
 CANONICAL_TYPES: tuple[str, ...] = tuple(sorted(EVENT_TYPES))
 
-# Made without pandas (shequn.analytics.texts).
+# Made without pandas (shequn.analytics.arrows).
 _CANONICAL = strings(CANONICAL_TYPES)
 _EMPTY = text("")
 

@@ -12,9 +12,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shequn.analytics.texts import text
+from shequn.analytics.arrows import text
 
-_ASSIGNED = text("experiment_assigned")  # made without pandas (analytics.texts)
+_ASSIGNED = text("experiment_assigned")  # made without pandas (analytics.arrows)
 
 
 def enrolments_of(batch: pa.Table) -> pa.Table:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Protocol
 
-import polars as pl
 import pyarrow as pa
 from sqlalchemy import ColumnElement, Engine, and_, func, literal_column, select
 
+from shequn.analytics.arrows import from_rows
 from shequn.analytics.copy import COMPUTED, STORE_COLUMNS, store_select
 from shequn.store.schema import events
 
@@ -74,17 +74,6 @@ class CoreReader:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return from_rows(rows, SCHEMA)
-
-
-def from_rows(rows: Sequence[Sequence[object]], schema: pa.Schema) -> pa.Table:
-    """Rows read through SQLAlchemy as an Arrow table of `schema` (strings and 64-bit
-    integers), built column-wise by Polars: pyarrow imports pandas (0.2 s) when handed
-    Python lists."""
-    kinds = {pa.string(): pl.String, pa.int64(): pl.Int64}
-    frame = pl.DataFrame(
-        [tuple(r) for r in rows], schema={f.name: kinds[f.type] for f in schema}, orient="row"
-    )
-    return frame.to_arrow().cast(schema)
 
 
 def _column(name: str) -> ColumnElement[Any]:

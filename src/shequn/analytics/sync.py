@@ -28,6 +28,7 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy import Engine, select
 
+from shequn.analytics.arrows import from_rows
 from shequn.analytics.copy import (
     SCHEMA_VERSION,
     Prepared,
@@ -39,7 +40,7 @@ from shequn.analytics.copy import (
     replace_tasks,
     tasks_from,
 )
-from shequn.analytics.readers import StoreReader, from_rows, reader_for
+from shequn.analytics.readers import StoreReader, reader_for
 from shequn.redact import redact
 from shequn.store.schema import members
 from shequn.store.sop_schema import tasks
