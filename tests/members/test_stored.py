@@ -395,3 +395,10 @@ def test_held_profiles_take_the_changed_rows_in_member_order(
     assert held.to_dict(as_series=False) == {"member": ["a", "b", "c", "d"], "x": [1, 2, 3, 4]}
     members = sorted(({"a", "b", "c", "d"} - set(persons)) | set(rows["member"]))
     assert spliced.to_dict(as_series=False) == {"member": members, "x": expected}
+    # Profiles read back for some columns (unsorted, not held) take the same rows,
+    # the kept ones first.
+    unsorted = held.reverse()
+    replaced = kept_profiles._replaced(unsorted, rows_frame, pl.Series(persons, dtype=pl.String))
+    assert replaced.sort("member").equals(spliced)
+    kept = [m for m in unsorted["member"] if m not in persons]
+    assert replaced["member"].to_list() == [*kept, *rows["member"]]

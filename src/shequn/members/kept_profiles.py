@@ -75,12 +75,12 @@ class Kept:
     """The kept profiles a refresh starts from.
 
     Attributes:
-        frame: every row, sorted by member.
+        frame: every row; sorted by member when `whole`.
         now: the instant they were last decided at (every tier holds as of it).
         timed: the instant every row's tenure, idle days, state and churn risk are of;
             None when read back from the copy (rows decided at different instants).
         whole: whether `frame` has every kept column (read back, a caller may ask for
-            only some).
+            only some: then the rows are in the table's order).
     """
 
     frame: pl.DataFrame
@@ -138,7 +138,8 @@ def changed(
     (shequn.members.figures.compute) and those whose recorded state, now or each of
     `backs` days before, may differ (`recorded.moved`).
 
-    Read back from the copy, only `columns` when given (all of them when held)."""
+    Read back from the copy, only `columns` when given (all of them when held), in
+    the table's order."""
     con.execute(_STATE_DDL)
     rows = con.execute(f"SELECT key, token, now, records FROM {STATE}").fetchall()
     if len(rows) != 1 or rows[0][0] != key.text:
@@ -151,24 +152,24 @@ def changed(
     union = " UNION ".join(f"SELECT member AS person FROM {name}_changed" for name in sets)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {CHANGED} AS {union} UNION {entered}")
     held = _held.get(token) if token else None
-    if held is None:
-        return Kept(_read_sorted(con, columns), now, None, whole=columns is None)
-    return Kept(held.frame, now, held.timed)
+    if held is not None:
+        return Kept(held.frame, now, held.timed)
+    if columns is None:
+        return Kept(_read_sorted(con), now, None)
+    listed = ", ".join(f'"{c}"' for c in columns)
+    return Kept(read_frame(con, f"SELECT {listed} FROM {TABLE}"), now, None, whole=False)
 
 
-def _read_sorted(
-    con: duckdb.DuckDBPyConnection, columns: Sequence[str] | None = None
-) -> pl.DataFrame:
+def _read_sorted(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The kept profiles read back, sorted by member, in one chunk (the ranks of RFM
     and what callers do cost twice as much over DuckDB's chunks).
 
     Read in the table's order: the rows of the last full decision (sorted, some
     deleted since) then each refresh's rows (sorted among themselves). Only the rows
     after the sorted head are sorted, then merged with it: a sort of every row costs
-    five times as much. `columns` (code's names, never a user's) reads only those.
+    five times as much.
     """
-    listed = ", ".join(f'"{c}"' for c in columns) if columns else "*"
-    frame = read_frame(con, f"SELECT {listed} FROM {TABLE}")
+    frame = read_frame(con, f"SELECT * FROM {TABLE}")
     members = frame["member"]
     breaks = (members < members.shift(1)).arg_true()
     if breaks.is_empty():
@@ -210,13 +211,16 @@ def splice(
     kept: Kept,
 ) -> pl.DataFrame:
     """Put the recomputed `rows` (sorted by member, decided at `at` with every record in
-    the copy) in the kept profiles `kept`, now decided under `key`, and return them all,
-    sorted by member, in `kept`'s columns (the other rows' time-moved columns as `kept`
-    held them)."""
+    the copy) in the kept profiles `kept`, now decided under `key`, and return them all
+    in `kept`'s columns (the other rows' time-moved columns as `kept` held them);
+    sorted by member when `kept` is whole, else the kept rows first."""
     token = uuid.uuid4().hex
     persons = read_frame(con, f"FROM {CHANGED}")["person"]
     narrowed = rows.select(kept.frame.columns).cast(kept.frame.schema)
-    frame = _spliced(kept.frame, narrowed, persons)
+    if kept.whole:
+        frame = _spliced(kept.frame, narrowed, persons)
+    else:
+        frame = _replaced(kept.frame, narrowed, persons)
     [(tail,)] = con.execute(f"SELECT tail FROM {STATE}").fetchall()
     tail = rows.height + (tail or 0)
     anew = tail > frame.height * TAIL_SHARE
@@ -277,6 +281,14 @@ def _spliced(held: pl.DataFrame, rows: pl.DataFrame, persons: pl.Series) -> pl.D
         pieces.append(new.slice(run, int(np.searchsorted(cuts, place, side="right")) - run))
         last = place
     return pl.concat([*pieces, frame.slice(last)], rechunk=False)
+
+
+def _replaced(kept: pl.DataFrame, rows: pl.DataFrame, persons: pl.Series) -> pl.DataFrame:
+    """`kept` (in any order) without the rows of `persons`, then `rows`: `_spliced`
+    for profiles read back for some columns, which nothing keeps or ranks, so their
+    order need not be kept (sorting what was read back costs twice the read)."""
+    gone = pl.col("member").is_in(persons.implode())
+    return pl.concat([kept.filter(~gone), rows], rechunk=False)
 
 
 def _scattered(column: pl.Series, at: np.ndarray, values: pl.Series) -> pl.Series:

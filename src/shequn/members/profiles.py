@@ -55,7 +55,8 @@ def profiles(
     The figures kept in the copy are brought up to date for the people whose events
     changed (shequn.members.stored); `cold` recomputes everyone and refits the churn
     model (shequn.members.refit). `columns` (kept columns, no RFM score) returns only
-    those: a refresh in a new process then reads back only what it needs.
+    those, in no particular order: a refresh in a new process then reads back only
+    what it needs, and does not sort it.
     """
     at = AsOf.of(when, ws.settings.zone, _window(ws.settings))
     with open_copy(ws) as (con, _result):
@@ -116,7 +117,7 @@ def _refreshed(
     is no longer met (the grace instant moved). Only their recorded state is read, and
     the figures of a grace instant only for those whose tier reads them (`_earlier`).
     With `columns`, a process that does not hold the kept profiles reads back only
-    those and what deciding them reads (`_READS`).
+    those and what deciding them reads (`_READS`), and leaves them in the table's order.
     """
     gap, graces = settings.member_states.churned_days, _grace_lengths(settings)
     now = bring_up(con, at, gap, "now", after=f"back_{graces[0]}" if graces else None)
