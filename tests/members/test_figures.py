@@ -118,6 +118,36 @@ def test_tiers_promote_at_once_and_demote_after_grace() -> None:
     )
 
 
+def test_the_grace_figures_are_read_for_who_no_longer_meets_a_recorded_graced_tier() -> None:
+    from shequn.members.tiers import READS, readers
+
+    tiers = [
+        Tier(name="member", min_days_active=1),
+        Tier(name="buyer", min_orders=2, window_days=30, grace_days=10),
+        Tier(name="vip", min_orders=5, window_days=30),
+    ]
+    rows = {  # member: (recorded tier, orders in the window, days active)
+        "a": ("buyer", 1, 3),  # no longer meets buyer: read
+        "b": ("buyer", 2, 3),  # still meets it
+        "c": ("vip", 2, 3),  # below vip, which has no grace period
+        "d": (None, 0, 0),
+        "e": ("buyer", 6, 3),  # above it
+        "f": ("buyer", 0, 0),  # meets nothing any more: read
+    }
+    frame = pl.DataFrame(
+        {
+            "member": list(rows),
+            "recorded_tier": [r[0] for r in rows.values()],
+            **{c: [0] * len(rows) for c in READS},
+        }
+    ).with_columns(
+        pl.Series("orders_window", [r[1] for r in rows.values()]),
+        pl.Series("days_active", [r[2] for r in rows.values()]),
+    )
+    assert readers(frame, tiers).to_list() == ["a", "f"]
+    assert readers(frame, tiers[:1]).to_list() == []
+
+
 def test_rfm_quintiles_and_segments_by_hand() -> None:
     from shequn.members.rfm import with_rfm
 

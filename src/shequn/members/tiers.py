@@ -73,9 +73,10 @@ def readers(frame: pl.DataFrame, tiers: list[Tier]) -> pl.Series:
     graced = [t.name for t in tiers if t.grace_days]
     if not graced:
         return frame["member"].clear()
-    ranked = _ranked(frame, tiers)
-    demoted = pl.col("recorded_tier").is_in(graced) & (pl.col("now_rank") < pl.col("held_rank"))
-    return ranked.filter(demoted)["member"]
+    # Only the few recorded in such a tier are ranked (not every member).
+    held = frame.filter(pl.col("recorded_tier").is_in(graced))
+    ranked = _ranked(held, tiers)
+    return ranked.filter(pl.col("now_rank") < pl.col("held_rank"))["member"]
 
 
 def decide(
