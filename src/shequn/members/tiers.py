@@ -73,8 +73,11 @@ def readers(frame: pl.DataFrame, tiers: list[Tier]) -> pl.Series:
     graced = [t.name for t in tiers if t.grace_days]
     if not graced:
         return frame["member"].clear()
-    # Only the few recorded in such a tier are ranked (not every member).
-    held = frame.filter(pl.col("recorded_tier").is_in(graced))
+    # Only the few recorded in such a tier are ranked (not every member), and only the
+    # columns ranking reads are filtered.
+    held = frame.select("member", "recorded_tier", *READS).filter(
+        pl.col("recorded_tier").is_in(graced)
+    )
     ranked = _ranked(held, tiers)
     return ranked.filter(pl.col("now_rank") < pl.col("held_rank"))["member"]
 
