@@ -155,7 +155,7 @@ def qualifying(
     finally:
         con.unregister("fig_asked")
     con.execute(kept_sql.SCOPE_KEYS)
-    con.execute(kept_sql.PARTS.format(**at.params(gap_days), keyed=kept_sql.KEYED))
+    con.execute(kept_sql.TIERED_PARTS.format(**at.params(gap_days), keyed=kept_sql.KEYED))
     frame = read_frame(con, f"SELECT member, {', '.join(QUALIFYING)} FROM fig_parts")
     for temp in ("fig_scope", "fig_keys", "fig_parts"):
         con.execute(f"DROP TABLE {temp}")

@@ -237,17 +237,16 @@ SELECT s.person FROM fig_scope AS s ANTI JOIN persons AS p ON p.key = s.person
 """
 
 # The figures read from compact tables, for the people in scope (`{keyed}`: a
-# condition on a `member` column, TRUE when cold).
-PARTS = f"""
-CREATE OR REPLACE TEMP TABLE fig_parts AS WITH {PERSONS},
-moves AS (
+# condition on a `member` column, TRUE when cold): joins and leaves, and messages in the
+# window (`_MOVES`); orders and active days (`_TIERED`, all a tier's minimums read).
+_MOVES = """moves AS (
     SELECT * FROM (
         SELECT COALESCE(p.person, e.member) AS person, e.community, e.type, e.ts, e.id,
                e.channel, COALESCE(q.person, e.inviter) AS inviter
         FROM events AS e LEFT JOIN persons AS p ON p.key = e.member
         LEFT JOIN persons AS q ON q.key = e.inviter
-        WHERE e.type IN ('join', 'leave') AND e.ts < {{now}} AND e.member IS NOT NULL
-          AND {{keyed}}
+        WHERE e.type IN ('join', 'leave') AND e.ts < {now} AND e.member IS NOT NULL
+          AND {keyed}
     ) AS m
 ),
 firsts AS (
@@ -270,25 +269,25 @@ spoke AS (
     SELECT person AS member, COUNT(*) AS messages_window FROM (
         SELECT COALESCE(p.person, e.member) AS person
         FROM events AS e LEFT JOIN persons AS p ON p.key = e.member
-        WHERE e.type = 'message' AND e.day > {{today}} - {{window}} AND e.ts < {{now}}
-          AND e.member IS NOT NULL AND {{keyed}}
+        WHERE e.type = 'message' AND e.day > {today} - {window} AND e.ts < {now}
+          AND e.member IS NOT NULL AND {keyed}
     ) AS s GROUP BY person
-),
-bought AS (
+)"""
+_TIERED = """bought AS (
     SELECT person AS member, COUNT(*) AS orders, CAST(SUM(net) AS DOUBLE) AS gmv,
            MIN(first_ts) AS first_order, MAX(first_ts) AS last_order,
-           COUNT(*) FILTER (WHERE first_ts >= {{window_start}}) AS orders_window,
-           CAST(COALESCE(SUM(net) FILTER (WHERE first_ts >= {{window_start}}), 0) AS DOUBLE)
+           COUNT(*) FILTER (WHERE first_ts >= {window_start}) AS orders_window,
+           CAST(COALESCE(SUM(net) FILTER (WHERE first_ts >= {window_start}), 0) AS DOUBLE)
                AS gmv_window
     FROM (SELECT COALESCE(p.person, o.member) AS person, o.net, o.first_ts
           FROM order_totals AS o LEFT JOIN persons AS p ON p.key = o.member
-          WHERE o.member IS NOT NULL AND o.first_ts < {{now}} AND o.net > 0 AND {{keyed}}) AS b
+          WHERE o.member IS NOT NULL AND o.first_ts < {now} AND o.net > 0 AND {keyed}) AS b
     GROUP BY person
 ),
 days AS (
     SELECT COALESCE(p.person, d.member) AS person, d.day
     FROM member_days AS d LEFT JOIN persons AS p ON p.key = d.member
-    WHERE d.day <= {{today}} AND {{keyed}}
+    WHERE d.day <= {today} AND {keyed}
 ),
 -- Each active day once: a day a person has in several communities (or keys) comes
 -- again with a gap of 0 and is dropped (cheaper than a DISTINCT before the window).
@@ -300,17 +299,24 @@ gaps AS (
 ),
 shape AS (
     SELECT person AS member, COUNT(*) AS days_active,
-           COUNT(*) FILTER (WHERE day > {{today}} - {{window}}) AS days_active_window,
-           MAX(day) FILTER (WHERE gap >= {{gap}}) AS returned_day,
-           COUNT(*) FILTER (WHERE day > {{today}} - 14) AS days_last_14,
-           COUNT(*) FILTER (WHERE day > {{today}} - 28 AND day <= {{today}} - 14)
+           COUNT(*) FILTER (WHERE day > {today} - {window}) AS days_active_window,
+           MAX(day) FILTER (WHERE gap >= {gap}) AS returned_day,
+           COUNT(*) FILTER (WHERE day > {today} - 14) AS days_last_14,
+           COUNT(*) FILTER (WHERE day > {today} - 28 AND day <= {today} - 14)
                AS days_prev_14,
-           COUNT(*) FILTER (WHERE day > {{today}} - 90) AS days_last_90
+           COUNT(*) FILTER (WHERE day > {today} - 90) AS days_last_90
     FROM gaps GROUP BY person
-)
+)"""
+PARTS = f"""
+CREATE OR REPLACE TEMP TABLE fig_parts AS WITH {PERSONS}, {_MOVES}, {_TIERED}
 SELECT * FROM firsts
 FULL JOIN left_all USING (member) FULL JOIN spoke USING (member)
 FULL JOIN bought USING (member) FULL JOIN shape USING (member)
+"""
+# The figures of `figures.QUALIFYING` only (a tier's grace evaluation).
+TIERED_PARTS = f"""
+CREATE OR REPLACE TEMP TABLE fig_parts AS WITH {PERSONS}, {_TIERED}
+SELECT * FROM bought FULL JOIN shape USING (member)
 """
 KEYED = "member IN (SELECT key FROM fig_keys)"
 
