@@ -238,7 +238,8 @@ SELECT s.person FROM fig_scope AS s ANTI JOIN persons AS p ON p.key = s.person
 
 # The figures read from compact tables, for the people in scope (`{keyed}`: a
 # condition on a `member` column, TRUE when cold): joins and leaves, and messages in the
-# window (`_MOVES`); orders and active days (`_TIERED`, all a tier's minimums read).
+# window (`_MOVES`); orders and active days (`_TIERED`: what a tier's minimums read
+# from the copy; points and tenure come from elsewhere).
 _MOVES = """moves AS (
     SELECT * FROM (
         SELECT COALESCE(p.person, e.member) AS person, e.community, e.type, e.ts, e.id,
