@@ -91,8 +91,8 @@ _WRITTEN = """written AS (
 )"""
 
 # The authors (first writers) of message ids: of all messages before `now` when cold,
-# else of the ids entering events answered or wrote (`{authors_of}`); with how
-# many writers of each id were there before the mark (`earlier_writers`).
+# else of the ids entering events answered or wrote (`{authors_of}`, `{asked_ids}`);
+# with how many writers of each id were there before the mark (`earlier_writers`).
 AUTHORS = f"""
 CREATE OR REPLACE TEMP TABLE fig_authors AS WITH {PERSONS}, {_WRITTEN},
 asked AS (
@@ -105,7 +105,7 @@ msgs AS (
            NOT {_ENTERS} AS before_mark
     FROM events AS e LEFT JOIN persons AS p ON p.key = e.member
     WHERE e.type = 'message' AND e.message_id IS NOT NULL AND e.ts < {{now}}
-      AND e.member IS NOT NULL
+      AND e.member IS NOT NULL {{asked_ids}}
 )
 SELECT m.community, m.message_id, ARG_MIN(m.person, m.id) AS author,
        COUNT(*) FILTER (WHERE m.before_mark) AS earlier_writers
@@ -132,7 +132,7 @@ earlier AS (
     FROM events AS e LEFT JOIN persons AS p ON p.key = e.member
     SEMI JOIN written AS k ON k.community = e.community AND k.message_id = e.reply_to
     WHERE e.type IN ('message', 'reaction') AND e.ts < {{now}} AND e.member IS NOT NULL
-      AND NOT {_ENTERS}
+      AND NOT {_ENTERS} AND e.reply_to IN (SELECT message_id FROM written)
 ),
 replies AS (
     SELECT community, reply_to, type, person FROM fig_new
@@ -155,9 +155,14 @@ SELECT source, target, kind FROM linked WHERE source <> target
 """
 AUTHORS_ASKED = """SEMI JOIN asked AS k
     ON k.community = m.community AND k.message_id = m.message_id"""
+# The same restriction on the message id alone, inside the scan of the log (as `earlier`
+# has on `reply_to`): a join on one column lets DuckDB push a filter of the few asked
+# ids into the scan, which then skips nearly every row, while the join on both columns
+# reads every message (0.15-0.17 s each on 10M events, against 0.03-0.05 s).
+ASKED_IDS = "AND e.message_id IN (SELECT message_id FROM asked)"
 # AUTHORS's and LINKS's parameters, cold and from a kept starting point.
-LINKS_COLD = {"authors_of": "", "since": "FALSE"}
-LINKS_SINCE = {"authors_of": AUTHORS_ASKED, "since": "TRUE"}
+LINKS_COLD = {"authors_of": "", "asked_ids": "", "since": "FALSE"}
+LINKS_SINCE = {"authors_of": AUTHORS_ASKED, "asked_ids": ASKED_IDS, "since": "TRUE"}
 
 # What the entering events add to each person's sums.
 DELTA = f"""
