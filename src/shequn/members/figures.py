@@ -112,8 +112,8 @@ def compute(
     else:
         con.execute(kept_sql.SCOPE.format(**params, **_crossings(since.at, at)))
         con.execute(kept_sql.SCOPE_KEYS)
-    keyed = "TRUE" if since is None else kept_sql.KEYED
-    con.execute(kept_sql.PARTS.format(**params, keyed=keyed))
+    keyed = kept_sql.EVERYONE if since is None else kept_sql.KEYED
+    con.execute(kept_sql.PARTS.format(**params, **keyed))
     con.execute(kept_sql.MERGED.format(table=table))
     if since is not None:
         con.execute(f"DELETE FROM {table} WHERE member IN (SELECT member FROM fig_rows)")
@@ -155,7 +155,7 @@ def qualifying(
     finally:
         con.unregister("fig_asked")
     con.execute(kept_sql.SCOPE_KEYS)
-    con.execute(kept_sql.TIERED_PARTS.format(**at.params(gap_days), keyed=kept_sql.KEYED))
+    con.execute(kept_sql.TIERED_PARTS.format(**at.params(gap_days), **kept_sql.KEYED))
     frame = read_frame(con, f"SELECT member, {', '.join(QUALIFYING)} FROM fig_parts")
     for temp in ("fig_scope", "fig_keys", "fig_parts"):
         con.execute(f"DROP TABLE {temp}")

@@ -242,7 +242,8 @@ SELECT s.person FROM fig_scope AS s ANTI JOIN persons AS p ON p.key = s.person
 """
 
 # The figures read from compact tables, for the people in scope (`{keyed}`: a
-# condition on a `member` column, TRUE when cold): joins and leaves, and messages in the
+# condition on a `member` column, TRUE when cold; `{distinct}`: see `days`; both from
+# `EVERYONE` or `KEYED`): joins and leaves, and messages in the
 # window (`_MOVES`); orders and active days (`_TIERED`: what a tier's minimums read
 # from the copy; points and tenure come from elsewhere).
 _MOVES = """moves AS (
@@ -290,13 +291,15 @@ _TIERED = """bought AS (
           WHERE o.member IS NOT NULL AND o.first_ts < {now} AND o.net > 0 AND {keyed}) AS b
     GROUP BY person
 ),
+-- Each active day once: a day a person has in several communities (or keys) comes
+-- again with a gap of 0 and is dropped. Over everyone that costs less than a DISTINCT
+-- before the window; for the few persons of a refresh (`{distinct}`: DISTINCT), whose
+-- histories are the busiest, distinct pairs first make the window a quarter as long.
 days AS (
-    SELECT COALESCE(p.person, d.member) AS person, d.day
+    SELECT {distinct} COALESCE(p.person, d.member) AS person, d.day
     FROM member_days AS d LEFT JOIN persons AS p ON p.key = d.member
     WHERE d.day <= {today} AND {keyed}
 ),
--- Each active day once: a day a person has in several communities (or keys) comes
--- again with a gap of 0 and is dropped (cheaper than a DISTINCT before the window).
 gaps AS (
     SELECT * FROM (
         SELECT person, day, day - LAG(day) OVER (PARTITION BY person ORDER BY day) AS gap
@@ -324,7 +327,9 @@ TIERED_PARTS = f"""
 CREATE OR REPLACE TEMP TABLE fig_parts AS WITH {PERSONS}, {_TIERED}
 SELECT * FROM bought FULL JOIN shape USING (member)
 """
-KEYED = "member IN (SELECT key FROM fig_keys)"
+# PARTS's and TIERED_PARTS's parameters: everyone (cold), or the keys of `fig_keys`.
+EVERYONE = {"keyed": "TRUE", "distinct": ""}
+KEYED = {"keyed": "member IN (SELECT key FROM fig_keys)", "distinct": "DISTINCT"}
 
 # Day windows of the figures besides `{window}`: what leaves them as days pass.
 DAY_WINDOWS: tuple[int, ...] = (14, 28, 90)
