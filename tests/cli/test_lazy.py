@@ -63,7 +63,8 @@ def test_importing_the_app_imports_no_command_and_nothing_heavy() -> None:
 
 def test_top_level_help_imports_no_command_module() -> None:
     modules = imported_by("--help")
-    assert _cli_modules(modules) == {"shequn.cli.app", "shequn.cli.lazy", "shequn.cli.output"}
+    core = {"shequn.cli.app", "shequn.cli.collector", "shequn.cli.lazy", "shequn.cli.output"}
+    assert _cli_modules(modules) == core
     assert [m for m in modules if not m.startswith("shequn")] == []
 
 
@@ -71,6 +72,7 @@ def test_members_refresh_help_imports_the_members_commands_only() -> None:
     modules = imported_by("members", "refresh", "--help")
     assert _cli_modules(modules) == {
         "shequn.cli.app",
+        "shequn.cli.collector",
         "shequn.cli.lazy",
         "shequn.cli.output",
         "shequn.cli.options",

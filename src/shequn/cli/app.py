@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 
 from shequn import __version__
+from shequn.cli.collector import frozen_at_exit
 from shequn.cli.lazy import Lazy, LazyGroup
 from shequn.cli.output import console, err
 from shequn.errors import ShequnError
@@ -95,6 +96,8 @@ def _main(
 
 
 def main() -> None:
+    """The process's entry point (`shequn`, `python -m shequn`): runs the command, then
+    leaves what it holds to the exit's reference counting (shequn.cli.collector)."""
     try:
         app()
     except ShequnError as exc:
@@ -105,3 +108,5 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted: nothing was stored by the unfinished command")
         sys.exit(130)
+    finally:
+        frozen_at_exit()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from shequn.cli.collector import paused
 from shequn.cli.options import WorkspaceOpt
 from shequn.cli.output import console
 from shequn.clock import SystemClock
@@ -171,9 +172,10 @@ def refresh(
 
     Example: `shequn members refresh` (run it daily, e.g. from cron, before `shequn run`)
     """
-    from shequn.services.members import refresh as do_refresh
+    with paused():  # a bounded batch job: shequn.cli.collector
+        from shequn.services.members import refresh as do_refresh
 
-    result = do_refresh(Workspace.open(workspace), cold=cold)
+        result = do_refresh(Workspace.open(workspace), cold=cold)
     console.print(
         f"{result.members:,} members: {result.tier_changes:,} tier changes, "
         f"{result.state_changes:,} state changes, {result.risk_rises:,} churn-risk rises recorded"
