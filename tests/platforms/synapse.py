@@ -42,7 +42,7 @@ def synapse_python() -> Path:
     return python
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -121,7 +121,7 @@ class Synapse:
     def __init__(self) -> None:
         self.python = synapse_python()
         self.folder = Path(tempfile.mkdtemp(prefix="shequn-synapse-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.shared_secret = secrets.token_hex(16)
         self.process: subprocess.Popen[bytes] | None = None

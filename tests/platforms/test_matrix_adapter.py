@@ -14,10 +14,12 @@ import pytest
 
 from shequn.config import PlatformConfig
 from shequn.platforms.base import Capability, PermanentError, TransientError, Unauthorized
+from shequn.platforms.matrix import client as mx
 from shequn.platforms.matrix.adapter import MatrixAdapter, transaction_id
+from shequn.platforms.matrix.client import new_client
 from shequn.services import live
 from tests.platforms.conftest import PASSWORD_ENV, LiveRoom
-from tests.platforms.synapse import Client
+from tests.platforms.synapse import Client, Synapse, free_port
 
 pytestmark = pytest.mark.synapse
 T = TypeVar("T")
@@ -256,6 +258,27 @@ def test_one_device_across_restarts_and_a_revoked_token(
         run(revoked.identity())
     run(revoked.close())
     assert transaction_id("a|b") != transaction_id("a|c")
+
+
+def test_a_connect_that_fails_closes_the_client_it_made(
+    synapse: Synapse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[Any] = []
+
+    def recorded(config: PlatformConfig, session: mx.Session | None = None) -> Any:
+        made.append(new_client(config, session))
+        return made[-1]
+
+    monkeypatch.setattr(mx, "new_client", recorded)
+    env = {"SHEQUN_TEST_TOKEN": "syt_nope"}
+    revoked = PlatformConfig(url=synapse.url, user="@bot:localhost", token_env="SHEQUN_TEST_TOKEN")
+    with pytest.raises(Unauthorized, match="M_UNKNOWN_TOKEN"):
+        run(MatrixAdapter(revoked, tmp_path / "a", env).identity())
+    away = revoked.model_copy(update={"url": f"http://127.0.0.1:{free_port()}"})
+    with pytest.raises(TransientError, match="whoami"):
+        run(MatrixAdapter(away, tmp_path / "b", env).identity())
+    # Each made a request (so an HTTP session), and each was closed (nio drops it).
+    assert [client.client_session for client in made] == [None, None]
 
 
 def _user(session: dict):

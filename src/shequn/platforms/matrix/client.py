@@ -13,7 +13,8 @@ import asyncio
 import json
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,8 @@ async def connect(
     config: PlatformConfig, data: Path, environ: Mapping[str, str] | None = None
 ) -> AsyncClient:
     """A logged-in client: the stored session if it still works, else a new login with
-    the same device id (saved for next time).
+    the same device id (saved for next time). A client it does not return is closed,
+    whatever stopped it (its HTTP session would be left open otherwise).
 
     Raises:
         Unauthorized: no usable credentials.
@@ -127,36 +129,44 @@ async def connect(
     environ = os.environ if environ is None else environ
     stored = load_session(data)
     if stored is not None and stored.homeserver == config.url and stored.user_id == config.user:
-        client = new_client(config, stored)
         try:
-            check(await _call(client.whoami(), "whoami"), "whoami")
+            async with _closed_on_error(new_client(config, stored)) as client:
+                check(await _call(client.whoami(), "whoami"), "whoami")
             return client
         except Unauthorized:
-            await client.close()
+            pass  # the stored token no longer works: log in again
     else:
         stored = None
     kind, secret = _secret(config, environ)
-    client = new_client(config, stored)
-    if kind == "token":
-        client.restore_login(config.user, stored.device_id if stored else "", secret)
-        who = check(await _call(client.whoami(), "whoami"), "whoami")
-        if not isinstance(who, WhoamiResponse) or who.user_id != config.user:
-            await client.close()
-            raise Unauthorized(f"the token in ${config.token_env} belongs to {who.user_id}")
-        session = Session(config.url, who.user_id, who.device_id or "", secret)
-    else:
-        device = stored.device_id if stored else f"SHEQUN{secrets.token_hex(4).upper()}"
-        client.device_id = device
-        answer = await _call(client.login(secret, device_name=config.device_name), "login")
-        if isinstance(answer, ErrorResponse) and answer.status_code == "M_FORBIDDEN":
-            await client.close()
-            raise Unauthorized(f"login as {config.user} refused: {answer.message}")
-        login = check(answer, "login")
-        assert isinstance(login, LoginResponse)
-        session = Session(config.url, login.user_id, login.device_id, login.access_token)
-    save_session(data, session)
-    client.restore_login(session.user_id, session.device_id, session.access_token)
+    async with _closed_on_error(new_client(config, stored)) as client:
+        if kind == "token":
+            client.restore_login(config.user, stored.device_id if stored else "", secret)
+            who = check(await _call(client.whoami(), "whoami"), "whoami")
+            if not isinstance(who, WhoamiResponse) or who.user_id != config.user:
+                raise Unauthorized(f"the token in ${config.token_env} belongs to {who.user_id}")
+            session = Session(config.url, who.user_id, who.device_id or "", secret)
+        else:
+            device = stored.device_id if stored else f"SHEQUN{secrets.token_hex(4).upper()}"
+            client.device_id = device
+            answer = await _call(client.login(secret, device_name=config.device_name), "login")
+            if isinstance(answer, ErrorResponse) and answer.status_code == "M_FORBIDDEN":
+                raise Unauthorized(f"login as {config.user} refused: {answer.message}")
+            login = check(answer, "login")
+            assert isinstance(login, LoginResponse)
+            session = Session(config.url, login.user_id, login.device_id, login.access_token)
+        save_session(data, session)
+        client.restore_login(session.user_id, session.device_id, session.access_token)
     return client
+
+
+@asynccontextmanager
+async def _closed_on_error(client: AsyncClient) -> AsyncIterator[AsyncClient]:
+    """`client` for the block, closed if the block raises."""
+    try:
+        yield client
+    except BaseException:
+        await client.close()
+        raise
 
 
 async def _call(awaitable: Any, doing: str) -> Any:
