@@ -6,10 +6,11 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from tests.helpers.ports import free_port
 
 PG_ENV = "SHEQUN_TEST_POSTGRES_URL"
 
@@ -22,12 +23,6 @@ def _find_bin(name: str) -> str | None:
     return candidates[-1] if candidates else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class TempPostgres:
     """initdb + pg_ctl in a temporary folder, on a free loopback port, trust auth."""
 
@@ -37,7 +32,7 @@ class TempPostgres:
             raise FileNotFoundError("initdb/pg_ctl not found (apt-get install postgresql)")
         self.pg_ctl = pg_ctl
         self.dir = Path(tempfile.mkdtemp(prefix="shequn-pg-"))
-        self.port = _free_port()
+        self.port = free_port()
         # PostgreSQL refuses to run as root: run it as the postgres system user.
         self.prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self.prefix:

@@ -14,7 +14,6 @@ import hmac
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from tests.helpers.ports import free_port
 
 VENV_ENV = "SHEQUN_SYNAPSE_VENV"
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,12 +41,6 @@ def synapse_python() -> Path:
     if not python.exists():
         raise FileNotFoundError(f"no Synapse venv at {venv}; {INSTALL_HINT}")
     return python
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _config(folder: Path, port: int, shared_secret: str) -> str:

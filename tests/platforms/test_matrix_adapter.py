@@ -18,8 +18,9 @@ from shequn.platforms.matrix import client as mx
 from shequn.platforms.matrix.adapter import MatrixAdapter, transaction_id
 from shequn.platforms.matrix.client import new_client
 from shequn.services import live
+from tests.helpers.ports import free_port
 from tests.platforms.conftest import PASSWORD_ENV, LiveRoom
-from tests.platforms.synapse import Client, Synapse, free_port
+from tests.platforms.synapse import Client, Synapse
 
 pytestmark = pytest.mark.synapse
 T = TypeVar("T")

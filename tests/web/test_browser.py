@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from shequn.services.workspace import init_workspace
 from shequn.sop.dispatch import Dispatcher
 from shequn.workspace import Workspace
 from tests.helpers.gaps import known_gap
+from tests.helpers.ports import free_port
 from tests.sop.helpers import add_events, at, write_playbook
 from tests.web.conftest import HOSTILE, PASSWORD, _events
 
@@ -80,12 +80,6 @@ if not CHROMIUM.exists():
     known_gap("no /usr/bin/chromium here (apt-get install chromium)", module_level=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _workspace(root: Path) -> Path:
     clock = FrozenClock(datetime(2026, 11, 1, 0, 0, tzinfo=UTC))
     ws = init_workspace(root, name="browser")
@@ -110,7 +104,7 @@ def _workspace(root: Path) -> Path:
 @contextmanager
 def _serve(root: Path) -> Iterator[str]:
     """`shequn serve` on a free loopback port over the workspace at root."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "shequn", "serve", "--port", str(port), "-w", str(root)],
