@@ -59,3 +59,23 @@ def test_bad_filter_names_the_option(root: Path) -> None:
 def test_show_one_member(root: Path) -> None:
     output = _run("members", "show", "wx:a", "-w", str(root), "--at", "2026-11-01")
     assert "at_risk" in output and "buyer" in output and "top_keywords" in output
+
+
+def test_member_text_is_shown_as_written(tmp_path: Path) -> None:
+    # A sender's name is free text in a chat export: Rich markup and emoji codes in it
+    # are shown as written, in the table of `members list` and in `members show`.
+    from shequn.domain.events import CANONICAL_FIELDS
+    from shequn.services.imports import import_path
+
+    ws = init_workspace(tmp_path / "ws", name="[bold]test[/]")
+    key = "wx:[/]eve [link=http://x.invalid]:fire:"
+    log = tmp_path / "log.csv"
+    row = f"2026-10-01T09:00:00Z,club,{key},message,,,,m1,,,,,hi,e1"
+    log.write_text(",".join(CANONICAL_FIELDS) + "\n" + row + "\n")
+    import_path(ws, log)
+    ws.close()
+    wide = CliRunner(env={"COLUMNS": "400"})
+    for args in (["members", "list"], ["members", "show", key], ["status"]):
+        result = wide.invoke(app, [*args, "-w", str(ws.root)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert (key if args[0] == "members" else "[bold]test[/]") in result.output

@@ -59,8 +59,7 @@ def activities_calendar(workspace: WorkspaceOpt = None) -> None:
         a = item.activity
         console.print(
             f"{item.start:%Y-%m-%d %a %H:%M}–{item.end:%H:%M}  {a.title} "
-            f"({a.community}, {a.kind}, {a.owner}) [{item.status}]",
-            markup=False,
+            f"({a.community}, {a.kind}, {a.owner}) [{item.status}]"
         )
 
 
@@ -79,7 +78,7 @@ def activities_show(
     ws = Workspace.open(workspace)
     a = get(ws, name)
     start, end = (t.astimezone(ws.settings.zone) for t in a.window(ws.settings.zone))
-    console.print(f"{a.title} ({a.name}): {a.kind} in {a.community}, owner {a.owner}", markup=False)
+    console.print(f"{a.title} ({a.name}): {a.kind} in {a.community}, owner {a.owner}")
     console.print(
         f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}; goal {a.goal.metric} ≥ {a.goal.target:g}"
     )
@@ -138,7 +137,7 @@ def activities_report(
         f"(95% bootstrap {_num(e.roi_low, '{:+.0%}')} … {_num(e.roi_high, '{:+.0%}')})",
     ]  # fmt: skip
     for line in lines:
-        console.print(line, markup=False)
+        console.print(line)
     if follow_up:
         console.print(f"queued {follow_up_low_scores(ws, name)} follow-up task(s) for {a.owner}")
 

@@ -11,18 +11,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from shequn.cli.options import WorkspaceOpt
+from shequn.cli.output import console
 from shequn.errors import InputError
 from shequn.periods import parse_day
 from shequn.workspace import Workspace
 
 faq_app = typer.Typer(help="The bot's FAQ library: test a question, report, mark answers wrong.")
 moderation_app = typer.Typer(help="The bot's moderation rules: check a text before going live.")
-console = Console()
 CommunityOpt = Annotated[
     str, typer.Option("--community", "-c", help="The community (default: the only one with a bot).")
 ]
@@ -75,10 +73,10 @@ def faq_test(
         console.print("no entry shares a word with this question")
     else:
         console.print(f"entry:      {match.entry.id}")
-        console.print(f"variant:    {escape(match.variant)}")
+        console.print(f"variant:    {match.variant}")
         console.print(f"confidence: {match.confidence:.3f} (threshold {threshold:g})")
     if match.entry is not None and match.confidence >= threshold:
-        console.print(f"answers:    yes\n{escape(match.entry.answer)}")
+        console.print(f"answers:    yes\n{match.entry.answer}")
     elif is_question(question):
         console.print(f"answers:    no; an operator task goes to {setup.owner}")
     else:
@@ -124,11 +122,11 @@ def faq_report(
     console.print(entries)
     gaps = Table("times", "question", title="unanswered: the entries to write next")
     for question, times in report.unanswered:
-        gaps.add_row(str(times), escape(question))
+        gaps.add_row(str(times), question)
     console.print(gaps)
     recent = Table("id", "entry", "question", title="last answers (shequn faq wrong ID)")
     for event_id, entry, question in report.recent:
-        recent.add_row(str(event_id), entry, escape(question))
+        recent.add_row(str(event_id), entry, question)
     console.print(recent)
 
 
@@ -191,7 +189,7 @@ def moderation_check(
     step = meta["step"] + (f" {meta['seconds']} s" if meta["seconds"] else "")
     console.print(f"verdict:  violation ({'dry run' if setup.config.dry_run else 'live'})")
     console.print(f"rule:     {meta['rule']}")
-    console.print(f"evidence: {escape(str(meta['evidence']))}")
+    console.print(f"evidence: {meta['evidence']}")
     console.print(f"step:     {step} (warning {meta['strikes']} of the ladder)")
 
 

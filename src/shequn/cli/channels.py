@@ -7,17 +7,15 @@ import asyncio
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from shequn.cli.options import WorkspaceOpt
+from shequn.cli.output import console
 from shequn.workspace import Workspace
 
 if TYPE_CHECKING:
     from shequn.services.invite_links import ChannelLink
 
 channels_app = typer.Typer(help="Traffic channels: a join link per channel, so joins carry it.")
-console = Console(soft_wrap=True)
 
 
 async def _mint(ws: Workspace, community: str, channel: str) -> ChannelLink:
@@ -55,7 +53,7 @@ def link(
     ws = Workspace.open(workspace)
     made = asyncio.run(_mint(ws, community, channel))
     state = "new" if made.new else "already made"
-    console.print(f"{community} / {escape(channel)} ({state}): {made.link}")
+    console.print(f"{community} / {channel} ({state}): {made.link}")
 
 
 @channels_app.command("links")
@@ -71,7 +69,7 @@ def links(
 
     ws = Workspace.open(workspace)
     for made in channel_links(ws, community):
-        console.print(f"{made.community} / {escape(made.channel)}: {made.link}")
+        console.print(f"{made.community} / {made.channel}: {made.link}")
 
 
 def uncertain(workspace: WorkspaceOpt = None) -> None:
@@ -87,7 +85,7 @@ def uncertain(workspace: WorkspaceOpt = None) -> None:
     if not found:
         console.print("no uncertain sends")
     for item in found:
-        console.print(f"{escape(item.key)}: {escape(item.what_to_check)}")
+        console.print(f"{item.key}: {item.what_to_check}")
 
 
 def settle(
@@ -110,9 +108,9 @@ def settle(
 
     ws = Workspace.open(workspace)
     if not settle_send(ws.engine, key, sent=sent):
-        console.print(f"no uncertain send with key {escape(key)}")
+        console.print(f"no uncertain send with key {key}")
         raise typer.Exit(1)
-    console.print(f"settled {escape(key)}: {'sent' if sent else 'not sent, will be retried'}")
+    console.print(f"settled {key}: {'sent' if sent else 'not sent, will be retried'}")
 
 
 def register(platforms_app: typer.Typer) -> None:

@@ -14,6 +14,7 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.text import Text
 
 from shequn.cli.options import WorkspaceOpt
 from shequn.cli.output import console, err, local_time
@@ -137,9 +138,11 @@ def _report(ws: Workspace, path: Path, result: ImportResult) -> None:
     """What one file added; events behind the SOP engine; a Ctrl-C after the commit."""
     communities = ", ".join(result.communities) or "-"
     console.print(
-        f"[green]{escape(str(path))}[/]: {result.added:,} events added, "
-        f"{result.skipped:,} already stored ({', '.join(result.formats)}; "
-        f"communities: {escape(communities)})"
+        Text.assemble(
+            (str(path), "green"),
+            f": {result.added:,} events added, {result.skipped:,} already stored "
+            f"({', '.join(result.formats)}; communities: {communities})",
+        )
     )
     late, last_tick = result.late
     if late and last_tick is not None:

@@ -57,7 +57,7 @@ def lifecycle_status(
         if community and row.community != community:
             continue
         stage = LABELS.get(row.stage, "-") if row.stage else "not seen by the engine yet"
-        stage = "\n".join([stage, *(escape(name) for name in row.routines)])
+        stage = "\n".join([stage, *row.routines])
         nexts = row.next_stages or [("-", [])]
         for i, (name, conditions) in enumerate(nexts):
             first = i == 0
@@ -66,7 +66,7 @@ def lifecycle_status(
                 stage if first else "",
                 local_time(ws, row.since) if first else "",
                 LABELS.get(name, name),
-                escape("\n".join(conditions)),
+                "\n".join(conditions),
             )
     console.print(table)
 

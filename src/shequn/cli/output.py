@@ -2,6 +2,12 @@
 
 Both follow `sys.stdout` / `sys.stderr` as they are when printing, so tests that
 swap them (Typer's CliRunner) see the output.
+
+Results show what members, operators and platforms wrote (names, tags, keywords,
+titles, questions) as written: `console` reads no Rich markup and no emoji codes in
+what it prints, so a "[/]" in a member's name is text, not a tag (nor a crash). Style
+a result with `style=` or `rich.text.Text`; `err` reads markup, and escapes what it
+shows (`rich.markup.escape`).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from shequn.clock import from_micros
 if TYPE_CHECKING:
     from shequn.workspace import Workspace
 
-console = Console(soft_wrap=True)
+console = Console(soft_wrap=True, markup=False, emoji=False)
 err = Console(stderr=True, soft_wrap=True)
 
 

@@ -7,7 +7,7 @@ import asyncio
 from typing import Annotated
 
 import typer
-from rich.markup import escape
+from rich.text import Text
 
 from shequn.cli import channels
 from shequn.cli.options import WorkspaceOpt
@@ -101,23 +101,23 @@ def add(
     secrets = " and ".join(v for v in (token_env or password_env, secret_env) if v)
     where = url or listen or "the default server"
     console.print(
-        f"added [platforms.{platform}] ({escape(where)} as {escape(user) or '-'}); "
+        f"added [platforms.{platform}] ({where} as {user or '-'}); "
         f"export {secrets}, then run `shequn platforms test`"
     )
 
 
 def _show(identity: Identity, bound: dict[str, str]) -> None:
-    console.print(f"{identity.platform}: connected as {escape(identity.user_id)} ({identity.name})")
+    console.print(f"{identity.platform}: connected as {identity.user_id} ({identity.name})")
     if not identity.groups:
         console.print("  the bot is in no group yet: invite it to a room and run this again")
     for group in identity.groups:
         community = bound.get(group.group_id)
         label = f" -> community {community}" if community else " (not bound)"
-        console.print(f"  {escape(group.group_id)} {escape(group.title)}{label}")
+        console.print(f"  {group.group_id} {group.title}{label}")
         marks = " ".join(f"{c.value}:{'yes' if c in group.can else 'NO'}" for c in CHECKED)
         console.print(f"    {marks}")
         for hint in group.missing:
-            console.print(f"    missing {escape(hint)}")
+            console.print(f"    missing {hint}")
 
 
 async def _identity(ws: Workspace, name: str) -> Identity:
@@ -158,7 +158,7 @@ def test(
         try:
             _show(asyncio.run(_identity(ws, name)), bound)
         except (TransientError, PermanentError) as exc:
-            console.print(f"{name}: [red]cannot connect[/]: {escape(str(exc))}")
+            console.print(Text.assemble(f"{name}: ", ("cannot connect", "red"), f": {exc}"))
             failed = True
     if failed:
         raise typer.Exit(1)
@@ -186,7 +186,7 @@ def bind(
 
     ws = Workspace.open(workspace)
     bind_group(ws.root, community, platform, group_id)
-    console.print(f"community {community} is bound to {platform} group {escape(group_id)}")
+    console.print(f"community {community} is bound to {platform} group {group_id}")
 
 
 channels.register(platforms_app)

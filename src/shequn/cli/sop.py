@@ -217,7 +217,7 @@ def _print_plan(ws: Workspace, result: DryRun) -> None:
         # A variant's name beside the status; held out is the status (with the reason).
         shown = f"{a.status} ({a.arm})" if a.arm not in (None, HOLDOUT, TREATED) else a.status
         cells = (when.strftime("%H:%M"), shown, a.playbook, a.step, target, a.action, a.owner)
-        tables[day].add_row(*(escape(c) for c in (*cells, a.text[:60])))
+        tables[day].add_row(*cells, a.text[:60])
     for table in tables.values():
         console.print(table)
     status = Counter(a.status for a in result.actions)

@@ -10,15 +10,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from shequn.cli.options import WorkspaceOpt
+from shequn.cli.output import console
 from shequn.errors import InputError
 
 users_app = typer.Typer(help="Console users: who may sign in to `shequn serve`, with which role.")
-console = Console(soft_wrap=True)
 
 
 def serve(
@@ -44,7 +42,7 @@ def serve(
 
     ws = Workspace.open(workspace)
     ws.engine  # noqa: B018 - migrate before the first request
-    console.print(f"shequn console for {escape(str(ws.root))} on http://{host}:{port}/")
+    console.print(f"shequn console for {ws.root} on http://{host}:{port}/")
     uvicorn.run(create_app(ws), host=host, port=port, log_level="warning")
 
 
@@ -75,7 +73,7 @@ def users_add(
     ws = Workspace.open(workspace)
     user = add_user(ws, name, password, role, tuple(community or ()))
     scope = ", ".join(user.communities) or "all communities"
-    console.print(f"Added {escape(user.name)} ({user.role}; {escape(scope)})")
+    console.print(f"Added {user.name} ({user.role}; {scope})")
 
 
 def _password(password_env: str) -> str:
@@ -121,7 +119,7 @@ def _set_enabled(name: str, enabled: bool, workspace: Path | None) -> None:
     from shequn.workspace import Workspace
 
     user = set_enabled(Workspace.open(workspace), name, enabled)
-    console.print(f"{escape(user.name)} is {'disabled' if user.disabled else 'enabled'}")
+    console.print(f"{user.name} is {'disabled' if user.disabled else 'enabled'}")
 
 
 @users_app.command("passwd")
@@ -142,7 +140,7 @@ def users_passwd(
 
     ws = Workspace.open(workspace)
     reset_password(ws, name, _password(password_env))
-    console.print(f"New password set for {escape(name)}; their sessions have ended")
+    console.print(f"New password set for {name}; their sessions have ended")
 
 
 @users_app.command("list")
@@ -156,6 +154,6 @@ def users_list(workspace: WorkspaceOpt = None) -> None:
 
     table = Table("name", "role", "communities", "status")
     for user in list_users(Workspace.open(workspace)):
-        scope = escape(", ".join(user.communities) or "all")
-        table.add_row(escape(user.name), user.role, scope, "disabled" if user.disabled else "")
+        scope = ", ".join(user.communities) or "all"
+        table.add_row(user.name, user.role, scope, "disabled" if user.disabled else "")
     console.print(table)

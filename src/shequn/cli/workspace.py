@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from shequn.cli.options import WorkspaceOpt
 from shequn.cli.output import console, local_time
@@ -37,7 +38,7 @@ def init(
     ws = init_workspace(
         directory, name=name, timezone=timezone, currency=currency, language=language
     )
-    console.print(f"Created workspace [bold]{ws.root}[/]")
+    console.print(Text.assemble("Created workspace ", (str(ws.root), "bold")))
     console.print(f"  settings: {ws.root / 'shequn.toml'} (edit communities and goals there)")
     console.print(f"  database: {redact(ws.database_url)}")
     console.print("Next: `shequn import EXPORT` or `shequn simulate`, then `shequn status`.")
@@ -85,7 +86,7 @@ def _status_json(ws: Workspace, view: Overview) -> dict[str, Any]:
 
 def _print_status(ws: Workspace, view: Overview) -> None:
     first, last = local_time(ws, view.first_ts), local_time(ws, view.last_ts)
-    console.print(f"[bold]{ws.settings.name}[/]  ({ws.settings.timezone})")
+    console.print(Text.assemble((ws.settings.name, "bold"), f"  ({ws.settings.timezone})"))
     console.print(
         f"{view.events:,} events from {first} to {last}; "
         f"{view.members:,} member keys, {view.persons:,} persons"
