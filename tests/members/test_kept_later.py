@@ -16,7 +16,7 @@ from polars.testing import assert_frame_equal
 from shequn.analytics.copy import append, memory_copy
 from shequn.config import Settings, Tier
 from shequn.members import kept_profiles
-from shequn.members.profiles import assemble
+from shequn.members.profiles import Pick, assemble, pick_from
 from tests.analytics.helpers import SHANGHAI, to_arrow
 from tests.members.test_stored import AFTER, BEFORE, _at, _figures_cold_model_kept, _log, record
 
@@ -159,12 +159,13 @@ def test_records_time_passes_under_enter_the_recorded_state() -> None:
 
 
 @pytest.mark.parametrize("anew", [False, True], ids=["rows appended", "table written anew"])
-def test_a_refresh_of_some_columns_reads_back_only_those(
+def test_a_pick_in_a_new_process_reads_back_only_what_it_compares(
     anew: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # As `shequn members refresh` in a new process: only the columns it compares are
-    # returned, and read back with what deciding them reads; the table still gets every
-    # column of the rows decided again (sorted by DuckDB when it is written anew).
+    # As `shequn members refresh` in a new process: of every kept row only what deciding
+    # and the condition read is read back; the other asked columns only for the rows
+    # meeting it. The table still gets every column of the rows decided again (sorted by
+    # DuckDB when it is written anew).
     events = _log(8, 2000, keys=200).events
     settings = _settings()
     con = memory_copy(to_arrow(events[:1970]), SHANGHAI)
@@ -174,13 +175,26 @@ def test_a_refresh_of_some_columns_reads_back_only_those(
     record(con, _at("2026-06-12 10:00"), *AFTER)
     kept_profiles._held.clear()
     monkeypatch.setattr(kept_profiles, "TAIL_SHARE", 0.0 if anew else 1.0)
-    columns = ["member", "communities", "tier", "recorded_tier", "state", "churn_risk"]
-    narrow = assemble(con, settings, _at("2026-06-12 10:00"), columns=columns)
-    assert narrow.columns == columns
-    assert kept_profiles._held == {}  # only some columns: nothing held
+    read_late = []
+    read_rows = kept_profiles.read_rows
+
+    def spy(con, rows, columns):  # type: ignore[no-untyped-def]
+        read_late.append((rows.height, list(columns)))
+        return read_rows(con, rows, columns)
+
+    monkeypatch.setattr(kept_profiles, "read_rows", spy)
+    columns = ("member", "communities", "tier", "recorded_tier", "state", "churn_risk")
+    pick = Pick(pl.col("state") != "active", columns)
+    assert not {"communities", "state", "churn_risk"} & set(pick.reads())
+    found = pick_from(con, settings, _at("2026-06-12 10:00"), pick)
+    assert found.frame.columns == list(columns)
+    assert kept_profiles._held == {}  # read back for a pick: nothing held
     stored = [m for (m,) in con.execute(f"SELECT member FROM {kept_profiles.TABLE}").fetchall()]
     assert (stored == sorted(stored)) is anew  # appended rows follow the sorted head
     wide = assemble(con, settings, _at("2026-06-12 10:00"))  # every column read back
     full = _figures_cold_model_kept(con, settings, "2026-06-12 10:00")
-    assert_frame_equal(narrow.sort("member"), full.select(columns))
+    expected = full.filter(pick.where).select(columns)
+    assert 0 < expected.height < full.height and found.total == full.height
+    assert read_late == [(expected.height, ["communities"])]
+    assert_frame_equal(found.frame.sort("member"), expected)
     assert_frame_equal(wide, full)

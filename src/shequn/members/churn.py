@@ -59,8 +59,12 @@ def labels(cut: pl.DataFrame, later: pl.DataFrame, horizon_us: int, cut_us: int)
 
 def hiatus_score(frame: pl.DataFrame, silent_days: int) -> np.ndarray:
     """The simple rule as a score: the share of `silent_days` already spent idle."""
-    idle = frame["idle_days"].fill_null(float(silent_days)).to_numpy()
-    return np.clip(idle / silent_days, 0.0, 1.0)
+    return frame.select(_hiatus(silent_days)).to_series().to_numpy()
+
+
+def _hiatus(silent_days: int) -> pl.Expr:
+    idle = pl.col("idle_days").fill_null(float(silent_days))
+    return (idle / silent_days).clip(0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -128,14 +132,21 @@ def base(model: Logistic | None) -> pl.Expr:
     return (_terms(model, fixed) + model.intercept).alias(BASE)
 
 
-def score(model: Logistic | None, frame: pl.DataFrame, silent_days: int) -> np.ndarray:
-    """P(churn) for each member of `frame`; the hiatus rule when there is no model.
+def risk(model: Logistic | None, silent_days: int, *, based: bool = False) -> pl.Expr:
+    """P(churn) of each row of a profile frame, as an expression; the hiatus rule when
+    there is no model.
 
-    Reads the column `BASE` when `frame` has it (rows whose other figures are as they
-    were when it was computed), so only the features time moves are read again.
+    `based`: the frame has the column `BASE` (rows whose other figures are as they were
+    when it was computed), so only the features time moves are read again.
     """
-    if model is None or frame.height == 0:
-        return hiatus_score(frame, silent_days)
-    fixed = pl.col(BASE) if BASE in frame.columns else base(model)
+    if model is None:
+        return _hiatus(silent_days)
+    fixed = pl.col(BASE) if based else base(model)
     z = fixed + _terms(model, TIMED)
-    return frame.select(1.0 / (1.0 + (-z).exp())).to_series().to_numpy()
+    return 1.0 / (1.0 + (-z).exp())
+
+
+def score(model: Logistic | None, frame: pl.DataFrame, silent_days: int) -> np.ndarray:
+    """`risk` for each member of `frame`, reading `BASE` when the frame has it."""
+    expr = risk(model, silent_days, based=BASE in frame.columns)
+    return frame.select(expr).to_series().to_numpy()

@@ -179,13 +179,26 @@ def _read_sorted(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return frame.slice(0, head).merge_sorted(tail, key="member").rechunk()
 
 
+def read_rows(
+    con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, columns: Sequence[str]
+) -> pl.DataFrame:
+    """`rows` (profiles, each member once) with the kept `columns` of their members
+    read back beside them: from the table, which has every person's current row once
+    `splice` has written the rows it decided."""
+    if not columns:
+        return rows
+    listed = ", ".join(f'"{c}"' for c in columns)
+    with _registered(con, members=rows.select("member")):
+        read = read_frame(
+            con, f"SELECT member, {listed} FROM {TABLE} SEMI JOIN members USING (member)"
+        )
+    return rows.join(read, on="member", how="left")
+
+
 def add_persons(con: duckdb.DuckDBPyConnection, persons: pl.Series) -> None:
     """Add the persons of `persons` to `CHANGED`."""
-    con.register("persons", persons.to_frame("person"))
-    try:
+    with _registered(con, persons=persons.to_frame("person")):
         con.execute(f"INSERT INTO {CHANGED} FROM persons EXCEPT FROM {CHANGED}")
-    finally:
-        con.unregister("persons")
 
 
 def save(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, key: Key, at: AsOf) -> None:
@@ -315,15 +328,23 @@ def _hold(token: str, held: Held) -> None:
 @contextmanager
 def _transaction(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterator[None]:
     """One transaction, with `frames` readable by name in its statements."""
+    with _registered(con, **frames):
+        con.execute("BEGIN")
+        try:
+            yield
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterator[None]:
+    """`frames` readable by name in the statements run meanwhile."""
     for name, frame in frames.items():
         con.register(name, frame)
-    con.execute("BEGIN")
     try:
         yield
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     finally:
         for name in frames:
             con.unregister(name)

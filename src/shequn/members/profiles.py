@@ -12,7 +12,7 @@ instant after new events decides again only the persons they touch
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
@@ -47,29 +47,59 @@ LIST_COLUMNS: tuple[str, ...] = (
 )
 
 
-def profiles(
-    ws: Workspace, when: datetime, *, cold: bool = False, columns: Sequence[str] | None = None
-) -> pl.DataFrame:
+def profiles(ws: Workspace, when: datetime, *, cold: bool = False) -> pl.DataFrame:
     """Every person's profile as of `when` (timezone-aware), one row each.
 
     The figures kept in the copy are brought up to date for the people whose events
     changed (shequn.members.stored); `cold` recomputes everyone and refits the churn
-    model (shequn.members.refit). `columns` (kept columns, no RFM score) returns only
-    those, in no particular order: a refresh in a new process then reads back only
-    what it needs, and does not sort it.
+    model (shequn.members.refit).
     """
     at = AsOf.of(when, ws.settings.zone, _window(ws.settings))
     with open_copy(ws) as (con, _result):
-        return assemble(con, ws.settings, at, cold=cold, columns=columns)
+        return assemble(con, ws.settings, at, cold=cold)
+
+
+@dataclass(frozen=True)
+class Picked:
+    """Some columns of the profiles meeting a condition, and how many profiles there are."""
+
+    frame: pl.DataFrame
+    total: int
+
+
+@dataclass(frozen=True)
+class Pick:
+    """Which profiles to return (`where`: an expression over kept columns, no RFM score)
+    and which of their kept columns (`columns`, with `member`)."""
+
+    where: pl.Expr
+    columns: tuple[str, ...]
+
+    def reads(self) -> list[str]:
+        """What a refresh reads back of every kept profile: what deciding and `where`
+        read, but the columns the time pass derives anew (`TIME_PASSED`)."""
+        return sorted({*_READS, *self.where.meta.root_names()} - set(TIME_PASSED))
+
+    def of(self, frame: pl.DataFrame) -> Picked:
+        """The picked rows of `frame` (profiles with every picked column)."""
+        return Picked(frame.filter(self.where).select(self.columns), frame.height)
+
+
+def picked(ws: Workspace, when: datetime, pick: Pick, *, cold: bool = False) -> Picked:
+    """The profiles as of `when` that `pick` asks for, in no particular order, and how
+    many there are: what `shequn members refresh` compares.
+
+    As `profiles`; but a refresh in a process that does not hold the kept profiles
+    (shequn.members.kept_profiles) reads back of every kept row only what deciding and
+    `pick.where` read, and the rest of `pick.columns` only for the rows meeting it.
+    """
+    at = AsOf.of(when, ws.settings.zone, _window(ws.settings))
+    with open_copy(ws) as (con, _result):
+        return pick_from(con, ws.settings, at, pick, cold=cold)
 
 
 def assemble(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    at: AsOf,
-    *,
-    cold: bool = False,
-    columns: Sequence[str] | None = None,
+    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, *, cold: bool = False
 ) -> pl.DataFrame:
     """Profiles from a copy: its events and its records of members (the recorded state,
     now and each grace length before).
@@ -80,9 +110,36 @@ def assemble(
     figures or recorded state changed, or whose tier time alone may move, and derives
     what time moves for everyone (`_refreshed`, shequn.members.kept_profiles).
     """
+    frame = _assembled(con, settings, at, cold, None)
+    assert isinstance(frame, pl.DataFrame)  # every profile when nothing is picked
+    return with_rfm(frame.drop(churn.BASE), at.now)
+
+
+def pick_from(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    at: AsOf,
+    pick: Pick,
+    *,
+    cold: bool = False,
+) -> Picked:
+    """`picked` from a copy (`assemble`'s work, then only what `pick` asks for)."""
+    frame = _assembled(con, settings, at, cold, pick)
+    return frame if isinstance(frame, Picked) else pick.of(frame)
+
+
+def _assembled(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    at: AsOf,
+    cold: bool,
+    pick: Pick | None,
+) -> pl.DataFrame | Picked:
+    """Every kept column of every profile, sorted by member; or, from profiles read
+    back for `pick`, what it asks for."""
     rules = settings.member_states
     refit = refit_due(con, settings, at, cold=cold)
-    refreshed = None if refit else _refreshed(con, settings, at, columns)
+    refreshed = None if refit else _refreshed(con, settings, at, pick)
     if refreshed is not None:
         return refreshed
     stored = {days: recorded(con, at.back(days).now) for days in (0, *_grace_lengths(settings))}
@@ -93,20 +150,12 @@ def assemble(
     frame = _decided(settings, at, kept, stored, model).sort("member")
     key = kept_profiles.Key.of(con, settings, at, _marks(settings, updates))
     kept_profiles.save(con, frame, key, at)
-    return _shown(frame, at, columns)
-
-
-def _shown(frame: pl.DataFrame, at: AsOf, columns: Sequence[str] | None) -> pl.DataFrame:
-    """The profiles callers see: the kept ones with their RFM scores, less `churn.BASE`;
-    or only `columns`."""
-    if columns is not None:
-        return frame.select(columns)
-    return with_rfm(frame.drop(churn.BASE), at.now)
+    return frame
 
 
 def _refreshed(
-    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, columns: Sequence[str] | None
-) -> pl.DataFrame | None:
+    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, pick: Pick | None
+) -> pl.DataFrame | Picked | None:
     """The kept profiles with only the persons whose figures or recorded state changed
     decided again, and the columns time moves derived again for everyone; None when
     the kept ones were not decided at or before `at` from the kept figures, settings
@@ -116,8 +165,9 @@ def _refreshed(
     whose tenure reached a tier's minimum, and whose recorded tier with a grace period
     is no longer met (the grace instant moved). Only their recorded state is read, and
     the figures of a grace instant only for those whose tier reads them (`_earlier`).
-    With `columns`, a process that does not hold the kept profiles reads back only
-    those and what deciding them reads (`_READS`), and leaves them in the table's order.
+    With `pick`, a process that does not hold the kept profiles reads back only what
+    deciding them and `pick.where` read (`Pick.reads`), in the table's order, and the
+    rest of `pick.columns` for the picked rows alone.
     """
     gap, graces = settings.member_states.churned_days, _grace_lengths(settings)
     now = bring_up(con, at, gap, "now", after=f"back_{graces[0]}" if graces else None)
@@ -125,7 +175,7 @@ def _refreshed(
         f"member_figures_back_{d}": mark(con, f"back_{d}") for d in graces
     }
     key = kept_profiles.Key.of(con, settings, at, marks)
-    reads = None if columns is None else sorted({*columns, *_READS})
+    reads = None if pick is None else pick.reads()
     start = kept_profiles.changed(con, key, at, [now.table], graces, reads)
     if start is None:
         return None
@@ -147,12 +197,16 @@ def _refreshed(
         frame = _timed(with_time(frame, at), settings.member_states, at, model)
     if start.whole:
         kept_profiles.hold(con, frame, at)
-    return _shown(frame, at, columns)
+        return frame
+    assert pick is not None  # only profiles read back for a pick are not whole
+    chosen = frame.filter(pick.where)
+    rest = [c for c in pick.columns if c not in chosen.columns]
+    return Picked(kept_profiles.read_rows(con, chosen, rest).select(pick.columns), frame.height)
 
 
-# The kept columns a refresh reads besides the caller's: the time pass's inputs (it
-# derives idle days, state and churn risk anew), the tenure crossing, and the tiers of
-# the persons whose recorded tier has a grace period.
+# The kept columns a refresh reads back: the time pass's inputs (it derives idle days,
+# state and churn risk anew), the tenure crossing, and the tiers of the persons whose
+# recorded tier has a grace period.
 _READS: tuple[str, ...] = (
     "member",
     "first_seen",
@@ -161,10 +215,11 @@ _READS: tuple[str, ...] = (
     "returned_day",
     churn.BASE,
     "tier",
-    "tier_reason",
     "recorded_tier",
     *tiers.READS,
 )
+# The columns the time pass derives anew for every row (never read back for it).
+TIME_PASSED: tuple[str, ...] = ("state", "churn_risk")
 
 
 def _earlier(
@@ -226,10 +281,9 @@ def _timed(
     frame = frame.with_columns(state_expr(rules, at.today, at.now))
     if churn.BASE not in frame.columns:
         frame = frame.with_columns(churn.base(model))
-    risk = pl.Series(churn.score(model, frame, rules.silent_days)).round(3)
+    risk = churn.risk(model, rules.silent_days, based=True).round(3)
     # Churned members have nothing left to lose.
-    none = pl.Series([None] * frame.height, dtype=pl.Float64)
-    return frame.with_columns(risk.zip_with(frame["state"] != "churned", none).alias("churn_risk"))
+    return frame.with_columns(pl.when(pl.col("state") != "churned").then(risk).alias("churn_risk"))
 
 
 def _joined(

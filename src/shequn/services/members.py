@@ -13,7 +13,7 @@ from shequn.store import members as store
 from shequn.store.engine import write_transaction
 from shequn.workspace import Workspace
 
-# The profile columns `refresh` reads.
+# The profile columns `refresh` reads of the members with a change to record.
 READS = (
     "member",
     "communities",
@@ -87,17 +87,21 @@ def refresh(ws: Workspace, clock: Clock | None = None, *, cold: bool = False) ->
     (the event key holds the instant).
     """
     from shequn.clock import to_micros
-    from shequn.members.profiles import profiles
+    from shequn.members.profiles import Pick, picked
 
     clock = clock or SystemClock()
     when = clock.now()
     now = to_micros(when)
-    frame = profiles(ws, when, cold=cold, columns=READS)
-    tiers = frame.filter(
-        pl.col("tier").ne_missing(pl.col("recorded_tier")) & pl.col("tier").is_not_null()
-    )
-    states = frame.filter(pl.col("state").ne_missing(pl.col("recorded_state")))
-    risen = _risen(frame, ws.settings.member_states.churn_risk_bands)
+    bands = ws.settings.member_states.churn_risk_bands
+    band, named = _band(bands)
+    # Only the members with a change to record are read whole (shequn.members.profiles).
+    moved = _TIER_MOVED | _STATE_MOVED | _band_moved(band)
+    found = picked(ws, when, Pick(moved, READS), cold=cold)
+    frame = found.frame
+    tiers = frame.filter(_TIER_MOVED)
+    states = frame.filter(_STATE_MOVED)
+    risen = frame.with_columns(named.alias("band")).filter(_band_moved(band))
+    risen = risen.with_columns(pl.col("recorded_band").fill_null("0"))
     rows = pl.concat(
         [
             _changes(tiers, "tier_changed", "tier", now),
@@ -105,9 +109,14 @@ def refresh(ws: Workspace, clock: Clock | None = None, *, cold: bool = False) ->
             _changes(risen, "churn_risk_crossed", "band", now),
         ]
     )
-    result = RefreshResult(frame.height, tiers.height, states.height, risen.height)
+    result = RefreshResult(found.total, tiers.height, states.height, risen.height)
     _write(ws, clock, rows, result)
     return result
+
+
+# A decided tier that is not the recorded one; a state that is not the recorded one.
+_TIER_MOVED = pl.col("tier").ne_missing(pl.col("recorded_tier")) & pl.col("tier").is_not_null()
+_STATE_MOVED = pl.col("state").ne_missing(pl.col("recorded_state"))
 
 
 def _write(ws: Workspace, clock: Clock, rows: pl.DataFrame, result: RefreshResult) -> None:
@@ -132,20 +141,22 @@ def _write(ws: Workspace, clock: Clock, rows: pl.DataFrame, result: RefreshResul
             audit.record(conn, clock, "members.refresh", **counts)
 
 
-def _risen(frame: pl.DataFrame, bands: list[float]) -> pl.DataFrame:
-    """Members whose churn risk rose into a higher band than recorded, or fell below
-    every band after one was recorded (so the next rise fires the trigger again)."""
+def _band(bands: list[float]) -> tuple[pl.Expr, pl.Expr]:
+    """The highest of `bands` each member's churn risk reached (0 for none), as a number
+    and as the text recorded."""
     band, named = pl.lit(0.0), pl.lit("0")
     for value in bands:
         reached = pl.col("churn_risk").fill_null(0) >= value
         band = pl.when(reached).then(pl.lit(value)).otherwise(band)
         named = pl.when(reached).then(pl.lit(f"{value:g}")).otherwise(named)
+    return band, named
+
+
+def _band_moved(band: pl.Expr) -> pl.Expr:
+    """Members whose churn risk rose into a higher band than recorded, or fell below
+    every band after one was recorded (so the next rise fires the trigger again)."""
     held = pl.col("recorded_band").cast(pl.Float64).fill_null(0.0)
-    return (
-        frame.with_columns(band.alias("_band"), named.alias("band"))
-        .filter((pl.col("_band") > held) | ((pl.col("_band") == 0) & (held > 0)))
-        .with_columns(pl.col("recorded_band").fill_null("0"))
-    )
+    return (band > held) | ((band == 0) & (held > 0))
 
 
 def _changes(frame: pl.DataFrame, kind: str, column: str, now: int) -> pl.DataFrame:
