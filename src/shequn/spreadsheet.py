@@ -33,6 +33,14 @@ def escape_column(name: str) -> pl.Expr:
     )
 
 
+def safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with `escape_column` over each of its text columns: rows written to a CSV
+    or XLSX file for people (numbers and instants are left as they are)."""
+    return frame.with_columns(
+        escape_column(name) for name, kind in frame.schema.items() if kind == pl.String
+    )
+
+
 def unescape_column(name: str) -> pl.Expr:
     """The inverse of `escape_column`: one leading quote off an escaped cell."""
     column = pl.col(name)

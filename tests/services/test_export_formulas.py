@@ -74,3 +74,48 @@ def test_xlsx_cells_are_prefixed(tmp_path: Path) -> None:
     book.save(tmp_path / "x.xlsx")
     sheet = load_workbook(tmp_path / "x.xlsx").active
     assert [(c.value, c.data_type) for c in sheet[2]] == [("'=1+2", "s"), (3, "n")]
+
+
+def test_member_lists_never_run_member_texts_as_formulas(tmp_path: Path) -> None:
+    # `members list` to CSV and XLSX, and the console's downloads: a member key (any
+    # text an import brings) starting with = + - @ or a tab is prefixed; numbers are not.
+    from typer.testing import CliRunner
+
+    from shequn.cli.app import app
+    from shequn.web.render import rows_response
+
+    ws = init_workspace(tmp_path / "a", name="a")
+    source = tmp_path / "in.jsonl"
+    keys = ["=m0", "@m1", "\t=m2", "ok"]
+    source.write_text(
+        "".join(
+            json.dumps(
+                {"ts": f"2026-10-01T09:0{i}:00Z", "community": "c", "member": key}
+                | {"type": "message", "text": "hi", "source_id": f"s{i}"}
+            )
+            + "\n"
+            for i, key in enumerate(keys)
+        ),
+        encoding="utf-8",
+    )
+    import_path(ws, source)
+    ws.close()
+    shown = {"'=m0", "'@m1", "'\t=m2", "ok"}
+    for fmt in ("csv", "xlsx"):
+        out = tmp_path / f"m.{fmt}"
+        args = ["members", "list", "-w", str(ws.root), "--format", fmt, "-o", str(out)]
+        result = CliRunner().invoke(app, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        if fmt == "csv":
+            with out.open(encoding="utf-8", newline="") as fh:
+                rows = list(csv.DictReader(fh))
+            assert {r["member"] for r in rows} == shown
+            assert {r["messages"] for r in rows} == {"1"}
+        else:
+            sheet = load_workbook(out).active
+            header = [c.value for c in sheet[1]]
+            column = header.index("member")
+            assert {row[column].value for row in sheet.iter_rows(min_row=2)} == shown
+    answer = rows_response([{"member": "=m0", "gmv": -20}], ["member", "gmv"], "csv", "m")
+    body = answer.body.decode("utf-8-sig")
+    assert list(csv.reader(body.splitlines())) == [["member", "gmv"], ["'=m0", "-20"]]

@@ -140,17 +140,20 @@ def _table(frame: pl.DataFrame) -> None:
 
 
 def _write(frame: pl.DataFrame, fmt: str, target: Path) -> None:
-    if fmt == "csv":
-        frame.write_csv(target)
-    elif fmt == "json":
+    """The profiles as a file; in CSV and XLSX no member text is run as a formula."""
+    from shequn.spreadsheet import safe
+
+    if fmt == "json":
         frame.write_json(target)
+    elif fmt == "csv":
+        safe(frame).write_csv(target)
     else:  # openpyxl (a dependency already), streaming rows
         from openpyxl import Workbook
 
         book = Workbook(write_only=True)
         sheet = book.create_sheet("members")
         sheet.append(frame.columns)
-        for row in frame.iter_rows():
+        for row in safe(frame).iter_rows():
             sheet.append(list(row))
         book.save(target)
 

@@ -250,6 +250,7 @@ def sop_replay(
     from rich.progress import Progress
 
     from shequn.services.sop_replay import replay, with_local_times
+    from shequn.spreadsheet import safe
 
     ws = Workspace.open(workspace)
     start, end = parse_day(from_, "--from"), parse_day(to, "--to")
@@ -260,7 +261,7 @@ def sop_replay(
     actions = result.of_member(member) if member else result.actions
     shown = with_local_times(actions, ws.settings.timezone)
     if out is not None:
-        with_local_times(result.actions, ws.settings.timezone).write_csv(out)
+        safe(with_local_times(result.actions, ws.settings.timezone)).write_csv(out)
     if as_json:
         counts = result.counts().to_dicts()
         body = {"from": str(start), "to": str(end), "counts": counts, "actions": shown.to_dicts()}

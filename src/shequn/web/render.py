@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
+from shequn.spreadsheet import escape
 from shequn.web.i18n import translator
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -125,21 +126,13 @@ def rows_response(
 
 
 def _cell(value: Any) -> Any:
+    """One cell of a CSV or XLSX download: a text is never run as a formula
+    (shequn.spreadsheet); a number stays as it is."""
     if value is None:
         return ""
     if isinstance(value, list | tuple):
-        return " ".join(str(v) for v in value)
-    text = str(value)
-    # A cell starting with = + - @ is a formula to a spreadsheet: neutralise it.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") and not _number(text) else text
-
-
-def _number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+        value = " ".join(str(v) for v in value)
+    return escape(value) if isinstance(value, str) else str(value)
 
 
 def _xlsx(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> bytes:
