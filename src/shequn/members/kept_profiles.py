@@ -188,9 +188,9 @@ def read_rows(
     if not columns:
         return rows
     listed = ", ".join(f'"{c}"' for c in columns)
-    with _registered(con, members=rows.select("member")):
+    with _registered(con, picked=rows.select("member")):
         read = read_frame(
-            con, f"SELECT member, {listed} FROM {TABLE} SEMI JOIN members USING (member)"
+            con, f"SELECT member, {listed} FROM {TABLE} SEMI JOIN picked USING (member)"
         )
     return rows.join(read, on="member", how="left")
 
