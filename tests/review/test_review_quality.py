@@ -13,6 +13,7 @@ from rich.console import Console
 from shequn.clock import to_micros
 from shequn.reports.html import render_html
 from shequn.reports.markdown import render_markdown
+from shequn.reports.tables import heading
 from shequn.reports.terminal import print_review
 from shequn.reports.xlsx import render_xlsx
 from shequn.review.playbook_runs import PlaybookRun, playbook_runs
@@ -95,6 +96,21 @@ def test_warnings_in_every_output_format(ws: Workspace, tmp_path: Path) -> None:
     cells = [row[0].value for row in sheet.iter_rows()]
     assert any(isinstance(c, str) and c.startswith(warning) for c in cells)
     assert len([c for c in cells if isinstance(c, str) and c.startswith("Walkers")]) == 4
+
+
+def test_the_terminal_review_reads_no_markup_in_any_console(ws: Workspace, tmp_path: Path) -> None:
+    # The CLI's console reads no markup (shequn.cli.output); a caller's may: the review
+    # shows the same text in both, styled, with nothing of markup or its escapes in it.
+    review = _review_of_chat_only(ws, tmp_path)
+    shown = []
+    for console_markup in (False, True):
+        out = StringIO()
+        console = Console(file=out, width=300, color_system=None, markup=console_markup)
+        print_review(review, console)
+        shown.append(out.getvalue())
+    assert shown[0] == shown[1]
+    assert "[bold]" not in shown[0] and "\\[" not in shown[0]
+    assert shown[0].startswith(heading(review)[0])
 
 
 def test_playbook_runs_from_the_outcome_events(ws: Workspace) -> None:
