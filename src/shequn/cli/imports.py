@@ -17,7 +17,7 @@ from rich.progress import (
 from rich.text import Text
 
 from shequn.cli.options import WorkspaceOpt
-from shequn.cli.output import console, err, local_time
+from shequn.cli.output import console, description, err, local_time
 from shequn.errors import InputError
 from shequn.interrupts import interrupted_late
 from shequn.workspace import Workspace
@@ -44,7 +44,7 @@ def _parse_map(values: list[str]) -> dict[str, str]:
 def _bytes_bar() -> Progress:
     """A bar of the bytes read so far, on stderr when it is a terminal; gone when done."""
     return Progress(
-        "[progress.description]{task.description}",
+        description(),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
@@ -182,7 +182,7 @@ def simulate(
 
     ws = Workspace.open(workspace)
     with Progress(
-        "[progress.description]{task.description}",
+        description(),
         BarColumn(),
         "{task.completed:,} events",
         console=err,

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from shequn.clock import from_micros
 
@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 
 console = Console(soft_wrap=True, markup=False, emoji=False)
 err = Console(stderr=True, soft_wrap=True)
+
+
+def description() -> TextColumn:
+    """A progress bar's column of its task's description, shown as written (a file's
+    name, such as a WhatsApp export's with its group's name, may hold "[")."""
+    return TextColumn("{task.description}", style="progress.description", markup=False)
 
 
 def local_time(ws: Workspace, when: datetime | int | None) -> str:
@@ -46,7 +52,7 @@ def synced(ws: Workspace) -> None:
     from shequn.analytics.sync import LARGE_CATCH_UP, sync
 
     bar = Progress(
-        "[progress.description]{task.description}",
+        description(),
         BarColumn(),
         "{task.completed:,}/{task.total:,} events",
         TimeRemainingColumn(),
