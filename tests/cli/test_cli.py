@@ -133,6 +133,13 @@ def test_errors_are_one_clear_message(
     with pytest.raises(SystemExit):
         main()
     assert "unknown member 'nobody:1'" in capsys.readouterr().err
+    # The key an error names is the one to type again: no emoji code or markup read in it.
+    monkeypatch.setattr(
+        "sys.argv", ["shequn", "members", "show", "wx:eve :fire: [/]", "-w", str(root)]
+    )
+    with pytest.raises(SystemExit):
+        main()
+    assert "unknown member 'wx:eve :fire: [/]'" in capsys.readouterr().err
 
 
 def test_unknown_format_option_lists_the_formats(root: Path) -> None:

@@ -6,8 +6,9 @@ swap them (Typer's CliRunner) see the output.
 Results show what members, operators and platforms wrote (names, tags, keywords,
 titles, questions) as written: `console` reads no Rich markup and no emoji codes in
 what it prints, so a "[/]" in a member's name is text, not a tag (nor a crash). Style
-a result with `style=` or `rich.text.Text`; `err` reads markup, and escapes what it
-shows (`rich.markup.escape`).
+a result with `style=` or `rich.text.Text`. `err` reads markup for its own styles and
+escapes what it shows (`rich.markup.escape`); neither reads emoji codes, so an error
+names a member key as it must be typed again.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from shequn.workspace import Workspace
 
 console = Console(soft_wrap=True, markup=False, emoji=False)
-err = Console(stderr=True, soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 
 
 def description() -> TextColumn:
