@@ -10,6 +10,8 @@ is "as of" it, so the churn model can compute the same features at a past cut-of
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -147,13 +149,10 @@ def qualifying(
     """The figures `QUALIFYING` of `persons` as of `at`, as `compute` finds them, from
     the copy's compact tables (orders, active days) and only those persons' rows: a
     tier's grace evaluation for a few members without bringing up a whole set."""
-    con.register("fig_asked", persons.to_frame("person"))
-    try:
+    with registered(con, fig_asked=persons.to_frame("person")):
         con.execute(
             "CREATE OR REPLACE TEMP TABLE fig_scope AS SELECT DISTINCT person FROM fig_asked"
         )
-    finally:
-        con.unregister("fig_asked")
     con.execute(kept_sql.SCOPE_KEYS)
     con.execute(kept_sql.TIERED_PARTS.format(**at.params(gap_days), **kept_sql.KEYED))
     frame = read_frame(con, f"SELECT member, {', '.join(QUALIFYING)} FROM fig_parts")
@@ -190,3 +189,15 @@ def read_frame(con: duckdb.DuckDBPyConnection, query: str) -> pl.DataFrame:
     frame = pl.from_arrow(con.sql(query).to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     return frame
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterator[None]:
+    """`frames` readable by name in the statements run meanwhile."""
+    for name, frame in frames.items():
+        con.register(name, frame)
+    try:
+        yield
+    finally:
+        for name in frames:
+            con.unregister(name)

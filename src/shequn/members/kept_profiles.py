@@ -38,7 +38,7 @@ import numpy as np
 import polars as pl
 
 from shequn.config import Settings
-from shequn.members.figures import DAY_US, AsOf, read_frame
+from shequn.members.figures import DAY_US, AsOf, read_frame, registered
 from shequn.members.recorded import last_id, moved
 from shequn.members.refit import TABLE as MODEL_TABLE
 from shequn.members.stored import Mark
@@ -188,7 +188,7 @@ def read_rows(
     if not columns:
         return rows
     listed = ", ".join(f'"{c}"' for c in columns)
-    with _registered(con, picked=rows.select("member")):
+    with registered(con, picked=rows.select("member")):
         read = read_frame(
             con, f"SELECT member, {listed} FROM {TABLE} SEMI JOIN picked USING (member)"
         )
@@ -197,7 +197,7 @@ def read_rows(
 
 def add_persons(con: duckdb.DuckDBPyConnection, persons: pl.Series) -> None:
     """Add the persons of `persons` to `CHANGED`."""
-    with _registered(con, persons=persons.to_frame("person")):
+    with registered(con, persons=persons.to_frame("person")):
         con.execute(f"INSERT INTO {CHANGED} FROM persons EXCEPT FROM {CHANGED}")
 
 
@@ -328,7 +328,7 @@ def _hold(token: str, held: Held) -> None:
 @contextmanager
 def _transaction(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterator[None]:
     """One transaction, with `frames` readable by name in its statements."""
-    with _registered(con, **frames):
+    with registered(con, **frames):
         con.execute("BEGIN")
         try:
             yield
@@ -336,15 +336,3 @@ def _transaction(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iter
         except BaseException:
             con.execute("ROLLBACK")
             raise
-
-
-@contextmanager
-def _registered(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterator[None]:
-    """`frames` readable by name in the statements run meanwhile."""
-    for name, frame in frames.items():
-        con.register(name, frame)
-    try:
-        yield
-    finally:
-        for name in frames:
-            con.unregister(name)
