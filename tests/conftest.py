@@ -17,6 +17,7 @@ from shequn.store.migrate import migrate
 from shequn.store.schema import metadata
 from shequn.workspace import Workspace
 from tests.helpers.gaps import known_gap
+from tests.helpers.gaps import pytest_runtest_makereport as pytest_runtest_makereport
 from tests.pg import PG_ENV, TempPostgres
 
 ENGINES = ("sqlite", "postgres")
