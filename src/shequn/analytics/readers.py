@@ -2,9 +2,10 @@
 
 SQLite: ADBC (`adbc-driver-sqlite`) returns Arrow straight from C, ~4x faster than
 rows through the sqlite3 module, for large ranges (in a child process). PostgreSQL:
-ADBC (`adbc-driver-postgresql`, the `postgres` extra) speaks COPY BINARY; without it,
-SQLAlchemy Core in chunks. The choice is a table keyed by dialect name, so analytics
-code never asks which one it is.
+ADBC (`adbc-driver-postgresql`, the `postgres` extra) speaks COPY BINARY. Without it,
+and for small SQLite ranges, the same SQL runs through the engine's own driver cursor.
+The choice is a table keyed by dialect name, so analytics code never asks which one
+it is.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 import pyarrow as pa
-from sqlalchemy import ColumnElement, Engine, and_, func, literal_column, select
+from sqlalchemy import Engine, func, select
 
 from shequn.analytics.arrows import from_rows
-from shequn.analytics.copy import COMPUTED, STORE_COLUMNS, store_select
+from shequn.analytics.copy import STORE_COLUMNS, store_select
 from shequn.store.schema import events
 
 _COLUMNS = store_select()
@@ -66,19 +67,17 @@ class CoreReader:
         return (row[0], row[1]) if row else (None, None)
 
     def events(self, lo: int, hi: int) -> pa.Table:
-        query = (
-            select(*[_column(name) for name in STORE_COLUMNS])
-            .where(and_(events.c.id > lo, events.c.id <= hi))
-            .order_by(events.c.id)
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+        # The driver's own cursor: SQLAlchemy's rows cost as much again as the read
+        # (11,000 events: 0.08 s against 0.04 s), and the query is plain SQL anyway.
+        conn = self.engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            cursor.execute(_RANGE.format(lo=int(lo), hi=int(hi)))
+            rows = cursor.fetchall()
+            cursor.close()
+        finally:
+            conn.close()
         return from_rows(rows, SCHEMA)
-
-
-def _column(name: str) -> ColumnElement[Any]:
-    """A store column, or one computed from it (`analytics.copy.COMPUTED`)."""
-    return literal_column(COMPUTED[name]).label(name) if name in COMPUTED else events.c[name]
 
 
 class SqliteReader(CoreReader):

@@ -12,8 +12,11 @@ instant after new events decides again only the persons they touch
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import duckdb
 import polars as pl
@@ -28,6 +31,8 @@ from shequn.members.rfm import with_rfm
 from shequn.members.states import state_expr
 from shequn.members.stored import Mark, Update, bring_up, mark, read_kept
 from shequn.workspace import Workspace
+
+R = TypeVar("R")
 
 # Columns of `shequn members list`, first the ones the brief of every row needs.
 LIST_COLUMNS: tuple[str, ...] = (
@@ -85,17 +90,29 @@ class Pick:
         return Picked(frame.filter(self.where).select(self.columns), frame.height)
 
 
-def picked(ws: Workspace, when: datetime, pick: Pick, *, cold: bool = False) -> Picked:
-    """The profiles as of `when` that `pick` asks for, in no particular order, and how
-    many there are: what `shequn members refresh` compares.
+def picked(
+    ws: Workspace,
+    when: datetime,
+    pick: Pick,
+    then: Callable[[Picked], R],
+    *,
+    cold: bool = False,
+) -> R:
+    """`then` of the profiles as of `when` that `pick` asks for, in no particular order,
+    and how many there are: what `shequn members refresh` compares and records.
 
     As `profiles`; but a refresh in a process that does not hold the kept profiles
     (shequn.members.kept_profiles) reads back of every kept row only what deciding and
     `pick.where` read, and the rest of `pick.columns` only for the rows meeting it.
+    `then` runs in another thread while the copy is closed: closing writes the copy's
+    checkpoint, and both mostly wait on the disk.
     """
     at = AsOf.of(when, ws.settings.zone, _window(ws.settings))
-    with open_copy(ws) as (con, _result):
-        return pick_from(con, ws.settings, at, pick, cold=cold)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with open_copy(ws) as (con, _result):
+            found = pick_from(con, ws.settings, at, pick, cold=cold)
+            done = pool.submit(then, found)
+        return done.result()
 
 
 def assemble(
@@ -199,9 +216,11 @@ def _refreshed(
         kept_profiles.hold(con, frame, at)
         return frame
     assert pick is not None  # only profiles read back for a pick are not whole
-    chosen = frame.filter(pick.where)
+    live = ~pl.col(kept_profiles.STALE)
+    chosen = frame.filter(live & pick.where)
     rest = [c for c in pick.columns if c not in chosen.columns]
-    return Picked(kept_profiles.read_rows(con, chosen, rest).select(pick.columns), frame.height)
+    total = frame.select(live.sum()).item()
+    return Picked(kept_profiles.read_rows(con, chosen, rest).select(pick.columns), total)
 
 
 # The kept columns a refresh reads back: the time pass's inputs (it derives idle days,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -12,6 +14,9 @@ from shequn.services import audit
 from shequn.store import members as store
 from shequn.store.engine import write_transaction
 from shequn.workspace import Workspace
+
+if TYPE_CHECKING:
+    from shequn.members.profiles import Picked
 
 # The profile columns `refresh` reads of the members with a change to record.
 READS = (
@@ -96,7 +101,16 @@ def refresh(ws: Workspace, clock: Clock | None = None, *, cold: bool = False) ->
     band, named = _band(bands)
     # Only the members with a change to record are read whole (shequn.members.profiles).
     moved = _TIER_MOVED | _STATE_MOVED | _band_moved(band)
-    found = picked(ws, when, Pick(moved, READS), cold=cold)
+    # The changes are recorded while the copy closes (`picked`).
+    return picked(
+        ws, when, Pick(moved, READS), partial(_record, ws, clock, now, band, named), cold=cold
+    )
+
+
+def _record(
+    ws: Workspace, clock: Clock, now: int, band: pl.Expr, named: pl.Expr, found: Picked
+) -> RefreshResult:
+    """Record the changes of the members `found` (with the band each risk reached)."""
     frame = found.frame
     tiers = frame.filter(_TIER_MOVED)
     states = frame.filter(_STATE_MOVED)
