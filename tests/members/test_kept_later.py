@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 
 from shequn.analytics.copy import append, memory_copy
 from shequn.config import Settings, Tier
-from shequn.members import kept_profiles
+from shequn.members import kept_profiles, tiers
 from shequn.members.profiles import Pick, assemble, pick_from
 from tests.analytics.helpers import SHANGHAI, to_arrow
 from tests.members.test_stored import AFTER, BEFORE, _at, _figures_cold_model_kept, _log, record
@@ -183,9 +183,17 @@ def test_a_pick_in_a_new_process_reads_back_only_what_it_compares(
         return read_rows(con, rows, columns)
 
     monkeypatch.setattr(kept_profiles, "read_rows", spy)
+    ranked = []
+    readers = tiers.readers
+
+    def ranking(frame, tiers):  # type: ignore[no-untyped-def]
+        ranked.append(frame)
+        return readers(frame, tiers)
+
+    monkeypatch.setattr(tiers, "readers", ranking)
     columns = ("member", "communities", "tier", "recorded_tier", "state", "churn_risk")
     pick = Pick(pl.col("state") != "active", columns)
-    assert not {"communities", "state", "churn_risk"} & set(pick.reads())
+    assert not {"communities", "state", "churn_risk", *tiers.READS} & set(pick.reads())
     found = pick_from(con, settings, _at("2026-06-12 10:00"), pick)
     assert found.frame.columns == list(columns)
     assert kept_profiles._held == {}  # read back for a pick: nothing held
@@ -196,5 +204,10 @@ def test_a_pick_in_a_new_process_reads_back_only_what_it_compares(
     expected = full.filter(pick.where).select(columns)
     assert 0 < expected.height < full.height and found.total == full.height
     assert read_late == [(expected.height, ["communities"])]
+    # What tiers read is read back only for those recorded in a tier with a grace
+    # period: k7, a buyer with no order in the window, whose grace figures are then read.
+    assert ranked[0].columns == list(tiers.HELD_READS)
+    assert ranked[0]["member"].to_list() == ["k7"]
+    assert readers(ranked[0], settings.tiers).to_list() == ["k7"]
     assert_frame_equal(found.frame.sort("member"), expected)
     assert_frame_equal(wide, full)

@@ -37,18 +37,17 @@ def merge_incoming(con: duckdb.DuckDBPyConnection) -> None:
     )
     kinds = ", ".join(f"'{t}'" for t in MEMBERSHIP_TYPES)
     touching = f"FROM incoming WHERE type IN ({kinds}) AND member IS NOT NULL"
-    kept = "SELECT community, member, ts, id, type FROM first_touch AS t"
-    if only:
-        kept += f""" SEMI JOIN (SELECT DISTINCT community, member {touching}) AS k
-            ON k.community = t.community AND k.member = t.member"""
+    named = f"SELECT DISTINCT community, member {touching}"
+    kept = _kept(con, "first_touch", ("community", "member"), named if only else None)
     # DuckDB compares structs field by field: the minimum is the first event by (ts, id).
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE touched AS
             SELECT community, member, MIN(struct_pack(ts := ts, id := id, type := type)) AS f
-            FROM ({kept} UNION ALL SELECT community, member, ts, id, type {touching})
+            FROM (SELECT community, member, ts, id, type FROM {kept}
+                  UNION ALL SELECT community, member, ts, id, type {touching})
             GROUP BY community, member"""
     )
-    _replace(con, "first_touch", "touched", ("community", "member"), only)
+    _replace(con, "first_touch", only)
     con.execute("INSERT INTO first_touch SELECT community, member, f.ts, f.id, f.type FROM touched")
     con.execute("DROP TABLE touched")
     con.execute(
@@ -65,15 +64,30 @@ def merge_incoming(con: duckdb.DuckDBPyConnection) -> None:
     _merge_orders(con, only)
 
 
-def _replace(
-    con: duckdb.DuckDBPyConnection, table: str, new: str, key: tuple[str, ...], only: bool
-) -> None:
-    """Delete the rows of `table` that `new` replaces: those with its keys, or all."""
+def _kept(
+    con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], named: str | None
+) -> str:
+    """What to fold a batch into: the rows of `table` with a key of the query `named`
+    (kept, with their row ids, in the temporary table `<table>_named`, which `_replace`
+    deletes by), or all of them (`named` None)."""
+    if named is None:
+        return table
+    on = " AND ".join(f"k.{c} = t.{c}" for c in key)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table}_named AS
+            SELECT t.rowid AS row_id, t.* FROM {table} AS t SEMI JOIN ({named}) AS k ON {on}"""
+    )
+    return f"{table}_named"
+
+
+def _replace(con: duckdb.DuckDBPyConnection, table: str, only: bool) -> None:
+    """Delete the rows of `table` that were folded (`_kept`): those named, by row id
+    (another join on the keys would read the table's key columns again), or all."""
     if not only:
         con.execute(f"DELETE FROM {table}")
         return
-    on = " AND ".join(f"t.{c} = n.{c}" for c in key)
-    con.execute(f"DELETE FROM {table} AS t USING {new} AS n WHERE {on}")
+    con.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT row_id FROM {table}_named)")
+    con.execute(f"DROP TABLE {table}_named")
 
 
 def _merge_member_days(con: duckdb.DuckDBPyConnection) -> None:
@@ -91,15 +105,13 @@ def _merge_orders(con: duckdb.DuckDBPyConnection, only: bool) -> None:
     # An order's rows may arrive in several appends, and out of time order: its total
     # adds up, and its first row is the minimum by (ts, id) of all it has seen. An order
     # without an id is its event alone (`solo`: its id), never seen before.
-    kept = "SELECT community, order_id, solo, net, first_ts, first_id, member FROM order_totals"
-    if only:
-        kept += """ AS t SEMI JOIN (SELECT DISTINCT community, order_id FROM incoming
-            WHERE type = 'order') AS k ON k.community = t.community AND k.order_id = t.order_id"""
+    named = "SELECT DISTINCT community, order_id FROM incoming WHERE type = 'order'"
+    kept = _kept(con, "order_totals", ("community", "order_id"), named if only else None)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE totals AS
             SELECT community, order_id, solo, SUM(net) AS net,
                    MIN(struct_pack(ts := first_ts, id := first_id, member := member)) AS f
-            FROM ({kept}
+            FROM (SELECT community, order_id, solo, net, first_ts, first_id, member FROM {kept}
                   UNION ALL
                   SELECT community, order_id,
                          CASE WHEN order_id IS NULL THEN id ELSE 0 END AS solo,
@@ -108,7 +120,7 @@ def _merge_orders(con: duckdb.DuckDBPyConnection, only: bool) -> None:
                   FROM incoming WHERE type = 'order')
             GROUP BY community, order_id, solo"""
     )
-    _replace(con, "order_totals", "totals", ("community", "order_id"), only)
+    _replace(con, "order_totals", only)
     con.execute(
         """INSERT INTO order_totals SELECT community, order_id, solo, net, f.ts, f.id,
            f.member FROM totals"""

@@ -197,6 +197,21 @@ def read_rows(
     return rows.join(read, on="member", how="left")
 
 
+def holding(
+    con: duckdb.DuckDBPyConnection, kept: Kept, tiers: list[str], columns: Sequence[str]
+) -> pl.DataFrame:
+    """The kept profiles recorded in one of `tiers`, with `columns`: from `kept` when
+    it has them, else read back for those rows alone (a few, against reading the
+    columns of every row)."""
+    if all(c in kept.frame.columns for c in columns):
+        return kept.frame.select(columns).filter(pl.col("recorded_tier").is_in(tiers))
+    listed = ", ".join(f'"{c}"' for c in columns)
+    with registered(con, held_tiers=pl.DataFrame({"tier": tiers}, schema={"tier": pl.String})):
+        return read_frame(
+            con, f"SELECT {listed} FROM {TABLE} WHERE recorded_tier IN (FROM held_tiers)"
+        )
+
+
 def add_persons(con: duckdb.DuckDBPyConnection, persons: pl.Series) -> None:
     """Add the persons of `persons` to `CHANGED`."""
     with registered(con, persons=persons.to_frame("person")):

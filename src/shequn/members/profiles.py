@@ -199,7 +199,10 @@ def _refreshed(
     if at.now != start.now:
         kept_profiles.add_persons(con, _tenure_crossed(start, settings, at))
         if graces:
-            kept_profiles.add_persons(con, tiers.readers(start.frame, settings.tiers))
+            holding = kept_profiles.holding(
+                con, start, tiers.graced(settings.tiers), tiers.HELD_READS
+            )
+            kept_profiles.add_persons(con, tiers.readers(holding, settings.tiers))
     kept = {0: read_kept(con, now, kept_profiles.CHANGED)}
     stored = {
         days: recorded(con, at.back(days).now, kept_profiles.CHANGED) for days in (0, *graces)
@@ -223,9 +226,9 @@ def _refreshed(
     return Picked(kept_profiles.read_rows(con, chosen, rest).select(pick.columns), total)
 
 
-# The kept columns a refresh reads back: the time pass's inputs (it derives idle days,
-# state and churn risk anew), the tenure crossing, and the tiers of the persons whose
-# recorded tier has a grace period.
+# The kept columns a refresh reads back of every row: the time pass's inputs (it derives
+# idle days, state and churn risk anew), the tenure crossing and the tiers (what tiers
+# read only of those recorded in a tier with a grace period: `kept_profiles.holding`).
 _READS: tuple[str, ...] = (
     "member",
     "first_seen",
@@ -235,7 +238,6 @@ _READS: tuple[str, ...] = (
     churn.BASE,
     "tier",
     "recorded_tier",
-    *tiers.READS,
 )
 # The columns the time pass derives anew for every row (never read back for it).
 TIME_PASSED: tuple[str, ...] = ("state", "churn_risk")

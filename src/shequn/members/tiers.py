@@ -66,18 +66,26 @@ def _ranked(frame: pl.DataFrame, tiers: list[Tier]) -> pl.DataFrame:
     )
 
 
+def graced(tiers: list[Tier]) -> list[str]:
+    """The names of the tiers with a grace period."""
+    return [t.name for t in tiers if t.grace_days]
+
+
+# What `readers` reads of a profile.
+HELD_READS: tuple[str, ...] = ("member", "recorded_tier", *READS)
+
+
 def readers(frame: pl.DataFrame, tiers: list[Tier]) -> pl.Series:
-    """The members of `frame` whose tier `decide` reads an earlier instant's figures
-    for: those who no longer meet a recorded tier that has a grace period (for everyone
-    else the tier decided does not depend on them)."""
-    graced = [t.name for t in tiers if t.grace_days]
-    if not graced:
+    """The members of `frame` (profiles with at least `HELD_READS`) whose tier `decide`
+    reads an earlier instant's figures for: those who no longer meet a recorded tier
+    that has a grace period (for everyone else the tier decided does not depend on
+    them)."""
+    names = graced(tiers)
+    if not names:
         return frame["member"].clear()
     # Only the few recorded in such a tier are ranked (not every member), and only the
     # columns ranking reads are filtered.
-    held = frame.select("member", "recorded_tier", *READS).filter(
-        pl.col("recorded_tier").is_in(graced)
-    )
+    held = frame.select(HELD_READS).filter(pl.col("recorded_tier").is_in(names))
     ranked = _ranked(held, tiers)
     return ranked.filter(pl.col("now_rank") < pl.col("held_rank"))["member"]
 
