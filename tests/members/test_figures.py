@@ -148,6 +148,82 @@ def test_the_grace_figures_are_read_for_who_no_longer_meets_a_recorded_graced_ti
     assert readers(frame, tiers[:1]).to_list() == []
 
 
+def test_a_grace_evaluation_reads_the_figures_of_the_tiers_from_the_lowest_graced_up() -> None:
+    from shequn.members.tiers import grace_reads
+
+    regular = Tier(name="regular", min_days_active=3, window_days=30)
+    buyer = Tier(name="buyer", min_orders=2, window_days=30, grace_days=14)
+    veteran = Tier(name="veteran", min_tenure_days=60, min_gmv=100)
+    assert grace_reads([regular, veteran]) == set()  # no grace period: nothing
+    # A regular met 14 days ago cannot keep a buyer: the days are not read.
+    assert grace_reads([regular, buyer]) == {"points", "orders_window"}
+    # ... but a regular above a buyer can.
+    assert grace_reads([buyer, regular]) == {"points", "orders_window", "days_active_window"}
+    # A tier without a window reads all-time figures.
+    assert grace_reads([regular, buyer, veteran]) == {
+        "points",
+        "orders_window",
+        "tenure_days",
+        "gmv",
+    }
+
+
+def test_a_lower_graced_tier_is_kept_by_a_higher_tier_met_before_in_a_refresh() -> None:
+    # k is recorded a buyer (the lowest tier, 14 days' grace) and meets nothing on
+    # 04-10; on 03-27 it was active on three days of the window (03-01 to 03-03): a
+    # regular, above a buyer, so it keeps the buyer tier. A refresh after z's message
+    # decides k again (it no longer meets its recorded tier) from its active days
+    # 14 days back, which it must read though the buyer tier reads only orders.
+    from shequn.analytics.copy import append
+
+    settings = Settings(
+        tiers=[
+            Tier(name="buyer", min_orders=1, window_days=30, grace_days=14),
+            Tier(name="regular", min_days_active=3, window_days=30),
+        ]
+    )
+    b = LogBuilder()
+    for day in ("01", "02", "03"):
+        b.add(f"2026-03-{day} 10:00", "message", "k", message_id=f"k{day}")
+    b.add("2026-04-01 10:00", "message", "z", message_id="z1")
+    con = memory_copy(to_arrow(b.events), SHANGHAI)
+    at = AsOf.of(datetime(2026, 4, 10, 12, tzinfo=SHANGHAI), SHANGHAI)
+    record(con, at, (20, "k", "tier_changed", "buyer", None))
+    first = assemble(con, settings, at)
+    append(con, to_arrow([b.add("2026-04-10 11:00", "message", "z", message_id="z2")]), SHANGHAI)
+    again = assemble(con, settings, AsOf.of(datetime(2026, 4, 10, 13, tzinfo=SHANGHAI), SHANGHAI))
+    [(changed,)] = con.execute("SELECT COUNT(*) FROM member_profiles_changed").fetchall()
+    assert changed == 2  # z (its message) and k (its grace), not everyone
+    for frame in (first, again):
+        assert (_row(frame, "k")["tier"], _row(frame, "k")["tier_reason"]) == (
+            "buyer",
+            "kept in the grace period",
+        )
+
+
+def test_grace_figures_read_only_the_compact_tables_asked_for() -> None:
+    from shequn.members.figures import QUALIFYING, qualifying
+
+    con = _copy()
+    persons = pl.Series(["a", "c", "x"])
+    every = qualifying(con, AT, 60, persons).sort("member")
+    # a: two orders (10.50 + 4.50) and two active days; c: one day; x: nothing at all.
+    assert every.rows() == [
+        ("a", 2, 2, 15.0, 15.0, 2, 2),
+        ("c", 0, 0, 0.0, 0.0, 1, 1),
+    ]
+    orders = qualifying(con, AT, 60, persons, {"orders_window"}).sort("member")
+    assert orders.columns == ["member", *QUALIFYING]
+    assert orders.select("member", "orders", "gmv").rows() == [("a", 2, 15.0)]
+    assert orders.select("days_active", "days_active_window").null_count().row(0) == (1, 1)
+    days = qualifying(con, AT, 60, persons, {"days_active"}).sort("member")
+    assert days.select("member", "days_active").rows() == [("a", 2), ("c", 1)]
+    assert days["orders"].null_count() == days.height
+    nothing = qualifying(con, AT, 60, persons, {"points"}).sort("member")
+    assert nothing["member"].to_list() == ["a", "c", "x"]
+    assert nothing.drop("member").null_count().row(0) == (3,) * len(QUALIFYING)
+
+
 def test_rfm_quintiles_and_segments_by_hand() -> None:
     from shequn.members.rfm import with_rfm
 

@@ -21,29 +21,29 @@ from tests.analytics.helpers import SHANGHAI, to_arrow
 from tests.members.test_stored import AFTER, BEFORE, _at, _figures_cold_model_kept, _log, record
 
 
-def _settings() -> Settings:
-    return Settings.model_validate(
-        {
-            "tiers": [
-                Tier(name="regular", min_days_active=3, window_days=30),
-                Tier(name="veteran", min_tenure_days=60),
-                Tier(name="buyer", min_orders=2, window_days=30, grace_days=14),
-            ],
-            "member_states": {"churn_refit_days": 30},
-        }
-    )
+def _settings(graced_first: bool = False) -> Settings:
+    tiers = [
+        Tier(name="regular", min_days_active=3, window_days=30),
+        Tier(name="veteran", min_tenure_days=60),
+        Tier(name="buyer", min_orders=2, window_days=30, grace_days=14),
+    ]
+    # The buyer lowest: a grace evaluation then reads every tier's figures 14 days back.
+    if graced_first:
+        tiers = [tiers[2], tiers[0], tiers[1]]
+    return Settings.model_validate({"tiers": tiers, "member_states": {"churn_refit_days": 30}})
 
 
+@pytest.mark.parametrize("graced_first", [False, True], ids=["buyer highest", "buyer lowest"])
 @pytest.mark.parametrize("held", [True, False], ids=["held in the process", "read back"])
 @pytest.mark.parametrize("more", [(), AFTER], ids=["same recorded", "recorded changed"])
 @pytest.mark.parametrize(
     "later", ["2026-06-11 15:00", "2026-06-14 09:30"], ids=["hours later", "days later"]
 )
 def test_a_refresh_at_a_later_instant_equals_a_full_decision(
-    later: str, more: tuple, held: bool, monkeypatch: pytest.MonkeyPatch
+    later: str, more: tuple, held: bool, graced_first: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     events = _log(8, 2000, keys=200).events
-    settings = _settings()
+    settings = _settings(graced_first)
     con = memory_copy(to_arrow(events[:1970]), SHANGHAI)
     record(con, _at("2026-06-11 09:00"), *BEFORE)
     first = assemble(con, settings, _at("2026-06-11 09:00"))

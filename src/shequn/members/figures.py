@@ -10,7 +10,7 @@ is "as of" it, so the churn model can compute the same features at a past cut-of
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -143,23 +143,43 @@ QUALIFYING: tuple[str, ...] = (
 )
 
 
+_KINDS = {c: pl.Float64 if c.startswith("gmv") else pl.Int64 for c in QUALIFYING}
+
+
 def qualifying(
-    con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int, persons: pl.Series
+    con: duckdb.DuckDBPyConnection,
+    at: AsOf,
+    gap_days: int,
+    persons: pl.Series,
+    columns: Collection[str] = QUALIFYING,
 ) -> pl.DataFrame:
     """The figures `QUALIFYING` of `persons` as of `at`, as `compute` finds them, from
     the copy's compact tables (orders, active days) and only those persons' rows: a
-    tier's grace evaluation for a few members without bringing up a whole set."""
+    tier's grace evaluation for a few members without bringing up a whole set.
+
+    Only the compact tables that one of `columns` comes from are read; the figures of
+    the others are null (the active days cost most, and a grace period on orders alone
+    never reads them).
+    """
+    parts = [name for name, given in kept_sql.TIERED.items() if set(given) & set(columns)]
+    wanted = [c for name in parts for c in kept_sql.TIERED[name]]
+    unread = [pl.lit(None, _KINDS[c]).alias(c) for c in QUALIFYING if c not in wanted]
+    if not wanted:
+        return pl.DataFrame({"member": persons.unique()}).with_columns(unread)
     with registered(con, fig_asked=persons.to_frame("person")):
         con.execute(
             "CREATE OR REPLACE TEMP TABLE fig_scope AS SELECT DISTINCT person FROM fig_asked"
         )
     con.execute(kept_sql.SCOPE_KEYS)
-    con.execute(kept_sql.TIERED_PARTS.format(**at.params(gap_days), **kept_sql.KEYED))
-    frame = read_frame(con, f"SELECT member, {', '.join(QUALIFYING)} FROM fig_parts")
+    joined = " FULL JOIN ".join(parts) + (" USING (member)" if len(parts) > 1 else "")
+    params = at.params(gap_days)
+    con.execute(kept_sql.TIERED_PARTS.format(parts=joined, **params, **kept_sql.KEYED))
+    frame = read_frame(con, f"SELECT member, {', '.join(wanted)} FROM fig_parts")
     for temp in ("fig_scope", "fig_keys", "fig_parts"):
         con.execute(f"DROP TABLE {temp}")
     zero = {"gmv": 0.0, "gmv_window": 0.0}
-    return frame.with_columns(pl.col(c).fill_null(zero.get(c, 0)) for c in QUALIFYING)
+    filled = [pl.col(c).fill_null(zero.get(c, 0)) for c in wanted]
+    return frame.with_columns(*filled, *unread).select("member", *QUALIFYING)
 
 
 def _crossings(then: AsOf, at: AsOf) -> dict[str, str]:

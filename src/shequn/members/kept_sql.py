@@ -322,11 +322,17 @@ SELECT * FROM firsts
 FULL JOIN left_all USING (member) FULL JOIN spoke USING (member)
 FULL JOIN bought USING (member) FULL JOIN shape USING (member)
 """
-# The figures of `figures.QUALIFYING` only (a tier's grace evaluation).
+# The figures of `figures.QUALIFYING` only (a tier's grace evaluation): of the parts
+# `{parts}` (`bought`, `shape`, or both joined: `TIERED`), the others left unread.
 TIERED_PARTS = f"""
 CREATE OR REPLACE TEMP TABLE fig_parts AS WITH {PERSONS}, {_TIERED}
-SELECT * FROM bought FULL JOIN shape USING (member)
+SELECT * FROM {{parts}}
 """
+# The parts of TIERED_PARTS and the figures of `figures.QUALIFYING` each gives.
+TIERED: dict[str, tuple[str, ...]] = {
+    "bought": ("orders", "orders_window", "gmv", "gmv_window"),
+    "shape": ("days_active", "days_active_window"),
+}
 # PARTS's and TIERED_PARTS's parameters: everyone (cold), or the keys of `fig_keys`.
 EVERYONE = {"keyed": "TRUE", "distinct": ""}
 KEYED = {"keyed": "member IN (SELECT key FROM fig_keys)", "distinct": "DISTINCT"}

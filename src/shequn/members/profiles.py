@@ -208,7 +208,7 @@ def _refreshed(
         days: recorded(con, at.back(days).now, kept_profiles.CHANGED) for days in (0, *graces)
     }
     readers = tiers.readers(_joined(kept, stored, 0), settings.tiers)
-    kept |= {days: _earlier(con, at.back(days), gap, kept[0], readers) for days in graces}
+    kept |= {days: _earlier(con, at.back(days), gap, kept[0], readers, settings) for days in graces}
     model = kept_model(con, settings, at, kept[0], None)
     rows = _decided(settings, at, kept, stored, model).sort("member")
     key = kept_profiles.Key.of(con, settings, at, marks | {now.table: now.mark})
@@ -244,14 +244,20 @@ TIME_PASSED: tuple[str, ...] = ("state", "churn_risk")
 
 
 def _earlier(
-    con: duckdb.DuckDBPyConnection, at: AsOf, gap: int, now: pl.DataFrame, persons: pl.Series
+    con: duckdb.DuckDBPyConnection,
+    at: AsOf,
+    gap: int,
+    now: pl.DataFrame,
+    persons: pl.Series,
+    settings: Settings,
 ) -> pl.DataFrame:
     """The figures tiers read of `persons` as of the earlier instant `at` (those seen
-    by then), from the copy's compact tables and their first activity in `now`."""
+    by then), from the copy's compact tables and their first activity in `now`: those
+    a grace evaluation reads (`tiers.grace_reads`); the others empty (null)."""
     seen = now.join(persons.to_frame("member"), on="member", how="semi").filter(
         pl.col("first_seen") < at.now
     )
-    parts = qualifying(con, at, gap, seen["member"])
+    parts = qualifying(con, at, gap, seen["member"], tiers.grace_reads(settings.tiers))
     times = seen.select("member", "first_seen", "last_active")
     return with_time(times.join(parts, on="member", how="left"), at)
 

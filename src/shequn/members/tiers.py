@@ -34,6 +34,26 @@ READS: tuple[str, ...] = (
 )
 
 
+def reads(tier: Tier) -> set[str]:
+    """The columns of `READS` that `meets(tier)` reads."""
+    figures = {
+        pair[1 if tier.window_days is not None else 0]
+        for field, pair in _FIGURES.items()
+        if getattr(tier, field)
+    }
+    return {"points", *figures, *(["tenure_days"] if tier.min_tenure_days else [])}
+
+
+def grace_reads(tiers: list[Tier]) -> set[str]:
+    """What `decide` reads of the profiles at a grace instant: the figures of the tiers
+    from the lowest one with a grace period up (whether a lower tier was met then
+    changes nothing: a recorded tier is kept only if it, or a higher one, was)."""
+    graced = [rank for rank, tier in enumerate(tiers) if tier.grace_days]
+    if not graced:
+        return set()
+    return set().union(*(reads(tier) for tier in tiers[min(graced) :]))
+
+
 def meets(tier: Tier) -> pl.Expr:
     """Whether each row of a profile frame meets every minimum of `tier`."""
     windowed = tier.window_days is not None
