@@ -79,3 +79,31 @@ def test_member_text_is_shown_as_written(tmp_path: Path) -> None:
         result = wide.invoke(app, [*args, "-w", str(ws.root)], catch_exceptions=False)
         assert result.exit_code == 0, result.output
         assert (key if args[0] == "members" else "[bold]test[/]") in result.output
+
+
+def test_a_table_keeps_its_width_where_no_stream_is_a_terminal(
+    root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Cron mail, CI logs, a script's file: no terminal and no $COLUMNS. Rich would fit
+    # the table to 80 columns and cut every cell ("wx…", "re…"); it keeps its width.
+    import gc
+    import io
+
+    from shequn.cli import main
+    from shequn.cli.output import console
+
+    args = ["shequn", "members", "list", "-w", str(root), "--at", "2026-11-01"]
+    monkeypatch.setattr("sys.argv", args)
+    monkeypatch.setattr("sys.stdin", io.StringIO())
+    shown = {}
+    for columns in ("", "80"):
+        monkeypatch.setenv("COLUMNS", columns)
+        monkeypatch.setattr(console, "_width", None)  # as in a new process; restored after
+        with pytest.raises(SystemExit) as exit_:
+            main()
+        gc.unfreeze()  # `main` froze what lives for the exit; this process goes on
+        assert exit_.value.code == 0
+        shown[columns] = capsys.readouterr().out
+    assert "wx:a" in shown[""] and "replies_received" in shown[""]
+    # $COLUMNS, when set, still decides.
+    assert "replies_received" not in shown["80"] and "…" in shown["80"]

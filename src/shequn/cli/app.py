@@ -15,7 +15,7 @@ from rich.markup import escape
 from shequn import __version__
 from shequn.cli.collector import frozen_at_exit
 from shequn.cli.lazy import Lazy, LazyGroup
-from shequn.cli.output import console, err
+from shequn.cli.output import console, err, natural_width_without_terminal
 from shequn.errors import ShequnError
 
 # The commands in `shequn --help` order, each imported only when it runs; `help` is the
@@ -98,6 +98,7 @@ def _main(
 def main() -> None:
     """The process's entry point (`shequn`, `python -m shequn`): runs the command, then
     leaves what it holds to the exit's reference counting (shequn.cli.collector)."""
+    natural_width_without_terminal()
     try:
         app()
     except ShequnError as exc:

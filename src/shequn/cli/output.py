@@ -13,8 +13,10 @@ names a member key as it must be typed again.
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
@@ -26,6 +28,25 @@ if TYPE_CHECKING:
 
 console = Console(soft_wrap=True, markup=False, emoji=False)
 err = Console(stderr=True, soft_wrap=True, emoji=False)
+# The width of results where nothing tells Rich the reader's: it would fit a table to 80
+# columns and cut every cell to "me…". Tables print at their natural width instead.
+NATURAL_WIDTH = 10_000
+
+
+def natural_width_without_terminal() -> None:
+    """Print results at their natural width when no standard stream is a terminal and
+    $COLUMNS is unset: cron mail, CI logs, a script's file (`shequn.cli.main`, once).
+    A terminal, or $COLUMNS, keeps Rich's own choice."""
+    streams = (sys.stdin, sys.stdout, sys.stderr)
+    if not os.environ.get("COLUMNS") and not any(_is_terminal(s) for s in streams):
+        console.width = NATURAL_WIDTH
+
+
+def _is_terminal(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (ValueError, OSError):  # closed, or detached
+        return False
 
 
 def description() -> TextColumn:
