@@ -143,7 +143,12 @@ QUALIFYING: tuple[str, ...] = (
 )
 
 
-_KINDS = {c: pl.Float64 if c.startswith("gmv") else pl.Int64 for c in QUALIFYING}
+# The Polars type of each of `QUALIFYING`, as the stored table declares it.
+_KINDS = {
+    name: pl.Float64 if kind == "DOUBLE" else pl.Int64
+    for name, kind in kept_sql.COLUMNS
+    if name in QUALIFYING
+}
 
 
 def qualifying(
@@ -177,8 +182,7 @@ def qualifying(
     frame = read_frame(con, f"SELECT member, {', '.join(wanted)} FROM fig_parts")
     for temp in ("fig_scope", "fig_keys", "fig_parts"):
         con.execute(f"DROP TABLE {temp}")
-    zero = {"gmv": 0.0, "gmv_window": 0.0}
-    filled = [pl.col(c).fill_null(zero.get(c, 0)) for c in wanted]
+    filled = [pl.col(c).fill_null(0) for c in wanted]  # 0.0 in a DOUBLE column
     return frame.with_columns(*filled, *unread).select("member", *QUALIFYING)
 
 
