@@ -126,6 +126,8 @@ def main() -> None:
     markdown = WORKSPACE / "review-2025-10.md"
     shequn("review", "--period", "2025-10", "--format", "html", "--out", str(html))
     shequn("review", "--period", "2025-10", "--format", "md", "--out", str(markdown))
+    # The history ends in 2025: members are asked about as of its end, not today.
+    shequn("members", "leaders", "--top", "5", "--at", "2025-11-01")
     print(f"\nThe demo workspace is {WORKSPACE}.")
     print(f"The review (复盘) of October 2025 is {html}\n  and, as Markdown, {markdown}.")
     console_login()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,6 +74,47 @@ def test_export_round_trips(root: Path, tmp_path: Path, fmt: str) -> None:
     first, second = status(root), status(tmp_path / "other")
     for key in ("events", "by_type", "by_source", "first", "last", "members"):
         assert first[key] == second[key]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_export_to_standard_output(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    # `-o -` pipes the log on (to gzip, to another machine): the file's bytes, no
+    # file named "-", no "Wrote" line among them.
+    import polars as pl
+
+    run("import", str(CSV), "-w", str(root))
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["export", "events", "--format", fmt, "-o", "-", "-w", str(root)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / f"piped.{fmt}"
+    out.write_bytes(result.stdout_bytes)
+    read = {"csv": pl.read_csv, "jsonl": pl.read_ndjson, "parquet": pl.read_parquet}[fmt]
+    assert read(out).height == 8
+    assert not (tmp_path / "-").exists() and not list(tmp_path.glob("*.partial"))
+    if fmt != "parquet":  # imports read text exports (test_export_round_trips converts)
+        assert "0 events added, 8 already stored" in run("import", str(out), "-w", str(root))
+
+
+def test_review_to_standard_output(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openpyxl import load_workbook
+
+    run("import", str(CSV), "-w", str(root))
+    monkeypatch.chdir(tmp_path)
+    period = ["--period", "2026-10", "-w", str(root), "-o", "-"]
+    markdown = runner.invoke(app, ["review", "--format", "md", *period], catch_exceptions=False)
+    html = runner.invoke(app, ["review", "--format", "html", *period], catch_exceptions=False)
+    book = runner.invoke(app, ["review", "--format", "xlsx", *period], catch_exceptions=False)
+    assert markdown.stdout.startswith("# ") and "2026-10" in markdown.stdout
+    assert html.stdout.lstrip().lower().startswith("<!doctype html>")
+    assert load_workbook(io.BytesIO(book.stdout_bytes)).sheetnames
+    # With the terminal format, `-o -` is the terminal's table.
+    shown = runner.invoke(app, ["review", *period], catch_exceptions=False)
+    assert shown.exit_code == 0 and "2026-10" in shown.stdout
+    assert not (tmp_path / "-").exists() and not list(tmp_path.glob("review-*"))
 
 
 def test_export_leaves_sop_events_out_unless_asked(root: Path, tmp_path: Path) -> None:

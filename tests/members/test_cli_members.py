@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from shequn.cli.app import app
+from shequn.errors import InputError
 from shequn.services.workspace import init_workspace
 from tests.members.test_refresh import _load
 
@@ -107,3 +108,87 @@ def test_a_table_keeps_its_width_where_no_stream_is_a_terminal(
     assert "wx:a" in shown[""] and "replies_received" in shown[""]
     # $COLUMNS, when set, still decides.
     assert "replies_received" not in shown["80"] and "…" in shown["80"]
+
+
+def test_list_to_standard_output(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `-o -` sends the rows on (to jq, a spreadsheet import, a file): no file named "-".
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    monkeypatch.chdir(tmp_path)
+    base = ["members", "list", "-w", str(root), "--at", "2026-11-01", "-o", "-"]
+    runner = CliRunner()
+    as_csv = runner.invoke(app, [*base, "--format", "csv"], catch_exceptions=False)
+    rows = {r["member"]: r for r in csv.DictReader(io.StringIO(as_csv.stdout))}
+    assert (rows["wx:a"]["state"], rows["wx:b"]["state"]) == ("at_risk", "active")
+    as_json = runner.invoke(app, [*base, "--format", "json"], catch_exceptions=False)
+    assert {r["member"] for r in json.loads(as_json.stdout)} == {"wx:a", "wx:b"}
+    as_xlsx = runner.invoke(app, [*base, "--format", "xlsx"], catch_exceptions=False)
+    sheet = load_workbook(io.BytesIO(as_xlsx.stdout_bytes))["members"]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert header[0] == "member" and sheet.max_row == 3
+    assert not (tmp_path / "-").exists() and not list(tmp_path.glob("members.*"))
+    assert "Wrote" not in as_csv.output  # nothing but the rows on the way
+
+
+def test_binary_output_is_kept_off_a_terminal(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("shequn.cli.output._is_terminal", lambda stream: True)
+    args = ["members", "list", "-w", str(root), "--format", "xlsx", "-o", "-"]
+    result = CliRunner().invoke(app, args)
+    assert isinstance(result.exception, InputError)
+    assert "'--out'" in str(result.exception) and "-o result.xlsx" in result.exception.hint
+    assert not result.stdout_bytes and not (tmp_path / "-").exists()
+
+
+def test_empty_results_say_why(root: Path) -> None:
+    runner = CliRunner(env={"COLUMNS": "200"})
+
+    def run(*args: str) -> tuple[str, str]:
+        result = runner.invoke(app, [*args, "-w", str(root)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.stdout, result.stderr
+
+    # Before b's reply (10-25) there is no interaction: no leader, and the events do
+    # not end long before the day asked about, so no other day is suggested.
+    shown, why = run("members", "leaders", "--at", "2026-10-02")
+    assert "pagerank" in shown and "wx:" not in shown
+    assert why.split("\n")[0] == (
+        "no opinion leaders: no replies, reactions or mentions between members in the 365 "
+        "days before 2026-10-02"
+    )
+    assert "--at" not in why
+    _, found = run("members", "leaders", "--at", "2026-11-01")
+    assert not found
+    # Asked about today, long after the last event (10-25): the day to ask about instead.
+    for args in (["members", "seeds"], ["members", "recommend", "wx:a"]):
+        _, why = run(*args)
+        assert "its last event is of 2026-10-25: ask about then with --at 2026-10-26" in why
+    _, why = run("members", "list", "--filter", "orders > 5")
+    assert why.startswith("no member matches --filter\n")
+    _, why = run("members", "flow", "--from", "2026-10-01", "--to", "2026-11-01")
+    assert "no lifecycle moves recorded from 2026-10-01 to 2026-11-01" in why
+    assert "shequn members refresh" in why
+
+
+def test_seeds_per_community(root: Path) -> None:
+    args = ["members", "seeds", "-w", str(root), "--at", "2026-11-01"]
+    wide = CliRunner(env={"COLUMNS": "200"})
+    assert "wx:b" in wide.invoke(app, args, catch_exceptions=False).stdout
+    other = wide.invoke(app, [*args, "-c", "elsewhere"], catch_exceptions=False)
+    assert "wx:b" not in other.stdout and "no seed members" in other.stderr
+    assert "wx:b" in wide.invoke(app, [*args, "--top", "1"], catch_exceptions=False).stdout
+
+
+def test_a_table_cell_shows_four_decimals() -> None:
+    from shequn.cli.output import cell
+
+    assert cell(462.61104335390047) == "462.611"
+    assert cell(0.8888888888888888) == "0.8889"
+    assert (cell(38259.0), cell(None), cell(732), cell("wx:a")) == ("38,259.0", "", "732", "wx:a")

@@ -14,14 +14,17 @@ names a member key as it must be typed again.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from shequn.clock import from_micros
+from shequn.errors import InputError
 
 if TYPE_CHECKING:
     from shequn.workspace import Workspace
@@ -47,6 +50,52 @@ def _is_terminal(stream: TextIO | None) -> bool:
         return stream is not None and stream.isatty()
     except (ValueError, OSError):  # closed, or detached
         return False
+
+
+# `--out -`: the standard output, as Unix tools read a file named "-".
+STDOUT = Path("-")
+
+
+def to_stdout(out: Path | None, binary: str = "") -> bool:
+    """Whether `--out` asks for the standard output (`-o -`, to pipe a result on).
+
+    `binary` names a binary format (xlsx, parquet): that goes there only when it is
+    not a terminal, which would show its bytes as noise.
+
+    Raises:
+        InputError: a binary format asked for on a terminal.
+    """
+    if out != STDOUT:
+        return False
+    if binary and _is_terminal(sys.stdout):
+        raise InputError(
+            f"{binary} is a binary format and the standard output is a terminal",
+            field="--out",
+            hint=f"name a file (-o result.{binary}) or send it on: -o - > result.{binary}",
+        )
+    return True
+
+
+def write_stdout(body: str | bytes | Path) -> None:
+    """Write a result to the standard output as it is: text as UTF-8, bytes, or a
+    file's bytes (copied in blocks, however large)."""
+    sys.stdout.flush()
+    if isinstance(body, Path):
+        with body.open("rb") as source:
+            shutil.copyfileobj(source, sys.stdout.buffer)
+    else:
+        sys.stdout.buffer.write(body.encode("utf-8") if isinstance(body, str) else body)
+    sys.stdout.buffer.flush()
+
+
+def cell(value: object) -> str:
+    """A value as a table shows it: empty for none, a fraction to four decimals
+    (an idle time of 462.61104335390047 days shows as 462.611), the rest as written."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{round(value, 4):,}"
+    return str(value)
 
 
 def description() -> TextColumn:

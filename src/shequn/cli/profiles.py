@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
+from shequn.cli import findings
 from shequn.cli.collector import paused
+from shequn.cli.member_views import AtOpt, as_of, frame_table, person_of, say_none
 from shequn.cli.options import WorkspaceOpt
-from shequn.cli.output import console
-from shequn.clock import SystemClock
+from shequn.cli.output import cell, console, to_stdout, write_stdout
 from shequn.errors import InputError
 from shequn.periods import parse_day
 from shequn.workspace import Workspace
@@ -21,21 +22,6 @@ if TYPE_CHECKING:
     import polars as pl
 
 FORMATS = ("table", "csv", "xlsx", "json")
-AtOpt = Annotated[
-    str,
-    typer.Option(
-        "--at",
-        help="Profiles as of the start of this local day (default: now).",
-        show_default=False,
-    ),
-]
-
-
-def _when(ws: Workspace, at: str) -> datetime:
-    """The instant of `--at` (a local day's midnight), or now."""
-    if not at:
-        return SystemClock().now()
-    return datetime.combine(parse_day(at, "--at"), time(), ws.settings.zone)
 
 
 def register(app: typer.Typer) -> None:
@@ -44,11 +30,11 @@ def register(app: typer.Typer) -> None:
     app.command("list")(list_members)
     app.command("refresh")(refresh)
     app.command("flow")(flow)
-    app.command("leaders")(leaders)
-    app.command("seeds")(seeds)
-    app.command("churn-eval")(churn_eval)
-    app.command("recommend")(recommend)
-    app.command("recommend-eval")(recommend_eval)
+    app.command("leaders")(findings.leaders)
+    app.command("seeds")(findings.seeds)
+    app.command("churn-eval")(findings.churn_eval)
+    app.command("recommend")(findings.recommend)
+    app.command("recommend-eval")(findings.recommend_eval)
 
 
 def show(
@@ -67,17 +53,17 @@ def show(
     from shequn.members.texts import member_texts
 
     ws = Workspace.open(workspace)
-    person = _person(ws, key)
-    frame = readable(profiles(ws, _when(ws, at)), ws.settings.timezone)
+    person = person_of(ws, key)
+    frame = readable(profiles(ws, as_of(ws, at)), ws.settings.timezone)
     frame = frame.filter(pl.col("member") == person)
     if frame.is_empty():
         raise InputError(f"member {key!r} has no events", hint="list members: shequn members list")
     table = Table("figure", "value", title=person)
     for name, value in frame.row(0, named=True).items():
-        table.add_row(name, "" if value is None else str(value))
+        table.add_row(name, cell(value))
     words = ", ".join(f"{w} ({n})" for w, n in member_texts(ws, person))
     table.add_row("top_keywords", words)
-    chosen = picks(ws, _when(ws, at), [person])[person]
+    chosen = picks(ws, as_of(ws, at), [person])[person]
     table.add_row("recommended", ", ".join(f"{r.title} ({r.item})" for r in chosen))
     console.print(table)
 
@@ -93,60 +79,75 @@ def list_members(
     ] = "",
     community: Annotated[str, typer.Option("--community", "-c", help="Only this community.")] = "",
     fmt: Annotated[str, typer.Option("--format", help="table, csv, xlsx or json.")] = "table",
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="File for csv/xlsx/json.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="File for csv/xlsx/json (default: members.<format>; - prints it)."
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option(help="At most this many rows in a table.")] = 50,
     at: AtOpt = "",
     workspace: WorkspaceOpt = None,
 ) -> None:
     """List member profiles with tier, lifecycle state and churn risk.
 
-    Example: `shequn members list --filter "churn_risk > 0.7" --format csv -o care.csv`
-    """
-    import polars as pl
+    Examples:
 
+        shequn members list --filter "churn_risk > 0.7" --format csv -o care.csv
+
+        shequn members list --format json -o - | jq '.[0]'
+    """
     from shequn.members.profiles import LIST_COLUMNS, profiles, readable
 
     if fmt not in FORMATS:
         raise InputError(
             f"unknown format {fmt!r}", field="--format", hint="use " + ", ".join(FORMATS)
         )
+    stdout = fmt != "table" and to_stdout(out, "xlsx" if fmt == "xlsx" else "")
     ws = Workspace.open(workspace)
-    frame = profiles(ws, _when(ws, at))
+    when = as_of(ws, at)
+    frame = _chosen(profiles(ws, when), community, filter_)
+    if fmt == "table":
+        frame_table(frame.select(LIST_COLUMNS).head(limit))
+        if frame.is_empty():
+            asked = [o for o, v in (("--filter", filter_), ("--community", community)) if v]
+            why = f"no member matches {' and '.join(asked)}" if asked else "no member yet"
+            say_none(ws, when, why)
+        return
+    target = None if stdout else out or Path(f"members.{fmt}")
+    _write(readable(frame, ws.settings.timezone), fmt, target)
+    if target is not None:
+        console.print(f"Wrote {frame.height:,} members to {target}")
+
+
+def _chosen(frame: pl.DataFrame, community: str, condition: str) -> pl.DataFrame:
+    """The profiles of `community` meeting `condition` (Polars SQL), riskiest first."""
+    import polars as pl
+
     if community:
         frame = frame.filter(pl.col("communities").str.split(",").list.contains(community))
-    if filter_:
+    if condition:
         try:
-            frame = frame.filter(pl.sql_expr(filter_))
+            frame = frame.filter(pl.sql_expr(condition))
         except Exception as exc:  # Polars raises several kinds for a bad expression
             raise InputError(
-                f"bad filter {filter_!r}: {exc}",
+                f"bad filter {condition!r}: {exc}",
                 field="--filter",
                 hint="write SQL over the columns, e.g. \"state = 'silent' AND orders > 0\"",
             ) from None
-    frame = frame.sort("churn_risk", descending=True, nulls_last=True)
-    if fmt == "table":
-        _table(frame.select(LIST_COLUMNS).head(limit))
-        return
-    target = out or Path(f"members.{fmt}")
-    _write(readable(frame, ws.settings.timezone), fmt, target)
-    console.print(f"Wrote {frame.height:,} members to {target}")
+    return frame.sort("churn_risk", descending=True, nulls_last=True)
 
 
-def _table(frame: pl.DataFrame) -> None:
-    table = Table(*frame.columns)
-    for row in frame.iter_rows():
-        table.add_row(*("" if v is None else str(v) for v in row))
-    console.print(table)
-
-
-def _write(frame: pl.DataFrame, fmt: str, target: Path) -> None:
-    """The profiles as a file; in CSV and XLSX no member text is run as a formula."""
+def _write(frame: pl.DataFrame, fmt: str, target: Path | None) -> None:
+    """The profiles as a file, or on standard output (`target` None); in CSV and XLSX
+    no member text is run as a formula."""
     from shequn.spreadsheet import safe
 
+    sink = io.BytesIO() if target is None else target
     if fmt == "json":
-        frame.write_json(target)
+        frame.write_json(sink)
     elif fmt == "csv":
-        safe(frame).write_csv(target)
+        safe(frame).write_csv(sink)
     else:  # openpyxl (a dependency already), streaming rows
         from openpyxl import Workbook
 
@@ -155,7 +156,9 @@ def _write(frame: pl.DataFrame, fmt: str, target: Path) -> None:
         sheet.append(frame.columns)
         for row in safe(frame).iter_rows():
             sheet.append(list(row))
-        book.save(target)
+        book.save(sink)
+    if isinstance(sink, io.BytesIO):
+        write_stdout(sink.getvalue())
 
 
 def refresh(
@@ -202,125 +205,10 @@ def flow(
     for row in rows:
         table.add_row(row.source or "(first)", row.target, f"{row.count:,}")
     console.print(table)
-
-
-def leaders(
-    top: Annotated[int, typer.Option(help="How many to show.")] = 20,
-    exclude: Annotated[
-        list[str] | None, typer.Option("--exclude", help="Member keys to leave out (bots).")
-    ] = None,
-    at: AtOpt = "",
-    workspace: WorkspaceOpt = None,
-) -> None:
-    """Opinion leaders: PageRank and betweenness of the interaction graph, with reasons.
-
-    Example: `shequn members leaders --top 10 --exclude telegram:bot1`
-    """
-    import polars as pl
-
-    from shequn.members.graph import leaders as ranked
-
-    ws = Workspace.open(workspace)
-    frame = ranked(ws, _when(ws, at), exclude or [])
-    _table(frame.head(top).with_columns(pl.col("pagerank", "betweenness", "trend").round(4)))
-
-
-def seeds(at: AtOpt = "", workspace: WorkspaceOpt = None) -> None:
-    """Seed members: active from a community's first month, and in most weeks since.
-
-    Example: `shequn members seeds`
-    """
-    from shequn.members.graph import seed_members
-
-    ws = Workspace.open(workspace)
-    _table(seed_members(ws, _when(ws, at)))
-
-
-def churn_eval(
-    cut: Annotated[
-        str, typer.Option("--cut", help="Cut-off local day (history must reach cut + horizon).")
-    ],
-    workspace: WorkspaceOpt = None,
-) -> None:
-    """Judge the churn models on a time split: train before the cut, predict after it.
-
-    Example: `shequn members churn-eval --cut 2026-10-01`
-    """
-    from shequn.members.evaluate import evaluate_workspace
-
-    ws = Workspace.open(workspace)
-    when = datetime.combine(parse_day(cut, "--cut"), time(), ws.settings.zone)
-    table = Table("split", "model", "members", "churned", "AUC", "precision@10%", "Brier")
-    for split, judged in evaluate_workspace(ws, when).items():
-        for j in judged:
-            auc = "" if j.auc is None else f"{j.auc:.3f}"
-            table.add_row(
-                split,
-                j.model,
-                f"{j.n:,}",
-                f"{j.base_rate:.1%}",
-                auc,
-                f"{j.precision_top10:.3f}",
-                f"{j.brier:.4f}",
-            )
-    console.print(table)
-
-
-def recommend(
-    key: Annotated[str, typer.Argument(help="A member key (merged keys show their person).")],
-    top: Annotated[int, typer.Option(help="How many items.", min=1, max=50)] = 5,
-    at: AtOpt = "",
-    workspace: WorkspaceOpt = None,
-) -> None:
-    """Content items and activities a member is likely to engage with, best first.
-
-    Example: `shequn members recommend telegram:user42 --top 3`
-    """
-    from shequn.members.recommend.workspace import recommend as picks
-
-    ws = Workspace.open(workspace)
-    person = _person(ws, key)
-    table = Table("#", "item", "kind", "title", title=person)
-    for i, r in enumerate(picks(ws, _when(ws, at), [person], top)[person], start=1):
-        table.add_row(str(i), r.item, r.kind, r.title)
-    console.print(table)
-
-
-def recommend_eval(
-    cut: Annotated[
-        str, typer.Option("--cut", help="Cut-off local day (history must reach cut + horizon).")
-    ],
-    horizon: Annotated[int, typer.Option(help="Days after the cut judged.", min=1)] = 28,
-    workspace: WorkspaceOpt = None,
-) -> None:
-    """Judge the recommender on a time split against popularity: recall@5, hit rate, coverage.
-
-    Example: `shequn members recommend-eval --cut 2026-10-01`
-    """
-    from shequn.members.recommend.workspace import evaluate_workspace
-
-    ws = Workspace.open(workspace)
-    when = datetime.combine(parse_day(cut, "--cut"), time(), ws.settings.zone)
-    judged = evaluate_workspace(ws, when, horizon)
-    if not any(j.members for j in judged):
-        raise InputError(
-            f"nothing to judge: no member engaged with a new item in the {horizon} days "
-            f"after {cut}",
-            hint="choose an earlier --cut or a longer --horizon",
+    if not rows:
+        say_none(
+            ws,
+            None,
+            f"no lifecycle moves recorded from {start} to {end}: `shequn members refresh` "
+            "records them (run it daily)",
         )
-    table = Table("model", "members", "recall@5", "hit rate", "coverage")
-    for j in judged:
-        figures = (j.recall, j.hit_rate, j.coverage)
-        table.add_row(j.model, f"{j.members:,}", *(f"{v:.3f}" for v in figures))
-    console.print(table)
-
-
-def _person(ws: Workspace, key: str) -> str:
-    from shequn.store.engine import read_transaction
-    from shequn.store.members import find
-
-    with read_transaction(ws.engine) as conn:
-        found = find(conn, [key])
-    if key not in found:
-        raise InputError(f"unknown member {key!r}", hint="list them with `shequn members list`")
-    return str(found[key]["person"])

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from shequn.cli.options import WorkspaceOpt
-from shequn.cli.output import console, synced
+from shequn.cli.output import STDOUT, console, synced, to_stdout, write_stdout
 from shequn.errors import InputError
 from shequn.registry import one_of
 from shequn.reports import FORMATS, RENDERERS, TERMINAL, Renderer, by_suffix, formats_text
@@ -25,7 +24,7 @@ def output_format(fmt: str, out: Path | None) -> Renderer | None:
     """
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}", field="--format", hint=f"use {formats_text()}")
-    if fmt == TERMINAL and out is not None:
+    if fmt == TERMINAL and out is not None and out != STDOUT:
         renderer = by_suffix(out.suffix)
         if renderer is None:
             extensions = one_of(r.extension for r in RENDERERS.values())
@@ -52,7 +51,11 @@ def review(
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"{formats_text()}.")] = TERMINAL,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Output file (html and xlsx default to review-*.*)."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output file (html and xlsx default to review-*.*; - prints any format).",
+        ),
     ] = None,
     lang: Annotated[
         str, typer.Option(help="zh_CN or en (default: the workspace's language).")
@@ -85,11 +88,18 @@ def review(
     if renderer is None:
         print_review(result, console)
         return
-    body = renderer.render(result)
-    if out is None and renderer.stdout and isinstance(body, str):
-        sys.stdout.write(body)
+    name = f"review-{community or 'all'}-{result.period.label}{renderer.extension}"
+    _emit(renderer.render(result), renderer, out, Path(name))
+
+
+def _emit(body: str | bytes, renderer: Renderer, out: Path | None, default: Path) -> None:
+    """Write the rendered review: to `out`, to standard output (`-o -`, or a text
+    format meant to be piped when no `--out` is given), else to `default`."""
+    binary = renderer.name if isinstance(body, bytes) else ""
+    if to_stdout(out, binary) or (out is None and renderer.stdout and not binary):
+        write_stdout(body)
         return
-    target = out or Path(f"review-{community or 'all'}-{result.period.label}{renderer.extension}")
+    target = out or default
     if isinstance(body, bytes):
         target.write_bytes(body)
     else:

@@ -30,11 +30,13 @@ class Format:
         extension: of the file written when no ``--out`` is given.
         writer: ``module:function`` writing frames of events to a path and returning how
             many rows it wrote; imported on first use.
+        binary: not text (kept off a terminal).
     """
 
     name: str
     extension: str
     writer: str
+    binary: bool = False
 
     def write(self, frames: Iterable[pl.DataFrame], path: Path) -> int:
         write: Writer = load(self.writer)
@@ -46,7 +48,7 @@ FORMATS: dict[str, Format] = {
     for f in (
         Format("csv", ".csv", "shequn.export.writers:write_csv"),
         Format("jsonl", ".jsonl", "shequn.export.writers:write_jsonl"),
-        Format("parquet", ".parquet", "shequn.export.writers:write_parquet"),
+        Format("parquet", ".parquet", "shequn.export.writers:write_parquet", binary=True),
     )
 }
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from shequn.activities.plan import promotion_playbooks
 from shequn.clock import Clock, SystemClock, to_micros
@@ -32,7 +32,7 @@ from shequn.sop.tick import Timing, due_names, outbox_rows, scopes
 from shequn.sop.triggers import DAY_US, Frames
 from shequn.store import members
 from shequn.store import state as store_state
-from shequn.store.schema import events
+from shequn.store.events import latest_ts
 from shequn.store.sop_schema import PENDING
 from shequn.workspace import Workspace
 
@@ -119,8 +119,7 @@ def plan(
         running, rejected = selection.in_force(conn, ws.root / "playbooks", plans)
         _check_filter(playbook, [pb.name for pb in running])
         chosen = [pb for pb in running if playbook in ("", pb.name)]
-        latest = select(func.max(events.c.ts)).where(events.c.ts <= now)
-        result = DryRun(now, until, conn.scalar(latest), rejected=rejected)
+        result = DryRun(now, until, latest_ts(conn, now), rejected=rejected)
         due = _due(conn, ws, chosen, now, until)
         if community:
             due = due.filter(pl.col("community") == community)

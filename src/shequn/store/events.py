@@ -59,3 +59,9 @@ def overview(conn: Connection) -> Overview:
         members=member_count,
         persons=person_count,
     )
+
+
+def latest_ts(conn: Connection, until: int) -> int | None:
+    """The instant of the last event at or before `until` (µs), or None when none is."""
+    found = conn.scalar(select(func.max(events.c.ts)).where(events.c.ts <= until))
+    return None if found is None else int(found)
