@@ -237,6 +237,14 @@ def test_filter_members_and_open_one(browser, server, width) -> None:  # type: i
     page.wait_for_url(re.compile(r"bought=yes"))
     rows = page.locator("table.members tbody tr")
     assert rows.count() == 2
+    # The table scrolls sideways on a phone, the page does not; squeezed instead, a
+    # heading stood one character per line (生命周期状态 six lines tall).
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+    lines = page.evaluate(
+        """() => [...document.querySelectorAll('table.members thead th')].map(th =>
+            th.getBoundingClientRect().height / parseFloat(getComputedStyle(th).fontSize))"""
+    )
+    assert lines and max(lines) < 2.5, lines  # one line of text and the padding
     _shoot(page, f"members-{width}")
     page.click("text=wx:alice >> nth=0")
     page.wait_for_url(re.compile(r"/member/wx(:|%3A)alice"))
