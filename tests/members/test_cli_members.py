@@ -192,3 +192,59 @@ def test_a_table_cell_shows_four_decimals() -> None:
     assert cell(462.61104335390047) == "462.611"
     assert cell(0.8888888888888888) == "0.8889"
     assert (cell(38259.0), cell(None), cell(732), cell("wx:a")) == ("38,259.0", "", "732", "wx:a")
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """90 simulated days of one community, 2025-09-01 to 2025-11-29."""
+    from shequn.services.simulate import simulate_into
+
+    ws = init_workspace(tmp_path_factory.mktemp("sim") / "ws", name="sim")
+    simulate_into(ws, communities=1, days=90, events=6000)
+    ws.close()
+    return ws.root
+
+
+def test_churn_eval_judges_a_cut_its_history_surrounds(simulated: Path) -> None:
+    args = ["members", "churn-eval", "-w", str(simulated), "--cut", "2025-10-15"]
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, args, catch_exceptions=False)
+    rows = [line.split("│")[1:3] for line in result.stdout.splitlines() if "│" in line]
+    assert [[c.strip() for c in row] for row in rows] == [
+        ["activity", "hiatus"],
+        ["activity", "logistic"],
+    ]
+    # Too few buyers to train on a horizon earlier: the split is named, not dropped.
+    assert result.stderr.startswith("purchase split not judged: no churn or no repeat buyer")
+
+
+@pytest.mark.parametrize(
+    ("cut", "why", "fix", "accepted"),
+    [
+        # Labels are the 30 days after the cut: past the end (11-29) nobody comes back,
+        # which counted everyone active since as churned.
+        (
+            "2025-10-31",
+            "the history ends on 2025-11-29",
+            "cut on 2025-10-30 or earlier",
+            "2025-10-30",
+        ),
+        (
+            "2026-10-15",
+            "the history ends on 2025-11-29",
+            "cut on 2025-10-30 or earlier",
+            "2025-10-30",
+        ),
+        # The model trains on those active 30 days before the cut.
+        ("2025-10-01", "the history starts on 2025-09-01", "cut after 2025-10-01", "2025-10-02"),
+    ],
+)
+def test_churn_eval_refuses_a_cut_its_history_does_not_surround(
+    simulated: Path, cut: str, why: str, fix: str, accepted: str
+) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["members", "churn-eval", "-w", str(simulated), "--cut", cut])
+    assert isinstance(result.exception, InputError), result.output
+    assert "'--cut'" in str(result.exception) and why in str(result.exception)
+    assert result.exception.hint.startswith(fix)
+    good = runner.invoke(app, ["members", "churn-eval", "-w", str(simulated), "--cut", accepted])
+    assert good.exit_code == 0, good.output

@@ -7,11 +7,12 @@ from datetime import datetime, time
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from shequn.cli.member_views import AtOpt, as_of, frame_table, person_of, say_none
 from shequn.cli.options import WorkspaceOpt
-from shequn.cli.output import console
+from shequn.cli.output import console, err
 from shequn.errors import InputError
 from shequn.periods import parse_day
 from shequn.workspace import Workspace
@@ -92,7 +93,8 @@ def churn_eval(
     ws = Workspace.open(workspace)
     when = datetime.combine(parse_day(cut, "--cut"), time(), ws.settings.zone)
     table = Table("split", "model", "members", "churned", "AUC", "precision@10%", "Brier")
-    for split, judged in evaluate_workspace(ws, when).items():
+    evaluation = evaluate_workspace(ws, when)
+    for split, judged in evaluation.splits.items():
         for j in judged:
             auc = "" if j.auc is None else f"{j.auc:.3f}"
             table.add_row(
@@ -105,6 +107,8 @@ def churn_eval(
                 f"{j.brier:.4f}",
             )
     console.print(table)
+    for split, why in evaluation.skipped.items():
+        err.print(escape(f"{split} split not judged: {why}"), highlight=False)
 
 
 def recommend(

@@ -18,7 +18,7 @@ reliability table (mean prediction against the observed rate per score decile).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 import numpy as np
@@ -26,6 +26,7 @@ import polars as pl
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from shequn.config import Settings
+from shequn.errors import InputError
 from shequn.members import bgnbd, churn
 from shequn.members.figures import DAY_US, AsOf, figures
 from shequn.workspace import Workspace
@@ -79,6 +80,12 @@ def activity_split(
 
     train, y_train = sample(cut.back(horizon))
     test, y_test = sample(cut)
+    if test.is_empty():
+        raise InputError(
+            "nobody was active at the cut: there is no one to judge",
+            field="--cut",
+            hint="cut on a day the community was active",
+        )
     model = churn.fit_logistic(churn.feature_matrix(train), y_train)
     return [
         judge("hiatus", y_test, churn.hiatus_score(test, rules.silent_days)),
@@ -87,15 +94,21 @@ def activity_split(
 
 
 def purchase_split(purchases: pl.DataFrame, cut: int, horizon: int) -> list[Judgement]:
-    """Hiatus, logistic and BG/NBD on buyers before day `cut` (columns customer, day)."""
+    """Hiatus, logistic and BG/NBD on buyers before day `cut` (columns customer, day).
+
+    Raises:
+        ValueError: no buyer before the cut, or nothing to train on one horizon earlier.
+    """
     test, y_test = _buyers(purchases, cut, horizon)
+    if test.is_empty():
+        raise ValueError("no purchase before the cut-off: move it later")
     train, y_train = _buyers(purchases, cut - horizon, horizon)
     fitted = bgnbd.fit(*_rfm(test))
     model = churn.fit_logistic(_rfm_matrix(train), y_train)
     if model is None:
         raise ValueError(
-            f"no churn or no repeat buyer before day {cut - horizon}: move the cut-off "
-            "later or shorten the horizon (training needs one horizon of history)"
+            "no churn or no repeat buyer one horizon before the cut-off, where the "
+            "logistic model trains: move the cut-off later or shorten the horizon"
         )
     recency = test["big_t"] - test["t_x"]
     return [
@@ -150,16 +163,62 @@ def order_days(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return frame
 
 
-def evaluate_workspace(ws: Workspace, cut: datetime) -> dict[str, list[Judgement]]:
-    """Both splits on a workspace at `cut` (its history must reach cut + horizon)."""
+@dataclass(frozen=True)
+class Evaluation:
+    """Each split's judgements, and why a split was not judged (by split)."""
+
+    splits: dict[str, list[Judgement]]
+    skipped: dict[str, str]
+
+
+def evaluate_workspace(ws: Workspace, cut: datetime) -> Evaluation:
+    """Both splits on a workspace at `cut`. The purchase split is skipped, with the
+    reason, when the buyers cannot be judged there (too few, or none before it).
+
+    Raises:
+        InputError: the history does not reach one horizon before and after the cut
+            (labels after its end would count everyone as churned), or nobody was
+            active at the cut.
+    """
     from shequn.analytics.sync import open_copy
 
     at = AsOf.of(cut, ws.settings.zone)
     horizon = ws.settings.member_states.churn_horizon_days
     with open_copy(ws) as (con, _result):
+        [(first, last)] = con.execute("SELECT MIN(ts), MAX(ts) FROM events").fetchall()
+        _check_cut(ws, at, horizon, first, last)
         activity = activity_split(con, ws.settings, at)
         purchases = order_days(con)
-    return {
-        "activity": activity,
-        "purchase": purchase_split(purchases, at.today, horizon) if purchases.height else [],
-    }
+    skipped = {}
+    try:
+        bought = purchase_split(purchases, at.today, horizon) if purchases.height else []
+    except ValueError as exc:
+        bought, skipped["purchase"] = [], str(exc)
+    if not purchases.height:
+        skipped["purchase"] = "the workspace holds no order"
+    return Evaluation({"activity": activity, "purchase": bought}, skipped)
+
+
+def _check_cut(ws: Workspace, at: AsOf, horizon: int, first: int | None, last: int | None) -> None:
+    """Refuse a cut the history does not surround by one horizon on each side."""
+    from shequn.clock import from_micros
+
+    if first is None or last is None:
+        raise InputError("the workspace has no events", hint="import some: shequn import")
+    zone, span = ws.settings.zone, timedelta(days=horizon)
+    start, end = (from_micros(t).astimezone(zone) for t in (first, last))
+    setting = f"member_states.churn_horizon_days = {horizon}"
+    if at.now + horizon * DAY_US > last:
+        raise InputError(
+            f"the history ends on {end:%Y-%m-%d}: the labels of a cut are the {horizon} "
+            "days after it, and after the end nobody would be seen active again",
+            field="--cut",
+            hint=f"cut on {(end - span).date()} or earlier ({setting})",
+        )
+    if at.now - horizon * DAY_US <= first:
+        raise InputError(
+            f"the history starts on {start:%Y-%m-%d}: the model trains one horizon "
+            f"({horizon} days) before the cut, on members active then",
+            field="--cut",
+            hint=f"cut after {(start + span).date()} ({setting})",
+        )
