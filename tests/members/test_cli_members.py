@@ -248,3 +248,17 @@ def test_churn_eval_refuses_a_cut_its_history_does_not_surround(
     assert result.exception.hint.startswith(fix)
     good = runner.invoke(app, ["members", "churn-eval", "-w", str(simulated), "--cut", accepted])
     assert good.exit_code == 0, good.output
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["flow", "--from", "2026-10-10", "--to", "2026-10-01"], "--to"),  # was "no moves"
+        (["leaders", "--top", "0"], "--top"),  # was "no opinion leaders"
+        (["list", "--limit", "-1"], "--limit"),  # was every row but the last
+    ],
+)
+def test_options_out_of_range_are_refused(root: Path, args: list[str], field: str) -> None:
+    result = CliRunner().invoke(app, ["members", *args, "-w", str(root)])
+    assert result.exit_code != 0 and not result.stdout
+    assert field in str(result.exception) + result.output

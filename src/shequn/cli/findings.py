@@ -19,7 +19,7 @@ from shequn.workspace import Workspace
 
 
 def leaders(
-    top: Annotated[int, typer.Option(help="How many to show.")] = 20,
+    top: Annotated[int, typer.Option(help="How many to show.", min=1)] = 20,
     exclude: Annotated[
         list[str] | None, typer.Option("--exclude", help="Member keys to leave out (bots).")
     ] = None,

@@ -85,7 +85,7 @@ def list_members(
             "--out", "-o", help="File for csv/xlsx/json (default: members.<format>; - prints it)."
         ),
     ] = None,
-    limit: Annotated[int, typer.Option(help="At most this many rows in a table.")] = 50,
+    limit: Annotated[int, typer.Option(help="At most this many rows in a table.", min=1)] = 50,
     at: AtOpt = "",
     workspace: WorkspaceOpt = None,
 ) -> None:

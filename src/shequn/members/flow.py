@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 
 from sqlalchemy import Connection, select
 
-from shequn.clock import to_micros
+from shequn.analytics.period import ZonedPeriod, local_midnight_us
 from shequn.sop.journal import SOURCE
 from shequn.store.schema import events
 from shequn.workspace import Workspace
@@ -50,11 +50,14 @@ def state_flow(conn: Connection, start: int, end: int, community: str | None = N
 
 
 def flow_between(ws: Workspace, start: date, end: date) -> list[Flow]:
-    """The flow for local days [start, end) of the workspace."""
+    """The flow for local days [start, end) of the workspace.
+
+    Raises:
+        InputError: an empty period (`end` not after `start`).
+    """
     from shequn.store.engine import read_transaction
 
-    zone = ws.settings.zone
-    lo = to_micros(datetime.combine(start, time(), zone))
-    hi = to_micros(datetime.combine(end, time(), zone))
+    period = ZonedPeriod(start, end, ws.settings.zone)
     with read_transaction(ws.engine) as conn:
+        lo, hi = (local_midnight_us(day, period.zone) for day in (start, end))
         return state_flow(conn, lo, hi)
