@@ -245,3 +245,10 @@ def test_import_me_makes_you_the_exporter(root: Path, tmp_path: Path) -> None:
     with read_transaction(ws.engine) as conn:
         persons = dict(conn.execute(select(members.c.key, members.c.person)).all())
     assert persons == {"whatsapp:You": "whatsapp:Mei Lin", "whatsapp:Mei Lin": "whatsapp:Mei Lin"}
+
+
+def test_serve_refuses_a_port_out_of_range(root: Path) -> None:
+    # Was uvicorn's OverflowError traceback after the app was built.
+    result = runner.invoke(app, ["serve", "--port", "70000", "-w", str(root)])
+    assert result.exit_code == 2 and "--port" in result.output
+    assert "65535" in result.output

@@ -21,7 +21,7 @@ users_app = typer.Typer(help="Console users: who may sign in to `shequn serve`, 
 
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Run the web console for the workspace: dashboard, members, SOP, tasks, reviews.
