@@ -81,3 +81,17 @@ def test_after_new_events_the_previous_list_shows_while_the_directory_is_rebuilt
     stale = client.get("/members?lang=en").text
     assert 'data-refreshing="yes"' in stale and "wx:alice" in stale and "wx:dave" not in stale
     assert "<small>wx:dave</small>" in members_ready(client, "lang=en")
+
+
+def test_a_history_that_ended_long_ago_is_named(fresh) -> None:  # type: ignore[no-untyped-def]
+    # The events end on 2026-10-20. Sixty days on, the profiles (decided as of now) show
+    # everyone idle since: the page names the history's end and the day to ask about.
+    ws, _app = fresh
+    later = sign_in(create_app(ws, FrozenClock(NOW + timedelta(days=60))), "analyst")
+    text = members_ready(later, "lang=en")
+    note = text[text.index('id="history-end"') :].split("</p>")[0]
+    assert "last event is of 2026-10-20" in note and "--at 2026-10-21" in note
+    assert "最后一条事件在 2026-10-20" in members_ready(later, "lang=zh_CN")
+    # Two weeks on (the other tests' instant) the group may just be quiet: no note.
+    now = sign_in(create_app(ws, FrozenClock(NOW)), "analyst")
+    assert 'id="history-end"' not in members_ready(now, "lang=en")

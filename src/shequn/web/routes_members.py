@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 import polars as pl
@@ -135,6 +135,7 @@ def member_list(ctx: Annotated[Ctx, Depends(need("read"))]) -> Response:
     rows = members.shown(found.slice(start, members.PAGE_SIZE), ctx.ws.settings.zone)
     channels = sorted(c for c in found["channel"].unique().to_list() if c)
     now = ctx.request.app.state.clock.now()
+    ended = _history_end(ctx, now)
     return page(
         ctx,
         "members.html",
@@ -150,7 +151,23 @@ def member_list(ctx: Annotated[Ctx, Depends(need("read"))]) -> Response:
         decided_minutes=int(listing.people.age(now).total_seconds() // 60),
         refreshing=listing.refreshing,
         refresh_error=listing.error,
+        history_end=ended,
+        history_next=ended + timedelta(days=1) if ended else None,
     )
+
+
+# Profiles are decided as of now: when the events end this long before (an imported
+# history, such as the demo's), every member has been idle since, and the page says so.
+HISTORY = timedelta(days=30)
+
+
+def _history_end(ctx: Ctx, now: datetime) -> date | None:
+    """The last local day with events, when it is more than `HISTORY` before today."""
+    from shequn.analytics.engine import data_days
+
+    span = MEMO.get(ctx.ws, "days", lambda: data_days(ctx.ws))
+    today = now.astimezone(ctx.ws.settings.zone).date()
+    return span[1] if span and today - span[1] > HISTORY else None
 
 
 @router.get("/members/profiles/{job}")
