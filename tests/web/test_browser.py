@@ -273,6 +273,7 @@ def test_pages_at_phone_width(browser, server) -> None:  # type: ignore[no-untyp
         ("/sop", "sop"),
         ("/reviews?community=book-club&period=2026-10", "review"),
         ("/settings/users", "users"),
+        ("/members/leaders", "leaders"),
     ):
         page.goto(server + path)
         width = page.evaluate("document.documentElement.scrollWidth")

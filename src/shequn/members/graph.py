@@ -11,7 +11,7 @@ the trend (interactions received in the last `recent_days` against the days befo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,7 +22,7 @@ import polars as pl
 from shequn.analytics.sql import PERSONS
 from shequn.config import Settings
 from shequn.members import sql
-from shequn.members.figures import DAY_US, AsOf
+from shequn.members.figures import DAY_US, AsOf, read_frame, registered
 from shequn.workspace import Workspace
 
 
@@ -40,17 +40,20 @@ def edges(
     at: AsOf,
     window: GraphWindow = GraphWindow(),
     exclude: Iterable[str] = (),
+    communities: Collection[str] | None = None,
 ) -> pl.DataFrame:
-    """Weighted edges (source, target, weight, n, recent) summed over kinds."""
+    """Weighted edges (source, target, weight, n, recent) summed over kinds: of the
+    interactions in `communities` only, when given."""
     params = {
         "now": at.now,
         "since": at.now - window.since_days * DAY_US,
         "recent_start": at.now - window.recent_days * DAY_US,
         "half_life_us": int(window.half_life_days * DAY_US),
+        "scope": sql.EVERY_COMMUNITY if communities is None else sql.SCOPED,
     }
-    table = con.sql(sql.EDGES.format(**params)).to_arrow_table()
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
+    scope = pl.DataFrame({"community": sorted(communities or ())}, schema={"community": pl.String})
+    with registered(con, graph_scope=scope):
+        frame = read_frame(con, sql.EDGES.format(**params))
     skip = list(exclude)
     return (
         frame.filter(~pl.col("source").is_in(skip) & ~pl.col("target").is_in(skip))
@@ -160,18 +163,30 @@ def staff(settings: Settings) -> list[str]:
     return [o.contact for o in settings.operators if o.contact and o.contact != "console"]
 
 
-def leaders(ws: Workspace, when: datetime, exclude: Iterable[str] = ()) -> pl.DataFrame:
-    """The ranked opinion leaders of the workspace as of `when`."""
+def leaders(
+    ws: Workspace,
+    when: datetime,
+    exclude: Iterable[str] = (),
+    communities: Collection[str] | None = None,
+) -> pl.DataFrame:
+    """The ranked opinion leaders of the workspace as of `when` (of the interactions
+    in `communities` only, when given)."""
     from shequn.analytics.sync import open_copy
 
     at = AsOf.of(when, ws.settings.zone)
+    skip = [*staff(ws.settings), *exclude]
     with open_copy(ws) as (con, _result):
-        return rank(edges(con, at, exclude=[*staff(ws.settings), *exclude]))
+        return rank(edges(con, at, exclude=skip, communities=communities))
 
 
-def seed_members(ws: Workspace, when: datetime) -> pl.DataFrame:
-    """The seed members of every community as of `when`."""
+def seed_members(
+    ws: Workspace, when: datetime, communities: Collection[str] | None = None
+) -> pl.DataFrame:
+    """The seed members of every community as of `when` (of `communities`, when given)."""
     from shequn.analytics.sync import open_copy
 
     with open_copy(ws) as (con, _result):
-        return seeds(con, AsOf.of(when, ws.settings.zone))
+        found = seeds(con, AsOf.of(when, ws.settings.zone))
+    if communities is None:
+        return found
+    return found.filter(pl.col("community").is_in(list(communities)))

@@ -57,6 +57,9 @@ WITH {PERSON_EVENTS},
 SELECT source, target, kind, COUNT(*) AS n,
        SUM(EXP(-LN(2) * ({{now}} - ts) / {{half_life_us}})) AS weight,
        COUNT(*) FILTER (WHERE ts >= {{recent_start}}) AS recent
-FROM interactions WHERE ts >= {{since}}
+FROM interactions WHERE ts >= {{since}} {{scope}}
 GROUP BY source, target, kind
 """
+# EDGES's `{scope}`: every community, or those of the registered frame `graph_scope`.
+EVERY_COMMUNITY = ""
+SCOPED = "AND community IN (SELECT community FROM graph_scope)"

@@ -42,6 +42,7 @@ def routers() -> list[APIRouter]:
         routes_communities,
         routes_dashboard,
         routes_imports,
+        routes_leaders,
         routes_members,
         routes_replay,
         routes_reviews,
@@ -49,10 +50,10 @@ def routers() -> list[APIRouter]:
         routes_sop,
     )
 
-    pages = (routes_auth, routes_dashboard, routes_members, routes_replay, routes_sop)
-    work = (routes_reviews, routes_signup, routes_imports, routes_communities, routes_admin)
+    pages = (routes_auth, routes_dashboard, routes_leaders, routes_members)
+    work = (routes_replay, routes_sop, routes_reviews, routes_signup, routes_imports)
     # After routes_signup: its /activities/signups must match before /activities/{name}.
-    return [m.router for m in (*pages, *work, routes_activities)]
+    return [m.router for m in (*pages, *work, routes_communities, routes_admin, routes_activities)]
 
 
 def create_app(ws: Workspace, clock: Clock | None = None) -> FastAPI:

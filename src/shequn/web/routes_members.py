@@ -135,7 +135,7 @@ def member_list(ctx: Annotated[Ctx, Depends(need("read"))]) -> Response:
     rows = members.shown(found.slice(start, members.PAGE_SIZE), ctx.ws.settings.zone)
     channels = sorted(c for c in found["channel"].unique().to_list() if c)
     now = ctx.request.app.state.clock.now()
-    ended = _history_end(ctx, now)
+    ended = history_end(ctx, now)
     return page(
         ctx,
         "members.html",
@@ -161,7 +161,7 @@ def member_list(ctx: Annotated[Ctx, Depends(need("read"))]) -> Response:
 HISTORY = timedelta(days=30)
 
 
-def _history_end(ctx: Ctx, now: datetime) -> date | None:
+def history_end(ctx: Ctx, now: datetime) -> date | None:
     """The last local day with events, when it is more than `HISTORY` before today."""
     from shequn.analytics.engine import data_days
 

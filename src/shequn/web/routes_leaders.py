@@ -1,0 +1,79 @@
+"""Opinion leaders (意见领袖) and seed members (种子用户) of the communities a user sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Annotated
+
+import polars as pl
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from shequn.members.graph import GraphWindow, leaders, seed_members
+from shequn.periods import parse_day
+from shequn.store.engine import read_transaction
+from shequn.store.members import names
+from shequn.web.auth import Ctx, Forbidden, need
+from shequn.web.render import page
+from shequn.web.routes_dashboard import MEMO, communities
+from shequn.web.routes_members import history_end
+
+router = APIRouter()
+# How many of each list the page shows: the ranked leaders, and seeds per community.
+TOP = 20
+
+
+@dataclass(frozen=True)
+class Found:
+    """The page's two lists, as of one local day."""
+
+    leaders: list[dict[str, object]]
+    seeds: list[dict[str, object]]
+
+
+@router.get("/members/leaders")
+def leaders_page(
+    ctx: Annotated[Ctx, Depends(need("read"))], community: str = "", at: str = ""
+) -> Response:
+    """Query: community (default: every community the user sees); at (a local day:
+    as of its start, default now).
+
+    The graph of that scope's interactions only: a user of some communities never sees
+    who leads elsewhere, nor whose replies there made them a leader.
+    """
+    if community and not ctx.user.sees(community):
+        raise Forbidden(f"{community} is outside the communities of {ctx.user.name}")
+    scope = [community] if community else communities(ctx)
+    zone = ctx.ws.settings.zone
+    now = ctx.request.app.state.clock.now()
+    when = datetime.combine(parse_day(at, "at"), time(), zone) if at else now
+    day = when.astimezone(zone).date()
+    found = MEMO.get(ctx.ws, ("leaders", tuple(scope), day), lambda: _found(ctx, scope, when))
+    ended = None if at else history_end(ctx, now)
+    return page(
+        ctx,
+        "leaders.html",
+        found=found,
+        community=community,
+        at=at,
+        communities=communities(ctx),
+        window=GraphWindow(),
+        day=day,
+        history_end=ended,
+        history_next=ended + timedelta(days=1) if ended else None,
+    )
+
+
+def _found(ctx: Ctx, scope: list[str], now: datetime) -> Found:
+    """The ranked leaders and each community's seeds, with their display names."""
+    ranked = leaders(ctx.ws, now, communities=scope).head(TOP)
+    seeds = seed_members(ctx.ws, now, scope).group_by("community", maintain_order=True).head(TOP)
+    with read_transaction(ctx.ws.engine) as conn:
+        named = names(conn, [*ranked["member"], *seeds["member"]])
+    return Found(_named(ranked, named), _named(seeds, named))
+
+
+def _named(frame: pl.DataFrame, named: dict[str, str | None]) -> list[dict[str, object]]:
+    """The rows, each with the member's display name (`name`, None when unknown)."""
+    return [{**row, "name": named.get(str(row["member"]))} for row in frame.iter_rows(named=True)]
