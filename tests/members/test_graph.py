@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -115,3 +116,49 @@ def test_seeds_are_early_and_consistent() -> None:
     at = AsOf.of(datetime(2026, 2, 10, tzinfo=SHANGHAI), SHANGHAI)
     found = seeds(memory_copy(to_arrow(b.events), SHANGHAI), at, early_days=30)
     assert found.select("member", "days_after_start", "weeks_active").rows() == [("early", 0, 6)]
+
+
+def _two_groups(size: int, seed: int) -> pl.DataFrame:
+    """Two groups of `size` whose members answer each other at random, joined only
+    through `bridge`, whom members of both answer and who answers both."""
+    rng = np.random.default_rng(seed)
+    links = set()
+    for group in ("a", "b"):
+        for i in range(size):
+            for j in rng.choice(size, 3, replace=False):
+                if i != j:
+                    links.add((f"{group}{i}", f"{group}{j}"))
+        for i in rng.choice(size, 10, replace=False):
+            links.add((f"{group}{i}", "bridge"))
+            links.add(("bridge", f"{group}{(i + 1) % size}"))
+    rows = sorted(links)
+    return pl.DataFrame(
+        {
+            "source": [s for s, _ in rows],
+            "target": [t for _, t in rows],
+            "weight": rng.uniform(0.5, 2.0, len(rows)),
+            "n": [1] * len(rows),
+            "recent": [0] * len(rows),
+        }
+    )
+
+
+def test_betweenness_is_estimated_from_drawn_sources_beyond_the_exact_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shequn.members import graph
+
+    links = _two_groups(150, seed=3)
+    exact = dict(rank(links).select("member", "betweenness").rows())
+    assert not graph.estimated(rank(links))
+    monkeypatch.setattr(graph, "EXACT_UP_TO", 100)
+    # Every person drawn: the scaled passes are the exact betweenness.
+    monkeypatch.setattr(graph, "SOURCES", len(exact))
+    assert dict(rank(links).select("member", "betweenness").rows()) == pytest.approx(exact)
+    # A fifth of them: an estimate, in which the bridge still stands out first.
+    monkeypatch.setattr(graph, "SOURCES", 60)
+    ranked = rank(links)
+    assert graph.estimated(ranked)
+    guess = dict(ranked.select("member", "betweenness").rows())
+    assert max(guess, key=guess.__getitem__) == max(exact, key=exact.__getitem__) == "bridge"
+    assert guess["bridge"] == pytest.approx(exact["bridge"], rel=0.25)

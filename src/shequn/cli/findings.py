@@ -30,13 +30,19 @@ def leaders(
 
     Example: `shequn members leaders --top 10 --exclude telegram:bot1`
     """
-    from shequn.members.graph import GraphWindow
+    from shequn.members.graph import EXACT_UP_TO, SOURCES, GraphWindow, estimated
     from shequn.members.graph import leaders as ranked
 
     ws = Workspace.open(workspace)
     when = as_of(ws, at)
     frame = ranked(ws, when, exclude or [])
     frame_table(frame.head(top))
+    if estimated(frame):
+        err.print(
+            f"betweenness estimated from {SOURCES} of {frame.height:,} people drawn at random "
+            f"(exact up to {EXACT_UP_TO:,}: docs/members.md)",
+            highlight=False,
+        )
     if frame.is_empty():
         days = GraphWindow().since_days
         say_none(

@@ -2,34 +2,64 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from threading import Lock
 from typing import Annotated
 
 import polars as pl
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from shequn.members.graph import GraphWindow, leaders, seed_members
+from shequn.members.graph import EXACT_UP_TO, SOURCES, GraphWindow, estimated, leaders, seed_members
 from shequn.periods import parse_day
 from shequn.store.engine import read_transaction
 from shequn.store.members import names
 from shequn.web.auth import Ctx, Forbidden, need
 from shequn.web.render import page
-from shequn.web.routes_dashboard import MEMO, communities
+from shequn.web.routes_dashboard import communities
 from shequn.web.routes_members import history_end
 
 router = APIRouter()
 # How many of each list the page shows: the ranked leaders, and seeds per community.
 TOP = 20
+# Not recomputed at every new event: the graph reads a year of interactions (seconds at
+# ten million events); kept this long per scope and day, as the profiles are.
+KEEP = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
 class Found:
-    """The page's two lists, as of one local day."""
+    """The page's two lists, as of one local day, and whether betweenness is estimated."""
 
     leaders: list[dict[str, object]]
     seeds: list[dict[str, object]]
+    estimated: bool
+
+
+class _Kept:
+    """Answers per (workspace, scope, day), each kept `KEEP` from when it was computed."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._items: dict[Hashable, tuple[datetime, Found]] = {}
+        self._lock = Lock()
+
+    def get(self, key: Hashable, now: datetime, compute: Callable[[], Found]) -> Found:
+        with self._lock:
+            held = self._items.get(key)
+        if held is not None and now - held[0] < KEEP:
+            return held[1]
+        found = compute()
+        with self._lock:
+            self._items[key] = (now, found)
+            while len(self._items) > self.size:
+                self._items.pop(next(iter(self._items)))
+        return found
+
+
+KEPT = _Kept()
 
 
 @router.get("/members/leaders")
@@ -49,7 +79,8 @@ def leaders_page(
     now = ctx.request.app.state.clock.now()
     when = datetime.combine(parse_day(at, "at"), time(), zone) if at else now
     day = when.astimezone(zone).date()
-    found = MEMO.get(ctx.ws, ("leaders", tuple(scope), day), lambda: _found(ctx, scope, when))
+    key = (ctx.ws.root, tuple(scope), day)
+    found = KEPT.get(key, now, lambda: _found(ctx, scope, when))
     ended = None if at else history_end(ctx, now)
     return page(
         ctx,
@@ -59,6 +90,8 @@ def leaders_page(
         at=at,
         communities=communities(ctx),
         window=GraphWindow(),
+        exact_up_to=EXACT_UP_TO,
+        sources=SOURCES,
         day=day,
         history_end=ended,
         history_next=ended + timedelta(days=1) if ended else None,
@@ -67,11 +100,12 @@ def leaders_page(
 
 def _found(ctx: Ctx, scope: list[str], now: datetime) -> Found:
     """The ranked leaders and each community's seeds, with their display names."""
-    ranked = leaders(ctx.ws, now, communities=scope).head(TOP)
+    everyone = leaders(ctx.ws, now, communities=scope)
+    ranked = everyone.head(TOP)
     seeds = seed_members(ctx.ws, now, scope).group_by("community", maintain_order=True).head(TOP)
     with read_transaction(ctx.ws.engine) as conn:
         named = names(conn, [*ranked["member"], *seeds["member"]])
-    return Found(_named(ranked, named), _named(seeds, named))
+    return Found(_named(ranked, named), _named(seeds, named), estimated(everyone))
 
 
 def _named(frame: pl.DataFrame, named: dict[str, str | None]) -> list[dict[str, object]]:
