@@ -216,6 +216,7 @@ def pagerank_bench(edges: int, nodes: int) -> None:
     weights = rng.random(edges).tolist()
     graph = ig.Graph(n=nodes, edges=pairs.tolist(), directed=True)
     took = timed(f"igraph PageRank, {edges:,} edges", lambda: graph.pagerank(weights=weights))
+    betweenness_bench(graph, [w + 1e-9 for w in weights])
     try:
         import networkx as nx
     except ModuleNotFoundError:
@@ -226,6 +227,24 @@ def pagerank_bench(edges: int, nodes: int) -> None:
     g.add_weighted_edges_from(triples)
     slow = timed("networkx PageRank", lambda: nx.pagerank(g))
     print(f"networkx / igraph: {slow / took:.1f}x")
+
+
+def betweenness_bench(graph: object, weights: list[float]) -> None:
+    """The betweenness `shequn members leaders` computes past EXACT_UP_TO people (passes
+    from SOURCES drawn people), against the exact one extrapolated from the same passes:
+    Brandes runs one pass per person, so exact = estimate's time / SOURCES * people."""
+    import igraph as ig
+
+    from shequn.members.graph import SOURCES, betweenness
+
+    assert isinstance(graph, ig.Graph)
+    people = graph.vcount()
+    took = timed(
+        f"betweenness estimate, {SOURCES} of {people:,} people",
+        lambda: betweenness(graph, weights),
+    )
+    exact = took / SOURCES * people
+    print(f"exact betweenness, extrapolated: {exact:,.0f} s ({exact / took:,.0f}x the estimate)")
 
 
 def main() -> None:

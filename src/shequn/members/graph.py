@@ -83,7 +83,7 @@ def rank(graph_edges: pl.DataFrame, top_repliers: int = 3) -> pl.DataFrame:
     g = ig.Graph(n=len(index), edges=pairs.tolist(), directed=True)
     weights = graph_edges["weight"].to_list()
     pagerank = g.pagerank(weights=weights, directed=True)
-    between = _betweenness(g, weights)
+    between = betweenness(g, weights)
     scores = pl.DataFrame({"member": names, "pagerank": pagerank, "betweenness": between})
     return (
         scores.join(_reasons(graph_edges, top_repliers), on="member", how="left")
@@ -107,7 +107,7 @@ def estimated(ranked: pl.DataFrame) -> bool:
     return ranked.height > EXACT_UP_TO
 
 
-def _betweenness(g: ig.Graph, weights: list[float]) -> list[float]:
+def betweenness(g: ig.Graph, weights: list[float]) -> list[float]:
     """Each vertex's betweenness; distances are 1 / weight (a strong tie is short)."""
     distances = [1.0 / w for w in weights]
     people = g.vcount()
