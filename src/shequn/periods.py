@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from shequn.errors import InputError
 
@@ -136,3 +137,23 @@ def parse_day(value: str, field: str) -> date:
         raise InputError(
             f"{value!r} is not a date", field=field, hint="write a local date: 2026-10-01"
         ) from None
+
+
+def day_start(value: str, field: str, zone: ZoneInfo) -> datetime:
+    """The instant a local date as written starts (`--at 2026-10-01`, `?at=...`).
+
+    Raises:
+        InputError: not an ISO date, naming `field`.
+    """
+    return datetime.combine(parse_day(value, field), time(), zone)
+
+
+# Events this long before the day asked about suggest an imported history, not a live
+# group: what is decided as of that day finds everyone idle since (`history_ended`).
+HISTORY_GAP = timedelta(days=30)
+
+
+def history_ended(last: date | None, today: date) -> date | None:
+    """The last local day with events when it is more than `HISTORY_GAP` before
+    `today` (a view as of `today` then names it, and the day after to ask about)."""
+    return last if last is not None and today - last > HISTORY_GAP else None

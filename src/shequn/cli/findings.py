@@ -3,7 +3,6 @@ seed members, recommendations, and the churn models and recommender judged."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from typing import Annotated
 
 import typer
@@ -14,7 +13,7 @@ from shequn.cli.member_views import AtOpt, as_of, frame_table, person_of, say_no
 from shequn.cli.options import WorkspaceOpt
 from shequn.cli.output import console, err
 from shequn.errors import InputError
-from shequn.periods import parse_day
+from shequn.periods import day_start
 from shequn.workspace import Workspace
 
 
@@ -97,7 +96,7 @@ def churn_eval(
     from shequn.members.evaluate import evaluate_workspace
 
     ws = Workspace.open(workspace)
-    when = datetime.combine(parse_day(cut, "--cut"), time(), ws.settings.zone)
+    when = day_start(cut, "--cut", ws.settings.zone)
     table = Table("split", "model", "members", "churned", "AUC", "precision@10%", "Brier")
     evaluation = evaluate_workspace(ws, when)
     for split, judged in evaluation.splits.items():
@@ -161,7 +160,7 @@ def recommend_eval(
     from shequn.members.recommend.workspace import evaluate_workspace
 
     ws = Workspace.open(workspace)
-    when = datetime.combine(parse_day(cut, "--cut"), time(), ws.settings.zone)
+    when = day_start(cut, "--cut", ws.settings.zone)
     judged = evaluate_workspace(ws, when, horizon)
     if not any(j.members for j in judged):
         raise InputError(

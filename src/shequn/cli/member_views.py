@@ -3,7 +3,7 @@ why a result is empty."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -13,7 +13,7 @@ from rich.table import Table
 from shequn.cli.output import cell, console, err
 from shequn.clock import SystemClock
 from shequn.errors import InputError
-from shequn.periods import parse_day
+from shequn.periods import day_start, history_ended
 from shequn.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -31,9 +31,7 @@ AtOpt = Annotated[
 
 def as_of(ws: Workspace, at: str) -> datetime:
     """The instant of `--at` (a local day's midnight), or now."""
-    if not at:
-        return SystemClock().now()
-    return datetime.combine(parse_day(at, "--at"), time(), ws.settings.zone)
+    return day_start(at, "--at", ws.settings.zone) if at else SystemClock().now()
 
 
 def frame_table(frame: pl.DataFrame) -> None:
@@ -42,11 +40,6 @@ def frame_table(frame: pl.DataFrame) -> None:
     for row in frame.iter_rows():
         table.add_row(*(cell(v) for v in row))
     console.print(table)
-
-
-# Events this long before an instant asked about suggest a history imported, not a
-# live group: an empty result then says which day to ask about instead (`_none`).
-_HISTORY = timedelta(days=30)
 
 
 def say_none(ws: Workspace, when: datetime | None, why: str) -> None:
@@ -65,12 +58,12 @@ def say_none(ws: Workspace, when: datetime | None, why: str) -> None:
     if last is None:
         err.print("  the workspace has no event before then: import one (shequn import)")
         return
-    ended = from_micros(last).astimezone(ws.settings.zone)
-    if when - ended > _HISTORY:
-        after = (ended + timedelta(days=1)).date()
+    zone = ws.settings.zone
+    ended = history_ended(from_micros(last).astimezone(zone).date(), when.astimezone(zone).date())
+    if ended is not None:
+        after = ended + timedelta(days=1)
         err.print(
-            f"  its last event is of {ended:%Y-%m-%d}: ask about then with --at {after}",
-            highlight=False,
+            f"  its last event is of {ended}: ask about then with --at {after}", highlight=False
         )
 
 

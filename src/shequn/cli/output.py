@@ -13,12 +13,13 @@ names a member key as it must be typed again.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
@@ -76,16 +77,22 @@ def to_stdout(out: Path | None, binary: str = "") -> bool:
     return True
 
 
+def stdout_bytes() -> io.BufferedWriter:
+    """The standard output to write bytes to, after what was printed to it as text."""
+    sys.stdout.flush()
+    return cast(io.BufferedWriter, sys.stdout.buffer)  # typed BinaryIO
+
+
 def write_stdout(body: str | bytes | Path) -> None:
     """Write a result to the standard output as it is: text as UTF-8, bytes, or a
     file's bytes (copied in blocks, however large)."""
-    sys.stdout.flush()
+    sink = stdout_bytes()
     if isinstance(body, Path):
         with body.open("rb") as source:
-            shutil.copyfileobj(source, sys.stdout.buffer)
+            shutil.copyfileobj(source, sink)
     else:
-        sys.stdout.buffer.write(body.encode("utf-8") if isinstance(body, str) else body)
-    sys.stdout.buffer.flush()
+        sink.write(body.encode("utf-8") if isinstance(body, str) else body)
+    sink.flush()
 
 
 def cell(value: object) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,7 +13,7 @@ from shequn.cli import findings
 from shequn.cli.collector import paused
 from shequn.cli.member_views import AtOpt, as_of, frame_table, person_of, say_none
 from shequn.cli.options import WorkspaceOpt
-from shequn.cli.output import cell, console, to_stdout, write_stdout
+from shequn.cli.output import cell, console, stdout_bytes, to_stdout
 from shequn.errors import InputError
 from shequn.periods import parse_day
 from shequn.workspace import Workspace
@@ -143,7 +143,8 @@ def _write(frame: pl.DataFrame, fmt: str, target: Path | None) -> None:
     no member text is run as a formula."""
     from shequn.spreadsheet import safe
 
-    sink = io.BytesIO() if target is None else target
+    # Standard output is written as the rows come: a million members are hundreds of MB.
+    sink = stdout_bytes() if target is None else target
     if fmt == "json":
         frame.write_json(sink)
     elif fmt == "csv":
@@ -157,8 +158,8 @@ def _write(frame: pl.DataFrame, fmt: str, target: Path | None) -> None:
         for row in safe(frame).iter_rows():
             sheet.append(list(row))
         book.save(sink)
-    if isinstance(sink, io.BytesIO):
-        write_stdout(sink.getvalue())
+    if target is None:
+        sys.stdout.buffer.flush()
 
 
 def refresh(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from threading import Lock
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import polars as pl
@@ -13,20 +11,18 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from shequn.members.graph import EXACT_UP_TO, SOURCES, GraphWindow, estimated, leaders, seed_members
-from shequn.periods import parse_day
+from shequn.periods import day_start
 from shequn.store.engine import read_transaction
 from shequn.store.members import names
 from shequn.web.auth import Ctx, Forbidden, need
+from shequn.web.cache import Timed
 from shequn.web.render import page
 from shequn.web.routes_dashboard import communities
-from shequn.web.routes_members import history_end
+from shequn.web.routes_members import HistoryNote, history_note
 
 router = APIRouter()
 # How many of each list the page shows: the ranked leaders, and seeds per community.
 TOP = 20
-# Not recomputed at every new event: the graph reads a year of interactions (seconds at
-# ten million events); kept this long per scope and day, as the profiles are.
-KEEP = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -38,28 +34,9 @@ class Found:
     estimated: bool
 
 
-class _Kept:
-    """Answers per (workspace, scope, day), each kept `KEEP` from when it was computed."""
-
-    def __init__(self, size: int = 32) -> None:
-        self.size = size
-        self._items: dict[Hashable, tuple[datetime, Found]] = {}
-        self._lock = Lock()
-
-    def get(self, key: Hashable, now: datetime, compute: Callable[[], Found]) -> Found:
-        with self._lock:
-            held = self._items.get(key)
-        if held is not None and now - held[0] < KEEP:
-            return held[1]
-        found = compute()
-        with self._lock:
-            self._items[key] = (now, found)
-            while len(self._items) > self.size:
-                self._items.pop(next(iter(self._items)))
-        return found
-
-
-KEPT = _Kept()
+# Not recomputed at every new event: the graph reads a year of interactions (seconds at
+# ten million events); kept 15 minutes per scope and day, as the profiles are.
+KEPT: Timed[Found] = Timed(timedelta(minutes=15))
 
 
 @router.get("/members/leaders")
@@ -77,11 +54,12 @@ def leaders_page(
     scope = [community] if community else communities(ctx)
     zone = ctx.ws.settings.zone
     now = ctx.request.app.state.clock.now()
-    when = datetime.combine(parse_day(at, "at"), time(), zone) if at else now
+    when = day_start(at, "at", zone) if at else now
     day = when.astimezone(zone).date()
     key = (ctx.ws.root, tuple(scope), day)
     found = KEPT.get(key, now, lambda: _found(ctx, scope, when))
-    ended = None if at else history_end(ctx, now)
+    # As of a chosen day, the history's end is no news.
+    history = HistoryNote(None) if at else history_note(ctx, now)
     return page(
         ctx,
         "leaders.html",
@@ -93,8 +71,7 @@ def leaders_page(
         exact_up_to=EXACT_UP_TO,
         sources=SOURCES,
         day=day,
-        history_end=ended,
-        history_next=ended + timedelta(days=1) if ended else None,
+        history=history,
     )
 
 

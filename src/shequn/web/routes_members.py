@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from shequn.errors import InputError
 from shequn.members.states import STATES
+from shequn.periods import history_ended
 from shequn.services.member_tags import tag_members
 from shequn.services.members import merge
 from shequn.web import members
@@ -135,7 +136,6 @@ def member_list(ctx: Annotated[Ctx, Depends(need("read"))]) -> Response:
     rows = members.shown(found.slice(start, members.PAGE_SIZE), ctx.ws.settings.zone)
     channels = sorted(c for c in found["channel"].unique().to_list() if c)
     now = ctx.request.app.state.clock.now()
-    ended = history_end(ctx, now)
     return page(
         ctx,
         "members.html",
@@ -151,23 +151,30 @@ def member_list(ctx: Annotated[Ctx, Depends(need("read"))]) -> Response:
         decided_minutes=int(listing.people.age(now).total_seconds() // 60),
         refreshing=listing.refreshing,
         refresh_error=listing.error,
-        history_end=ended,
-        history_next=ended + timedelta(days=1) if ended else None,
+        history=history_note(ctx, now),
     )
 
 
-# Profiles are decided as of now: when the events end this long before (an imported
-# history, such as the demo's), every member has been idle since, and the page says so.
-HISTORY = timedelta(days=30)
+@dataclass(frozen=True)
+class HistoryNote:
+    """What a page decided as of now says of a history that ended long ago (an imported
+    one, such as the demo's, where everyone has been idle since): its last local day, or
+    None, and the day after it to ask about."""
+
+    end: date | None
+
+    @property
+    def after(self) -> date | None:
+        return None if self.end is None else self.end + timedelta(days=1)
 
 
-def history_end(ctx: Ctx, now: datetime) -> date | None:
-    """The last local day with events, when it is more than `HISTORY` before today."""
+def history_note(ctx: Ctx, now: datetime) -> HistoryNote:
+    """The note of a page as of `now`, from the copy's last day with events."""
     from shequn.analytics.engine import data_days
 
     span = MEMO.get(ctx.ws, "days", lambda: data_days(ctx.ws))
     today = now.astimezone(ctx.ws.settings.zone).date()
-    return span[1] if span and today - span[1] > HISTORY else None
+    return HistoryNote(history_ended(span[1] if span else None, today))
 
 
 @router.get("/members/profiles/{job}")
