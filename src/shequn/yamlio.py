@@ -5,6 +5,11 @@ Python data from it and remembers, for each path such as ("steps", 1, "at"), its
 so a pydantic error on that path points at the line in the file. Playbooks, the
 lifecycle plan and goal files all read YAML through this module; it imports nothing of
 shequn but `errors`, so any layer may use it.
+
+The engine reads every playbook again each tick (an edit takes effect at the next
+one), so the tree is composed by libyaml when PyYAML has it (ten times faster than
+the pure-Python parser, the same nodes and lines); a text libyaml refuses is composed
+again by the pure-Python parser, whose messages `syntax_problem` knows.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import yaml
 from shequn.errors import InputError
 
 Lines = dict[tuple[Any, ...], int]
+# libyaml's loader when PyYAML was built with it; the same tree either way.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 YAML_HINT = "check indentation and quote values that contain ': ' or '#'"
 
 
@@ -28,9 +35,18 @@ def compose(source: str, file: str, hint: str = YAML_HINT) -> yaml.Node | None:
         InputError: the text is not valid YAML (naming the file and line).
     """
     try:
-        return yaml.compose(source, Loader=yaml.SafeLoader)
+        return _tree(source)
     except yaml.MarkedYAMLError as exc:
         raise syntax_problem(exc, file, source, hint) from None
+
+
+def _tree(source: str) -> yaml.Node | None:
+    """The node tree by libyaml; by the pure-Python parser when libyaml refuses the text
+    (raising that parser's error)."""
+    try:
+        return yaml.compose(source, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        return yaml.compose(source, Loader=yaml.SafeLoader)
 
 
 def build_data(node: yaml.Node, path: tuple[Any, ...], lines: Lines, file: str) -> Any:
@@ -39,6 +55,16 @@ def build_data(node: yaml.Node, path: tuple[Any, ...], lines: Lines, file: str) 
     Raises:
         InputError: a key is given twice in one mapping.
     """
+    return _build(node, path, lines, file, yaml.constructor.SafeConstructor())
+
+
+def _build(
+    node: yaml.Node,
+    path: tuple[Any, ...],
+    lines: Lines,
+    file: str,
+    scalars: yaml.constructor.SafeConstructor,
+) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
@@ -51,12 +77,12 @@ def build_data(node: yaml.Node, path: tuple[Any, ...], lines: Lines, file: str) 
                     line=key_node.start_mark.line + 1,
                     hint="keep one of them",
                 )
-            out[key] = build_data(value_node, (*path, key), lines, file)
+            out[key] = _build(value_node, (*path, key), lines, file, scalars)
             lines[(*path, key)] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [build_data(item, (*path, i), lines, file) for i, item in enumerate(node.value)]
-    return yaml.SafeLoader("").construct_object(node)  # a scalar, typed as YAML types it
+        return [_build(item, (*path, i), lines, file, scalars) for i, item in enumerate(node.value)]
+    return scalars.construct_object(node)  # a scalar, typed as YAML types it
 
 
 def field_line(loc: tuple[Any, ...], lines: Lines) -> tuple[int | None, str]:
@@ -232,7 +258,7 @@ def _spanning_quote(source: str) -> yaml.ScalarToken | None:
 
 def line_of(source: str, parts: Sequence[str | int]) -> int | None:
     """The line of a value in YAML text, by its path (keys and list indexes)."""
-    node: yaml.Node | None = yaml.compose(source, Loader=yaml.SafeLoader)
+    node = _tree(source)
     for part in parts:
         if isinstance(node, yaml.MappingNode):
             node = next((v for k, v in node.value if k.value == part), None)

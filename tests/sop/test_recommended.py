@@ -37,8 +37,8 @@ SUGGEST = """
 
 
 def test_the_variable_is_known_and_an_empty_list_renders_empty() -> None:
-    assert unknown_names("{{ member.recommended[0] }} {{ member.recommended[1] }}") == []
-    assert unknown_names("{{ member.recomended[0] }}") == ["member.recomended"]
+    assert unknown_names("{{ member.recommended[0] }} {{ member.recommended[1] }}") == ()
+    assert unknown_names("{{ member.recomended[0] }}") == ("member.recomended",)
     none = variables("wx:a", "A", Community(key="club"))
     assert render("[{{ member.recommended[0] }}][{{ member.recommended|length }}]", none) == "[][0]"
     two = variables("wx:a", "A", Community(key="club"), ["Tea", "Hiking"])

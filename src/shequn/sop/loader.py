@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from shequn.errors import InputError
@@ -28,8 +29,12 @@ class Loaded:
         return hashlib.sha256(self.source.encode()).hexdigest()
 
 
+@lru_cache(maxsize=256)
 def check(source: str, file: str) -> tuple[Playbook | None, list[InputError]]:
-    """Validate one playbook's YAML text: the playbook, or every problem found."""
+    """Validate one playbook's YAML text: the playbook, or every problem found.
+
+    Kept per text and file: the engine reads every playbook each tick, and a
+    `Playbook` is frozen."""
     return validate_text(
         source,
         file,

@@ -11,6 +11,7 @@ the line and the fix.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +65,10 @@ def _content_body(library: Library, name: str | None) -> str | None:
         return None
 
 
-def unknown_names(text: str) -> list[str]:
-    """Variables and attributes a template uses that the engine never provides."""
+@lru_cache(maxsize=1024)
+def unknown_names(text: str) -> tuple[str, ...]:
+    """Variables and attributes a template uses that the engine never provides (kept
+    per text: the engine checks every template of every playbook each tick)."""
     shape = _sample(Community(key="sample"))
     tree = environment().parse(text)
     found = [
@@ -80,7 +83,7 @@ def unknown_names(text: str) -> list[str]:
         known = shape.get(base) if base is not None else None
         if isinstance(known, dict) and attr is not None and attr not in known:
             found.append(f"{base}.{attr}")
-    return found
+    return tuple(found)
 
 
 def _constant(arg: nodes.Node) -> str | None:
@@ -110,7 +113,6 @@ def check_templates(
         samples = []
     for i, name, text in templates(pb, library):
         field = f"steps.{i}.action.{name}"
-        line = line_of(source, ("steps", i, "action", name))
         try:
             unknown = unknown_names(text)
         except TemplateError:
@@ -120,7 +122,7 @@ def check_templates(
                 InputError(
                     f"unknown template variable {unknown[0]!r}",
                     path=path,
-                    line=line,
+                    line=line_of(source, ("steps", i, "action", name)),
                     field=field,
                     hint=_variables_hint(),
                 )
@@ -134,7 +136,7 @@ def check_templates(
                 InputError(
                     f"the template fails for community {values['community']['key']!r}: {exc}",
                     path=path,
-                    line=line,
+                    line=line_of(source, ("steps", i, "action", name)),
                     field=field,
                     hint="fix the template; see the variables and bounds in docs/sop.md",
                 )
