@@ -18,6 +18,7 @@ from shequn.services.simulate import simulate_into
 from shequn.services.sink import open_sink
 from shequn.services.workspace import init_workspace
 from shequn.simulate import default_spec, simulate
+from shequn.store.bulk import EventSink
 from shequn.workspace import Workspace
 from tests.helpers.paths import DATA
 
@@ -95,6 +96,39 @@ def test_an_import_into_a_current_copy_appends_what_a_sync_would(
     shutil.copy(saved, copy_path(lite))  # the copy before the second import
     assert sync(lite).events_read == second.added + third.added
     assert built == _dump(lite)
+
+
+def _stored_beside_the_copy(ws: Workspace, events: int) -> int:
+    """Store events the copy does not take in (as `members refresh` records its
+    changes after its sync); how many."""
+    with EventSink(ws.engine, ws.root / "data") as sink:
+        for frame in _simulated(events, seed=6):
+            sink.add(frame, "beside")
+        with sink.commit():
+            pass
+    return sink.added
+
+
+def test_a_copy_a_few_ids_behind_is_caught_up_then_fed(lite: Workspace) -> None:
+    simulate_into(lite, communities=2, days=40, events=3_000, seed=3)
+    lag = _stored_beside_the_copy(lite, 400)
+    assert sync_module.behind(lite) == lag > 0
+    imported = import_path(lite, DATA / "canonical" / "events.csv")
+    assert imported.added > 0
+    assert sync_module.behind(lite) == 0  # caught up, then fed in the import's pass
+    assert sync(lite).events_read == 0
+    assert _dump(lite, as_read=True) == _cold(lite, as_read=True)
+
+
+def test_a_copy_further_behind_is_left_to_the_sync(
+    lite: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simulate_into(lite, communities=2, days=40, events=3_000, seed=3)
+    lag = _stored_beside_the_copy(lite, 400)
+    monkeypatch.setattr(sync_module, "CATCH_UP_IDS", lag - 1)
+    imported = import_path(lite, DATA / "canonical" / "events.csv")
+    assert sync_module.behind(lite) == lag + imported.added
+    assert sync(lite).events_read == lag + imported.added
 
 
 def test_duplicates_leave_it_to_the_sync(lite: Workspace, tmp_path: Path) -> None:

@@ -52,6 +52,10 @@ CHUNK_ROWS = 1_000_000
 # Ranges read from the store at once while DuckDB takes in the oldest: each SQLite
 # range is read by a child process, each PostgreSQL one by a COPY of its own.
 READ_AHEAD = 2
+# A copy this many event ids behind the store, or fewer, is caught up before an import
+# feeds it in the same pass (`held_if_current`): such as the changes `shequn members
+# refresh` records as it closes the copy, after its sync. Under a second at 100,000.
+CATCH_UP_IDS = 100_000
 # A catch-up of more event ids than this takes seconds: front ends show its progress.
 LARGE_CATCH_UP = 200_000
 # Told (event ids taken in so far, event ids to take in) before the first chunk and
@@ -152,9 +156,9 @@ class Held:
 @contextmanager
 def held_if_current(ws: Workspace) -> Iterator[Held | None]:
     """Hold the copy, without waiting, while the block runs, if it is current with the
-    store. A missing or unusable copy counts as current (and is made anew) when the
-    store is empty. Yields None, holding nothing, while a sync holds the copy or when
-    it lags."""
+    store: a copy at most `CATCH_UP_IDS` ids behind is caught up first. A missing or
+    unusable copy counts as current (and is made anew) when the store is empty. Yields
+    None, holding nothing, while a sync holds the copy or when it lags further."""
     path = copy_path(ws)
     with _exclusive(path.with_name(COPY_NAME + ".lock"), wait=False) as held:
         current = _current(ws, path) if held else None
@@ -173,8 +177,12 @@ def _current(ws: Workspace, path: Path) -> Held | None:
     opened = _open(path)
     if opened is not None:
         con, state = opened
-        if _matches(state, _identity(ws), reader) and int(state.get("last_id", "0")) == top:
-            return Held(con, reader, top, new=False)
+        if _matches(state, _identity(ws), reader):
+            if int(state.get("last_id", "0")) == top:
+                return Held(con, reader, top, new=False)
+            if top - int(state.get("last_id", "0")) <= CATCH_UP_IDS:
+                caught = _catch_up(con, ws, reader, state, rebuilt=False, progress=None)
+                return Held(con, reader, caught.last_id, new=False)
         con.close()
     if top != 0:  # a copy that lags, or none beside a stored log: the sync's to build
         return None
