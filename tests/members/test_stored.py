@@ -21,6 +21,7 @@ from shequn.analytics.copy import append, memory_copy
 from shequn.config import Settings, Tier
 from shequn.members import kept_profiles
 from shequn.members.figures import AsOf, figures
+from shequn.members.kept_sql import NONE_AHEAD
 from shequn.members.profiles import assemble
 from shequn.members.recorded import last_id
 from shequn.members.stored import bring_up, read_kept
@@ -301,6 +302,45 @@ def test_time_alone_moves_windowed_figures() -> None:
     again = kept_figures(con, _at("2026-05-10")).sort("member")
     assert again["days_active"].to_list() == [3, 1, 1]  # 04-05, 04-20, 05-10
     assert_frame_equal(again, figures(memory_copy(to_arrow(b.events), SHANGHAI), _at("2026-05-10")))
+
+
+def _ahead(con) -> int | None:  # type: ignore[no-untyped-def]
+    [(ahead,)] = con.execute("SELECT ahead FROM member_figures_state WHERE name = 'now'").fetchall()
+    return ahead
+
+
+def test_events_ahead_of_the_instant_enter_when_time_passes_them() -> None:
+    # The kept figures remember the earliest event they saw but have not counted (its
+    # time at or after their instant); the older events are read for time alone only
+    # once an instant passes it. Each step equals a cold recompute.
+    b = LogBuilder()
+    b.add("2026-04-05 10:00", "message", "q", message_id="m1")
+    b.add("2026-05-20 10:00", "checkin", "r")
+    b.add("2026-06-01 10:00", "checkin", "q")
+    con = memory_copy(to_arrow(b.events), SHANGHAI)
+
+    def step(day: str) -> pl.DataFrame:
+        kept = kept_figures(con, _at(day)).sort("member")
+        assert_frame_equal(kept, figures(memory_copy(to_arrow(b.events), SHANGHAI), _at(day)))
+        return kept
+
+    assert step("2026-05-01")["member"].to_list() == ["q"]
+    assert _ahead(con) == _at("2026-05-20 10:00").now
+    step("2026-05-10")  # nothing passed: the same one, found among the new events alone
+    assert _ahead(con) == _at("2026-05-20 10:00").now
+    append(con, to_arrow([b.add("2026-05-15 09:00", "checkin", "z")]), SHANGHAI)
+    assert step("2026-05-12")["member"].to_list() == ["q"]
+    assert _ahead(con) == _at("2026-05-15 09:00").now  # a new one, earlier
+    assert step("2026-05-25")["member"].to_list() == ["q", "r", "z"]
+    assert _ahead(con) == _at("2026-06-01 10:00").now  # the next after both entered
+    assert step("2026-06-05")["checkins"].to_list() == [1, 1, 1]
+    assert _ahead(con) == NONE_AHEAD
+    # Kept before this was recorded (no value): every event's time is read again.
+    con.execute("UPDATE member_figures_state SET ahead = NULL")
+    append(con, to_arrow([b.add("2026-06-10 08:00", "checkin", "r")]), SHANGHAI)
+    assert step("2026-06-07")["checkins"].to_list() == [1, 1, 1]
+    assert _ahead(con) == _at("2026-06-10 08:00").now
+    assert step("2026-06-11")["checkins"].to_list() == [1, 2, 1]
 
 
 def test_an_id_written_again_recomputes_cold() -> None:

@@ -9,10 +9,11 @@ transaction, range by range exactly as a sync would (`sync.CHUNK_ROWS` ids each,
 the copy is the same one a sync would make: tests/analytics/test_inpass.py).
 
 That only holds if the copy is current when the import begins (`sync.held_if_current`
-catches up a copy a few ids behind first; the copy is held, so no sync runs meanwhile) and the merge gives exactly those ids: the
-store's sink checks it inside its transaction (no event skipped as a duplicate, no
-other writer in between). Then `finish` adds the members, tasks and sync state and
-commits the copy after the store has committed; otherwise, or on any error or Ctrl-C,
+catches up a copy a few ids behind first; the copy is held, so no sync runs meanwhile)
+and the merge gives exactly those ids: the store's sink checks it inside its
+transaction (no event skipped as a duplicate, no other writer in between). Then
+`finish` adds the members, tasks and sync state and commits the copy after the store
+has committed; otherwise, or on any error or Ctrl-C,
 the copy's transaction is rolled back (a copy made for the import is deleted) and the
 next sync catches up as usual.
 """

@@ -79,10 +79,13 @@ def figures(con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int = 60) -> pl.
 
 @dataclass(frozen=True)
 class Since:
-    """Stored figures: their instant and the last event id they saw (the high-water mark)."""
+    """Stored figures: their instant, the last event id they saw (the high-water mark),
+    and the earliest time at or after their instant of an event they saw (not counted
+    yet: `kept_sql.AHEAD`; 0 when not known)."""
 
     at: AsOf
     hwm: int
+    ahead: int = 0
 
 
 def compute(
@@ -95,9 +98,9 @@ def compute(
     the temporary table `<table>_changed` holds the new rows of everyone whose row may
     have changed. The caller holds the transaction.
     """
-    marks = {"hwm": -1, "then": at.now}
+    marks = {"hwm": -1, "then": at.now, "ahead": 0}
     if since is not None:
-        marks = {"hwm": since.hwm, "then": since.at.now}
+        marks = {"hwm": since.hwm, "then": since.at.now, "ahead": since.ahead}
     params = {**at.params(gap_days), **marks}
     links = kept_sql.LINKS_COLD if since is None else kept_sql.LINKS_SINCE
     con.execute(kept_sql.ENTERING.format(**params))

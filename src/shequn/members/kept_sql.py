@@ -70,19 +70,30 @@ _ENTERS = "(e.id > {hwm} OR e.ts >= {then})"
 
 # The entering events, with the member resolved to a person.
 # Two ranges rather than one OR, so each skips most of the log by its zone maps (ids
-# grow batch by batch; each batch is sorted by type and time).
+# grow batch by batch; each batch is sorted by type and time). The older events enter
+# by time only when one was seen at or after the last instant and `now` passed the
+# earliest of them (`{ahead}`: `AHEAD`); otherwise that range is not read at all (a
+# scan of every event's time: 0.1 s at 10M events in a fresh process).
 ENTERING = f"""
 CREATE OR REPLACE TEMP TABLE fig_new AS WITH {PERSONS},
 entering AS (
     SELECT * FROM events WHERE id > {{hwm}} AND ts < {{now}}
     UNION ALL
-    SELECT * FROM events WHERE id <= {{hwm}} AND ts >= {{then}} AND ts < {{now}}
+    SELECT * FROM events
+    WHERE {{ahead}} < {{now}} AND id <= {{hwm}} AND ts >= {{then}} AND ts < {{now}}
 )
 SELECT e.id, e.ts, e.community, e.type, e.message_id, e.reply_to, e.mentions,
        COALESCE(p.person, e.member) AS person
 FROM entering AS e LEFT JOIN persons AS p ON p.key = e.member
 WHERE e.member IS NOT NULL
 """
+
+# No event at or after the instant (`AHEAD`'s answer then).
+NONE_AHEAD = 9_223_372_036_854_775_807
+# The earliest time at or after `{now}` of the events with an id over `{after}` (-1:
+# every event), NONE_AHEAD when there is none: what figures brought up to `{now}` saw
+# but have not counted yet.
+AHEAD = f"SELECT COALESCE(MIN(ts), {NONE_AHEAD}) FROM events WHERE ts >= {{now}} AND id > {{after}}"
 
 # Messages written by entering events (their ids).
 _WRITTEN = """written AS (

@@ -10,7 +10,9 @@ table `member_figures_<name>` in the copy, one row per person, beside a row of
 - **cold** (recompute everyone) when asked, when nothing is stored, when the window,
   gap, merged members or figures version differ, or when the instant went back;
 - otherwise only the events that entered since (new ids, or older ones whose time
-  passed under the new instant) are read and merged into the stored sums, and the
+  passed under the new instant: looked for only when the earliest event seen after
+  the stored instant, kept beside it, is before the new one) are read and merged into
+  the stored sums, and the
   figures of compact tables are recomputed for the people those events touch or who
   crossed a window's edge (shequn.members.kept_sql); their rows are replaced, in one
   transaction.
@@ -40,7 +42,8 @@ STATE_TABLE = "member_figures_state"
 _STATE_DDL = f"""CREATE TABLE IF NOT EXISTS {STATE_TABLE} (
     name VARCHAR NOT NULL, now BIGINT NOT NULL, today INTEGER NOT NULL,
     window_days INTEGER NOT NULL, gap INTEGER NOT NULL, hwm BIGINT NOT NULL,
-    persons VARCHAR NOT NULL, version INTEGER NOT NULL)"""
+    persons VARCHAR NOT NULL, version INTEGER NOT NULL);
+    ALTER TABLE {STATE_TABLE} ADD COLUMN IF NOT EXISTS ahead BIGINT"""
 
 
 @dataclass(frozen=True)
@@ -111,17 +114,19 @@ def bring_up(
     mark = _current(con, at, gap_days)
     start = None if cold else _stored(con, name, table)
     own = start is not None and start.same_rules(mark)
+    origin = name
     if not own and after is not None:
-        start = _stored(con, after, f"member_figures_{after}")
+        start, origin = _stored(con, after, f"member_figures_{after}"), after
         if start is not None and start.same_rules(mark):
             con.execute(f"CREATE OR REPLACE TABLE {table} AS FROM member_figures_{after}")
     since = None
     if start is not None and start.same_rules(mark):
-        since = Since(AsOf(start.now, start.today, start.window_days), start.hwm)
+        then = AsOf(start.now, start.today, start.window_days)
+        since = Since(then, start.hwm, _ahead(con, origin))
     con.execute("BEGIN")
     try:
         partial = compute(con, table, at, gap_days, since)
-        _save(con, name, mark)
+        _save(con, name, mark, _next_ahead(con, at, since if partial else None))
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -188,10 +193,31 @@ def exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(count)
 
 
-def _save(con: duckdb.DuckDBPyConnection, name: str, mark: Mark) -> None:
+def _ahead(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """`Since.ahead` of the stored set `name` (0 when not known)."""
+    [(ahead,)] = con.execute(
+        f"SELECT COALESCE(ahead, 0) FROM {STATE_TABLE} WHERE name = ?", [name]
+    ).fetchall()
+    return int(ahead)
+
+
+def _next_ahead(con: duckdb.DuckDBPyConnection, at: AsOf, since: Since | None) -> int:
+    """`Since.ahead` of figures just brought up to `at` from `since` (None: cold): from
+    the new events alone while the earliest seen before is still ahead of `at`, else
+    (it entered, or it is not known) from every event."""
+    known, after = kept_sql.NONE_AHEAD, -1
+    if since is not None and since.ahead >= at.now:
+        known, after = since.ahead, since.hwm
+    [(found,)] = con.execute(kept_sql.AHEAD.format(now=at.now, after=after)).fetchall()
+    return min(known, int(found))
+
+
+def _save(con: duckdb.DuckDBPyConnection, name: str, mark: Mark, ahead: int) -> None:
     con.execute(f"DELETE FROM {STATE_TABLE} WHERE name = ?", [name])
     con.execute(
-        f"INSERT INTO {STATE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        f"""INSERT INTO {STATE_TABLE}
+            (name, now, today, window_days, gap, hwm, persons, version, ahead)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             name,
             mark.now,
@@ -201,5 +227,6 @@ def _save(con: duckdb.DuckDBPyConnection, name: str, mark: Mark) -> None:
             mark.hwm,
             mark.persons,
             mark.version,
+            ahead,
         ],
     )
