@@ -13,9 +13,8 @@ catches up a copy a few ids behind first; the copy is held, so no sync runs mean
 and the merge gives exactly those ids: the store's sink checks it inside its
 transaction (no event skipped as a duplicate, no other writer in between). Then
 `finish` adds the members, tasks and sync state and commits the copy after the store
-has committed; otherwise, or on any error or Ctrl-C,
-the copy's transaction is rolled back (a copy made for the import is deleted) and the
-next sync catches up as usual.
+has committed; otherwise, or on any error or Ctrl-C, the copy's transaction is rolled
+back (a copy made for the import is deleted) and the next sync catches up as usual.
 """
 
 from __future__ import annotations

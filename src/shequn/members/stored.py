@@ -12,10 +12,9 @@ table `member_figures_<name>` in the copy, one row per person, beside a row of
 - otherwise only the events that entered since (new ids, or older ones whose time
   passed under the new instant: looked for only when the earliest event seen after
   the stored instant, kept beside it, is before the new one) are read and merged into
-  the stored sums, and the
-  figures of compact tables are recomputed for the people those events touch or who
-  crossed a window's edge (shequn.members.kept_sql); their rows are replaced, in one
-  transaction.
+  the stored sums, and the figures of compact tables are recomputed for the people
+  those events touch or who crossed a window's edge (shequn.members.kept_sql); their
+  rows are replaced, in one transaction.
 
 It says which rows it rewrote (`Update`); `read_kept` reads the set, or only those rows
 of some persons.
