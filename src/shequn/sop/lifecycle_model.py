@@ -12,17 +12,17 @@ without `enter:` is entered only by an operator (`shequn lifecycle set`).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shequn.errors import InputError
 from shequn.sop.model import STAGES, StageName
 from shequn.sop.thresholds import Threshold
-from shequn.yamlio import Lines, build_data, compose, validation_problem
+from shequn.yamlio import validate_text
 
 PLAN_FILE = "lifecycle.yaml"
 DAY_US = 86_400_000_000
@@ -129,29 +129,19 @@ def default_text() -> str:
     return (resources.files("shequn") / "lifecycle" / "default.yaml").read_text(encoding="utf-8")
 
 
+@lru_cache(maxsize=16)
 def check(source: str, file: str) -> tuple[LifecyclePlan | None, list[InputError]]:
-    """Validate a plan's YAML text: the plan, or every problem with file, line and fix."""
-    try:
-        node = compose(source, file)
-    except InputError as exc:
-        return None, [exc]
-    if not isinstance(node, yaml.MappingNode):
-        hint = "start with stages: (see `shequn lifecycle show-default`)"
-        return None, [InputError("a lifecycle plan is a mapping", path=file, line=1, hint=hint)]
-    lines: Lines = {}
-    try:
-        return LifecyclePlan.model_validate(build_data(node, (), lines, file)), []
-    except InputError as exc:
-        return None, [exc]
-    except ValidationError as exc:
-        return None, [_fixed(validation_problem(e, lines, file)) for e in exc.errors()]
+    """Validate a plan's YAML text: the plan, or every problem with file, line and fix.
 
-
-def _fixed(problem: InputError) -> InputError:
-    # The playbook loader's generic hint points at docs/sop.md; plans live in lifecycle.md.
-    if "docs/sop.md" in problem.hint:
-        problem.hint = problem.hint.replace("docs/sop.md", "docs/lifecycle.md")
-    return problem
+    Kept per text and file: the engine reads the plan each tick, and a plan is frozen."""
+    return validate_text(
+        source,
+        file,
+        LifecyclePlan,
+        what="a lifecycle plan",
+        start="stages: (see `shequn lifecycle show-default`)",
+        docs="docs/lifecycle.md for the fields",
+    )
 
 
 def load_plan(root: Path) -> tuple[LifecyclePlan, str]:
