@@ -21,10 +21,9 @@ from shequn.analytics.copy import append, memory_copy
 from shequn.config import Settings, Tier
 from shequn.members import kept_profiles
 from shequn.members.figures import AsOf, figures
-from shequn.members.kept_sql import NONE_AHEAD
 from shequn.members.profiles import assemble
 from shequn.members.recorded import last_id
-from shequn.members.stored import bring_up, read_kept
+from shequn.members.stored import NONE_AHEAD, bring_up, read_kept
 from tests.analytics.helpers import SHANGHAI, LogBuilder, persons_table, to_arrow
 
 START = datetime(2026, 1, 1)

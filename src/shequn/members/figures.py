@@ -81,7 +81,7 @@ def figures(con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int = 60) -> pl.
 class Since:
     """Stored figures: their instant, the last event id they saw (the high-water mark),
     and the earliest time at or after their instant of an event they saw (not counted
-    yet: `kept_sql.AHEAD`; 0 when not known)."""
+    yet: `stored.AHEAD`; 0 when not known)."""
 
     at: AsOf
     hwm: int

@@ -59,21 +59,17 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("days_prev_14", "BIGINT"),
     ("days_last_90", "BIGINT"),
 )
-TABLE_DDL = (
-    "CREATE OR REPLACE {kind} TABLE {table} ("
-    + ", ".join(f"{name} {kind}" for name, kind in COLUMNS)
-    + ")"
-)
+_DECLARED = ", ".join(f"{name} {kind}" for name, kind in COLUMNS)
+TABLE_DDL = "CREATE OR REPLACE {kind} TABLE {table} (" + _DECLARED + ")"
 
 # Whether an event enters the figures: new since the stored mark, or newly before `now`.
 _ENTERS = "(e.id > {hwm} OR e.ts >= {then})"
 
-# The entering events, with the member resolved to a person.
-# Two ranges rather than one OR, so each skips most of the log by its zone maps (ids
-# grow batch by batch; each batch is sorted by type and time). The older events enter
-# by time only when one was seen at or after the last instant and `now` passed the
-# earliest of them (`{ahead}`: `AHEAD`); otherwise that range is not read at all (a
-# scan of every event's time: 0.1 s at 10M events in a fresh process).
+# The entering events, with the member resolved to a person. Two ranges rather than
+# one OR, so each skips most of the log by its zone maps (ids grow batch by batch; each
+# batch is sorted by type and time); old ids enter by time only once `now` passed the
+# earliest seen at or after the last instant (`{ahead}`: `stored.AHEAD`), else that
+# scan of every event's time (0.1 s at 10M events in a fresh process) is skipped.
 ENTERING = f"""
 CREATE OR REPLACE TEMP TABLE fig_new AS WITH {PERSONS},
 entering AS (
@@ -87,13 +83,6 @@ SELECT e.id, e.ts, e.community, e.type, e.message_id, e.reply_to, e.mentions,
 FROM entering AS e LEFT JOIN persons AS p ON p.key = e.member
 WHERE e.member IS NOT NULL
 """
-
-# No event at or after the instant (`AHEAD`'s answer then).
-NONE_AHEAD = 9_223_372_036_854_775_807
-# The earliest time at or after `{now}` of the events with an id over `{after}` (-1:
-# every event), NONE_AHEAD when there is none: what figures brought up to `{now}` saw
-# but have not counted yet.
-AHEAD = f"SELECT COALESCE(MIN(ts), {NONE_AHEAD}) FROM events WHERE ts >= {{now}} AND id > {{after}}"
 
 # Messages written by entering events (their ids).
 _WRITTEN = """written AS (

@@ -44,6 +44,13 @@ _STATE_DDL = f"""CREATE TABLE IF NOT EXISTS {STATE_TABLE} (
     persons VARCHAR NOT NULL, version INTEGER NOT NULL);
     ALTER TABLE {STATE_TABLE} ADD COLUMN IF NOT EXISTS ahead BIGINT"""
 
+# No event at or after the instant (`AHEAD`'s answer then).
+NONE_AHEAD = 9_223_372_036_854_775_807
+# The earliest time at or after `{now}` of the events with an id over `{after}` (-1:
+# every event), NONE_AHEAD when there is none: what figures brought up to `{now}` saw
+# but have not counted yet (`figures.Since.ahead`).
+AHEAD = f"SELECT COALESCE(MIN(ts), {NONE_AHEAD}) FROM events WHERE ts >= {{now}} AND id > {{after}}"
+
 
 @dataclass(frozen=True)
 class Mark:
@@ -204,10 +211,10 @@ def _next_ahead(con: duckdb.DuckDBPyConnection, at: AsOf, since: Since | None) -
     """`Since.ahead` of figures just brought up to `at` from `since` (None: cold): from
     the new events alone while the earliest seen before is still ahead of `at`, else
     (it entered, or it is not known) from every event."""
-    known, after = kept_sql.NONE_AHEAD, -1
+    known, after = NONE_AHEAD, -1
     if since is not None and since.ahead >= at.now:
         known, after = since.ahead, since.hwm
-    [(found,)] = con.execute(kept_sql.AHEAD.format(now=at.now, after=after)).fetchall()
+    [(found,)] = con.execute(AHEAD.format(now=at.now, after=after)).fetchall()
     return min(known, int(found))
 
 
