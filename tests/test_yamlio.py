@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import yaml
 
 import shequn
 from shequn import yamlio
+from shequn.errors import InputError
 from shequn.sop.loader import check
 
 SHIPPED = sorted(Path(shequn.__file__).parent.glob("*/*.yaml"))
@@ -82,3 +84,21 @@ def test_an_edited_playbook_is_checked_again() -> None:
     broken, problems = check(text.replace("steps:", "stepz:", 1), "pb.yaml")
     assert broken is None
     assert [(p.line, p.field) for p in problems] == [(2, ""), (9, "stepz")]
+
+
+def test_a_file_with_problems_raises_an_error_of_its_own_each_time(tmp_path: Path) -> None:
+    # Only valid texts are kept: a kept exception raised again (the engine loads an
+    # invalid lifecycle.yaml every tick) would carry every earlier traceback along.
+    from shequn.sop.loader import load_file
+
+    path = tmp_path / "pb.yaml"
+    path.write_text("name: x\nstepz: []\n", encoding="utf-8")
+    raised = []
+    for _ in range(3):
+        with pytest.raises(InputError) as caught:
+            load_file(path)
+        raised.append(caught.value)
+    assert len({id(e) for e in raised}) == 3
+    depths = [len(traceback.extract_tb(e.__traceback__)) for e in raised]
+    assert depths[0] == depths[1] == depths[2]
+    assert [(e.line, e.field) for e in raised] == [(1, "")] * 3

@@ -15,14 +15,18 @@ again by the pure-Python parser, whose messages `syntax_problem` knows.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from shequn.errors import InputError
 
 Lines = dict[tuple[Any, ...], int]
+V = TypeVar("V")
+# Valid texts `kept_when_valid` remembers per check (the oldest forgotten first).
+_KEPT_TEXTS = 256
 # libyaml's loader when PyYAML was built with it; the same tree either way.
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 YAML_HINT = "check indentation and quote values that contain ': ' or '#'"
@@ -161,6 +165,30 @@ def validate_text(
         return None, [exc]
     except ValidationError as exc:
         return None, [validation_problem(e, lines, file, docs=docs) for e in exc.errors()]
+
+
+def kept_when_valid(
+    check: Callable[[str, str], tuple[V | None, list[InputError]]],
+) -> Callable[[str, str], tuple[V | None, list[InputError]]]:
+    """`check` (a text's value, or its problems) answered from memory for a text and file
+    it found valid before (the engine reads its files every tick; the values must be
+    frozen). A text with problems is checked again each time, so every caller gets
+    problems of its own to raise: a kept exception raised again keeps each traceback."""
+    valid: dict[tuple[str, str], V] = {}
+
+    @wraps(check)
+    def checked(source: str, file: str) -> tuple[V | None, list[InputError]]:
+        value = valid.get((source, file))
+        if value is not None:
+            return value, []
+        value, problems = check(source, file)
+        if value is not None:
+            if len(valid) >= _KEPT_TEXTS:
+                valid.pop(next(iter(valid)))
+            valid[(source, file)] = value
+        return value, problems
+
+    return checked
 
 
 def scan_folder(

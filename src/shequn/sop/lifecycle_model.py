@@ -12,7 +12,6 @@ without `enter:` is entered only by an operator (`shequn lifecycle set`).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -22,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from shequn.errors import InputError
 from shequn.sop.model import STAGES, StageName
 from shequn.sop.thresholds import Threshold
-from shequn.yamlio import validate_text
+from shequn.yamlio import kept_when_valid, validate_text
 
 PLAN_FILE = "lifecycle.yaml"
 DAY_US = 86_400_000_000
@@ -129,11 +128,10 @@ def default_text() -> str:
     return (resources.files("shequn") / "lifecycle" / "default.yaml").read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=16)
+@kept_when_valid
 def check(source: str, file: str) -> tuple[LifecyclePlan | None, list[InputError]]:
-    """Validate a plan's YAML text: the plan, or every problem with file, line and fix.
-
-    Kept per text and file: the engine reads the plan each tick, and a plan is frozen."""
+    """Validate a plan's YAML text: the plan, or every problem with file, line and fix
+    (a valid one kept: the engine reads the plan each tick; a plan is frozen)."""
     return validate_text(
         source,
         file,

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from shequn.errors import InputError
 from shequn.sop.model import Playbook
-from shequn.yamlio import scan_folder, validate_text
+from shequn.yamlio import kept_when_valid, scan_folder, validate_text
 
 
 @dataclass(frozen=True)
@@ -29,12 +28,10 @@ class Loaded:
         return hashlib.sha256(self.source.encode()).hexdigest()
 
 
-@lru_cache(maxsize=256)
+@kept_when_valid
 def check(source: str, file: str) -> tuple[Playbook | None, list[InputError]]:
-    """Validate one playbook's YAML text: the playbook, or every problem found.
-
-    Kept per text and file: the engine reads every playbook each tick, and a
-    `Playbook` is frozen."""
+    """Validate one playbook's YAML text: the playbook, or every problem found (a
+    valid one kept: the engine reads every playbook each tick; `Playbook` is frozen)."""
     return validate_text(
         source,
         file,
