@@ -153,7 +153,20 @@ def day_start(value: str, field: str, zone: ZoneInfo) -> datetime:
 HISTORY_GAP = timedelta(days=30)
 
 
-def history_ended(last: date | None, today: date) -> date | None:
+@dataclass(frozen=True)
+class HistoryEnd:
+    """What a view as of a day says of a history that ended long before it (an imported
+    one, such as the demo's, where everyone has been idle since): its last local day, or
+    None, and the day after it to ask about."""
+
+    end: date | None
+
+    @property
+    def after(self) -> date | None:
+        return None if self.end is None else self.end + timedelta(days=1)
+
+
+def history_ended(last: date | None, today: date) -> HistoryEnd:
     """The last local day with events when it is more than `HISTORY_GAP` before
-    `today` (a view as of `today` then names it, and the day after to ask about)."""
-    return last if last is not None and today - last > HISTORY_GAP else None
+    `today`."""
+    return HistoryEnd(last if last is not None and today - last > HISTORY_GAP else None)

@@ -31,6 +31,7 @@ def test_an_answer_is_kept_its_time_then_computed_again() -> None:
 
 def test_a_history_ends_more_than_30_days_before_the_day_asked_about() -> None:
     last = date(2025, 11, 29)
-    assert history_ended(last, last + timedelta(days=30)) is None
-    assert history_ended(last, last + timedelta(days=31)) == last
-    assert history_ended(None, last) is None
+    assert history_ended(last, last + timedelta(days=30)).end is None
+    ended = history_ended(last, last + timedelta(days=31))
+    assert (ended.end, ended.after) == (last, date(2025, 11, 30))
+    assert history_ended(None, last).after is None

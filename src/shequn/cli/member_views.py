@@ -3,7 +3,7 @@ why a result is empty."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -60,10 +60,10 @@ def say_none(ws: Workspace, when: datetime | None, why: str) -> None:
         return
     zone = ws.settings.zone
     ended = history_ended(from_micros(last).astimezone(zone).date(), when.astimezone(zone).date())
-    if ended is not None:
-        after = ended + timedelta(days=1)
+    if ended.end is not None:
         err.print(
-            f"  its last event is of {ended}: ask about then with --at {after}", highlight=False
+            f"  its last event is of {ended.end}: ask about then with --at {ended.after}",
+            highlight=False,
         )
 
 

@@ -11,14 +11,14 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from shequn.members.graph import EXACT_UP_TO, SOURCES, GraphWindow, estimated, leaders, seed_members
-from shequn.periods import day_start
+from shequn.periods import HistoryEnd, day_start
 from shequn.store.engine import read_transaction
 from shequn.store.members import names
 from shequn.web.auth import Ctx, Forbidden, need
 from shequn.web.cache import Timed
 from shequn.web.render import page
 from shequn.web.routes_dashboard import communities
-from shequn.web.routes_members import HistoryNote, history_note
+from shequn.web.routes_members import history_note
 
 router = APIRouter()
 # How many of each list the page shows: the ranked leaders, and seeds per community.
@@ -59,7 +59,7 @@ def leaders_page(
     key = (ctx.ws.root, tuple(scope), day)
     found = KEPT.get(key, now, lambda: _found(ctx, scope, when))
     # As of a chosen day, the history's end is no news.
-    history = HistoryNote(None) if at else history_note(ctx, now)
+    history = HistoryEnd(None) if at else history_note(ctx, now)
     return page(
         ctx,
         "leaders.html",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import polars as pl
@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from shequn.errors import InputError
 from shequn.members.states import STATES
-from shequn.periods import history_ended
+from shequn.periods import HistoryEnd, history_ended
 from shequn.services.member_tags import tag_members
 from shequn.services.members import merge
 from shequn.web import members
@@ -155,26 +155,13 @@ def member_list(ctx: Annotated[Ctx, Depends(need("read"))]) -> Response:
     )
 
 
-@dataclass(frozen=True)
-class HistoryNote:
-    """What a page decided as of now says of a history that ended long ago (an imported
-    one, such as the demo's, where everyone has been idle since): its last local day, or
-    None, and the day after it to ask about."""
-
-    end: date | None
-
-    @property
-    def after(self) -> date | None:
-        return None if self.end is None else self.end + timedelta(days=1)
-
-
-def history_note(ctx: Ctx, now: datetime) -> HistoryNote:
+def history_note(ctx: Ctx, now: datetime) -> HistoryEnd:
     """The note of a page as of `now`, from the copy's last day with events."""
     from shequn.analytics.engine import data_days
 
     span = MEMO.get(ctx.ws, "days", lambda: data_days(ctx.ws))
     today = now.astimezone(ctx.ws.settings.zone).date()
-    return HistoryNote(history_ended(span[1] if span else None, today))
+    return history_ended(span[1] if span else None, today)
 
 
 @router.get("/members/profiles/{job}")
