@@ -177,12 +177,11 @@ def _current(ws: Workspace, path: Path) -> Held | None:
     opened = _open(path)
     if opened is not None:
         con, state = opened
-        if _matches(state, _identity(ws), reader):
-            if int(state.get("last_id", "0")) == top:
-                return Held(con, reader, top, new=False)
-            if top - int(state.get("last_id", "0")) <= CATCH_UP_IDS:
-                caught = _catch_up(con, ws, reader, state, rebuilt=False, progress=None)
-                return Held(con, reader, caught.last_id, new=False)
+        lag = top - int(state.get("last_id", "0"))
+        if _matches(state, _identity(ws), reader) and 0 <= lag <= CATCH_UP_IDS:
+            if lag:
+                top = _catch_up(con, ws, reader, state, rebuilt=False, progress=None).last_id
+            return Held(con, reader, top, new=False)
         con.close()
     if top != 0:  # a copy that lags, or none beside a stored log: the sync's to build
         return None
