@@ -10,13 +10,16 @@ process:
    heavy-tailed messages, replies, reactions, check-ins and orders over a year) with
    members_bench.py's two tiers in its settings, built once into ROOT/built with a
    marker of its arguments and reused when they match; each run works on a fresh copy
-   of it (ROOT/run), so every run starts alike;
+   of it (ROOT/run), so every run starts alike. The year ends at the start of the day
+   the bench runs (Asia/Shanghai, the generator's zone): a log holds no event dated
+   after the clock, and a run on another day measures the same history at the same
+   distance from its end (the marker holds the start, so a new day generates anew);
 2. `shequn members refresh`, the first run: builds the analytics copy, decides every
    member and records every member's tier and state (the events it recorded printed);
 3. `shequn members refresh --cold`: the cold baseline (the copy exists; every figure
    recomputed, the churn model refitted);
 4. 10,000 new events appended to the store as an import does (`store_gen`'s
-   activity of existing members spread over the year, replies to the messages before
+   activity of existing members spread over the same year, replies to the messages before
    them, new source ids; validated by the import pipeline, stored through
    `store.bulk.EventSink`; with `--in-pass` through the import's sink, which brings the
    analytics copy up to date in the same pass);
@@ -44,7 +47,9 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 DATA = Path(__file__).resolve().parent / ".data"
 NEW_EVENTS = 10_000
@@ -62,6 +67,8 @@ min_orders = 2
 window_days = 30
 grace_days = 14
 """
+# The generated workspace's zone (store_gen.START's): its year ends at a midnight there.
+ZONE = ZoneInfo("Asia/Shanghai")
 RECORDED = re.compile(r"([\d,]+) tier changes, ([\d,]+) state changes, ([\d,]+) churn-risk")
 
 
@@ -91,11 +98,18 @@ def run(command: list[str]) -> Run:
     return Run(seconds, usage.ru_maxrss / 1024, output)
 
 
+def history_start() -> datetime:
+    """The first instant of a year of history that ends at the start of today."""
+    today = datetime.now(ZONE).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=365)
+
+
 def step(name: str, root: Path, args: argparse.Namespace) -> list[str]:
     """The command line running one of this file's steps in a child process."""
     sizes = ["--members", str(args.members), "--events", str(args.events)]
     in_pass = ["--in-pass"] if args.in_pass else []
-    return [sys.executable, __file__, "--step", name, "--root", str(root), *sizes, *in_pass]
+    start = ["--start", args.start.isoformat()]
+    return [sys.executable, __file__, "--step", name, "--root", str(root), *sizes, *start, *in_pass]
 
 
 def refresh(name: str, ws: Path, args: argparse.Namespace, *options: str) -> tuple[Run, str]:
@@ -116,7 +130,13 @@ def workspace(root: Path, args: argparse.Namespace) -> Path:
     """A fresh copy of the generated workspace (generated first unless ROOT holds one
     with the same arguments)."""
     built, marker, copy = root / "built", root / "built.json", root / "run"
-    wanted = {"members": args.members, "events": args.events, "seed": SEED, "tiers": TIERS}
+    wanted = {
+        "members": args.members,
+        "events": args.events,
+        "seed": SEED,
+        "tiers": TIERS,
+        "start": args.start.isoformat(),
+    }
     if not marker.exists() or json.loads(marker.read_text()) != wanted:
         marker.unlink(missing_ok=True)
         shutil.rmtree(built, ignore_errors=True)
@@ -138,7 +158,7 @@ def build(root: Path, args: argparse.Namespace) -> None:
     from shequn.config import SETTINGS_FILE
     from store_gen import store_into
 
-    store_into(root, args.members, args.events, SEED)
+    store_into(root, args.members, args.events, SEED, args.start)
     with (root / SETTINGS_FILE).open("a", encoding="utf-8") as settings:
         settings.write(TIERS)
 
@@ -164,7 +184,7 @@ def append(root: Path, args: argparse.Namespace) -> None:
             # largest row id they are new.
             first = conn.execute(select(func.max(events.c.id))).scalar_one() + 1
         rng = np.random.default_rng(SEED + first)
-        frame = _finish(_activity(rng, args.members, NEW_EVENTS, first), first)
+        frame = _finish(_activity(rng, args.members, NEW_EVENTS, first), first, args.start)
         sink = open_sink(ws) if args.in_pass else EventSink(ws.engine, ws.root / "data")
         with sink as adding:
             for valid in frames([frame], "members_cli_bench"):
@@ -219,7 +239,9 @@ def main() -> None:
         help="run each refresh under cProfile (slower), its profile saved in DIR",
     )
     parser.add_argument("--step", choices=("build", "append"), help=argparse.SUPPRESS)
+    parser.add_argument("--start", type=datetime.fromisoformat, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.start = args.start or history_start()
     if args.step == "build":
         build(args.root, args)
     elif args.step == "append":

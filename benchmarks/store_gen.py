@@ -1,5 +1,9 @@
 """A store workspace with many members: ~M people over ~N events in a year, seeded.
 
+The year starts at START (2026-01-01) unless the caller gives another start (`--start`;
+members_cli_bench.py gives one a year before the day it runs, so no event is dated
+after the wall clock its refreshes run at).
+
 Every member joins once, in one of three communities of unequal size (60/30/10%),
 through a channel (poster, invite, article, search; an invited join names its
 inviter); 8% leave later. The other events are messages (30% reply to an earlier
@@ -58,8 +62,11 @@ def _key(column: str) -> pl.Expr:
     return pl.format("bench:u{}", pl.col(column))
 
 
-def event_frames(members: int, events: int, seed: int) -> Iterator[pl.DataFrame]:
-    """The events in frames of at most CHUNK rows (the import contract's columns)."""
+def event_frames(
+    members: int, events: int, seed: int, start: datetime = START
+) -> Iterator[pl.DataFrame]:
+    """The events of a year from `start`, in frames of at most CHUNK rows (the import
+    contract's columns)."""
     rng = np.random.default_rng(seed)
     chunks = max(1, -(-events // CHUNK))
     first = 0
@@ -69,7 +76,7 @@ def event_frames(members: int, events: int, seed: int) -> Iterator[pl.DataFrame]
         arrivals = pl.concat([_joins(rng, people, members), _leaves(rng, people)], how="diagonal")
         activity = _activity(rng, members, max(size - arrivals.height, 0), first + arrivals.height)
         frame = pl.concat([arrivals, activity], how="diagonal")
-        yield _finish(frame, first)
+        yield _finish(frame, first, start)
         first += frame.height
 
 
@@ -125,11 +132,12 @@ def _activity(rng: np.random.Generator, members: int, n: int, first: int) -> pl.
     )
 
 
-def _finish(frame: pl.DataFrame, first: int) -> pl.DataFrame:
-    """The import contract's columns: UTC time, community, member key, source id."""
-    start = int(START.timestamp() * 1_000_000)
+def _finish(frame: pl.DataFrame, first: int, start: datetime = START) -> pl.DataFrame:
+    """The import contract's columns: UTC time (`at`: µs since `start`), community,
+    member key, source id."""
+    origin = int(start.timestamp() * 1_000_000)
     return frame.select(
-        (pl.col("at") + start).cast(pl.Datetime("us", "UTC")).alias("ts"),
+        (pl.col("at") + origin).cast(pl.Datetime("us", "UTC")).alias("ts"),
         pl.Series("community", _community(frame["who"].to_numpy())),
         _key("who").alias("member"),
         "type",
@@ -139,8 +147,11 @@ def _finish(frame: pl.DataFrame, first: int) -> pl.DataFrame:
     )
 
 
-def store_into(root: Path, members: int, events: int, seed: int = 7) -> None:
-    """A new workspace at root with the generated events, stored in one transaction."""
+def store_into(
+    root: Path, members: int, events: int, seed: int = 7, start: datetime = START
+) -> None:
+    """A new workspace at root with the generated events (a year from `start`), stored
+    in one transaction."""
     from shequn.importers.pipeline import frames
     from shequn.services.workspace import init_workspace
     from shequn.store.bulk import EventSink
@@ -148,7 +159,7 @@ def store_into(root: Path, members: int, events: int, seed: int = 7) -> None:
     ws = init_workspace(root, name=root.name)
     try:
         with EventSink(ws.engine, ws.root / "data") as sink:
-            for frame in frames(event_frames(members, events, seed), "store_gen"):
+            for frame in frames(event_frames(members, events, seed, start), "store_gen"):
                 sink.add(frame, "store_gen")
             with sink.commit():
                 pass
@@ -162,9 +173,15 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--start",
+        type=datetime.fromisoformat,
+        default=START,
+        help=f"the year's first instant, ISO 8601 with its offset (default {START.isoformat()})",
+    )
     args = parser.parse_args()
     began = time.perf_counter()
-    store_into(args.root, args.members, args.events, args.seed)
+    store_into(args.root, args.members, args.events, args.seed, args.start)
     print(f"stored in {time.perf_counter() - began:.1f} s")
 
 

@@ -5,7 +5,9 @@ they do, replies to messages that exist."""
 from __future__ import annotations
 
 import importlib.util
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -45,3 +47,17 @@ def test_generated_workspace_has_the_members_and_events_asked_for(tmp_path: Path
     assert replies and set(replies) <= said
     assert all(r.amount is not None for r in rows if r.type == "order")
     assert {r.community for r in rows} == {"c1", "c2", "c3"}
+
+
+def test_the_year_starts_where_asked(tmp_path: Path) -> None:
+    start = datetime(2025, 3, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    _store_gen().store_into(tmp_path / "ws", members=50, events=800, seed=2, start=start)
+    ws = Workspace.open(tmp_path / "ws")
+    try:
+        with ws.engine.connect() as conn:
+            first, last = conn.execute(select(func.min(events.c.ts), func.max(events.c.ts))).one()
+    finally:
+        ws.close()
+    began, day = int(start.timestamp() * 1_000_000), 86_400_000_000
+    assert began <= first and last < began + 365 * day  # all in the year from `start`
+    assert last > began + 300 * day  # and over the whole of it
