@@ -162,3 +162,22 @@ def test_betweenness_is_estimated_from_drawn_sources_beyond_the_exact_limit(
     guess = dict(ranked.select("member", "betweenness").rows())
     assert max(guess, key=guess.__getitem__) == max(exact, key=exact.__getitem__) == "bridge"
     assert guess["bridge"] == pytest.approx(exact["bridge"], rel=0.25)
+
+
+def test_an_estimated_betweenness_is_shown_whole_and_an_exact_one_as_computed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shequn.members import graph
+
+    links = _two_groups(150, seed=3)
+    exact = rank(links)
+    assert graph.shown(exact, 5).equals(exact.head(5))
+    monkeypatch.setattr(graph, "EXACT_UP_TO", 100)
+    monkeypatch.setattr(graph, "SOURCES", 60)
+    ranked = rank(links)
+    head = graph.shown(ranked, 5)
+    assert head["betweenness"].dtype == pl.Int64
+    assert any(v != round(v) for v in ranked["betweenness"].head(5))  # had a fraction
+    for whole, value in zip(head["betweenness"], ranked["betweenness"].head(5), strict=True):
+        assert abs(whole - value) <= 0.5
+    assert head.drop("betweenness").equals(ranked.head(5).drop("betweenness"))

@@ -29,13 +29,13 @@ def leaders(
 
     Example: `shequn members leaders --top 10 --exclude telegram:bot1`
     """
-    from shequn.members.graph import EXACT_UP_TO, SOURCES, GraphWindow, estimated
+    from shequn.members.graph import EXACT_UP_TO, SOURCES, GraphWindow, estimated, shown
     from shequn.members.graph import leaders as ranked
 
     ws = Workspace.open(workspace)
     when = as_of(ws, at)
     frame = ranked(ws, when, exclude or [])
-    frame_table(frame.head(top))
+    frame_table(shown(frame, top))
     if estimated(frame):
         err.print(
             f"betweenness estimated from {SOURCES} of {frame.height:,} people drawn at random "

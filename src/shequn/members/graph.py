@@ -107,6 +107,15 @@ def estimated(ranked: pl.DataFrame) -> bool:
     return ranked.height > EXACT_UP_TO
 
 
+def shown(ranked: pl.DataFrame, top: int) -> pl.DataFrame:
+    """The first `top` rows of a `rank` result as they are shown: an estimated
+    betweenness (`estimated`) to the whole number, since its fraction is noise."""
+    head = ranked.head(top)
+    if not estimated(ranked):
+        return head
+    return head.with_columns(pl.col("betweenness").round(0).cast(pl.Int64))
+
+
 def betweenness(g: ig.Graph, weights: list[float]) -> list[float]:
     """Each vertex's betweenness; distances are 1 / weight (a strong tie is short)."""
     distances = [1.0 / w for w in weights]

@@ -10,7 +10,15 @@ import polars as pl
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from shequn.members.graph import EXACT_UP_TO, SOURCES, GraphWindow, estimated, leaders, seed_members
+from shequn.members.graph import (
+    EXACT_UP_TO,
+    SOURCES,
+    GraphWindow,
+    estimated,
+    leaders,
+    seed_members,
+    shown,
+)
 from shequn.periods import HistoryEnd, day_start
 from shequn.store.engine import read_transaction
 from shequn.store.members import names
@@ -78,7 +86,7 @@ def leaders_page(
 def _found(ctx: Ctx, scope: list[str], now: datetime) -> Found:
     """The ranked leaders and each community's seeds, with their display names."""
     everyone = leaders(ctx.ws, now, communities=scope)
-    ranked = everyone.head(TOP)
+    ranked = shown(everyone, TOP)
     seeds = seed_members(ctx.ws, now, scope).group_by("community", maintain_order=True).head(TOP)
     with read_transaction(ctx.ws.engine) as conn:
         named = names(conn, [*ranked["member"], *seeds["member"]])
