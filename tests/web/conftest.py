@@ -151,6 +151,23 @@ def poll_until_reload(client: TestClient, page: str, progress: str) -> None:
         time.sleep(0.05)
 
 
+def leaders_ready(client: TestClient, query: str = "") -> str:
+    """The Leaders page once its ranking is computed and none is being refreshed (in
+    the background, one at a time: a page may first show another scope's or day's
+    computation, then its own)."""
+    deadline = time.monotonic() + 60
+    while True:
+        answer = client.get(f"/members/leaders?{query}")
+        assert answer.status_code == 200, answer.text[:2000]
+        if 'id="leaders-job"' in answer.text:
+            poll_until_reload(client, answer.text, "/members/leaders/job/")
+        elif 'id="leaders-refreshing"' not in answer.text:
+            return answer.text
+        else:
+            time.sleep(0.05)
+        assert time.monotonic() < deadline, "the leaders were not ranked in a minute"
+
+
 def members_ready(client: TestClient, query: str = "") -> str:
     """The Members page once the profiles behind it are computed and none is being
     refreshed (they are computed in the background: web/background.py). Meanwhile it

@@ -7,13 +7,19 @@ request never computes them: the first one starts the computation and answers a 
 that polls it (HTMX) and reloads when it is done; later ones get the kept answer with
 its age, and once it is stale (older than the time to live, or computed for another
 version of what it depends on), one more computation starts in the background while
-the kept answer is still served.
+the kept answer is still served. The opinion leaders (a year of interactions, about
+15 s at a million members) are kept the same way, one answer per scope and day.
+
+Each `Refreshing` runs one computation at a time per workspace: a request for another
+key meanwhile is told of the running one (its page reloads when that is done, and then
+starts its own), so a burst of requests never runs many heavy computations at once.
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -54,14 +60,16 @@ class _Slot(Generic[T]):
 
 
 class Refreshing(Generic[T]):
-    """One answer per workspace, refreshed in the background when its version changes
-    or, with a `ttl`, once it is that old."""
+    """Answers per workspace (and `key`, for answers that depend on the request: the
+    last `size` of them kept), each refreshed in the background when its version
+    changes or, with a `ttl`, once it is that old."""
 
-    def __init__(self, name: str, ttl: timedelta | None = None) -> None:
+    def __init__(self, name: str, ttl: timedelta | None = None, size: int = 32) -> None:
         self.name = name
         self.ttl = ttl
+        self.size = size
         self._lock = threading.Lock()
-        self._slots: dict[Path, _Slot[T]] = {}
+        self._slots: OrderedDict[tuple[Path, Hashable], _Slot[T]] = OrderedDict()
 
     def get(
         self,
@@ -70,11 +78,13 @@ class Refreshing(Generic[T]):
         now: datetime,
         version: Hashable,
         compute: Callable[[datetime], T],
+        key: Hashable = None,
     ) -> Found[T]:
         """The kept answer and the latest computation. Starts one, as of `now`, when
-        there is no answer yet or the kept one is stale, and none is running."""
+        there is no answer yet or the kept one is stale, and none is running for the
+        workspace; while one runs for another key, that one is the job found."""
         with self._lock:
-            slot = self._slots.setdefault(ws.root, _Slot())
+            slot = self._slot((ws.root, key))
             kept = slot.kept
             stale = (
                 kept is None
@@ -82,9 +92,32 @@ class Refreshing(Generic[T]):
                 or (self.ttl is not None and kept.age(now) >= self.ttl)
             )
             if stale and (slot.job is None or slot.job.finished):
+                busy = self._running(ws.root)
+                if busy is not None:
+                    return Found(kept, busy, True)
                 slot.job = self._start(slot, user, now, version, compute)
             job = slot.job
             return Found(kept, job, job is not None and not job.finished)
+
+    def _slot(self, key: tuple[Path, Hashable]) -> _Slot[T]:
+        """The slot of `key`, made the newest; the oldest idle ones past `size` dropped."""
+        slot = self._slots.setdefault(key, _Slot())
+        self._slots.move_to_end(key)
+        idle = [k for k, s in self._slots.items() if s.job is None or s.job.finished]
+        for old in idle[: max(0, len(self._slots) - self.size)]:
+            if old != key:
+                del self._slots[old]
+        return slot
+
+    def _running(self, root: Path) -> Job | None:
+        return next(
+            (
+                s.job
+                for (where, _k), s in self._slots.items()
+                if where == root and s.job is not None and not s.job.finished
+            ),
+            None,
+        )
 
     def job(self, job_id: str) -> Job | None:
         with self._lock:

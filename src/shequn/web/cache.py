@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from datetime import datetime, timedelta
 from threading import Lock
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 
@@ -41,31 +40,6 @@ class Memo:
         value = compute()
         with self._lock:
             self._items[full] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
-
-
-class Timed(Generic[T]):
-    """Answers by key, each kept `ttl` from when it was computed, whatever new events
-    came meanwhile (the last `size` keys): for answers too slow to recompute at every
-    new event of a live group, whose staleness is told by their age."""
-
-    def __init__(self, ttl: timedelta, size: int = 32) -> None:
-        self.ttl = ttl
-        self.size = size
-        self._items: OrderedDict[Hashable, tuple[datetime, T]] = OrderedDict()
-        self._lock = Lock()
-
-    def get(self, key: Hashable, now: datetime, compute: Callable[[], T]) -> T:
-        with self._lock:
-            held = self._items.get(key)
-        if held is not None and now - held[0] < self.ttl:
-            return held[1]
-        value = compute()
-        with self._lock:
-            self._items[key] = (now, value)
-            self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return value

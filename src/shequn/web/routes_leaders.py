@@ -23,7 +23,8 @@ from shequn.periods import HistoryEnd, day_start
 from shequn.store.engine import read_transaction
 from shequn.store.members import names
 from shequn.web.auth import Ctx, Forbidden, need
-from shequn.web.cache import Timed
+from shequn.web.background import Refreshing
+from shequn.web.cache import version
 from shequn.web.render import page
 from shequn.web.routes_dashboard import communities
 from shequn.web.routes_members import history_note
@@ -42,9 +43,10 @@ class Found:
     estimated: bool
 
 
-# Not recomputed at every new event: the graph reads a year of interactions (seconds at
-# ten million events); kept 15 minutes per scope and day, as the profiles are.
-KEPT: Timed[Found] = Timed(timedelta(minutes=15))
+# Never computed in a request: the graph reads a year of interactions (about 15 s
+# at a million members, ten million events). Computed in the background per scope and day, kept
+# 15 minutes as the profiles are, the kept answer served while it is refreshed.
+KEPT: Refreshing[Found] = Refreshing("leaders", timedelta(minutes=15))
 
 
 @router.get("/members/leaders")
@@ -64,14 +66,18 @@ def leaders_page(
     now = ctx.request.app.state.clock.now()
     when = day_start(at, "at", zone) if at else now
     day = when.astimezone(zone).date()
-    key = (ctx.ws.root, tuple(scope), day)
-    found = KEPT.get(key, now, lambda: _found(ctx, scope, when))
+    settings = version(ctx.ws)[1]  # the operators left out of the graph
+    kept = KEPT.get(
+        ctx.ws, ctx.user.name, now, settings, lambda _at: _found(ctx, scope, when), (*scope, day)
+    )
     # As of a chosen day, the history's end is no news.
     history = HistoryEnd(None) if at else history_note(ctx, now)
     return page(
         ctx,
         "leaders.html",
-        found=found,
+        found=kept.kept.value if kept.kept else None,
+        job=kept.job,
+        refreshing=kept.running and kept.kept is not None,
         community=community,
         at=at,
         communities=communities(ctx),
@@ -81,6 +87,16 @@ def leaders_page(
         day=day,
         history=history,
     )
+
+
+@router.get("/members/leaders/job/{job}")
+def leaders_progress(ctx: Annotated[Ctx, Depends(need("read"))], job: str) -> Response:
+    """The leaders' computation (polled by HTMX); once it is done (or gone with a
+    restart) the page reloads itself."""
+    found = KEPT.job(job)
+    if found is None or (found.finished and not found.error):
+        return Response(headers={"HX-Refresh": "true"}, media_type="text/html")
+    return page(ctx, "_leaders_job.html", job=found)
 
 
 def _found(ctx: Ctx, scope: list[str], now: datetime) -> Found:
