@@ -29,7 +29,7 @@ from shequn.members.recorded import complete, recorded
 from shequn.members.refit import kept_model, refit_due
 from shequn.members.rfm import with_rfm
 from shequn.members.states import state_expr
-from shequn.members.stored import Mark, Update, bring_up, mark, read_kept
+from shequn.members.stored import PAST, Mark, Update, before_kept, bring_up, mark, read_kept
 from shequn.workspace import Workspace
 
 R = TypeVar("R")
@@ -156,17 +156,19 @@ def _assembled(
     back for `pick`, what it asks for."""
     rules = settings.member_states
     refit = refit_due(con, settings, at, cold=cold)
-    refreshed = None if refit else _refreshed(con, settings, at, pick)
+    past = not cold and before_kept(con, at)  # then the kept figures and model stay
+    refreshed = None if refit or past else _refreshed(con, settings, at, pick)
     if refreshed is not None:
         return refreshed
     stored = {days: recorded(con, at.back(days).now) for days in (0, *_grace_lengths(settings))}
-    updates = _kept(con, settings, at, refit=refit, cold=cold)
+    updates = _kept(con, settings, at, refit=refit, cold=cold, family=PAST if past else "")
     kept = {days: read_kept(con, u) for days, u in updates.items()}
     cut = kept[rules.churn_horizon_days] if refit else None
-    model = kept_model(con, settings, at, kept[0], cut)
+    model = kept_model(con, settings, at, kept[0], cut, keep=not past)
     frame = _decided(settings, at, kept, stored, model).sort("member")
-    key = kept_profiles.Key.of(con, settings, at, _marks(settings, updates))
-    kept_profiles.save(con, frame, key, at)
+    if not past:
+        key = kept_profiles.Key.of(con, settings, at, _marks(settings, updates))
+        kept_profiles.save(con, frame, key, at)
     return frame
 
 
@@ -321,10 +323,16 @@ def _joined(
 
 
 def _kept(
-    con: duckdb.DuckDBPyConnection, settings: Settings, at: AsOf, *, refit: bool, cold: bool
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    at: AsOf,
+    *,
+    refit: bool,
+    cold: bool,
+    family: str = "",
 ) -> dict[int, Update]:
     """The figure sets by days back brought up to date: now, each grace length, the
-    churn cut when refitting.
+    churn cut when refitting (their names prefixed with `family`).
 
     Earliest first, each starting from the one before when it must be computed anew,
     so a cold run reads every event once and then only the days between the instants.
@@ -335,7 +343,7 @@ def _kept(
     updates: dict[int, Update] = {}
     after = None
     for days in (*sorted(backs, reverse=True), 0):
-        name = f"back_{days}" if days else "now"
+        name = family + (f"back_{days}" if days else "now")
         gap = settings.member_states.churned_days
         updates[days] = bring_up(
             con, at.back(days), gap, name, cold=cold and after is None, after=after

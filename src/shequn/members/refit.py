@@ -52,9 +52,13 @@ def kept_model(
     at: AsOf,
     now: pl.DataFrame,
     cut: pl.DataFrame | None,
+    *,
+    keep: bool = True,
 ) -> churn.Logistic | None:
     """The churn model to score with at `at`: a new fit when given the figures of the
-    cut-off (one horizon before `at`; see `refit_due`), else the kept one.
+    cut-off (one horizon before `at`; see `refit_due`), else the kept one. A new fit
+    replaces the kept one unless `keep` is false (an instant before the kept figures':
+    the model of the present stays for the next refresh).
 
     Args:
         con: the analytics copy.
@@ -76,6 +80,8 @@ def kept_model(
             intercept=float(params["intercept"]),
         )
     model = fit(settings, at, cut, now)
+    if not keep:
+        return model
     params_text = json.dumps(None if model is None else asdict(model))
     con.execute("BEGIN")
     con.execute(f"DELETE FROM {TABLE}")

@@ -19,6 +19,10 @@ table `member_figures_<name>` in the copy, one row per person, beside a row of
 It says which rows it rewrote (`Update`); `read_kept` reads the set, or only those rows
 of some persons.
 
+An instant before the `now` set's (`shequn members list --at` a past day) has sets of
+its own, named with the prefix `PAST` (`before_kept`): the sets a refresh moves forward
+stay where they are, so the next refresh reads only what entered since them.
+
 Figures that change with the passage of time alone (`tenure_days`, `idle_days`, and
 so the lifecycle state and the churn score) are derived afterwards from the stored
 instants, vectorised, for everyone. The result equals `figures` from scratch
@@ -35,6 +39,8 @@ import polars as pl
 from shequn.members import kept_sql
 from shequn.members.figures import AsOf, Since, compute, read_frame, with_time
 
+# The prefix of the sets of an instant before the kept `now` set's (`before_kept`).
+PAST = "past_"
 # Raised when the stored columns or their meaning change: stored figures are then cold.
 FIGURES_VERSION = 1
 STATE_TABLE = "member_figures_state"
@@ -171,6 +177,13 @@ def _current(con: duckdb.DuckDBPyConnection, at: AsOf, gap_days: int) -> Mark:
                    FROM members)"""
     ).fetchall()
     return Mark(at.now, at.today, at.window_days, gap_days, int(hwm), str(persons))
+
+
+def before_kept(con: duckdb.DuckDBPyConnection, at: AsOf) -> bool:
+    """Whether `at` is before the instant of the kept `now` set (its figures are then
+    those of the sets named with `PAST`)."""
+    kept = mark(con, "now")
+    return kept is not None and at.now < kept.now
 
 
 def mark(con: duckdb.DuckDBPyConnection, name: str) -> Mark | None:
