@@ -90,8 +90,32 @@ def test_a_history_that_ended_long_ago_is_named(fresh) -> None:  # type: ignore[
     later = sign_in(create_app(ws, FrozenClock(NOW + timedelta(days=60))), "analyst")
     text = members_ready(later, "lang=en")
     note = text[text.index('id="history-end"') :].split("</p>")[0]
-    assert "last event is of 2026-10-20" in note and "--at 2026-10-21" in note
+    assert "last event is of 2026-10-20" in note and 'href="/members?at=2026-10-21"' in note
     assert "最后一条事件在 2026-10-20" in members_ready(later, "lang=zh_CN")
     # Two weeks on (the other tests' instant) the group may just be quiet: no note.
     now = sign_in(create_app(ws, FrozenClock(NOW)), "analyst")
     assert 'id="history-end"' not in members_ready(now, "lang=en")
+
+
+def test_the_members_as_of_a_day_and_now_side_by_side(fresh) -> None:  # type: ignore[no-untyped-def]
+    from shequn.members.profiles import profiles
+    from shequn.periods import day_start
+
+    ws, app = fresh
+    client = sign_in(app, "analyst")
+    members_ready(client)
+    now_rows = client.get("/members.json").json()
+    page = members_ready(client, "at=2026-10-10&lang=en")
+    assert '<time id="as-of">2026-10-10 00:00</time>' in page
+    assert 'value="2026-10-10"' in page and 'id="history-end"' not in page
+    rows = client.get("/members.json?at=2026-10-10").json()
+    # Who had been seen by then, with the profiles of that instant.
+    expected = profiles(ws, day_start("2026-10-10", "at", ws.settings.zone))
+    states = dict(zip(expected["member"], expected["state"], strict=True))
+    assert rows
+    assert {r["key"]: r["state"] for r in rows} == {r["key"]: states.get(r["key"]) for r in rows}
+    assert all(r["joined"] < "2026-10-10" for r in rows if r["joined"])
+    assert [r["state"] for r in rows] != [r["state"] for r in now_rows if r["key"] in states]
+    # Now is as it was: the past day has figures of its own.
+    assert client.get("/members.json").json() == now_rows
+    assert client.get("/members?at=2026-13-01").status_code == 400

@@ -21,18 +21,22 @@ from shequn.workspace import Workspace
 PAGE_SIZE = 50
 ACTIVE_DAYS = 30  # "active" = spoke or reacted in the last 30 days of the log
 
+# `{before}` and `{day}`: the instant (UTC microseconds) and the local day number the
+# directory is as of, integers (everything until now: the largest values).
 _DIRECTORY = """
 WITH joins AS (
     SELECT community, member, MIN(ts) AS joined_ts, arg_min(channel, ts) AS channel
-    FROM events WHERE type = 'join' AND member IS NOT NULL GROUP BY community, member
+    FROM events WHERE type = 'join' AND member IS NOT NULL AND ts < {before}
+    GROUP BY community, member
 ),
 days AS (
     SELECT community, member, MAX(day) AS last_day, COUNT(*) AS active_days
-    FROM member_days GROUP BY community, member
+    FROM member_days WHERE day < {day} GROUP BY community, member
 ),
 bought AS (
     SELECT community, member, COUNT(*) AS orders, SUM(net) AS spent
-    FROM order_totals WHERE net > 0 AND member IS NOT NULL GROUP BY community, member
+    FROM order_totals WHERE net > 0 AND member IS NOT NULL AND first_ts < {before}
+    GROUP BY community, member
 )
 SELECT f.community, f.member AS key, f.ts AS first_ts, j.joined_ts, j.channel,
        d.last_day, COALESCE(d.active_days, 0) AS active_days,
@@ -41,7 +45,10 @@ FROM first_touch AS f
 LEFT JOIN joins AS j USING (community, member)
 LEFT JOIN days AS d USING (community, member)
 LEFT JOIN bought AS b USING (community, member)
+WHERE f.ts < {before}
 """
+# The directory's bounds when it is as of now: every event.
+_ALL = {"before": 2**63 - 1, "day": 2**31 - 1}
 
 COLUMNS = (
     "community",
@@ -75,6 +82,7 @@ class Filters:
     tier: str = ""
     state: str = ""  # a lifecycle state (members.states.STATES)
     risk: str = ""  # the lowest churn risk shown, 0 to 1
+    at: str = ""  # a local day: everything as of its start ("": now)
     page: int = 1
 
     def query(self, **changes: Any) -> str:
@@ -87,14 +95,18 @@ class Filters:
         )
 
 
-def directory(ws: Workspace) -> pl.DataFrame:
-    """Every (community, member key) with its first join, channel, activity and orders."""
+def directory(ws: Workspace, day: date | None = None) -> pl.DataFrame:
+    """Every (community, member key) with its first join, channel, activity and orders:
+    as of the start of the local `day`, when given (its keys first seen before then)."""
     from shequn.analytics.sync import open_copy
     from shequn.store.engine import read_transaction
     from shequn.store.schema import members
 
+    bounds = _ALL
+    if day is not None:
+        bounds = {"before": local_midnight_us(day, ws.settings.zone), "day": day_number(day)}
     with open_copy(ws) as (con, _result):
-        frame = pl.from_arrow(con.sql(_DIRECTORY).to_arrow_table())
+        frame = pl.from_arrow(con.sql(_DIRECTORY.format(**bounds)).to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     with read_transaction(ws.engine) as conn:
         names = conn.execute(

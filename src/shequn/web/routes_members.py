@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 import polars as pl
@@ -27,10 +27,11 @@ router = APIRouter()
 # Not recomputed at every new event: deciding them reads every person's history and
 # trains the churn model (seconds at 300k events, tens of seconds at a million
 # members), and a live group adds events every few seconds.
-PEOPLE: Refreshing[pl.DataFrame] = Refreshing("profiles", timedelta(minutes=15))
+# Kept for now and two days asked about (`at`): each is tens of MB at a million members.
+PEOPLE: Refreshing[pl.DataFrame] = Refreshing("profiles", timedelta(minutes=15), size=3)
 # The directory joined with the kept profiles, newest join first: recomputed in the
 # background after new events (seconds at a million members), the previous one served.
-LISTED: Refreshing[pl.DataFrame] = Refreshing("directory")
+LISTED: Refreshing[pl.DataFrame] = Refreshing("directory", size=3)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class _Listing:
 def _filters(ctx: Ctx) -> members.Filters:
     params = ctx.request.query_params
     values = {f.name: params.get(f.name, "") for f in fields(members.Filters) if f.name != "page"}
-    for name in ("joined_from", "joined_to"):
+    for name in ("joined_from", "joined_to", "at"):
         if values[name]:
             from shequn.periods import parse_day
 
@@ -75,17 +76,25 @@ def _check_decided(values: dict[str, str]) -> None:
             raise InputError(f"churn risk {values['risk']!r}", field="risk", hint="a number 0 to 1")
 
 
-def _people(ctx: Ctx) -> Found[pl.DataFrame]:
-    """Every person's tier, state and churn risk (kept, refreshed in the background
-    once PEOPLE.ttl old or after the settings changed)."""
+def _people(ctx: Ctx, day: date | None) -> Found[pl.DataFrame]:
+    """Every person's tier, state and churn risk, now or as of the start of `day` (kept
+    per day, refreshed in the background once PEOPLE.ttl old or after the settings
+    changed)."""
     now = ctx.request.app.state.clock.now()
     settings = version(ctx.ws)[1]
-    return PEOPLE.get(ctx.ws, ctx.user.name, now, settings, lambda at: members.decided(ctx.ws, at))
+    zone = ctx.ws.settings.zone
+
+    def decided(at: datetime) -> pl.DataFrame:
+        when = at if day is None else datetime.combine(day, time(), zone)
+        return members.decided(ctx.ws, when)
+
+    return PEOPLE.get(ctx.ws, ctx.user.name, now, settings, decided, day)
 
 
-def _listing(ctx: Ctx) -> _Listing | Job:
-    """The directory with the profiles, or the job computing the first of either."""
-    people = _people(ctx)
+def _listing(ctx: Ctx, day: date | None) -> _Listing | Job:
+    """The directory with the profiles (now, or as of `day`), or the job computing the
+    first of either."""
+    people = _people(ctx, day)
     if people.kept is None:
         assert people.job is not None
         return people.job
@@ -95,7 +104,8 @@ def _listing(ctx: Ctx) -> _Listing | Job:
         ctx.user.name,
         ctx.request.app.state.clock.now(),
         (version(ctx.ws)[0], kept.at, kept.version),
-        lambda _at: members.with_decided(members.directory(ctx.ws), kept.value),
+        lambda _at: members.with_decided(members.directory(ctx.ws, day), kept.value),
+        day,
     )
     if listed.kept is None:
         assert listed.job is not None
@@ -113,6 +123,8 @@ def _matching(ctx: Ctx, filters: members.Filters, frame: pl.DataFrame) -> pl.Dat
         frame = frame.filter(frame["community"].is_in(list(ctx.user.communities)))
     span = MEMO.get(ctx.ws, "days", lambda: data_days(ctx.ws))
     today = span[1] + timedelta(days=1) if span else ctx.request.app.state.clock.now().date()
+    if filters.at:  # "active" is the 30 days before the day asked about
+        today = min(today, date.fromisoformat(filters.at))
     tagged = members.holding_tag(ctx.ws, filters.tag) if filters.tag else None
     return members.select_members(frame, filters, tagged, today, ctx.ws.settings.zone)
 
@@ -128,7 +140,8 @@ def member_list(ctx: Annotated[Ctx, Depends(need("read"))]) -> Response:
     building = BUILDS.waiting(ctx.ws, ctx.user.name, version(ctx.ws)[0])
     if building is not None:
         return page(ctx, "building.html", job=building, heading="Members")
-    listing = _listing(ctx)
+    day = date.fromisoformat(filters.at) if filters.at else None
+    listing = _listing(ctx, day)
     if isinstance(listing, Job):
         return page(ctx, "profiles.html", job=listing)
     found = _matching(ctx, filters, listing.frame)
@@ -151,7 +164,8 @@ def member_list(ctx: Annotated[Ctx, Depends(need("read"))]) -> Response:
         decided_minutes=int(listing.people.age(now).total_seconds() // 60),
         refreshing=listing.refreshing,
         refresh_error=listing.error,
-        history=history_note(ctx, now),
+        # As of a chosen day, the history's end is no news.
+        history=HistoryEnd(None) if day else history_note(ctx, now),
     )
 
 
@@ -181,7 +195,7 @@ def member_export(ctx: Annotated[Ctx, Depends(need("export"))], fmt: str) -> Res
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}", field="format", hint="use json, csv or xlsx")
     filters = _filters(ctx)
-    listing = _listing(ctx)
+    listing = _listing(ctx, date.fromisoformat(filters.at) if filters.at else None)
     if isinstance(listing, Job):
         return Response(
             "The members' tier, state and churn risk are being computed: retry in a minute.\n",
@@ -203,7 +217,7 @@ def member_page(ctx: Annotated[Ctx, Depends(need("read"))], key: str) -> Respons
     seen = {a["key"] for a in found.accounts}
     if ctx.user.communities and not any(ctx.user.sees(t["community"]) for t in found.timeline):
         raise Forbidden(f"{key} is outside the communities of {ctx.user.name}")
-    kept = _people(ctx).kept
+    kept = _people(ctx, None).kept
     people = kept.value.filter(pl.col("person") == found.person) if kept else None
     standing = people.row(0, named=True) if people is not None and people.height else {}
     return page(
