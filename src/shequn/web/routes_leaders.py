@@ -96,7 +96,7 @@ def leaders_progress(ctx: Annotated[Ctx, Depends(need("read"))], job: str) -> Re
     found = KEPT.job(job)
     if found is None or (found.finished and not found.error):
         return Response(headers={"HX-Refresh": "true"}, media_type="text/html")
-    return page(ctx, "_leaders_job.html", job=found)
+    return page(ctx, "_computing.html", job=found)
 
 
 def _found(ctx: Ctx, scope: list[str], now: datetime) -> Found:

@@ -185,7 +185,7 @@ def profiles_progress(ctx: Annotated[Ctx, Depends(need("read"))], job: str) -> R
     found = PEOPLE.job(job) or LISTED.job(job)
     if found is None or (found.finished and not found.error):
         return Response(headers={"HX-Refresh": "true"}, media_type="text/html")
-    return page(ctx, "_profiles.html", job=found)
+    return page(ctx, "_computing.html", job=found)
 
 
 @router.get("/members.{fmt}")
