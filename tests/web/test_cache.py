@@ -65,6 +65,21 @@ def test_answers_are_kept_per_key_one_computed_at_a_time(tmp_path: Path) -> None
         ws.close()
 
 
+def test_another_workspaces_answers_take_none_of_ones_places(tmp_path: Path) -> None:
+    one, other = (init_workspace(tmp_path / n, name=n) for n in ("one", "other"))
+    kept: Refreshing[str] = Refreshing("test", size=1)
+    try:
+        for ws in (one, other):
+            _done(kept.get(ws, "u", T0, 1, lambda _at, name=ws.root.name: name, "a"))
+        assert [kept.get(ws, "u", T0, 1, lambda _at: "again", "a").kept for ws in (one, other)] == [
+            Kept("one", T0, 1),
+            Kept("other", T0, 1),
+        ]
+    finally:
+        one.close()
+        other.close()
+
+
 def test_a_history_ends_more_than_30_days_before_the_day_asked_about() -> None:
     last = date(2025, 11, 29)
     assert history_ended(last, last + timedelta(days=30)).end is None

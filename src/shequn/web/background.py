@@ -59,10 +59,14 @@ class _Slot(Generic[T]):
     job: Job | None = None
 
 
+def _idle(slot: _Slot[T]) -> bool:
+    return slot.job is None or slot.job.finished
+
+
 class Refreshing(Generic[T]):
     """Answers per workspace (and `key`, for answers that depend on the request: the
-    last `size` of them kept), each refreshed in the background when its version
-    changes or, with a `ttl`, once it is that old."""
+    last `size` of them kept per workspace), each refreshed in the background when its
+    version changes or, with a `ttl`, once it is that old."""
 
     def __init__(self, name: str, ttl: timedelta | None = None, size: int = 32) -> None:
         self.name = name
@@ -100,13 +104,14 @@ class Refreshing(Generic[T]):
             return Found(kept, job, job is not None and not job.finished)
 
     def _slot(self, key: tuple[Path, Hashable]) -> _Slot[T]:
-        """The slot of `key`, made the newest; the oldest idle ones past `size` dropped."""
+        """The slot of `key`, made the newest; the workspace's oldest idle ones past
+        `size` dropped (a process may serve several workspaces: tests do)."""
         slot = self._slots.setdefault(key, _Slot())
         self._slots.move_to_end(key)
-        idle = [k for k, s in self._slots.items() if s.job is None or s.job.finished]
-        for old in idle[: max(0, len(self._slots) - self.size)]:
-            if old != key:
-                del self._slots[old]
+        mine = [k for k in self._slots if k[0] == key[0]]
+        idle = [k for k in mine if k != key and _idle(self._slots[k])]
+        for old in idle[: max(0, len(mine) - self.size)]:
+            del self._slots[old]
         return slot
 
     def _running(self, root: Path) -> Job | None:
