@@ -47,11 +47,15 @@ class _Listing:
 def _filters(ctx: Ctx) -> members.Filters:
     params = ctx.request.query_params
     values = {f.name: params.get(f.name, "") for f in fields(members.Filters) if f.name != "page"}
+    from shequn.periods import parse_day
+
     for name in ("joined_from", "joined_to", "at"):
         if values[name]:
-            from shequn.periods import parse_day
-
             parse_day(values[name], name)
+    today = ctx.request.app.state.clock.now().astimezone(ctx.ws.settings.zone).date()
+    if values["at"] and parse_day(values["at"], "at") > today:
+        # Profiles of a later day would move the kept figures ahead of the clock.
+        raise InputError(f"at {values['at']} is after today", field="at", hint=f"up to {today}")
     page_text = params.get("page", "1")
     if not page_text.isdigit() or int(page_text) < 1:
         raise InputError(f"page {page_text!r}", field="page", hint="a page number from 1")
