@@ -118,6 +118,7 @@ def test_the_members_as_of_a_day_and_now_side_by_side(fresh) -> None:  # type: i
     assert [r["state"] for r in rows] != [r["state"] for r in now_rows if r["key"] in states]
     # Now is as it was: the past day has figures of its own.
     assert client.get("/members.json").json() == now_rows
-    assert client.get("/members?at=2026-13-01").status_code == 400
+    malformed = client.get("/members?at=2026-13-01&lang=en")
+    assert malformed.status_code == 400 and "2026-13-01" in malformed.text
     later = client.get("/members?at=2026-11-04&lang=en")  # NOW is 2026-11-03
     assert later.status_code == 400 and "after today" in later.text

@@ -116,11 +116,7 @@ class Refreshing(Generic[T]):
 
     def _running(self, root: Path) -> Job | None:
         return next(
-            (
-                s.job
-                for (where, _k), s in self._slots.items()
-                if where == root and s.job is not None and not s.job.finished
-            ),
+            (s.job for (where, _k), s in self._slots.items() if where == root and not _idle(s)),
             None,
         )
 

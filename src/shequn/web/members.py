@@ -85,6 +85,11 @@ class Filters:
     at: str = ""  # a local day: everything as of its start ("": now)
     page: int = 1
 
+    @property
+    def day(self) -> date | None:
+        """The day of `at` (checked by the route), None for now."""
+        return date.fromisoformat(self.at) if self.at else None
+
     def query(self, **changes: Any) -> str:
         """The URL query of these filters with some changed (for links)."""
         from urllib.parse import urlencode

@@ -52,17 +52,18 @@ def _filters(ctx: Ctx) -> members.Filters:
     for name in ("joined_from", "joined_to", "at"):
         if values[name]:
             parse_day(values[name], name)
-    today = ctx.request.app.state.clock.now().astimezone(ctx.ws.settings.zone).date()
-    if values["at"] and parse_day(values["at"], "at") > today:
-        # Profiles of a later day would move the kept figures ahead of the clock.
-        raise InputError(f"at {values['at']} is after today", field="at", hint=f"up to {today}")
     page_text = params.get("page", "1")
     if not page_text.isdigit() or int(page_text) < 1:
         raise InputError(f"page {page_text!r}", field="page", hint="a page number from 1")
     _check_decided(values)
     if values["community"] and not ctx.user.sees(values["community"]):
         raise Forbidden(f"{values['community']} is outside the communities of {ctx.user.name}")
-    return members.Filters(**values, page=int(page_text))
+    filters = members.Filters(**values, page=int(page_text))
+    today = ctx.request.app.state.clock.now().astimezone(ctx.ws.settings.zone).date()
+    if filters.day is not None and filters.day > today:
+        # Profiles of a later day would move the kept figures ahead of the clock.
+        raise InputError(f"at {filters.at} is after today", field="at", hint=f"up to {today}")
+    return filters
 
 
 def _check_decided(values: dict[str, str]) -> None:
@@ -127,8 +128,8 @@ def _matching(ctx: Ctx, filters: members.Filters, frame: pl.DataFrame) -> pl.Dat
         frame = frame.filter(frame["community"].is_in(list(ctx.user.communities)))
     span = MEMO.get(ctx.ws, "days", lambda: data_days(ctx.ws))
     today = span[1] + timedelta(days=1) if span else ctx.request.app.state.clock.now().date()
-    if filters.at:  # "active" is the 30 days before the day asked about
-        today = min(today, date.fromisoformat(filters.at))
+    if filters.day is not None:  # "active" is the 30 days before the day asked about
+        today = min(today, filters.day)
     tagged = members.holding_tag(ctx.ws, filters.tag) if filters.tag else None
     return members.select_members(frame, filters, tagged, today, ctx.ws.settings.zone)
 
@@ -144,7 +145,7 @@ def member_list(ctx: Annotated[Ctx, Depends(need("read"))]) -> Response:
     building = BUILDS.waiting(ctx.ws, ctx.user.name, version(ctx.ws)[0])
     if building is not None:
         return page(ctx, "building.html", job=building, heading="Members")
-    day = date.fromisoformat(filters.at) if filters.at else None
+    day = filters.day
     listing = _listing(ctx, day)
     if isinstance(listing, Job):
         return page(ctx, "profiles.html", job=listing)
@@ -199,7 +200,7 @@ def member_export(ctx: Annotated[Ctx, Depends(need("export"))], fmt: str) -> Res
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}", field="format", hint="use json, csv or xlsx")
     filters = _filters(ctx)
-    listing = _listing(ctx, date.fromisoformat(filters.at) if filters.at else None)
+    listing = _listing(ctx, filters.day)
     if isinstance(listing, Job):
         return Response(
             "The members' tier, state and churn risk are being computed: retry in a minute.\n",
